@@ -1,0 +1,129 @@
+package policy
+
+import "net/netip"
+
+// Action is one typed action of a rule.
+type Action interface{ action() }
+
+// VerdictKind is a terminal verdict.
+type VerdictKind int
+
+const (
+	Accept VerdictKind = iota
+	Drop
+	Reject
+	Return
+)
+
+func (v VerdictKind) String() string {
+	return [...]string{"accept", "drop", "reject", "return"}[v]
+}
+
+// Verdict ends evaluation. For Reject, With is the reject type as written
+// in the language ("tcp-reset", "icmp-port-unreachable", ...; "" for the
+// backend default).
+type Verdict struct {
+	Kind VerdictKind
+	With string
+}
+
+// Jump calls (or with Goto, continues in) a user chain of the same table.
+type Jump struct {
+	Goto   bool
+	Target *Chain
+}
+
+// Log writes a kernel log line.
+type Log struct {
+	Prefix string // at most 29 bytes
+	Level  int    // syslog level 0-7; 4 (warning) by default
+	// Flags: TCPSequence, TCPOptions, IPOptions.
+	TCPSequence, TCPOptions, IPOptions bool
+}
+
+// Counter counts packets and bytes.
+type Counter struct{}
+
+// SetMark sets the packet mark (or the connection mark when Ct):
+// mark = (mark &^ Mask) | Value.
+type SetMark struct {
+	Ct    bool
+	Value uint32
+	Mask  uint32 // 0xffffffff: set the whole mark
+	Route *Route // set when written as `route NAME`
+}
+
+// Connmark copies between packet and connection mark under Mask.
+type Connmark struct {
+	Restore bool // true: ct mark to packet; false (save): packet to ct mark
+	Mask    uint32
+}
+
+// NATKind is a kind of address translation.
+type NATKind int
+
+const (
+	SNAT NATKind = iota
+	DNAT
+	Masquerade
+	Redirect
+)
+
+func (k NATKind) String() string {
+	return [...]string{"snat", "dnat", "masquerade", "redirect"}[k]
+}
+
+// NAT rewrites addresses. AddrLo..AddrHi is the address range (invalid for
+// masquerade and redirect, or when only ports change); PortLo..PortHi the
+// port range (0 when not given).
+type NAT struct {
+	Kind           NATKind
+	AddrLo, AddrHi netip.Addr
+	PortLo, PortHi uint16
+	Random         bool
+	RandomFully    bool
+	Persistent     bool
+}
+
+// Balance DNATs a new connection to one of Endpoints with equal chance.
+type Balance struct {
+	Name      string
+	Endpoints []netip.AddrPort
+}
+
+// Notrack exempts the packet from connection tracking (raw table).
+type Notrack struct{}
+
+// Trace marks the packet for netfilter tracing (raw table).
+type Trace struct{}
+
+// SetTOS sets the IPv4 TOS / IPv6 traffic class byte.
+type SetTOS struct{ Value uint8 }
+
+// SetTTL sets the IPv4 TTL / IPv6 hop limit.
+type SetTTL struct{ Value uint8 }
+
+func (*Verdict) action()  {}
+func (*Jump) action()     {}
+func (*Log) action()      {}
+func (*Counter) action()  {}
+func (*SetMark) action()  {}
+func (*Connmark) action() {}
+func (*NAT) action()      {}
+func (*Balance) action()  {}
+func (*Notrack) action()  {}
+func (*Trace) action()    {}
+func (*SetTOS) action()   {}
+func (*SetTTL) action()   {}
+
+// IsTerminal reports whether a ends evaluation of the packet in its chain
+// (a jump returns, so it is not terminal).
+func IsTerminal(a Action) bool {
+	switch a := a.(type) {
+	case *Verdict, *NAT, *Balance:
+		return true
+	case *Jump:
+		return a.Goto
+	}
+	return false
+}

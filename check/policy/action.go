@@ -23,18 +23,21 @@ func (v VerdictKind) String() string {
 // in the language ("tcp-reset", "icmp-port-unreachable", ...; "" for the
 // backend default).
 type Verdict struct {
+	At
 	Kind VerdictKind
 	With string
 }
 
 // Jump calls (or with Goto, continues in) a user chain of the same table.
 type Jump struct {
+	At
 	Goto   bool
 	Target *Chain
 }
 
 // Log writes a kernel log line.
 type Log struct {
+	At
 	Prefix string // at most 29 bytes
 	Level  int    // syslog level 0-7; 4 (warning) by default
 	// Flags: TCPSequence, TCPOptions, IPOptions.
@@ -42,11 +45,14 @@ type Log struct {
 }
 
 // Counter counts packets and bytes.
-type Counter struct{}
+type Counter struct {
+	At
+}
 
 // SetMark sets the packet mark (or the connection mark when Ct):
 // mark = (mark &^ Mask) | Value.
 type SetMark struct {
+	At
 	Ct    bool
 	Value uint32
 	Mask  uint32 // 0xffffffff: set the whole mark
@@ -55,6 +61,7 @@ type SetMark struct {
 
 // Connmark copies between packet and connection mark under Mask.
 type Connmark struct {
+	At
 	Restore bool // true: ct mark to packet; false (save): packet to ct mark
 	Mask    uint32
 }
@@ -77,6 +84,7 @@ func (k NATKind) String() string {
 // masquerade and redirect, or when only ports change); PortLo..PortHi the
 // port range (0 when not given).
 type NAT struct {
+	At
 	Kind           NATKind
 	AddrLo, AddrHi netip.Addr
 	PortLo, PortHi uint16
@@ -87,21 +95,32 @@ type NAT struct {
 
 // Balance DNATs a new connection to one of Endpoints with equal chance.
 type Balance struct {
+	At
 	Name      string
 	Endpoints []netip.AddrPort
 }
 
 // Notrack exempts the packet from connection tracking (raw table).
-type Notrack struct{}
+type Notrack struct {
+	At
+}
 
 // Trace marks the packet for netfilter tracing (raw table).
-type Trace struct{}
+type Trace struct {
+	At
+}
 
 // SetTOS sets the IPv4 TOS / IPv6 traffic class byte.
-type SetTOS struct{ Value uint8 }
+type SetTOS struct {
+	At
+	Value uint8
+}
 
 // SetTTL sets the IPv4 TTL / IPv6 hop limit.
-type SetTTL struct{ Value uint8 }
+type SetTTL struct {
+	At
+	Value uint8
+}
 
 func (*Verdict) action()  {}
 func (*Jump) action()     {}

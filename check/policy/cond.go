@@ -1,6 +1,17 @@
 package policy
 
-import "time"
+import (
+	"time"
+
+	"github.com/fwcproject/fwc/ast"
+)
+
+// At records the source node a condition or action was built from, so a
+// diagnostic can point at it. Node is nil for generated ones.
+type At struct{ Node ast.Node }
+
+// Source returns the node, or nil.
+func (a At) Source() ast.Node { return a.Node }
 
 // Cond is one typed condition of a rule.
 type Cond interface{ cond() }
@@ -16,6 +27,7 @@ const (
 // AddrCond matches the source or destination address against Items or a
 // named set.
 type AddrCond struct {
+	At
 	Dir   Dir
 	Neg   bool
 	Items []AddrItem // both families may appear; ir splits them
@@ -24,6 +36,7 @@ type AddrCond struct {
 
 // ProtoCond matches the layer-4 protocol.
 type ProtoCond struct {
+	At
 	Neg    bool
 	Protos []Proto
 }
@@ -31,6 +44,7 @@ type ProtoCond struct {
 // PortCond matches ports of the rule's protocol (a ProtoCond with one
 // port protocol always precedes it in Conds).
 type PortCond struct {
+	At
 	Dir    Dir
 	Neg    bool
 	Ranges []PortRange
@@ -39,6 +53,7 @@ type PortCond struct {
 
 // IfaceCond matches the input (Src) or output (Dst) interface.
 type IfaceCond struct {
+	At
 	Dir    Dir
 	Neg    bool
 	Ifaces []Iface
@@ -47,6 +62,7 @@ type IfaceCond struct {
 
 // ICMPCond matches icmp (V6 false) or icmpv6 types.
 type ICMPCond struct {
+	At
 	V6    bool
 	Neg   bool
 	Types []ICMPType
@@ -66,6 +82,7 @@ const (
 
 // TCPFlagsCond holds when (flags & Mask) == Flags, or != with Neg.
 type TCPFlagsCond struct {
+	At
 	Neg   bool
 	Flags uint8
 	Mask  uint8
@@ -82,6 +99,7 @@ const (
 
 // CtStateCond holds when the packet's state is one of Bits.
 type CtStateCond struct {
+	At
 	Neg  bool
 	Bits uint32
 }
@@ -99,6 +117,7 @@ const (
 
 // CtStatusCond holds when the connection has one of Bits.
 type CtStatusCond struct {
+	At
 	Neg  bool
 	Bits uint32
 }
@@ -106,6 +125,7 @@ type CtStatusCond struct {
 // MarkCond holds when (mark & Mask) == Value for the packet mark, or the
 // connection mark when Ct is set.
 type MarkCond struct {
+	At
 	Ct    bool
 	Neg   bool
 	Value uint32
@@ -121,6 +141,7 @@ type Rate struct {
 
 // LimitCond is a global token bucket.
 type LimitCond struct {
+	At
 	Over  bool
 	Rate  Rate
 	Burst uint32 // 0: backend default (5)
@@ -128,6 +149,7 @@ type LimitCond struct {
 
 // MeterCond is a token bucket per source or destination address.
 type MeterCond struct {
+	At
 	Name    string
 	Per     Dir
 	MaskLen int // -1: whole address
@@ -138,6 +160,7 @@ type MeterCond struct {
 
 // ConnlimitCond counts connections per source (grouped by MaskLen).
 type ConnlimitCond struct {
+	At
 	Over    bool
 	Count   uint32
 	MaskLen int // -1: whole address
@@ -146,6 +169,7 @@ type ConnlimitCond struct {
 // TimeCond holds within a time of day, on some weekdays, or between dates.
 // Times are UTC.
 type TimeCond struct {
+	At
 	Neg bool
 	// HourFrom and HourTo are offsets from midnight; set when HasHour.
 	HasHour          bool
@@ -158,10 +182,14 @@ type TimeCond struct {
 }
 
 // ProbCond holds with probability P (0 < P < 1).
-type ProbCond struct{ P float64 }
+type ProbCond struct {
+	At
+	P float64
+}
 
 // StringCond matches a byte string in the payload (iptables only).
 type StringCond struct {
+	At
 	Neg  bool
 	Text string
 	Algo string // "bm" or "kmp"
@@ -170,6 +198,7 @@ type StringCond struct {
 // ConcatCond looks several fields up in a set of concatenations, in the
 // order of the set's type.
 type ConcatCond struct {
+	At
 	Neg  bool
 	Keys []Key
 	Set  *Set

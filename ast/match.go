@@ -92,7 +92,9 @@ type MarkMatch struct {
 	Range
 	Ct    bool // ct mark (connection) rather than meta mark (packet)
 	Neg   bool
-	Value Value // Number, BinOp "/" (value/mask), or a Word naming a route
+	Value Value // Number or BinOp "/" (value/mask); nil when Route is set
+	// Route is set when written `mark route NAME`: the mark bound to route NAME.
+	Route *Ident
 }
 
 // FamilyMatch: family ipv4 / family ipv6 — restricts a rule to one family.

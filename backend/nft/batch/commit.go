@@ -28,10 +28,9 @@ const maxGuardRetries = 3
 func Capture(build func(*nftables.Conn) error) ([]netlink.Message, error) {
 	var captured []netlink.Message
 	nc, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
-		for _, m := range req {
-			m.Data = append([]byte(nil), m.Data...)
-			captured = append(captured, m)
-		}
+		// The messages are google/nftables' own, dropped by it after Flush:
+		// no copy needed.
+		captured = append(captured, req...)
 		// io.EOF makes every Receive return nothing and no error, so Flush
 		// takes each ACK it asked for as received.
 		return nil, io.EOF
@@ -142,7 +141,7 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 	}
 	c.drain()
 
-	if _, err := c.nl.SendMessages(out); err != nil {
+	if err := c.send(out, size); err != nil {
 		err = fmt.Errorf("send batch of %d messages (%d bytes): %w", n, size, err)
 		if errors.Is(err, syscall.EMSGSIZE) {
 			err = fmt.Errorf("%w (the socket send buffer is too small; run as root or raise net.core.wmem_max)", err)
@@ -229,6 +228,44 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 		errs = append([]error{fmt.Errorf("commit: %w", commitErr)}, errs...)
 	}
 	return NotApplied, fmt.Errorf("batch of %d messages not applied: %w", n, errors.Join(errs...))
+}
+
+// send encodes msgs into one buffer of size bytes and sends it with a single
+// sendmsg(2), which is what makes them one batch. (netlink.Conn.SendMessages
+// would do the same, but grows its buffer by appending, which costs about a
+// tenth of a 50,000-rule commit.)
+func (c *Conn) send(msgs []netlink.Message, size int) error {
+	buf := make([]byte, 0, size)
+	for _, m := range msgs {
+		l := 16 + len(m.Data)
+		buf = binary.NativeEndian.AppendUint32(buf, uint32(l))
+		buf = binary.NativeEndian.AppendUint16(buf, uint16(m.Header.Type))
+		buf = binary.NativeEndian.AppendUint16(buf, uint16(m.Header.Flags))
+		buf = binary.NativeEndian.AppendUint32(buf, m.Header.Sequence)
+		buf = binary.NativeEndian.AppendUint32(buf, c.nl.PID())
+		buf = append(buf, m.Data...)
+		for range (l+3)&^3 - l {
+			buf = append(buf, 0)
+		}
+	}
+	if len(buf) != size {
+		return fmt.Errorf("internal error: encoded %d bytes, computed %d", len(buf), size)
+	}
+	rc, err := c.nl.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return serr != unix.EAGAIN
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return os.NewSyscallError("sendto", serr)
+	}
+	return nil
 }
 
 // ackOf decodes an NLMSG_ERROR reply: the sequence number of the message it

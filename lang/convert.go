@@ -16,6 +16,9 @@ type converter struct {
 	file  string
 	lines *lineIndex
 	diags *diag.Diagnostics
+	// stmtStart is the offset of the first token of the declaration
+	// being parsed, for error messages.
+	stmtStart int
 }
 
 func (cv *converter) rng(s span) ast.Range {

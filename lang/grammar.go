@@ -36,7 +36,11 @@ var elided = []string{"Comment", "Space"}
 var parser = participle.MustBuild[policyFile](
 	participle.Lexer(lexDef),
 	participle.Elide(elided...),
-	participle.UseLookahead(participle.MaxLookahead),
+	// One token of lookahead: an alternative that fails after more than
+	// one token is an error reported where it failed, which is what makes
+	// messages point at the right token. The few places that need to see
+	// further say so with lookahead groups at their start.
+	participle.UseLookahead(1),
 	participle.Union[decl](
 		&includeDecl{}, &defineDecl{}, &zoneDecl{}, &serviceDecl{}, &setDecl{},
 		&policyDecl{}, &zoneRule{}, &tableDecl{}, &routeDecl{}, &balanceDecl{},
@@ -272,7 +276,7 @@ type match interface{ isMatch() }
 
 type concatMatch struct {
 	span
-	Keys []*concatKey `parser:"@@ ( \".\" @@ )+"`
+	Keys []*concatKey `parser:"(?= ( \"tcp\" | \"udp\" | \"sctp\" | \"udplite\" )? ( \"saddr\" | \"daddr\" | \"sport\" | \"dport\" | \"iif\" | \"oif\" | \"mark\" ) \".\" ) @@ ( \".\" @@ )+"`
 	Neg  bool         `parser:"@\"!=\"?"`
 	Set  *setRef      `parser:"@@"`
 }
@@ -347,7 +351,7 @@ type ctMatch struct {
 
 type markMatch struct {
 	span
-	Ct    bool   `parser:"@\"ct\"? \"mark\" (?! \"set\")"`
+	Ct    bool   `parser:"(?! \"ct\"? \"mark\" ( \"set\" | \".\" ) ) @\"ct\"? \"mark\""`
 	Route *ident `parser:"( \"route\" @@"`
 	Neg   bool   `parser:"| @\"!=\"?"`
 	Value *value `parser:"@@ )"`

@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -99,6 +100,7 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	for _, t := range raw {
 		if t.Type != tokComment && t.Type != tokSpace && t.Type != tokEOL {
 			empty = false
+			cv.stmtStart = t.Pos.Offset
 			break
 		}
 	}
@@ -107,6 +109,21 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	}
 	toks := make([]lexer.Token, len(raw)+1)
 	copy(toks, raw)
+	// A run of terminators (blank lines, comment lines) is one EOL to the
+	// grammar, so that `EOL+ item` fails after one token, not after many.
+	afterEOL := false
+	for i := range raw {
+		switch toks[i].Type {
+		case tokEOL:
+			if afterEOL {
+				toks[i].Type = tokSpace
+			}
+			afterEOL = true
+		case tokSpace, tokComment:
+		default:
+			afterEOL = false
+		}
+	}
 	toks[len(raw)] = lexer.EOFToken(end.Pos)
 	pl, err := lexer.Upgrade(&sliceLexer{toks: toks}, tokComment, tokSpace)
 	if err == nil {
@@ -154,8 +171,13 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 			what = fmt.Sprintf("%q", t.Value)
 		}
 		summary := "unexpected " + what
-		if exp := expected(ute.Message()); exp != "" {
+		switch exp := expected(ute.Message()); {
+		case exp != "":
 			summary += "; expected " + exp
+		case t.Pos.Offset == cv.stmtStart:
+			summary += "; expected a declaration (include, define, zone, service, set, policy, from, table, route or balance)"
+		default:
+			summary += "; expected end of line"
 		}
 		cv.diags.Add(diag.Error, "FW0001", lang(r), summary, "")
 		return
@@ -169,13 +191,24 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 	cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(end)), err.Error(), "")
 }
 
-// expected extracts the "(expected X)" part of a participle message.
+// expected extracts the "(expected X)" part of a participle message and
+// names the productions in words.
 func expected(msg string) string {
 	i := strings.Index(msg, " (expected ")
 	if i < 0 || !strings.HasSuffix(msg, ")") {
 		return ""
 	}
-	return msg[i+len(" (expected ") : len(msg)-1]
+	return productionWords.ReplaceAllStringFunc(msg[i+len(" (expected "):len(msg)-1], func(p string) string {
+		return productionNames[strings.TrimRight(p, "+*?")]
+	})
+}
+
+var productionWords = regexp.MustCompile(`\b(Action|Match|Value|ValueList|Concat|RangeVal|Atom|Ident|Str|Priority|SetRef)\b[+*?]?|<eol>[+*?]?`)
+
+var productionNames = map[string]string{
+	"Action": "an action", "Match": "a match",
+	"Value": "a value", "ValueList": "a value", "Concat": "a value", "RangeVal": "a value", "Atom": "a value",
+	"Ident": "a name", "Str": "a string", "Priority": "a number", "SetRef": "@set", "<eol>": "end of line",
 }
 
 // lineIndex converts byte offsets to positions with byte columns

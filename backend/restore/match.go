@@ -88,9 +88,13 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 				pre = "-m icmp6 --icmpv6-type "
 			}
 		}
+		names := icmpNames
+		if m.V6 {
+			names = icmpv6Names
+		}
 		var alts []string
 		for _, t := range m.Types {
-			s := t.Name
+			s := names[t.Name]
 			if s == "" || t.Code >= 0 {
 				s = strconv.Itoa(int(t.Type))
 				if t.Code >= 0 {
@@ -105,6 +109,10 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 		}
 		return oneOf(m.Neg, alts)
 	case *ir.TCPFlags:
+		if (m.Mask|m.Flags)&^allFlags != 0 {
+			w.errorf(r, "the tcp flags ecn and cwr (it knows fin, syn, rst, psh, ack, urg)")
+			return condText{}
+		}
 		return condText{args: fmt.Sprintf("-m tcp %s--tcp-flags %s %s", neg(m.Neg), tcpFlags(m.Mask), tcpFlags(m.Flags))}
 	case *ir.CtState:
 		return condText{args: "-m conntrack " + neg(m.Neg) + "--ctstate " + ctState(m.Bits)}
@@ -267,9 +275,15 @@ func portRange(p policy.PortRange) string {
 	return fmt.Sprintf("%d:%d", p.Lo, p.Hi)
 }
 
-var flagNames = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+var flagNames = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG"}
+
+// allFlags is what iptables calls ALL: FIN through URG.
+const allFlags = 0x3f
 
 func tcpFlags(b uint8) string {
+	if b == allFlags {
+		return "ALL"
+	}
 	var s []string
 	for i, n := range flagNames {
 		if b&(1<<i) != 0 {
@@ -381,4 +395,26 @@ func timeArgs(m *ir.Time) string {
 			"--datestop "+m.DateTo.UTC().Format("2006-01-02T15:04:05"))
 	}
 	return strings.Join(s, " ")
+}
+
+// icmpNames maps canonical (nft) icmp type names to the names iptables
+// knows; other types are written as numbers.
+var icmpNames = map[string]string{
+	"echo-reply": "echo-reply", "destination-unreachable": "destination-unreachable",
+	"source-quench": "source-quench", "redirect": "redirect", "echo-request": "echo-request",
+	"router-advertisement": "router-advertisement", "router-solicitation": "router-solicitation",
+	"time-exceeded": "time-exceeded", "parameter-problem": "parameter-problem",
+	"timestamp-request": "timestamp-request", "timestamp-reply": "timestamp-reply",
+	"address-mask-request": "address-mask-request", "address-mask-reply": "address-mask-reply",
+}
+
+// icmpv6Names does the same for icmpv6, whose neighbour discovery names
+// differ between nft and ip6tables.
+var icmpv6Names = map[string]string{
+	"destination-unreachable": "destination-unreachable", "packet-too-big": "packet-too-big",
+	"time-exceeded": "time-exceeded", "parameter-problem": "parameter-problem",
+	"echo-request": "echo-request", "echo-reply": "echo-reply",
+	"nd-router-solicit": "router-solicitation", "nd-router-advert": "router-advertisement",
+	"nd-neighbor-solicit": "neighbour-solicitation", "nd-neighbor-advert": "neighbour-advertisement",
+	"nd-redirect": "redirect",
 }

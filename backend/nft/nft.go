@@ -87,12 +87,11 @@ func (p *printer) ruleset(rs *ir.Ruleset) {
 var stdPriority = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 
 func priority(c *ir.Chain) string {
+	// nft accepts dstnat only at prerouting and srcnat only at
+	// postrouting; nat input and output get numbers.
 	name := c.Table.Name
 	if name == "nat" {
-		name = "srcnat"
-		if c.Hook == policy.Prerouting || c.Hook == policy.Output {
-			name = "dstnat"
-		}
+		name = map[policy.Hook]string{policy.Prerouting: "dstnat", policy.Postrouting: "srcnat"}[c.Hook]
 	}
 	if v, ok := stdPriority[name]; ok && v == c.Priority {
 		return name
@@ -278,7 +277,13 @@ func ipKw(f ir.Family) string {
 // impliesFamily reports whether a match of r already names the address
 // family (ip saddr, icmp type ...), so no meta nfproto is needed.
 func impliesFamily(r *ir.Rule) bool {
-	for _, m := range r.Matches {
+	ms := r.Matches
+	for _, a := range r.Actions {
+		if vm, ok := a.(*ir.VerdictMap); ok {
+			ms = append(ms[:len(ms):len(ms)], vm.Key)
+		}
+	}
+	for _, m := range ms {
 		switch m := m.(type) {
 		case *ir.Addr, *ir.ICMP, *ir.Meter, *ir.Connlimit:
 			return true

@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -30,10 +31,11 @@ policy.`,
 // as FW2000 and left out.
 func Lower(p *policy.Program) (*Ruleset, diag.Diagnostics) {
 	l := &lowerer{
-		rs:     &Ruleset{},
-		sets:   map[*policy.Set]*Set{},
-		chains: map[*policy.Chain]*Chain{},
-		meters: map[meterKey]*Set{},
+		rs:       &Ruleset{},
+		sets:     map[*policy.Set]*Set{},
+		chains:   map[*policy.Chain]*Chain{},
+		meters:   map[meterKey]*Set{},
+		reported: map[string]bool{},
 	}
 	if p == nil {
 		return l.rs, nil
@@ -91,6 +93,8 @@ type lowerer struct {
 	dynamic   []*Set
 	connlimit int
 	diags     diag.Diagnostics
+	cur       ast.Node // source of the rule being lowered
+	reported  map[string]bool
 }
 
 func (l *lowerer) set(s *policy.Set) *Set {
@@ -111,12 +115,23 @@ func (l *lowerer) set(s *policy.Set) *Set {
 	return is
 }
 
+// errorf reports at n, or at the rule being lowered when n is nil, once
+// even though a rule is lowered per family.
 func (l *lowerer) errorf(n ast.Node, format string, args ...any) {
+	if n == nil {
+		n = l.cur
+	}
 	var r diag.Range
 	if n != nil {
 		r = lang.Span(n)
 	}
-	l.diags.Errorf("FW2000", r, format, args...)
+	msg := fmt.Sprintf(format, args...)
+	k := r.String() + "\x00" + msg
+	if l.reported[k] {
+		return
+	}
+	l.reported[k] = true
+	l.diags.Errorf("FW2000", r, "%s", msg)
 }
 
 // rule lowers r for each family it applies to, into one Both rule when
@@ -126,6 +141,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	if fams == 0 {
 		fams = Both
 	}
+	l.cur = r.Src
 	var pos []Pos
 	if r.Src != nil {
 		sp := r.Src.Span()

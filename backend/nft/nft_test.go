@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/fwcproject/fwc/backend/internal/netns"
-	"github.com/fwcproject/fwc/backend/internal/sample"
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/ir"
+	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

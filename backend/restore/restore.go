@@ -144,8 +144,10 @@ func (w *writer) newChain(base string) *chainText {
 
 // Quote quotes s for iptables-restore: double quotes, with \ and " escaped.
 func Quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return `"` + quoter.Replace(s) + `"`
 }
+
+var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 func (w *writer) errorf(r *ir.Rule, format string, args ...any) {
 	var rg diag.Range

@@ -1,7 +1,7 @@
-// Package sample builds checked programs by hand for the backend tests,
+// Package irtest builds checked programs by hand for the backend tests,
 // covering the scenarios of SCENARIOS.md until the parser and checker can
 // build them from source.
-package sample
+package irtest
 
 import (
 	"net/netip"
@@ -55,8 +55,12 @@ func cut(s string, c byte) (string, string, bool) {
 }
 
 // Saddr and Daddr match addresses.
-func Saddr(ss ...string) *policy.AddrCond { return &policy.AddrCond{Dir: policy.Src, Items: Net(ss...)} }
-func Daddr(ss ...string) *policy.AddrCond { return &policy.AddrCond{Dir: policy.Dst, Items: Net(ss...)} }
+func Saddr(ss ...string) *policy.AddrCond {
+	return &policy.AddrCond{Dir: policy.Src, Items: Net(ss...)}
+}
+func Daddr(ss ...string) *policy.AddrCond {
+	return &policy.AddrCond{Dir: policy.Dst, Items: Net(ss...)}
+}
 
 // NotSaddr is saddr != ...
 func NotSaddr(ss ...string) *policy.AddrCond {
@@ -84,8 +88,12 @@ func Dport(ps ...uint16) *policy.PortCond {
 }
 
 // Iif and Oif match interfaces; a trailing * is a wildcard.
-func Iif(ns ...string) *policy.IfaceCond { return &policy.IfaceCond{Dir: policy.Src, Ifaces: ifaces(ns)} }
-func Oif(ns ...string) *policy.IfaceCond { return &policy.IfaceCond{Dir: policy.Dst, Ifaces: ifaces(ns)} }
+func Iif(ns ...string) *policy.IfaceCond {
+	return &policy.IfaceCond{Dir: policy.Src, Ifaces: ifaces(ns)}
+}
+func Oif(ns ...string) *policy.IfaceCond {
+	return &policy.IfaceCond{Dir: policy.Dst, Ifaces: ifaces(ns)}
+}
 
 func ifaces(ns []string) []policy.Iface {
 	var out []policy.Iface
@@ -200,7 +208,7 @@ func Host() *policy.Program {
 		b.R(C(TCP, Dport(443)), Accept),
 		b.R(C(NotSaddr("10.0.0.0/8", "172.16.0.0/12", "fd00::/8")), Log("not-internal: "), Return),
 		b.R(C(&policy.IfaceCond{Dir: policy.Src, Neg: true, Ifaces: ifaces([]string{"eth0", "eth1"})}), Drop),
-		b.R(C(TCP, &policy.PortCond{Dir: policy.Dst, Neg: true, Ranges: []policy.PortRange{{22, 22}, {80, 80}, {443, 443}}}), Drop),
+		b.R(C(TCP, &policy.PortCond{Dir: policy.Dst, Neg: true, Ranges: []policy.PortRange{{Lo: 22, Hi: 22}, {Lo: 80, Hi: 80}, {Lo: 443, Hi: 443}}}), Drop),
 	)
 	scan.Rules = append(scan.Rules,
 		b.R(C(TCP, &policy.TCPFlagsCond{Flags: policy.FIN | policy.PSH | policy.URG, Mask: 0x3f}), Drop),
@@ -248,7 +256,7 @@ func Host() *policy.Program {
 		b.R(C(TCP, &policy.PortCond{Dir: policy.Dst, Set: ports}), Accept),
 		b.R(C(&policy.ProbCond{P: 0.25}), &policy.Log{Prefix: "sample: ", Level: 6}, &policy.Counter{}),
 		b.R(C(TCP, &policy.TCPFlagsCond{Flags: policy.RST, Mask: policy.RST},
-			&policy.PortCond{Dir: policy.Src, Neg: true, Ranges: []policy.PortRange{{3406, 3406}}}),
+			&policy.PortCond{Dir: policy.Src, Neg: true, Ranges: []policy.PortRange{{Lo: 3406, Hi: 3406}}}),
 			&policy.Log{Prefix: "[plantegg] ", Level: 7, TCPSequence: true, TCPOptions: true, IPOptions: true}),
 		b.R(C(), Log("in-drop: "), Reject("icmp-host-prohibited")),
 	)
@@ -269,5 +277,50 @@ func StringMatch() *policy.Program {
 	filter := &policy.Table{Name: "filter"}
 	in := base(filter, policy.Input, 0, policy.Accept)
 	in.Rules = append(in.Rules, b.R(C(TCP, Dport(80), &policy.StringCond{Text: "OOXX", Algo: "bm"}), Reject("")))
+	return &policy.Program{Tables: []*policy.Table{filter}}
+}
+
+// Generated is a filter policy of n input rules of mixed shapes (addresses
+// of both families, ports, interfaces, states, logs, verdicts), as a large
+// generated policy would have.
+func Generated(n int) *policy.Program {
+	b := &Builder{File: "gen.fw"}
+	filter := &policy.Table{Name: "filter"}
+	in := base(filter, policy.Input, 0, policy.Drop)
+	for i := 0; i < n; i++ {
+		a4 := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+		a6 := netip.AddrFrom16([16]byte{0xfd, 0, 14: byte(i >> 8), 15: byte(i)}).String()
+		port := uint16(1024 + i%50000)
+		switch i % 5 {
+		case 0:
+			in.Rules = append(in.Rules, b.R(C(Saddr(a4, a6), TCP, Dport(port)), Accept))
+		case 1:
+			in.Rules = append(in.Rules, b.R(C(Iif("eth"+string(rune('0'+i%10))), UDP, Dport(port, port+1)), Drop))
+		case 2:
+			in.Rules = append(in.Rules, b.R(C(Ct(policy.CtNew), TCP, Dport(port)), Log("new: "), Accept))
+		case 3:
+			in.Rules = append(in.Rules, b.R(C(NotSaddr(a4+"/32", "192.168.0.0/16")), Reject("icmp-port-unreachable")))
+		case 4:
+			in.Rules = append(in.Rules, b.R(C(Daddr(a4)), Drop))
+		}
+	}
+	return &policy.Program{Tables: []*policy.Table{filter}}
+}
+
+// PerAddress is a filter policy of n rules, one per source address, as
+// blocklists written rule by rule are: every other address is dropped,
+// the rest accepted.
+func PerAddress(n int) *policy.Program {
+	b := &Builder{File: "block.fw"}
+	filter := &policy.Table{Name: "filter"}
+	in := base(filter, policy.Input, 0, policy.Accept)
+	for i := 0; i < n; i++ {
+		a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}).String()
+		v := policy.Action(Drop)
+		if i%2 == 1 {
+			v = Accept
+		}
+		in.Rules = append(in.Rules, b.R(C(Saddr(a)), v))
+	}
 	return &policy.Program{Tables: []*policy.Table{filter}}
 }

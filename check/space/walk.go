@@ -18,6 +18,9 @@ type Facts struct {
 	// Contexts counts the contexts in which some packet reached the rule's
 	// chain; DeadIn those in which no packet reaching the rule matched it.
 	Contexts, DeadIn int
+	// ByEntry counts the dead contexts in which the packets entering the
+	// chain (through the jump that reached it) already exclude the rule.
+	ByEntry int
 	// Covers lists, for the first context in which the rule was dead, the
 	// earlier rules that decided its packets, each once, in rule order; a
 	// jump rule appears when the chain's entry conditions alone exclude it.
@@ -212,6 +215,7 @@ func (w *walker) walk(ci *chainInfo, entry Region, dirty bool, via *ruleInfo, de
 		q := entry.Intersect(region)
 		if q.Empty() {
 			f.DeadIn++
+			f.ByEntry++
 			if f.DeadIn == 1 && via != nil {
 				f.Covers = []Cover{{via.r, via.verdict}}
 			}

@@ -4,11 +4,15 @@ package passes
 
 import (
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/check/passes/ifacedir"
 )
 
 // All is every lint pass, in no particular order (analysis.Run orders them
 // by their requirements).
 var All = []*analysis.Analyzer{
 	graph.Analyzer,
+	chains.Analyzer,
+	ifacedir.Analyzer,
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/graph"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
+	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
 
 // All is every lint pass, in no particular order (analysis.Run orders them
@@ -15,4 +16,5 @@ var All = []*analysis.Analyzer{
 	graph.Analyzer,
 	chains.Analyzer,
 	ifacedir.Analyzer,
+	verdictflow.Analyzer,
 }

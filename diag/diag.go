@@ -1,7 +1,8 @@
 // Package diag holds diagnostics as data: a severity, a stable code, a one-line
 // summary, a detail in whole sentences, the source range it is about and any
 // related ranges. Every stage of fwc returns diagnostics of this type; they are
-// rendered in one place (Render, RenderJSON) so text, JSON and SARIF agree.
+// rendered in one place (RenderText, RenderJSON, RenderSARIF) so text, JSON
+// and SARIF agree.
 //
 // diag is a leaf: it imports nothing of fwc's.
 package diag
@@ -74,6 +75,16 @@ func (s Severity) String() string {
 
 // MarshalText makes severities read as words in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads the words MarshalText writes.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, ok := ParseSeverity(string(b))
+	if !ok {
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	*s = v
+	return nil
+}
 
 // ParseSeverity is the inverse of Severity.String, for configuration.
 func ParseSeverity(s string) (Severity, bool) {

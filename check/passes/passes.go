@@ -7,6 +7,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/graph"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
+	"github.com/fwcproject/fwc/check/passes/placement"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
 
@@ -17,4 +18,5 @@ var All = []*analysis.Analyzer{
 	chains.Analyzer,
 	ifacedir.Analyzer,
 	verdictflow.Analyzer,
+	placement.Analyzer,
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/graph"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
 	"github.com/fwcproject/fwc/check/passes/placement"
+	"github.com/fwcproject/fwc/check/passes/routing"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
 
@@ -19,4 +20,5 @@ var All = []*analysis.Analyzer{
 	ifacedir.Analyzer,
 	verdictflow.Analyzer,
 	placement.Analyzer,
+	routing.Analyzer,
 }

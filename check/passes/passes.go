@@ -6,6 +6,7 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/check/passes/hygiene"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
 	"github.com/fwcproject/fwc/check/passes/placement"
 	"github.com/fwcproject/fwc/check/passes/routing"
@@ -21,4 +22,5 @@ var All = []*analysis.Analyzer{
 	verdictflow.Analyzer,
 	placement.Analyzer,
 	routing.Analyzer,
+	hygiene.Analyzer,
 }

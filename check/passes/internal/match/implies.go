@@ -37,7 +37,7 @@ func Subsumes(x, y policy.Cond) bool {
 			subset(x.Ranges, y.Ranges, func(a, b policy.PortRange) bool { return b.Lo <= a.Lo && a.Hi <= b.Hi })
 	case *policy.AddrCond:
 		y, ok := y.(*policy.AddrCond)
-		return ok && x.Dir == y.Dir && !x.Neg && !y.Neg && x.Set == nil && y.Set == nil && subset(x.Items, y.Items, addrWithin)
+		return ok && x.Dir == y.Dir && !x.Neg && !y.Neg && x.Set == nil && y.Set == nil && subset(x.Items, y.Items, AddrWithin)
 	case *policy.IfaceCond:
 		y, ok := y.(*policy.IfaceCond)
 		return ok && x.Dir == y.Dir && !x.Neg && !y.Neg && x.Set == nil && y.Set == nil && subset(x.Ifaces, y.Ifaces, ifaceWithin)
@@ -77,7 +77,8 @@ func bounds(a policy.AddrItem) (lo, hi netip.Addr) {
 	return lo, hi
 }
 
-func addrWithin(x, y policy.AddrItem) bool {
+// AddrWithin reports whether every address of item x is in item y.
+func AddrWithin(x, y policy.AddrItem) bool {
 	xl, xh := bounds(x)
 	yl, yh := bounds(y)
 	return xl.IsValid() && yl.IsValid() && xl.BitLen() == yl.BitLen() && yl.Compare(xl) <= 0 && xh.Compare(yh) <= 0

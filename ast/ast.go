@@ -224,3 +224,9 @@ func (*Rule) declNode()    {}
 func (*Table) declNode()   {}
 func (*Route) declNode()   {}
 func (*Balance) declNode() {}
+
+// Through returns the range from the start of r to the end of o.
+func (r Range) Through(o Range) Range {
+	r.End = o.End
+	return r
+}

@@ -1,0 +1,26 @@
+// Package analysis is the framework of fwc's lint passes, in the style of
+// golang.org/x/tools/go/analysis. A pass is an Analyzer value: a name, its
+// user documentation, the diagnostic codes it reports, the analyzers whose
+// results it needs (Requires), and a Run function that is handed a Pass: the
+// checked policy, the backends the user asked for, the results of the
+// required analyzers and a Report function.
+//
+// Run executes a list of analyzers over one policy.Program: every analyzer
+// and everything it requires runs once, after its requirements, and the
+// diagnostics of all of them are collected. Run then applies, centrally so
+// that every pass gets them:
+//
+//   - suppression comments: `# fwc:ignore FW1203 reason` on the line of a
+//     diagnostic, or on the line above it, drops diagnostics with that code
+//     (several codes may be given separated by commas). The reason is
+//     required; a suppression without one still works but is itself
+//     reported (FW1991), and a suppression that suppresses nothing is
+//     reported as unused (FW1992), as is a code no analyzer knows (FW1993);
+//   - per-code severity overrides (Options.Severity) and disabled codes
+//     (Options.Disable).
+//
+// analysis sits inside the check stage: package check builds the
+// policy.Program and calls Run with passes.All. The passes themselves live
+// in check/passes/NAME, one package each, and import only analysis, policy,
+// ast, diag and lang.
+package analysis

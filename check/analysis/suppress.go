@@ -1,0 +1,157 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/lang"
+)
+
+// Suppression is one parsed `# fwc:ignore CODES reason` comment.
+type Suppression struct {
+	Comment *ast.Comment
+	Codes   []string // upper case, as written
+	Reason  string   // "" when missing
+}
+
+// Line is the comment's line; it covers diagnostics on Line and Line+1.
+func (s *Suppression) Line() int { return s.Comment.Start.Line }
+
+// Covers reports whether s applies to d.
+func (s *Suppression) Covers(d *diag.Diagnostic) bool {
+	if d.Subject.Filename != s.Comment.Filename {
+		return false
+	}
+	if l := d.Subject.Start.Line; l != s.Line() && l != s.Line()+1 {
+		return false
+	}
+	for _, c := range s.Codes {
+		if c == d.Code {
+			return true
+		}
+	}
+	return false
+}
+
+const ignorePrefix = "fwc:ignore"
+
+// ParseSuppression parses a comment; ok is false when it is not a
+// suppression. Codes are the leading words that look like codes (FW and
+// four digits, commas allowed between them); the rest is the reason.
+func ParseSuppression(c *ast.Comment) (s *Suppression, ok bool) {
+	text := strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
+	rest, ok := strings.CutPrefix(text, ignorePrefix)
+	if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
+		return nil, false
+	}
+	s = &Suppression{Comment: c}
+	rest = strings.TrimSpace(rest)
+	for rest != "" {
+		word, after, _ := strings.Cut(rest, " ")
+		var codes []string
+		for _, w := range strings.Split(word, ",") {
+			if w == "" {
+				continue
+			}
+			if !isCode(w) {
+				codes = nil
+				break
+			}
+			codes = append(codes, strings.ToUpper(w))
+		}
+		if codes == nil {
+			break
+		}
+		s.Codes = append(s.Codes, codes...)
+		rest = strings.TrimSpace(after)
+	}
+	s.Reason = rest
+	return s, true
+}
+
+func isCode(w string) bool {
+	if len(w) != 6 || !strings.EqualFold(w[:2], "FW") {
+		return false
+	}
+	for _, r := range w[2:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Suppressions returns every suppression comment of files, in order.
+func Suppressions(files []*ast.File) []*Suppression {
+	var out []*Suppression
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		for _, c := range f.Comments {
+			if s, ok := ParseSuppression(c); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// Suppress drops the diagnostics that a suppression comment in files
+// covers and adds diagnostics about the comments themselves: a missing
+// reason (FW1991), a suppression of a code in known that suppressed nothing
+// (FW1992), and a code that is neither in known nor registered at all
+// (FW1993). Codes registered by other stages but not in known are left
+// alone: the pass that reports them did not run.
+func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) diag.Diagnostics {
+	sups := Suppressions(files)
+	if len(sups) == 0 {
+		return ds
+	}
+	type key struct {
+		s    *Suppression
+		code string
+	}
+	used := map[key]bool{}
+	var out diag.Diagnostics
+	for _, d := range ds {
+		hit := false
+		for _, s := range sups {
+			if s.Covers(d) {
+				used[key{s, d.Code}] = true
+				hit = true
+			}
+		}
+		if !hit {
+			out = append(out, d)
+		}
+	}
+	for _, s := range sups {
+		at := lang.Span(s.Comment)
+		if len(s.Codes) == 0 {
+			out.Add(diag.Warning, CodeUnknownCode, at, "suppression names no code",
+				`Write the code to suppress after "fwc:ignore", then the reason: "# fwc:ignore FW1401 reason".`)
+			continue
+		}
+		if s.Reason == "" {
+			out.Add(diag.Warning, CodeNoReason, at, "suppression without a reason",
+				"Say after the code why the finding does not apply here.")
+		}
+		for _, c := range s.Codes {
+			switch {
+			case used[key{s, c}]:
+			case known[c]:
+				out.Add(diag.Warning, CodeUnused, at, fmt.Sprintf("unused suppression of %s", c),
+					fmt.Sprintf("No %s diagnostic is reported on line %d or %d; remove the suppression.", c, s.Line(), s.Line()+1))
+			default:
+				if _, registered := diag.Lookup(c); !registered {
+					out.Add(diag.Warning, CodeUnknownCode, at, fmt.Sprintf("suppression of unknown code %s", c),
+						`"fwc explain" lists the codes.`)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,15 @@
+package check
+
+import (
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
+)
+
+// lint runs the lint passes over a program without front-end errors.
+// Severity overrides apply to lint codes only: a name or type error always
+// stops a policy from being lowered.
+func lint(p *policy.Program, opts Options) diag.Diagnostics {
+	return analysis.Run(p, passes.All, analysis.Options{Backends: opts.Backends, Severity: opts.Severity})
+}

@@ -1,7 +1,7 @@
 package main
 
-// Temporary: lang and check have not landed in main yet. This file goes away
-// when they do; frontend_lang.go replaces it with the real calls.
+// Temporary: lang has not landed in main yet. This file goes away when it
+// does; frontend_lang.go replaces it with the real calls.
 
 import (
 	"github.com/fwcproject/fwc/ast"
@@ -23,5 +23,3 @@ func parseFile(name string, src []byte) (*ast.File, diag.Diagnostics) {
 }
 
 func formatFile(*ast.File) []byte { return nil }
-
-func checkUnit(files []*ast.File, backends []string) diag.Diagnostics { return nil }

@@ -71,9 +71,6 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 			}
 
 			l, ds := loadPolicies(paths)
-			if len(l.units) == 0 && len(ds) == 0 {
-				return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", strings.Join(paths, " "))}
-			}
 			for _, u := range l.units {
 				ds = append(ds, checkUnit(u, bs)...)
 			}
@@ -91,6 +88,12 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 			case err != nil:
 				return &exitError{code: exitUsage, err: err}
 			case slices.ContainsFunc(ds, func(d *diag.Diagnostic) bool { return d.Code == ioCode }):
+				return &exitError{code: exitUsage}
+			case len(l.units) == 0 && !ds.HasErrors():
+				// Nothing was checked; lang has said why, or we do.
+				if len(ds) == 0 {
+					return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", strings.Join(paths, " "))}
+				}
 				return &exitError{code: exitUsage}
 			case ds.HasErrors(), strict && ds.Count(diag.Warning) > 0:
 				return findings

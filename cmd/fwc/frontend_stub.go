@@ -8,6 +8,9 @@ import (
 	"github.com/fwcproject/fwc/diag"
 )
 
+// frontendLanded tells the CLI scripts whether parsing works in this build.
+const frontendLanded = false
+
 func notLanded(name string) diag.Diagnostics {
 	var ds diag.Diagnostics
 	ds.Errorf("FW0000", diag.Range{Filename: name}, "the fwc front end is not built into this binary yet")

@@ -31,10 +31,10 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitcode},
-		// [frontend]: the real lang front end is linked in (not the stub).
+		// [format]: lang.Format is linked in (not the stub).
 		Condition: func(cond string) (bool, error) {
-			if cond == "frontend" {
-				return frontendLanded, nil
+			if cond == "format" {
+				return formatLanded, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

@@ -24,3 +24,6 @@ func loadPolicies(paths []string) (*loaded, diag.Diagnostics) {
 func parseFile(name string, src []byte) (*ast.File, diag.Diagnostics) {
 	return lang.ParseFile(name, src)
 }
+
+// formatFile prints f in canonical layout.
+func formatFile(f *ast.File) []byte { return lang.Format(f) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
 )
 
 // Family is a set of address families: IPv4, IPv6 or Both.
@@ -73,6 +74,18 @@ func (c *Chain) IsBase() bool { return c.Hook != "" }
 type Pos struct {
 	File string
 	Line int
+	// Range is the whole source rule, for backend diagnostics; zero when
+	// the rule was built without a source (tests).
+	Range diag.Range
+}
+
+// Subject is the range a backend diagnostic about the rule points at: the
+// source rule, or its line when the range is unknown.
+func (p Pos) Subject() diag.Range {
+	if !p.Range.IsZero() {
+		return p.Range
+	}
+	return diag.Range{Filename: p.File, Start: diag.Pos{Line: p.Line}}
 }
 
 // Rule is an ordered rule: all Matches hold, then Actions run in order.

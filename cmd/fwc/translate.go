@@ -147,6 +147,8 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		return &exitError{code: exitUsage}
 	case ds.HasErrors():
 		return findings
+	case len(l.units) == 0 && len(ds) > 0:
+		return &exitError{code: exitUsage} // lang has said why
 	case len(l.units) == 0:
 		return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", path)}
 	case len(l.units) > 1:

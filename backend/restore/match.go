@@ -360,11 +360,13 @@ func markMask(v, m uint32) string {
 	return fmt.Sprintf("0x%x/0x%x", v, m)
 }
 
+// rate writes a rate with the unit names iptables-save prints (1/sec,
+// 10/min), so that rules read back unchanged.
 func rate(r policy.Rate) string {
-	unit := "second"
+	unit := "sec"
 	switch r.Unit {
 	case time.Minute:
-		unit = "minute"
+		unit = "min"
 	case time.Hour:
 		unit = "hour"
 	case 24 * time.Hour:

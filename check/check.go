@@ -54,8 +54,8 @@ type checker struct {
 
 	// first declarations by kind and name, for duplicate reports.
 	seen map[string]map[string]ast.Node
-	// defining guards define expansion against cycles.
-	defining map[string]bool
+	// defining is the stack of defines being expanded, against cycles.
+	defining []string
 
 	// decls in source order across files.
 	decls []ast.Decl
@@ -72,7 +72,6 @@ func newChecker(files []*ast.File) *checker {
 		balances: map[string]*ast.Balance{},
 		tables:   map[string]*policy.Table{},
 		seen:     map[string]map[string]ast.Node{},
-		defining: map[string]bool{},
 	}
 }
 

@@ -29,13 +29,14 @@ func (c *checker) flatten(vals []ast.Value) []ast.Value {
 				c.unknown("define", v, "$"+v.Name, prefixed("$", keys(c.defines)))
 				continue
 			}
-			if c.defining[v.Name] {
-				c.errorf(codeDefineCycle, v, "define %q refers to itself", v.Name)
+			if slices.Contains(c.defining, v.Name) {
+				chain := append(slices.Clone(c.defining[slices.Index(c.defining, v.Name):]), v.Name)
+				c.errorf(codeDefineCycle, v, "define $%s refers to itself: $%s", v.Name, strings.Join(chain, " -> $"))
 				continue
 			}
-			c.defining[v.Name] = true
+			c.defining = append(c.defining, v.Name)
 			out = append(out, c.flatten(d.Values)...)
-			delete(c.defining, v.Name)
+			c.defining = c.defining[:len(c.defining)-1]
 		default:
 			out = append(out, v)
 		}
@@ -87,6 +88,17 @@ func describe(v ast.Value) string {
 		return "a concatenation"
 	}
 	return "a value"
+}
+
+// litText is a literal's text as written, or a description of v.
+func litText(v ast.Value) string {
+	if l, ok := v.(*ast.Lit); ok {
+		if l.Kind == ast.String {
+			return strconv.Quote(l.Text)
+		}
+		return l.Text
+	}
+	return describe(v)
 }
 
 func (c *checker) typeErr(v ast.Value, want string) {

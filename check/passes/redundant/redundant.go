@@ -1,0 +1,103 @@
+// Package redundant reports rules that can be removed without changing
+// what the policy does.
+//
+// It uses the same exact model of packets as the shadow pass (see package
+// shadow for the fields, and for the rules that "may not match" and so never
+// cover another): every base chain in both families, every user chain in the
+// context of each jump that reaches it.
+//
+// # Codes
+//
+// FW1201 (warning) a rule whose packets are all decided earlier by rules
+// with the same verdict (together, not only one by one): it never fires,
+// and deleting it changes nothing. The related positions list the rules that
+// decide its packets.
+//
+// FW1202 (warning) a rule whose verdict is the chain's policy (for a user
+// chain: return, which is what falling off its end does) and whose packets,
+// were the rule removed, would meet no later rule that treats them
+// differently: no later rule with another verdict, a jump, a non-terminal
+// action such as log or counter, or a rule that may not match. Removing it
+// changes nothing. A rule with its own side effects (log, counter, mark) is
+// never reported.
+//
+// Both are warnings: the policy does what it says, but a rule that does
+// nothing misleads the next reader into thinking it matters.
+package redundant
+
+import (
+	"fmt"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/space"
+	"github.com/fwcproject/fwc/diag"
+)
+
+// Codes of this pass.
+const (
+	CodeCovered = "FW1201"
+	CodePolicy  = "FW1202"
+)
+
+// Analyzer is the redundant pass.
+var Analyzer = &analysis.Analyzer{
+	Name:  "redundant",
+	Title: "redundant rules",
+	Doc: `Reports rules covered by earlier rules with the same verdict, and rules that
+only repeat the chain's policy.`,
+	Requires: []*analysis.Analyzer{space.Analyzer},
+	Codes: []diag.Doc{
+		{Code: CodeCovered, Title: "redundant rule", Severity: diag.Warning, Doc: `
+Earlier rules with the same verdict decide every packet this rule matches,
+so it never fires and deleting it changes nothing. The notes list those
+rules; the rule may be covered by several of them together, or through the
+elements of a named set. Rules with a rate limit, meter, time, probability
+or string match, and lookups in sets with a timeout, never count as
+covering.`},
+		{Code: CodePolicy, Title: "rule repeats the chain policy", Severity: diag.Warning, Doc: `
+The rule's verdict is the chain's policy (for a user chain: return, what
+falling off its end does), and no later rule would treat its packets
+differently if it were removed: they would reach the policy anyway.
+Deleting the rule changes nothing. It is reported only when the rule has no
+side effect of its own and no later rule that may see its packets has
+another verdict, a jump, a log or counter, or a condition the analysis
+cannot decide.`},
+	},
+	Run: run,
+}
+
+func init() { analysis.Register(Analyzer) }
+
+func run(pass *analysis.Pass) (any, error) {
+	res := pass.ResultOf[space.Analyzer].(*space.Result)
+	for _, g := range shadow.Group(res) {
+		f := g[0]
+		at := analysis.RuleRange(f.Rule)
+		if shadow.AllDead(g) {
+			if !shadow.AllSame(g) {
+				continue // shadow's
+			}
+			covers := shadow.Covers(g)
+			d := pass.Reportf(CodeCovered, at, "rule is redundant: earlier rules with the same verdict decide all its packets")
+			d.Detail = fmt.Sprintf("Every packet this rule matches is already decided (%s); deleting it changes nothing.",
+				shadow.VerdictList(covers))
+			d.Related = shadow.Related(covers, "covered by this rule")
+			continue
+		}
+		if allPolicy(g) {
+			d := pass.Reportf(CodePolicy, at, "rule is redundant: its verdict %s is what the chain does anyway", f.Verdict)
+			d.Detail = "No later rule treats this rule's packets differently, so without it they reach the same verdict at the end of the chain."
+		}
+	}
+	return nil, nil
+}
+
+func allPolicy(g []*space.Facts) bool {
+	for _, f := range g {
+		if f.Dead() || !f.PolicyRedundant() {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,246 @@
+package space
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Dim names one field of a packet.
+type Dim int
+
+const (
+	SAddr    Dim = iota // source address (one family per Space)
+	DAddr               // destination address
+	Proto               // layer-4 protocol, 0-255
+	SPort               // source port, 0-65535
+	DPort               // destination port
+	IIf                 // input interface name, encoded by ifaceKey
+	OIf                 // output interface name
+	CtState             // index of the one conntrack state bit, 0-4
+	CtStatus            // conntrack status bits, 0-127
+	ICMP                // icmp type<<8 | code, 0-65535
+	TCPFlags            // tcp flags byte
+	Mark                // packet mark, bit-reversed (see markKey)
+	CtMark              // connection mark, bit-reversed
+	NDim
+)
+
+var dimNames = [NDim]string{"saddr", "daddr", "proto", "sport", "dport", "iif", "oif",
+	"ct state", "ct status", "icmp", "tcp flags", "mark", "ct mark"}
+
+func (d Dim) String() string { return dimNames[d] }
+
+var max128 = u128{^uint64(0), ^uint64(0)}
+
+// maxOf is the largest value of each dimension; addresses depend on the
+// family and are filled in by newSpace.
+var maxOf = [NDim]u128{
+	Proto: u64(255), SPort: u64(65535), DPort: u64(65535),
+	IIf: max128, OIf: max128,
+	CtState: u64(4), CtStatus: u64(127), ICMP: u64(0xffff), TCPFlags: u64(255),
+	Mark: u64(0xffffffff), CtMark: u64(0xffffffff),
+}
+
+// Cube is a product of per-dimension sets: the packets whose every field
+// lies in the set of its dimension. A nil set never appears in a non-empty
+// cube; the full dimension is the single interval [0, max].
+type Cube [NDim]ivs
+
+// Space is the packet universe of one address family.
+type Space struct {
+	V6   bool
+	full Cube
+}
+
+// NewSpace returns the universe of IPv4 (v6 false) or IPv6 packets.
+func NewSpace(v6 bool) *Space {
+	s := &Space{V6: v6}
+	for d := range NDim {
+		s.full[d] = span(u128{}, maxOf[d])
+	}
+	if !v6 {
+		s.full[SAddr] = span(u128{}, u64(0xffffffff))
+		s.full[DAddr] = s.full[SAddr]
+	}
+	return s
+}
+
+// Full returns the cube of every packet.
+func (s *Space) Full() Cube { return s.full }
+
+// IsFull reports whether c is unrestricted in d.
+func (s *Space) IsFull(c *Cube, d Dim) bool {
+	return len(c[d]) == 1 && c[d][0] == s.full[d][0]
+}
+
+func (c *Cube) intersects(o *Cube) bool {
+	for d := range NDim {
+		if !c[d].intersects(o[d]) {
+			return false
+		}
+	}
+	return true
+}
+
+// intersect returns c ∩ o and whether it is non-empty.
+func (c *Cube) intersect(o *Cube) (Cube, bool) {
+	var r Cube
+	for d := range NDim {
+		r[d] = c[d].intersect(o[d])
+		if r[d].empty() {
+			return r, false
+		}
+	}
+	return r, true
+}
+
+// minus returns c \ o as disjoint cubes (at most one per dimension in which
+// o is narrower than c).
+func (c *Cube) minus(o *Cube) []Cube {
+	if !c.intersects(o) {
+		return []Cube{*c}
+	}
+	var out []Cube
+	cur := *c
+	for d := range NDim {
+		rest := cur[d].minus(o[d])
+		if rest.empty() {
+			continue
+		}
+		piece := cur
+		piece[d] = rest
+		out = append(out, piece)
+		cur[d] = cur[d].intersect(o[d])
+	}
+	return out
+}
+
+// Region is a union of cubes; the cubes of a Region built by this package
+// are pairwise disjoint unless said otherwise.
+type Region []Cube
+
+// Empty reports whether r holds no packet.
+func (r Region) Empty() bool { return len(r) == 0 }
+
+// IntersectCube returns r ∩ c.
+func (r Region) IntersectCube(c *Cube) Region {
+	var out Region
+	for i := range r {
+		if x, ok := r[i].intersect(c); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Intersect returns r ∩ o.
+func (r Region) Intersect(o Region) Region {
+	var out Region
+	for i := range o {
+		out = append(out, r.IntersectCube(&o[i])...)
+	}
+	return out
+}
+
+// Sample returns one packet of a non-empty cube, preferring values a
+// reader recognises (tcp over other protocols, a port above 1023 for the
+// source).
+func (s *Space) Sample(c *Cube) Packet {
+	var p Packet
+	for d := range NDim {
+		p.f[d] = c[d].min()
+	}
+	for _, v := range []uint64{6, 17, 1, 58} {
+		if c[Proto].has(u64(v)) {
+			p.f[Proto] = u64(v)
+			break
+		}
+	}
+	if c[SPort].has(u64(1024)) {
+		p.f[SPort] = u64(1024)
+	}
+	if c[CtState].has(u64(3)) { // new
+		p.f[CtState] = u64(3)
+	}
+	p.v6 = s.V6
+	p.full = [NDim]bool{}
+	for d := range NDim {
+		p.full[d] = s.IsFull(c, Dim(d))
+	}
+	return p
+}
+
+// Packet is one point of a Space.
+type Packet struct {
+	v6   bool
+	f    [NDim]u128
+	full [NDim]bool // the cube it came from did not restrict the field
+}
+
+func addrOf(v u128, v6 bool) netip.Addr {
+	if !v6 {
+		return netip.AddrFrom4([4]byte{byte(v.Lo >> 24), byte(v.Lo >> 16), byte(v.Lo >> 8), byte(v.Lo)})
+	}
+	var b [16]byte
+	for i := range 8 {
+		b[i] = byte(v.Hi >> (56 - 8*i))
+		b[8+i] = byte(v.Lo >> (56 - 8*i))
+	}
+	return netip.AddrFrom16(b)
+}
+
+// String describes the packet by the fields its cube restricted, in the
+// style of a rule: "tcp 10.0.0.1:1024 -> 192.0.2.7:22 iif eth0".
+func (p Packet) String() string {
+	var b strings.Builder
+	proto := p.f[Proto].Lo
+	switch proto {
+	case 6:
+		b.WriteString("tcp")
+	case 17:
+		b.WriteString("udp")
+	case 1:
+		b.WriteString("icmp")
+	case 58:
+		b.WriteString("icmpv6")
+	default:
+		fmt.Fprintf(&b, "proto %d", proto)
+	}
+	ports := proto == 6 || proto == 17 || proto == 132 || proto == 136
+	fmt.Fprintf(&b, " %s", addrOf(p.f[SAddr], p.v6))
+	if ports {
+		fmt.Fprintf(&b, " port %d", p.f[SPort].Lo)
+	}
+	fmt.Fprintf(&b, " -> %s", addrOf(p.f[DAddr], p.v6))
+	if ports {
+		fmt.Fprintf(&b, " port %d", p.f[DPort].Lo)
+	}
+	if (proto == 1 || proto == 58) && !p.full[ICMP] {
+		fmt.Fprintf(&b, " type %d code %d", p.f[ICMP].Lo>>8, p.f[ICMP].Lo&0xff)
+	}
+	if !p.full[IIf] {
+		fmt.Fprintf(&b, " iif %q", ifaceName(p.f[IIf]))
+	}
+	if !p.full[OIf] {
+		fmt.Fprintf(&b, " oif %q", ifaceName(p.f[OIf]))
+	}
+	if !p.full[CtState] {
+		fmt.Fprintf(&b, " ct state %s", ctStateNames[p.f[CtState].Lo])
+	}
+	if !p.full[CtStatus] {
+		fmt.Fprintf(&b, " ct status 0x%x", p.f[CtStatus].Lo)
+	}
+	if proto == 6 && !p.full[TCPFlags] {
+		fmt.Fprintf(&b, " tcp flags 0x%02x", p.f[TCPFlags].Lo)
+	}
+	if !p.full[Mark] {
+		fmt.Fprintf(&b, " mark 0x%x", unreverse(p.f[Mark]))
+	}
+	if !p.full[CtMark] {
+		fmt.Fprintf(&b, " ct mark 0x%x", unreverse(p.f[CtMark]))
+	}
+	return b.String()
+}
+
+var ctStateNames = [5]string{"invalid", "established", "related", "new", "untracked"}

@@ -1,0 +1,72 @@
+package space
+
+// subtractAll returns q minus the union of cs as disjoint cubes, in any
+// order. The cubes that are narrower than q in only one dimension d are
+// "slabs": together they remove the union of their d-sets from q[d] at once
+// (q minus slabs in several dimensions is the product of the per-dimension
+// differences), which keeps the common case, many rules that differ from
+// the query in one field, at O(k log k) instead of splitting k times. The
+// remaining cubes split q recursively (at most NDim pieces each), and the
+// pieces are filtered again, so most of them become slabs.
+//
+// budget, when not nil, bounds the cube operations; when it runs out the
+// remaining part is returned unsubtracted, which over-approximates the
+// result (a caller that asks "is anything left?" then errs towards "yes").
+func (s *Space) subtractAll(q Cube, cs []*Cube, budget *int) Region {
+	var out Region
+	s.subtract(q, cs, budget, &out)
+	return out
+}
+
+func (s *Space) subtract(q Cube, cs []*Cube, budget *int, out *Region) {
+	var slabs [NDim][]iv
+	var multi []*Cube
+	for _, c := range cs {
+		if budget != nil {
+			if *budget <= 0 {
+				*out = append(*out, q)
+				return
+			}
+			*budget--
+		}
+		narrow, dim := 0, Dim(0)
+		disjoint := false
+		for d := range NDim {
+			if q[d].subset(c[d]) {
+				continue
+			}
+			if !q[d].intersects(c[d]) {
+				disjoint = true
+				break
+			}
+			narrow++
+			dim = Dim(d)
+		}
+		switch {
+		case disjoint:
+		case narrow == 0:
+			return // q ⊆ c
+		case narrow == 1:
+			slabs[dim] = append(slabs[dim], c[dim]...)
+		default:
+			multi = append(multi, c)
+		}
+	}
+	for d := range NDim {
+		if len(slabs[d]) == 0 {
+			continue
+		}
+		q[d] = q[d].minus(normalize(slabs[d]))
+		if q[d].empty() {
+			return
+		}
+	}
+	if len(multi) == 0 {
+		*out = append(*out, q)
+		return
+	}
+	c, rest := multi[0], multi[1:]
+	for _, p := range q.minus(c) {
+		s.subtract(p, rest, budget, out)
+	}
+}

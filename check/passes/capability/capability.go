@@ -12,12 +12,23 @@
 //     network, optionally followed by a port, and then optionally an address
 //     or network (hash:ip,port,ip / hash:net,port,net); an address or network
 //     with a mark (hash:ip,mark) or an interface (hash:net,iface); two
-//     networks (hash:net,net); ports alone (bitmap:port). A set of interfaces
-//     or marks alone, or a concatenation in another order (port first, say),
-//     has no ipset type.
+//     networks (hash:net,net); ports alone (bitmap:port). A concatenation in
+//     another order (port first, say) has no ipset type.
 //   - FW1903 (iptables, ip6tables): ct status dying, which the conntrack
 //     match cannot test (it knows expected, seen-reply, assured, confirmed;
 //     snat and dnat are its ct states).
+//   - FW1904 (nft), other constructs: a connmark save or restore under a
+//     partial mask; a tos value with the ECN bits set (nft sets the DSCP
+//     part only); a list of icmp types some with and some without codes; a
+//     negated time condition with several parts (hours and days, say).
+//   - FW1905 (iptables, ip6tables), other constructs: tcp flags ece or cwr
+//     (the tcp match knows fin, syn, rst, psh, ack, urg); ct status snat or
+//     dnat together with other status bits (iptables tests the former as ct
+//     states and the latter as statuses, and cannot OR them in one match).
+//
+// Sets of interfaces or marks alone are not reported: the iptables backend
+// lists their elements as separate rules. These checks mirror what the
+// backends refuse at translation time, so that "fwc check" says it first.
 package capability
 
 import (
@@ -33,6 +44,8 @@ const (
 	CodeNftString = "FW1901"
 	CodeIpset     = "FW1902"
 	CodeCtStatus  = "FW1903"
+	CodeNftOther  = "FW1904"
+	CodeIptOther  = "FW1905"
 )
 
 var Analyzer = &analysis.Analyzer{
@@ -48,14 +61,27 @@ replace the string match (for instance by a match on addresses or ports).`},
 iptables looks named sets up through ipset, whose set types are fixed
 combinations: hash:ip / hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip,
 hash:ip,port,net, hash:net,port,net, hash:net,net, hash:ip,mark,
-hash:net,iface and bitmap:port. A set of interfaces or marks alone, or a
-concatenation in another order, has no ipset type, so iptables cannot use it.
+hash:net,iface and bitmap:port. A concatenation in another order (port
+first, say) has no ipset type, so iptables cannot use it. (Sets of interfaces
+or marks alone are fine: their elements become separate rules.)
 Reorder the concatenation (address first), split the lookup into separate
 matches, or translate with --to nft.`},
 		{Code: CodeCtStatus, Title: "iptables cannot match ct status dying", Severity: diag.Error, Doc: `
 The iptables conntrack match tests the statuses expected, seen-reply, assured
 and confirmed (snat and dnat are ct states there), but not dying. Translate
 with --to nft, or drop that status from the match.`},
+		{Code: CodeNftOther, Title: "nft cannot express this construct", Severity: diag.Error, Doc: `
+The nft backend cannot express this construct: a connmark save or restore
+under a partial mask (nft copies the whole mark), a tos value with the ECN
+bits set (nft sets the DSCP part only), a list of icmp types where some have
+codes and some do not, or a negated time condition with several parts.
+Rewrite it (split the rule, use the whole mark, a DSCP value) or translate
+with --to iptables.`},
+		{Code: CodeIptOther, Title: "iptables cannot express this construct", Severity: diag.Error, Doc: `
+The iptables backend cannot express this construct: tcp flags ece or cwr
+(the tcp match tests only fin, syn, rst, psh, ack and urg), or ct status snat
+or dnat together with other status bits in one match. Rewrite it (split the
+rule) or translate with --to nft.`},
 	},
 	Run: run,
 }
@@ -86,6 +112,11 @@ func run(pass *analysis.Pass) (any, error) {
 				for _, x := range r.Conds {
 					cond(pass, r, x, nft, ipts)
 				}
+				if nft {
+					for _, a := range r.Actions {
+						action(pass, r, a)
+					}
+				}
 			}
 		}
 	}
@@ -103,13 +134,50 @@ func cond(pass *analysis.Pass, r *policy.Rule, x policy.Cond, nft bool, ipts []s
 		if len(ipts) > 0 && x.Bits&policy.StatusDying != 0 {
 			pass.Reportf(CodeCtStatus, analysis.At(x, r), "%s cannot match ct status dying", strings.Join(ipts, " and "))
 		}
-	case *policy.IfaceCond:
-		if len(ipts) > 0 && x.Set != nil {
-			ipset(pass, r, x, x.Set, []policy.SetType{policy.IfaceT}, ipts)
+		nat := policy.StatusSNAT | policy.StatusDNAT
+		if len(ipts) > 0 && x.Bits&nat != 0 && x.Bits&^(nat|policy.StatusDying) != 0 {
+			pass.Reportf(CodeIptOther, analysis.At(x, r), "%s cannot match ct status snat or dnat together with other status bits", strings.Join(ipts, " and "))
+		}
+	case *policy.TCPFlagsCond:
+		if len(ipts) > 0 && (x.Flags|x.Mask)&(policy.ECE|policy.CWR) != 0 {
+			pass.Reportf(CodeIptOther, analysis.At(x, r), "%s cannot match the tcp flags ece and cwr", strings.Join(ipts, " and "))
+		}
+	case *policy.ICMPCond:
+		with := 0
+		for _, t := range x.Types {
+			if t.Code >= 0 {
+				with++
+			}
+		}
+		if nft && with > 0 && with < len(x.Types) {
+			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a list of icmp types some with and some without codes")
+		}
+	case *policy.TimeCond:
+		parts := 0
+		for _, b := range []bool{x.HasHour, x.Days != 0, x.HasDate} {
+			if b {
+				parts++
+			}
+		}
+		if nft && x.Neg && parts > 1 {
+			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a negated time condition with several parts")
 		}
 	case *policy.ConcatCond:
 		if len(ipts) > 0 && x.Set != nil {
 			ipset(pass, r, x, x.Set, x.Set.Type, ipts)
+		}
+	}
+}
+
+func action(pass *analysis.Pass, r *policy.Rule, a policy.Action) {
+	switch a := a.(type) {
+	case *policy.Connmark:
+		if a.Mask != 0xffffffff {
+			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a connmark copy under a partial mask (0x%x)", a.Mask)
+		}
+	case *policy.SetTOS:
+		if a.Value&3 != 0 {
+			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a tos value with ECN bits (0x%02x)", a.Value)
 		}
 	}
 }
@@ -149,7 +217,8 @@ func ipsetType(types []policy.SetType) bool {
 		}
 	}
 	switch strings.Join(sig, ",") {
-	case "addr", "port", "addr,port", "addr,port,addr", "addr,addr", "addr,mark", "addr,iface":
+	case "addr", "port", "addr,port", "addr,port,addr", "addr,addr", "addr,mark", "addr,iface",
+		"iface", "mark": // listed as rules by the backend
 		return true
 	}
 	return false

@@ -100,15 +100,19 @@ func run(pass *analysis.Pass) (any, error) {
 	if pass.HasBackend("ip6tables") {
 		ipt = append(ipt, "ip6tables")
 	}
+	// The backends that see a rule, by its family (index: policy.Family).
+	var byFam [4][]string
+	for f := range byFam {
+		for _, b := range ipt {
+			if b == "iptables" && f&int(policy.IPv4) != 0 || b == "ip6tables" && f&int(policy.IPv6) != 0 {
+				byFam[f] = append(byFam[f], b)
+			}
+		}
+	}
 	for _, t := range pass.Program.Tables {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				var ipts []string
-				for _, b := range ipt {
-					if b == "iptables" && r.Family&policy.IPv4 != 0 || b == "ip6tables" && r.Family&policy.IPv6 != 0 {
-						ipts = append(ipts, b)
-					}
-				}
+				ipts := byFam[r.Family&policy.Both]
 				for _, x := range r.Conds {
 					cond(pass, r, x, nft, ipts)
 				}

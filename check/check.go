@@ -19,8 +19,10 @@ type Options struct {
 	// Backends the user will translate to ("nft", "iptables", "ip6tables");
 	// the capability pass reports constructs these cannot express.
 	Backends []string
-	// Severity overrides the default severity of codes.
+	// Severity overrides the default severity of lint codes.
 	Severity map[string]diag.Severity
+	// Disable drops lint findings with these codes.
+	Disable map[string]bool
 	// NoLint skips the lint passes (names and types are still checked).
 	NoLint bool
 }

@@ -39,7 +39,8 @@ const ignorePrefix = "fwc:ignore"
 
 // ParseSuppression parses a comment; ok is false when it is not a
 // suppression. Codes are the leading words that look like codes (FW and
-// four digits, commas allowed between them); the rest is the reason.
+// four digits, commas allowed between them); the rest, up to a further
+// "#", is the reason.
 func ParseSuppression(c *ast.Comment) (s *Suppression, ok bool) {
 	text := strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
 	rest, ok := strings.CutPrefix(text, ignorePrefix)
@@ -66,6 +67,11 @@ func ParseSuppression(c *ast.Comment) (s *Suppression, ok bool) {
 		}
 		s.Codes = append(s.Codes, codes...)
 		rest = strings.TrimSpace(after)
+	}
+	// A further "#" starts another comment (an annotation such as a test's
+	// want), not part of the reason.
+	if i := strings.Index(rest, "#"); i >= 0 {
+		rest = strings.TrimSpace(rest[:i])
 	}
 	s.Reason = rest
 	return s, true

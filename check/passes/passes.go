@@ -4,6 +4,7 @@ package passes
 
 import (
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/capability"
 	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/graph"
 	"github.com/fwcproject/fwc/check/passes/hygiene"
@@ -23,4 +24,5 @@ var All = []*analysis.Analyzer{
 	placement.Analyzer,
 	routing.Analyzer,
 	hygiene.Analyzer,
+	capability.Analyzer,
 }

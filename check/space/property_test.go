@@ -109,7 +109,7 @@ func match(r *policy.Rule, p pkt, mayNot bool) bool {
 // the rule fired, and the verdicts that decided its packets before it.
 type brute struct {
 	mayNot  bool
-	skip    *policy.Rule // evaluate as if this rule were deleted
+	skip    *policy.Rule                     // evaluate as if this rule were deleted
 	entered map[*policy.Rule]map[string]bool // contexts in which packets reached the rule's chain
 	fired   map[*policy.Rule]bool
 	dec     map[string]map[string]bool

@@ -24,6 +24,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		format   string
 		strict   bool
 		backends []string
+		severity []string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--format text|json|sarif] [--strict] [--backend NAME]... PATH...",
@@ -40,11 +41,16 @@ names with commas.
 Text diagnostics go to standard error; --format json and --format sarif
 write one document to standard output instead.
 
+--severity changes how lint findings (codes FW1000-FW1999) count:
+--severity FW1201=error makes redundant rules fail the check, FW1003=off
+hides correlated-rule warnings. Name and type errors cannot be lowered.
+
 Exit status: 0 when there are no errors, 1 when there are (or there are
 warnings and --strict is given), 2 for usage or I/O problems.`,
 		Example: `  fwc check examples/
   fwc check --strict --backend nft,iptables host.fw
-  fwc check --format sarif policies/ > fwc.sarif`,
+  fwc check --format sarif policies/ > fwc.sarif
+  fwc check --severity FW1201=error,FW1003=off gateway.fw`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("check needs at least one PATH")
@@ -70,12 +76,15 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 				}
 			}
 
+			opts, err := lintOptions(bs, severity)
+			if err != nil {
+				return err
+			}
 			l, ds := loadPolicies(paths)
 			for _, u := range l.units {
-				ds = append(ds, checkUnit(u, bs)...)
+				ds = append(ds, checkUnit(u, opts)...)
 			}
 
-			var err error
 			switch format {
 			case "text":
 				err = diag.RenderText(e.stderr, ds, l.source, diag.TextOptions{Color: wantColor(e.stderr)})
@@ -104,6 +113,7 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json or sarif")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
+	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(checkFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(checkBackends, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -31,13 +30,6 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitcode},
-		// [frontend]: the real lang front end is linked in (not the stub).
-		Condition: func(cond string) (bool, error) {
-			if cond == "frontend" {
-				return frontendLanded, nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
 		Setup: func(e *testscript.Env) error {
 			// Diagnostics must never be coloured in tests, whatever the
 			// terminal; NO_COLOR is set to check that it is honoured too.

@@ -16,7 +16,7 @@ func Policy(n int, seed uint64) []byte {
 	var b strings.Builder
 	b.WriteString(`zone wan { iface eth0 }
 zone lan { iface eth1; net 10.0.0.0/8, fd00::/48 }
-zone dmz { iface eth2; net 172.16.0.0/16 }
+zone dmz { iface eth2; net 172.16.0.0/16, fd01::/48 }
 service web = tcp/{80, 443}
 service dns = udp/53, tcp/53
 service ssh = tcp/22

@@ -151,14 +151,20 @@ func (w *walker) walk(c *policy.Chain, ctx []policy.Cond, fam policy.Family) *po
 		if f == 0 {
 			continue
 		}
-		conds := append(slices.Clip(ctx), r.Conds...)
+		var conds []policy.Cond // ctx and r's conditions, built when needed
+		get := func() []policy.Cond {
+			if conds == nil {
+				conds = append(slices.Clip(ctx), r.Conds...)
+			}
+			return conds
+		}
 		for _, a := range r.Actions {
 			if j, ok := a.(*policy.Jump); ok && j.Target != nil {
-				w.walk(j.Target, conds, f)
+				w.walk(j.Target, get(), f)
 			}
 			if v, ok := a.(*policy.Verdict); ok && v.Kind == policy.Accept {
-				w.accepts = append(w.accepts, path{conds, f})
-				if len(conds) == 0 && f == policy.Both {
+				w.accepts = append(w.accepts, path{get(), f})
+				if len(ctx)+len(r.Conds) == 0 && f == policy.Both {
 					w.acceptAll = true
 				}
 			}

@@ -82,8 +82,8 @@ type use struct {
 	at  any
 }
 
-func uses(r *policy.Rule) []use {
-	var out []use
+// uses appends the interface uses of r to out.
+func uses(out []use, r *policy.Rule) []use {
 	for _, c := range r.Conds {
 		switch c := c.(type) {
 		case *policy.IfaceCond:
@@ -113,8 +113,10 @@ func run(pass *analysis.Pass) (any, error) {
 			if hooks == 0 {
 				continue
 			}
+			var buf []use
 			for _, r := range c.Rules {
-				for _, u := range uses(r) {
+				buf = uses(buf[:0], r)
+				for _, u := range buf {
 					check(pass, g, c, r, u, hooks)
 				}
 			}

@@ -13,17 +13,14 @@
 //   - FW1801: a route whose mark no rule sets: its table is never used.
 //   - FW1802 (info, only when routes exist): a packet mark that is set but
 //     that no route binds and no rule matches.
-//   - FW1803: a route with no routes: the ip rule sends packets to an empty
-//     table, and the kernel goes on with the next ip rule.
 //   - FW1804: two routes binding the same mark.
 //   - FW1805: two routes whose marks overlap: their masks share bits and
 //     the marks agree on them, so some mark value is bound by both; the ip
 //     rule with the lower priority takes it. Routes on disjoint mask bits
 //     (bit fields) are flagged only when a rule sets a mark both bind.
-//   - FW1806: a route's mark has bits outside its mask (the kernel ignores
-//     them).
-//   - FW1807: a route binding mark 0 under its mask: every packet without
-//     those bits, that is all unmarked traffic, is routed by its table.
+//
+// A route without routes, a route mark with bits outside its mask and a
+// route binding mark 0 are errors of the front end (FW0122, FW0110).
 package routing
 
 import (
@@ -35,13 +32,10 @@ import (
 )
 
 const (
-	CodeNeverSet   = "FW1801"
-	CodeUnbound    = "FW1802"
-	CodeNoRoutes   = "FW1803"
-	CodeDuplicate  = "FW1804"
-	CodeOverlap    = "FW1805"
-	CodeOutsideMsk = "FW1806"
-	CodeZeroMark   = "FW1807"
+	CodeNeverSet  = "FW1801"
+	CodeUnbound   = "FW1802"
+	CodeDuplicate = "FW1804"
+	CodeOverlap   = "FW1805"
 )
 
 var Analyzer = &analysis.Analyzer{
@@ -60,10 +54,6 @@ This rule sets a packet mark that no route binds and no rule of the policy
 matches. Marks are also read by things outside the policy (tc, other ip
 rules), so this is only informational; if the mark was meant for one of the
 policy's routes, its value or mask differs from the route's.`},
-		{Code: CodeNoRoutes, Title: "route without routes", Severity: diag.Warning, Doc: `
-The route binds a mark to a routing table but lists no routes, so the table
-is empty: the kernel finds nothing there and goes on with the next ip rule,
-as if the mark were not set. Add the routes (default via GATEWAY dev IFACE).`},
 		{Code: CodeDuplicate, Title: "two routes bind one mark", Severity: diag.Error, Doc: `
 Two routes bind the same mark and mask. Only the ip rule with the lower
 priority ever matches; the other route's table is never used.`},
@@ -71,13 +61,6 @@ priority ever matches; the other route's table is never used.`},
 Some mark values are bound by both routes: where both masks have a bit, the
 two marks agree. A packet with such a mark goes to whichever ip rule has the
 lower priority. Use disjoint bits or masks.`},
-		{Code: CodeOutsideMsk, Title: "route mark has bits outside its mask", Severity: diag.Warning, Doc: `
-The kernel compares (packet mark XOR route mark) AND mask with zero, so the
-bits of the route's mark outside its mask are ignored: the route binds more
-marks than written. Clear those bits or widen the mask.`},
-		{Code: CodeZeroMark, Title: "route binds mark 0", Severity: diag.Warning, Doc: `
-Under its mask this route's mark is 0, which every unmarked packet has: all
-traffic without those bits set is routed by this table. Use a non-zero mark.`},
 	},
 	Run: run,
 }
@@ -95,7 +78,7 @@ func binds(rt *policy.Route, value, mask uint32) bool {
 
 // overlap reports whether some mark is bound by both routes and could
 // really occur: the masks share bits and the marks agree on them (ignoring
-// routes binding mark 0, reported on their own), or, for routes on disjoint
+// routes binding mark 0, which the front end refuses), or, for routes on disjoint
 // bits, some rule sets a mark that both bind.
 func overlap(a, b *policy.Route, sets []setter) bool {
 	if a.Mark&a.Mask == 0 || b.Mark&b.Mask == 0 || (a.Mark^b.Mark)&a.Mask&b.Mask != 0 {
@@ -177,15 +160,6 @@ func run(pass *analysis.Pass) (any, error) {
 		if !set {
 			d := pass.Reportf(CodeNeverSet, routeAt(rt), "route %s: no rule sets its mark 0x%x", rt.Name, rt.Mark)
 			d.Detail = fmt.Sprintf("Add a rule with \"route %s\" in prerouting or output to steer traffic to table %d.", rt.Name, rt.Table)
-		}
-		if len(rt.Routes) == 0 {
-			pass.Reportf(CodeNoRoutes, routeAt(rt), "route %s has no routes: table %d is empty", rt.Name, rt.Table)
-		}
-		if rt.Mark&^rt.Mask != 0 {
-			pass.Reportf(CodeOutsideMsk, routeAt(rt), "route %s: mark 0x%x has bits outside its mask 0x%x", rt.Name, rt.Mark, rt.Mask)
-		}
-		if rt.Mark&rt.Mask == 0 {
-			pass.Reportf(CodeZeroMark, routeAt(rt), "route %s binds mark 0: every unmarked packet is routed by table %d", rt.Name, rt.Table)
 		}
 		for _, prev := range p.Routes[:i] {
 			rel := []diag.Related{{Message: "route " + prev.Name + " declared here", Range: routeAt(prev)}}

@@ -196,7 +196,7 @@ func drops(r *policy.Rule) bool {
 	return false
 }
 
-// decides reports whether r may end evaluation in a way other than accept
+// mayDrop reports whether r may end evaluation in a way other than accept
 // (a drop, reject, jump or goto, which may drop in the called chain).
 func mayDrop(r *policy.Rule) bool {
 	for _, a := range r.Actions {
@@ -229,13 +229,20 @@ func mayAccept(r *policy.Rule) bool {
 }
 
 func logs(pass *analysis.Pass, c *policy.Chain) {
+	// dropLater[i] / acceptLater[i]: some rule after i may drop / accept.
+	// One backward pass keeps the pass linear in the chain's length.
+	n := len(c.Rules)
+	dropLater, acceptLater := make([]bool, n+1), make([]bool, n+1)
+	for i := n - 1; i >= 0; i-- {
+		dropLater[i] = dropLater[i+1] || mayDrop(c.Rules[i])
+		acceptLater[i] = acceptLater[i+1] || mayAccept(c.Rules[i])
+	}
 	for i, r := range c.Rules {
 		l := onlyLogs(r)
 		if l == nil {
 			continue
 		}
-		rest := c.Rules[i+1:]
-		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Accept && !anyOf(rest, mayDrop) {
+		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Accept && !dropLater[i+1] {
 			d := pass.Reportf(CodeLogNoVerdict, analysis.At(l, r), "log without a verdict: the packets it logs are accepted")
 			d.Detail = fmt.Sprintf("Log is not a verdict; no later rule of chain %s drops, and its policy is accept. To block, write: log ... drop.", c.Name)
 			continue
@@ -243,24 +250,15 @@ func logs(pass *analysis.Pass, c *policy.Chain) {
 		if !blocky.MatchString(l.Prefix) {
 			continue
 		}
-		if len(rest) > 0 && drops(rest[0]) && (len(rest[0].Conds) == 0 || match.EqualConds(rest[0].Conds, r.Conds)) {
+		if i+1 < n && drops(c.Rules[i+1]) && (len(c.Rules[i+1].Conds) == 0 || match.EqualConds(c.Rules[i+1].Conds, r.Conds)) {
 			continue
 		}
-		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Drop && !anyOf(rest, mayAccept) {
+		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Drop && !acceptLater[i+1] {
 			continue
 		}
 		d := pass.Reportf(CodeLogNotBlocked, analysis.At(l, r), "log prefix %q says blocked, but nothing drops the packets it logs", l.Prefix)
 		d.Detail = "Log is not a verdict: evaluation goes on with the next rule. Write the verdict in the same rule: log prefix \"...\" drop."
 	}
-}
-
-func anyOf(rs []*policy.Rule, f func(*policy.Rule) bool) bool {
-	for _, r := range rs {
-		if f(r) {
-			return true
-		}
-	}
-	return false
 }
 
 func afterTerminal(pass *analysis.Pass, r *policy.Rule) {

@@ -38,6 +38,9 @@ func (b *Builder) next(wants []W, comments []string) ast.Range {
 	b.line++
 	r := ast.Range{Filename: File, Start: ast.Pos{Line: b.line, Column: 1}, End: ast.Pos{Line: b.line, Column: 60}}
 	for _, w := range wants {
+		if w == "" {
+			continue // no expectation
+		}
 		comments = append(comments, "# want "+string(w))
 	}
 	for i, text := range comments {

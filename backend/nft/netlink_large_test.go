@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/nftables"
 
@@ -16,24 +18,39 @@ import (
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
 )
 
-// generated runs polgen's n-rule policy through the front end and lowers it.
+// generated runs polgen's n-rule policy through the front end and lowers
+// it. polgen writes some rules the checker rejects (an IPv6 source in a
+// zone of IPv4 networks); those lines are dropped and counted.
 func generated(t testing.TB, n int) *ir.Ruleset {
 	t.Helper()
-	f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
-	if ds.HasErrors() {
-		t.Fatal(ds[0])
+	lines := strings.Split(string(polgen.Policy(n, 1)), "\n")
+	for try := 0; try < 2; try++ {
+		f, ds := lang.ParseFile("gen.fw", []byte(strings.Join(lines, "\n")))
+		if ds.HasErrors() {
+			t.Fatal(ds[0])
+		}
+		p, ds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+		if !ds.HasErrors() {
+			return lower(t, p)
+		}
+		dropped := 0
+		for _, d := range ds {
+			if d.Severity == diag.Error && d.Subject.Start.Line > 0 && lines[d.Subject.Start.Line-1] != "" {
+				lines[d.Subject.Start.Line-1] = ""
+				dropped++
+			}
+		}
+		t.Logf("polgen.Policy(%d, 1): dropped %d lines the checker rejects (first: %s)", n, dropped, ds[0])
 	}
-	p, ds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
-	if ds.HasErrors() {
-		t.Fatal(ds[0])
-	}
-	return lower(t, p)
+	t.Fatal("generated policy does not check")
+	return nil
 }
 
 // TestBuildGenerated10k is the differential test on a large generated
@@ -127,10 +144,19 @@ func Test300kRules(t *testing.T) {
 		t.Fatalf("Merge joined rules: %d left of %d", got, n)
 	}
 	ns := testnetns.New(t)
+	start := time.Now()
 	commitBuild(t, ns, rs)
-	if got := countRules(t, ns); got != n {
+	t.Logf("Build and Commit of %d rules: %v", n, time.Since(start))
+	if got := countListed(t, ns); got != n {
 		t.Fatalf("%d rules in the kernel, want %d", got, n)
 	}
+}
+
+// countListed counts the rules nft lists in table inet fwc (a google/
+// nftables GetRules dump of 300,000 rules does not finish).
+func countListed(t testing.TB, ns string) int {
+	t.Helper()
+	return strings.Count(nftIn(t, ns, "list", "table", "inet", nft.Table), " comment \"")
 }
 
 // TestMillionElements loads a named set of 1,000,000 IPv4 addresses and
@@ -226,4 +252,3 @@ func BenchmarkApply(b *testing.B) {
 		})
 	}
 }
-

@@ -18,16 +18,14 @@ type Outcome = batch.Outcome
 // the ruleset changed since the plan was made. Nothing was applied.
 var ErrGenerationChanged = batch.ErrGenerationChanged
 
-// BuildFunc queues a ruleset on a google/nftables connection, as
-// backend/nft's Build does. It must queue fwc's table only.
+// BuildFunc queues a ruleset on a google/nftables connection. Tests use it
+// to apply hand-made rulesets; it must queue fwc's table only.
 type BuildFunc func(*nftables.Conn, *ir.Ruleset) error
 
 // Options tune Apply.
 type Options struct {
-	// Build queues the ruleset for the netlink batch. When nil, the plan's
-	// nft script is loaded with `nft -f` instead (one nft transaction too,
-	// but without the kernel's generation guard: the generation is checked
-	// just before).
+	// Build, when set, queues the ruleset for the netlink batch instead of
+	// backend/nft's encoding of the plan's ruleset.
 	Build BuildFunc
 }
 
@@ -71,48 +69,21 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)
 }
 
-// defaultBuild is the BuildFunc used when Options.Build is nil; while it is
-// nil too, Apply loads the nft script. (backend/nft's netlink Build goes
-// here when it lands.)
-var defaultBuild BuildFunc
-
+// commitTable replaces fwc's table in one netlink batch guarded by gen:
+// the policy's ruleset encoded by backend/nft (Messages), or what build
+// queues when a test gives one.
 func (h *Host) commitTable(gen uint32, w *Want, build BuildFunc) (Outcome, error) {
-	if build == nil {
-		build = defaultBuild
-	}
 	if build != nil {
 		return h.nft.Commit(gen, func(c *nftables.Conn) error {
 			batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: nft.Table})
 			return build(c, w.Ruleset)
 		})
 	}
-	return h.loadScript(gen, w.Script)
-}
-
-// loadScript loads an nft script with `nft -f`, after checking that the
-// generation is still gen, and decides the outcome from the generation
-// afterwards.
-func (h *Host) loadScript(gen uint32, script []byte) (Outcome, error) {
-	now, err := h.nft.Generation()
+	msgs, err := nft.Messages(w.Ruleset)
 	if err != nil {
-		return batch.NotApplied, fmt.Errorf("read the nftables generation: %w", err)
+		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
 	}
-	if now != gen {
-		return batch.NotApplied, fmt.Errorf("%w: the plan was based on generation %d, the ruleset is now at %d", ErrGenerationChanged, gen, now)
-	}
-	_, nerr := h.nftCmd(script, "-f", "-")
-	after, err := h.nft.Generation()
-	switch {
-	case err != nil:
-		return batch.Unknown, fmt.Errorf("nft -f: %v; then reading the generation failed: %w", nerr, err)
-	case nerr == nil && after == gen+1:
-		return batch.Applied, nil
-	case nerr != nil && after == gen:
-		return batch.NotApplied, fmt.Errorf("nft -f refused the ruleset, nothing was applied: %w", nerr)
-	case nerr != nil:
-		return batch.Unknown, fmt.Errorf("nft -f failed (%v) and the generation moved from %d to %d", nerr, gen, after)
-	}
-	return batch.Unknown, fmt.Errorf("nft -f succeeded but the generation moved from %d to %d: others changed the ruleset at the same time", gen, after)
+	return h.nft.CommitMessages(gen, msgs)
 }
 
 // restoreTable makes fwc's table what text (an nft listing of it) says, or

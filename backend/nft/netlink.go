@@ -10,14 +10,16 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/userdata"
+	"github.com/mdlayher/netlink"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
 )
 
-// Build queues on c, with the google/nftables API, the ruleset that Text(rs)
-// describes, encoded the way `nft -f` (nftables 1.0.x, under TZ=UTC) encodes
+// Messages encodes, with the google/nftables API, the ruleset that Text(rs)
+// describes as the netlink messages of one batch (for batch.Conn's
+// CommitMessages), encoded the way `nft -f` (nftables 1.0.x, under TZ=UTC) encodes
 // that script, so that `nft list ruleset` shows the same text after either:
 //
 //   - the inet table fwc is replaced: added, deleted and added again in the
@@ -31,17 +33,35 @@ import (
 //     nft adds (meta nfproto, meta l4proto), its anonymous sets and verdict
 //     maps, and its "file:line" comment as rule userdata.
 //
-// c is normally the Conn that batch.Conn.Commit hands to its build
-// function; Build only queues and never flushes. On error, the messages
-// queued so far are incomplete and must not be sent; Commit does not send
-// them when build returns an error. The error names every rule nft cannot
-// express (the FW2001 constructs of Text) and every construct Build cannot
-// encode, with its source position.
-func Build(c *nftables.Conn, rs *ir.Ruleset) error {
+// On error no messages are returned. The error names every rule nft cannot
+// express (the FW2001 constructs of Text) and every construct that cannot be
+// encoded, with its source position.
+func Messages(rs *ir.Ruleset) ([]netlink.Message, error) {
+	var hostOrder map[uint32]bool
+	msgs, err := batch.Capture(func(c *nftables.Conn) error {
+		var err error
+		hostOrder, err = build(c, rs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		if err := markHostOrder(&msgs[i], hostOrder); err != nil {
+			return nil, err
+		}
+	}
+	return msgs, nil
+}
+
+// build queues the ruleset on c and returns the IDs of the anonymous sets
+// whose keys are in host byte order.
+func build(c *nftables.Conn, rs *ir.Ruleset) (hostOrder map[uint32]bool, err error) {
 	b := &builder{
-		c:      c,
-		sets:   map[*ir.Set]*nftables.Set{},
-		chains: map[*ir.Chain]*nftables.Chain{},
+		c:         c,
+		sets:      map[*ir.Set]*nftables.Set{},
+		chains:    map[*ir.Chain]*nftables.Chain{},
+		hostOrder: map[uint32]bool{},
 	}
 	b.t = batch.ResetTable(c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
 	m := ir.Merge(rs)
@@ -60,7 +80,7 @@ func Build(c *nftables.Conn, rs *ir.Ruleset) error {
 			}
 		}
 	}
-	return errors.Join(b.errs...)
+	return b.hostOrder, errors.Join(b.errs...)
 }
 
 type builder struct {
@@ -69,6 +89,9 @@ type builder struct {
 	sets   map[*ir.Set]*nftables.Set
 	chains map[*ir.Chain]*nftables.Chain
 	errs   []error
+	// hostOrder holds the IDs of anonymous sets keyed in host byte order;
+	// Messages marks them so (see markHostOrder).
+	hostOrder map[uint32]bool
 }
 
 func (b *builder) fail(r *ir.Rule, format string, args ...any) {
@@ -350,9 +373,7 @@ func (b *builder) anonSet(r *ir.Rule, s *nftables.Set, elems []nftables.SetEleme
 		return s
 	}
 	if s.KeyByteOrder == binaryutil.NativeEndian {
-		if err := hostOrderKey(b.c); err != nil {
-			b.fail(r, "anonymous set: %v", err)
-		}
+		b.hostOrder[s.ID] = true
 	}
 	// google/nftables refuses to add elements to an anonymous set in a
 	// separate call, but the kernel takes them (nft does the same): the

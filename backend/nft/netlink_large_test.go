@@ -239,7 +239,11 @@ func BenchmarkApply(b *testing.B) {
 			defer c.Close()
 			b.ReportAllocs()
 			for b.Loop() {
-				if out, err := c.Commit(0, func(nc *nftables.Conn) error { return nft.Build(nc, rs) }); out != batch.Applied {
+				msgs, err := nft.Messages(rs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
 					b.Fatal(out, err)
 				}
 			}
@@ -267,15 +271,15 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// BenchmarkBuild measures the Go side alone: Build and encoding the
-// messages (batch.Capture), no kernel.
+// BenchmarkBuild measures the Go side alone: encoding the messages
+// (Messages), no kernel.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10000, 50000} {
 		rs := generated(b, n)
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := batch.Capture(func(nc *nftables.Conn) error { return nft.Build(nc, rs) }); err != nil {
+				if _, err := nft.Messages(rs); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/nftables"
-
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check"
@@ -83,7 +81,7 @@ func loadText(t testing.TB, rs *ir.Ruleset) string {
 	return listing(t, ns)
 }
 
-// commitBuild applies Build(rs) with batch.Commit in namespace ns.
+// commitBuild applies Messages(rs) with batch.CommitMessages in namespace ns.
 func commitBuild(t testing.TB, ns string, rs *ir.Ruleset) {
 	t.Helper()
 	c, err := batch.Open(batch.WithNetNSPath(ns))
@@ -91,13 +89,17 @@ func commitBuild(t testing.TB, ns string, rs *ir.Ruleset) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	out, err := c.Commit(0, func(nc *nftables.Conn) error { return nft.Build(nc, rs) })
+	msgs, err := nft.Messages(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.CommitMessages(0, msgs)
 	if err != nil || out != batch.Applied {
 		t.Fatalf("Commit: %v: %v", out, err)
 	}
 }
 
-// loadBuild applies Build(rs) in a fresh namespace and lists it.
+// loadBuild applies Messages(rs) in a fresh namespace and lists it.
 func loadBuild(t testing.TB, rs *ir.Ruleset) string {
 	t.Helper()
 	ns := testnetns.New(t)
@@ -186,9 +188,9 @@ func TestBuildRefuses(t *testing.T) {
 		{"masquerade-ports", masq, `masq.fw:3: nft netlink: masquerade to ports`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := batch.Capture(func(nc *nftables.Conn) error { return nft.Build(nc, c.rs) })
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("Build error = %v, want one containing %q", err, c.want)
+			msgs, err := nft.Messages(c.rs)
+			if err == nil || !strings.Contains(err.Error(), c.want) || msgs != nil {
+				t.Fatalf("Messages = %d messages, error %v; want none and an error containing %q", len(msgs), err, c.want)
 			}
 		})
 	}

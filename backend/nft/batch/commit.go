@@ -86,6 +86,13 @@ func (c *Conn) Commit(genid uint32, build func(*nftables.Conn) error) (Outcome, 
 	if err != nil {
 		return NotApplied, err
 	}
+	return c.CommitMessages(genid, msgs)
+}
+
+// CommitMessages is Commit for messages already encoded, as Capture returns
+// them (possibly adjusted by the caller): one atomic batch, guarded by genid
+// as Commit describes.
+func (c *Conn) CommitMessages(genid uint32, msgs []netlink.Message) (Outcome, error) {
 	if len(msgs) == 0 {
 		return Applied, nil
 	}

@@ -89,8 +89,8 @@ func TestApplyExamples(t *testing.T) {
 }
 
 // handScript and handBuild describe the same small ruleset, as an nft
-// script and as google/nftables calls: the netlink path is tested with them
-// until backend/nft's Build lands. variant adds a counter rule, to make
+// script and as google/nftables calls, for tests that need a ruleset known
+// independently of the compiler. variant adds a counter rule, to make
 // two rulesets that both drop icmp.
 func handScript(variant int) []byte {
 	extra := ""

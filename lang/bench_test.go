@@ -55,3 +55,15 @@ func BenchmarkParseTestdata(b *testing.B) {
 		ParseFile("all.fw", src)
 	}
 }
+
+// BenchmarkParse5k is BenchmarkParse50k at a tenth of the size, for quick
+// comparisons.
+func BenchmarkParse5k(b *testing.B) {
+	src := policy50k(5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ds := ParseFile("big.fw", src); len(ds) > 0 {
+			b.Fatal(ds)
+		}
+	}
+}

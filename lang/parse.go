@@ -14,17 +14,6 @@ import (
 	"github.com/fwcproject/fwc/diag"
 )
 
-// Token types, looked up once from the lexer definition.
-var (
-	symbols      = lexDef.Symbols()
-	tokComment   = symbols["Comment"]
-	tokSpace     = symbols["Space"]
-	tokEOL       = symbols["EOL"]
-	tokPunct     = symbols["Punct"]
-	tokBad       = symbols["Bad"]
-	tokBadString = symbols["BadString"]
-)
-
 // ParseFile parses one file. Diagnostics: syntax errors with exact positions
 // (never a panic). A syntax error costs the top-level declaration it is in;
 // the others are still parsed and returned.
@@ -76,14 +65,6 @@ func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 }
 
 func lang(r ast.Range) diag.Range { return Range(r) }
-
-func lexAll(filename string, src []byte) ([]lexer.Token, error) {
-	lx, err := lexDef.LexString(filename, string(src))
-	if err != nil {
-		return nil, err
-	}
-	return lexer.ConsumeAll(lx)
-}
 
 // parseStmt parses the raw tokens of one top-level declaration; end is the
 // terminator (a newline, ';' or EOF) that follows them.

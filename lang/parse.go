@@ -18,6 +18,21 @@ import (
 // (never a panic). A syntax error costs the top-level declaration it is in;
 // the others are still parsed and returned.
 func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
+	f, ds, _ := parseFile(filename, src, fastOn)
+	return f, ds
+}
+
+// fastMode says whether parseFile takes the fast path (fast.go).
+type fastMode int
+
+const (
+	fastOn     fastMode = iota
+	fastOff             // participle only
+	fastStrict          // fast path, and a bug in it panics (tests)
+)
+
+// parseFile is ParseFile; fast counts the declarations the fast path took.
+func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.Diagnostics, fast int) {
 	var ds diag.Diagnostics
 	lines := newLineIndex(src)
 	f := &ast.File{Range: lines.rng(filename, 0, len(src))}
@@ -25,9 +40,9 @@ func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	toks, err := lexAll(filename, src)
 	if err != nil { // the Bad rule makes this unreachable; keep a position anyway
 		ds.Errorf("FW0002", lang(lines.rng(filename, 0, 0)), "cannot read tokens: %v", err)
-		return f, ds
+		return f, ds, 0
 	}
-	cv := &converter{file: filename, lines: lines, diags: &ds}
+	cv := &converter{file: filename, lines: lines, diags: &ds, fastMode: mode}
 
 	depth, start, bad := 0, 0, false
 	for i, t := range toks {
@@ -61,7 +76,7 @@ func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 			start, bad = i+1, false
 		}
 	}
-	return f, ds
+	return f, ds, cv.fastHits
 }
 
 func lang(r ast.Range) diag.Range { return Range(r) }
@@ -73,6 +88,9 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	// never crash fwc, so such a panic becomes a syntax error here.
 	defer func() {
 		if r := recover(); r != nil {
+			if cv.fastMode == fastStrict {
+				panic(r)
+			}
 			d = nil
 			cv.syntaxError(fmt.Errorf("cannot parse this declaration (%v)", r), raw[0])
 		}
@@ -87,6 +105,12 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	}
 	if empty {
 		return nil
+	}
+	if cv.fastMode != fastOff {
+		if s, ok := cv.fast.fastDecl(raw, end, cv.fastMode == fastStrict); ok {
+			cv.fastHits++
+			return cv.decl(s)
+		}
 	}
 	toks := make([]lexer.Token, len(raw)+1)
 	copy(toks, raw)

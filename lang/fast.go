@@ -22,10 +22,57 @@ import (
 type decline struct{}
 
 type fastParser struct {
-	raw  []lexer.Token // the declaration's raw tokens and the terminator (as EOF)
-	toks []lexer.Token // its tokens without space and comments, runs of EOL as one, then EOF
-	idx  []int         // idx[i] is the index in raw of toks[i]
-	i    int
+	raw []lexer.Token // the declaration's raw tokens
+	eof lexer.Token   // its terminator, as EOF
+	// idx holds the indexes in raw of the tokens the grammar sees: no space
+	// or comments, one EOL for a run of them; then len(raw) for eof.
+	idx []int32
+	i   int // the next token is idx[i]
+
+	// Arenas for the structs of values, the most frequent ones.
+	atoms     arena[atom]
+	rangeVals arena[rangeVal]
+	values    arena[value]
+	concats   arena[concat]
+	lists     arena[valueList]
+	idents    arena[ident]
+	oneValue  arena[[1]*value]
+	oneConcat arena[[1]*concat]
+}
+
+// arena hands out zeroed values from chunks that are reused for the next
+// declaration: the concrete syntax structs only live until convert.go has
+// read them (it copies what it keeps).
+type arena[T any] struct {
+	chunks [][]T
+	c, n   int // the current chunk and how much of it is used
+}
+
+func (a *arena[T]) new() *T {
+	if a.c < len(a.chunks) && a.n == len(a.chunks[a.c]) {
+		a.c, a.n = a.c+1, 0
+	}
+	if a.c == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]T, 128))
+	}
+	x := &a.chunks[a.c][a.n]
+	a.n++
+	var zero T
+	*x = zero
+	return x
+}
+
+func (a *arena[T]) reset() { a.c, a.n = 0, 0 }
+
+func (p *fastParser) resetArenas() {
+	p.atoms.reset()
+	p.rangeVals.reset()
+	p.values.reset()
+	p.concats.reset()
+	p.lists.reset()
+	p.idents.reset()
+	p.oneValue.reset()
+	p.oneConcat.reset()
 }
 
 // fastDecl parses the raw tokens of one top-level declaration (end is its
@@ -34,12 +81,12 @@ type fastParser struct {
 // A panic other than a decline is a bug in the fast path; it declines too,
 // unless strict (tests) is set.
 func (p *fastParser) fastDecl(raw []lexer.Token, end lexer.Token, strict bool) (d decl, ok bool) {
-	p.raw = append(p.raw[:0], raw...)
-	p.raw = append(p.raw, lexer.EOFToken(end.Pos))
-	p.toks, p.idx, p.i = p.toks[:0], p.idx[:0], 0
+	p.raw, p.eof = raw, lexer.EOFToken(end.Pos)
+	p.idx, p.i = p.idx[:0], 0
+	p.resetArenas()
 	afterEOL := false
-	for j, t := range p.raw {
-		switch t.Type {
+	for j := range raw {
+		switch raw[j].Type {
 		case tokSpace, tokComment:
 			continue
 		case tokEOL:
@@ -50,10 +97,11 @@ func (p *fastParser) fastDecl(raw []lexer.Token, end lexer.Token, strict bool) (
 		default:
 			afterEOL = false
 		}
-		p.toks = append(p.toks, t)
-		p.idx = append(p.idx, j)
+		p.idx = append(p.idx, int32(j))
 	}
+	p.idx = append(p.idx, int32(len(raw)))
 	defer func() {
+		p.raw = nil
 		if r := recover(); r != nil {
 			if _, is := r.(decline); !is && strict {
 				panic(r)
@@ -70,15 +118,18 @@ func (p *fastParser) fastDecl(raw []lexer.Token, end lexer.Token, strict bool) (
 
 func (p *fastParser) fail() { panic(decline{}) }
 
-func (p *fastParser) peek() *lexer.Token { return &p.toks[p.i] }
+// tok is the token idx[i] points at.
+func (p *fastParser) tok(i int) *lexer.Token {
+	if j := int(p.idx[i]); j < len(p.raw) {
+		return &p.raw[j]
+	}
+	return &p.eof
+}
+
+func (p *fastParser) peek() *lexer.Token { return p.tok(p.i) }
 
 // peekAt is the token n after the next one (EOF past the end).
-func (p *fastParser) peekAt(n int) *lexer.Token {
-	if p.i+n >= len(p.toks) {
-		return &p.toks[len(p.toks)-1]
-	}
-	return &p.toks[p.i+n]
-}
+func (p *fastParser) peekAt(n int) *lexer.Token { return p.tok(min(p.i+n, len(p.idx)-1)) }
 
 // is reports whether the next token is the literal v; participle compares a
 // literal with the text of a token of any type.
@@ -100,7 +151,7 @@ func isAt(t *lexer.Token, vs ...string) bool {
 }
 
 func (p *fastParser) next() *lexer.Token {
-	t := &p.toks[p.i]
+	t := p.peek()
 	if t.Type == lexer.EOF {
 		p.fail()
 	}
@@ -129,8 +180,9 @@ func (p *fastParser) kw(vs ...string) []lexer.Token {
 	if !isAt(p.peek(), vs...) {
 		p.fail()
 	}
+	j := p.idx[p.i]
 	p.i++
-	return p.toks[p.i-1 : p.i : p.i]
+	return p.raw[j : j+1 : j+1]
 }
 
 func (p *fastParser) eols() {
@@ -142,7 +194,11 @@ func (p *fastParser) eols() {
 // span of the tokens from toks[start] to the last one consumed: Pos is the
 // first token's, EndPos the raw token's right after the last.
 func (p *fastParser) span(start int) span {
-	return span{Pos: p.toks[start].Pos, EndPos: p.raw[p.idx[p.i-1]+1].Pos}
+	end := p.eof.Pos
+	if j := int(p.idx[p.i-1]) + 1; j < len(p.raw) {
+		end = p.raw[j].Pos
+	}
+	return span{Pos: p.tok(start).Pos, EndPos: end}
 }
 
 // items parses `"{" EOL* ( item ( EOL+ item )* EOL* )? "}"`.
@@ -385,7 +441,8 @@ func (p *fastParser) ident() *ident {
 		p.fail()
 	}
 	p.i++
-	id := &ident{Name: t.Value}
+	id := p.idents.new()
+	id.Name = t.Value
 	id.span = p.span(p.i - 1)
 	return id
 }
@@ -402,7 +459,10 @@ func (p *fastParser) str() *str {
 }
 
 func (p *fastParser) valueList() *valueList {
-	l := &valueList{Items: []*concat{p.concat()}}
+	l := p.lists.new()
+	one := p.oneConcat.new()
+	one[0] = p.concat()
+	l.Items = one[:]
 	for p.accept(",") {
 		p.eols()
 		l.Items = append(l.Items, p.concat())
@@ -412,7 +472,10 @@ func (p *fastParser) valueList() *valueList {
 
 func (p *fastParser) concat() *concat {
 	start := p.i
-	c := &concat{Parts: []*value{p.value()}}
+	c := p.concats.new()
+	one := p.oneValue.new()
+	one[0] = p.value()
+	c.Parts = one[:]
 	for p.accept(".") {
 		c.Parts = append(c.Parts, p.value())
 	}
@@ -422,7 +485,8 @@ func (p *fastParser) concat() *concat {
 
 func (p *fastParser) value() *value {
 	start := p.i
-	v := &value{Left: p.rangeVal()}
+	v := p.values.new()
+	v.Left = p.rangeVal()
 	for p.is(":") || p.is("/") {
 		op := p.next().Value
 		v.Rest = append(v.Rest, &binOp{Op: op, Right: p.rangeVal()})
@@ -433,7 +497,8 @@ func (p *fastParser) value() *value {
 
 func (p *fastParser) rangeVal() *rangeVal {
 	start := p.i
-	r := &rangeVal{From: p.atom()}
+	r := p.rangeVals.new()
+	r.From = p.atom()
 	if p.accept("-") {
 		r.To = p.atom()
 	}
@@ -443,7 +508,7 @@ func (p *fastParser) rangeVal() *rangeVal {
 
 func (p *fastParser) atom() *atom {
 	start := p.i
-	a := &atom{}
+	a := p.atoms.new()
 	t := p.peek()
 	text := &t.Value
 	switch t.Type {

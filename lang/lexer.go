@@ -101,7 +101,7 @@ func (l *handLexerState) Next() (lexer.Token, error) {
 // lexAll returns every token of src, the EOF token last.
 func lexAll(filename string, src []byte) ([]lexer.Token, error) {
 	s := string(src)
-	toks := make([]lexer.Token, 0, len(s)/3+1)
+	toks := make([]lexer.Token, 0, len(s)/2+1) // about 2.7 bytes a token
 	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
 	for pos.Offset < len(s) {
 		typ, n := scanToken(s[pos.Offset:])

@@ -221,6 +221,7 @@ var productionNames = map[string]string{
 type lineIndex struct {
 	starts []int // byte offset of each line's first byte
 	size   int
+	last   int // the line of the last lookup
 }
 
 func newLineIndex(src []byte) *lineIndex {
@@ -235,7 +236,12 @@ func newLineIndex(src []byte) *lineIndex {
 
 func (li *lineIndex) pos(off int) ast.Pos {
 	off = max(0, min(off, li.size))
-	l := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	// Offsets come mostly in order: try the line of the last lookup first.
+	l := li.last
+	if off < li.starts[l] || l+1 < len(li.starts) && off >= li.starts[l+1] {
+		l = sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+		li.last = l
+	}
 	return ast.Pos{Line: l + 1, Column: off - li.starts[l] + 1, Byte: off}
 }
 

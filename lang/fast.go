@@ -626,14 +626,13 @@ func (p *fastParser) match() match {
 	}
 	switch t.Value {
 	case "saddr", "daddr":
-		x := &addrMatch{Key: p.kw(t.Value)}
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x := &addrMatch{}
+		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "proto":
 		p.i++
-		x := &protoMatch{Neg: p.accept("!=")}
-		x.Values = p.valueList()
+		x := &protoMatch{}
+		x.Neg, x.Values = p.negValues()
 		m = x
 	case "tcp", "udp", "sctp", "udplite":
 		if t.Value == "tcp" && isAt(t1, "flags", "syn") {
@@ -655,38 +654,32 @@ func (p *fastParser) match() match {
 			p.fail()
 		}
 		x := &portMatch{Proto: p.kw(t.Value)}
-		x.Key = p.kw(portWords...)
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x.Key, x.Neg, x.Values = p.keyed(portWords...)
 		m = x
 	case "sport", "dport":
-		x := &portMatch{Key: p.kw(t.Value)}
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x := &portMatch{}
+		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "iif", "oif":
-		x := &ifaceMatch{Key: p.kw(t.Value)}
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x := &ifaceMatch{}
+		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "service":
 		p.i++
-		x := &serviceMatch{Neg: p.accept("!=")}
-		x.Values = p.valueList()
+		x := &serviceMatch{}
+		x.Neg, x.Values = p.negValues()
 		m = x
 	case "icmp", "icmpv6":
 		x := &icmpMatch{Proto: p.kw(t.Value)}
 		p.expect("type")
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x.Neg, x.Values = p.negValues()
 		m = x
 	case "ct", "mark":
 		ct := t.Value == "ct"
 		if ct && isAt(t1, "state", "status") {
 			p.i++
-			x := &ctMatch{Key: p.kw(t1.Value)}
-			x.Neg = p.accept("!=")
-			x.Values = p.valueList()
+			x := &ctMatch{}
+			x.Key, x.Neg, x.Values = p.keyed(t1.Value)
 			m = x
 			break
 		}
@@ -744,9 +737,8 @@ func (p *fastParser) match() match {
 		}
 		m = x
 	case "hour", "day", "date":
-		x := &timeMatch{Key: p.kw(t.Value)}
-		x.Neg = p.accept("!=")
-		x.Values = p.valueList()
+		x := &timeMatch{}
+		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "probability":
 		p.i++
@@ -764,6 +756,19 @@ func (p *fastParser) match() match {
 	}
 	m.setSpan(p.span(start))
 	return m
+}
+
+// keyed parses `@( keys ) "!="? ValueList`.
+func (p *fastParser) keyed(keys ...string) ([]lexer.Token, bool, *valueList) {
+	k := p.kw(keys...)
+	neg, vs := p.negValues()
+	return k, neg, vs
+}
+
+// negValues parses `"!="? ValueList`.
+func (p *fastParser) negValues() (bool, *valueList) {
+	neg := p.accept("!=")
+	return neg, p.valueList()
 }
 
 // identsBy parses `Ident ( sep Ident )*`.

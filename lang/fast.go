@@ -38,7 +38,47 @@ type fastParser struct {
 	idents    arena[ident]
 	oneValue  arena[[1]*value]
 	oneConcat arena[[1]*concat]
+	// and for the most frequent matches and actions.
+	addrs    arena[addrMatch]
+	ports    arena[portMatch]
+	ifaces   arena[ifaceMatch]
+	cts      arena[ctMatch]
+	verdicts arena[verdictAction]
+	// The matches and actions of a rule are gathered in scratch slices
+	// (rules do not nest) and then copied to one of these.
+	matchScratch  []match
+	actionScratch []action
+	matchLists    sliceArena[match]
+	actionLists   sliceArena[action]
 }
+
+// sliceArena hands out slices from chunks that are reused, like arena.
+type sliceArena[T any] struct {
+	chunks [][]T
+	c, n   int
+}
+
+// copyOf returns a copy of s whose capacity is its length.
+func (a *sliceArena[T]) copyOf(s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	for {
+		if a.c == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]T, max(1024, len(s))))
+		}
+		if a.n+len(s) <= len(a.chunks[a.c]) {
+			break
+		}
+		a.c, a.n = a.c+1, 0
+	}
+	out := a.chunks[a.c][a.n : a.n+len(s) : a.n+len(s)]
+	copy(out, s)
+	a.n += len(s)
+	return out
+}
+
+func (a *sliceArena[T]) reset() { a.c, a.n = 0, 0 }
 
 // arena hands out zeroed values from chunks that are reused for the next
 // declaration: the concrete syntax structs only live until convert.go has
@@ -73,6 +113,13 @@ func (p *fastParser) resetArenas() {
 	p.idents.reset()
 	p.oneValue.reset()
 	p.oneConcat.reset()
+	p.addrs.reset()
+	p.ports.reset()
+	p.ifaces.reset()
+	p.cts.reset()
+	p.verdicts.reset()
+	p.matchLists.reset()
+	p.actionLists.reset()
 }
 
 // fastDecl parses the raw tokens of one top-level declaration (end is its
@@ -568,13 +615,13 @@ var (
 )
 
 func (p *fastParser) matches() []match {
-	var ms []match
+	p.matchScratch = p.matchScratch[:0]
 	for {
 		m := p.match()
 		if m == nil {
-			return ms
+			return p.matchLists.copyOf(p.matchScratch)
 		}
-		ms = append(ms, m)
+		p.matchScratch = append(p.matchScratch, m)
 	}
 }
 
@@ -626,7 +673,7 @@ func (p *fastParser) match() match {
 	}
 	switch t.Value {
 	case "saddr", "daddr":
-		x := &addrMatch{}
+		x := p.addrs.new()
 		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "proto":
@@ -653,15 +700,16 @@ func (p *fastParser) match() match {
 		if !isAt(t1, portWords...) {
 			p.fail()
 		}
-		x := &portMatch{Proto: p.kw(t.Value)}
+		x := p.ports.new()
+		x.Proto = p.kw(t.Value)
 		x.Key, x.Neg, x.Values = p.keyed(portWords...)
 		m = x
 	case "sport", "dport":
-		x := &portMatch{}
+		x := p.ports.new()
 		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "iif", "oif":
-		x := &ifaceMatch{}
+		x := p.ifaces.new()
 		x.Key, x.Neg, x.Values = p.keyed(t.Value)
 		m = x
 	case "service":
@@ -678,7 +726,7 @@ func (p *fastParser) match() match {
 		ct := t.Value == "ct"
 		if ct && isAt(t1, "state", "status") {
 			p.i++
-			x := &ctMatch{}
+			x := p.cts.new()
 			x.Key, x.Neg, x.Values = p.keyed(t1.Value)
 			m = x
 			break
@@ -783,18 +831,18 @@ func (p *fastParser) identsBy(sep string) []*ident {
 // Actions.
 
 func (p *fastParser) actions() []action {
-	var as []action
+	p.actionScratch = p.actionScratch[:0]
 	for {
 		a := p.action()
 		if a == nil {
 			break
 		}
-		as = append(as, a)
+		p.actionScratch = append(p.actionScratch, a)
 	}
-	if len(as) == 0 {
+	if len(p.actionScratch) == 0 {
 		p.fail()
 	}
-	return as
+	return p.actionLists.copyOf(p.actionScratch)
 }
 
 func (p *fastParser) action() action {
@@ -809,7 +857,9 @@ func (p *fastParser) action() action {
 	}
 	switch t.Value {
 	case "accept", "drop", "return":
-		a = &verdictAction{Kind: p.kw(t.Value)}
+		x := p.verdicts.new()
+		x.Kind = p.kw(t.Value)
+		a = x
 	case "reject":
 		x := &verdictAction{Kind: p.kw(t.Value)}
 		if p.accept("with") {

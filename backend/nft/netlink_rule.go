@@ -454,8 +454,14 @@ func ctStatusBits(b uint32) uint32 {
 	return out
 }
 
+// ctBits matches any of bits, or with neg none of them; a negated single
+// state is a plain comparison, as nft writes it (a packet has one state).
 func (e *ruleEnc) ctBits(k expr.CtKey, neg bool, bits uint32) {
 	e.add(&expr.Ct{Key: k, Register: 1})
+	if neg && k == expr.CtKeySTATE && bits&(bits-1) == 0 {
+		e.cmp(expr.CmpOpNeq, binaryutil.NativeEndian.PutUint32(bits))
+		return
+	}
 	e.bitwise(binaryutil.NativeEndian.PutUint32(bits))
 	e.cmp(map[bool]expr.CmpOp{false: expr.CmpOpNeq, true: expr.CmpOpEq}[neg], make([]byte, 4))
 }

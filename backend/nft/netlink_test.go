@@ -167,3 +167,29 @@ func TestBuildSamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) { differential(t, lower(t, p)) })
 	}
 }
+
+// TestBuildRefuses: what nft (or google/nftables v0.3.0) cannot express
+// makes Build fail, naming the construct and the rule, instead of queuing
+// a different rule.
+func TestBuildRefuses(t *testing.T) {
+	masq := coverage()
+	post := masq.Tables[2].Chains[1]
+	post.Rules = append(post.Rules, &ir.Rule{Family: ir.Both,
+		Actions: []ir.Action{&ir.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
+		Pos:     []ir.Pos{{File: "masq.fw", Line: 3}}})
+	for _, c := range []struct {
+		name string
+		rs   *ir.Ruleset
+		want string
+	}{
+		{"string", lower(t, sample.StringMatch()), `string.fw:1: nft netlink: a payload string match`},
+		{"masquerade-ports", masq, `masq.fw:3: nft netlink: masquerade to ports`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := batch.Capture(func(nc *nftables.Conn) error { return nft.Build(nc, c.rs) })
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build error = %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}

@@ -25,15 +25,17 @@ import (
 var update = flag.Bool("update", false, "rewrite the want sections of testdata/*/*.txtar")
 
 // backends are the outputs of a translation, by txtar section name, in
-// section order.
+// section order, with the backends the checker is told about (as fwc
+// translate --to does).
 var backends = []struct {
 	section string
+	check   []string
 	emit    func(*ir.Ruleset) ([]byte, diag.Diagnostics)
 }{
-	{"want.iptables", restore.IPv4},
-	{"want.ip6tables", restore.IPv6},
-	{"want.ipset", restore.IPSet},
-	{"want.nft", nft.Text},
+	{"want.iptables", []string{"iptables"}, restore.IPv4},
+	{"want.ip6tables", []string{"ip6tables"}, restore.IPv6},
+	{"want.ipset", []string{"iptables", "ip6tables"}, restore.IPSet},
+	{"want.nft", []string{"nft"}, nft.Text},
 }
 
 // translation is what fwc makes of one policy: the text of each backend
@@ -45,9 +47,9 @@ type translation struct {
 }
 
 // translate loads the policy rooted at path (relative to the working
-// directory, which fixes the file names in comments and diagnostics),
-// checks it for all backends and emits each backend's text. A backend that
-// reports an error has no output.
+// directory, which fixes the file names in comments and diagnostics), and
+// for each backend checks it for that backend, lowers it and emits the
+// text. A backend whose check or emitter reports an error has no output.
 func translate(t *testing.T, path string) translation {
 	t.Helper()
 	tr := translation{out: map[string][]byte{}}
@@ -55,17 +57,28 @@ func translate(t *testing.T, path string) translation {
 	if l == nil || len(l.Units) != 1 {
 		t.Fatalf("%s: want one policy, load gave %v", path, ds)
 	}
-	prog, cds := check.Check(l.Units[0].Files, check.Options{Backends: []string{"nft", "iptables", "ip6tables"}})
-	ds = append(ds, cds...)
-	if !ds.HasErrors() {
-		rs, lds := ir.Lower(prog)
-		ds = append(ds, lds...)
-		for _, b := range backends {
-			text, bds := b.emit(rs)
-			ds = append(ds, bds...)
-			if !bds.HasErrors() {
-				tr.out[b.section] = text
+	seen := map[string]bool{}
+	add := func(more diag.Diagnostics) {
+		for _, d := range more {
+			k := d.Code + "\x00" + d.Subject.String() + "\x00" + d.Summary
+			if !seen[k] {
+				seen[k] = true
+				ds = append(ds, d)
 			}
+		}
+	}
+	for _, b := range backends {
+		prog, cds := check.Check(l.Units[0].Files, check.Options{Backends: b.check})
+		add(cds)
+		if cds.HasErrors() {
+			continue
+		}
+		rs, lds := ir.Lower(prog)
+		add(lds)
+		text, bds := b.emit(rs)
+		add(bds)
+		if !lds.HasErrors() && !bds.HasErrors() {
+			tr.out[b.section] = text
 		}
 	}
 	var buf bytes.Buffer

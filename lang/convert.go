@@ -19,6 +19,10 @@ type converter struct {
 	// stmtStart is the offset of the first token of the declaration
 	// being parsed, for error messages.
 	stmtStart int
+	// fast is the fast path, kept for its buffers.
+	fast     fastParser
+	fastMode fastMode
+	fastHits int
 }
 
 func (cv *converter) rng(s span) ast.Range {

@@ -13,24 +13,6 @@ import (
 // last token, which, because whitespace and comments are tokens too (elided
 // from parsing but present), is exactly where the node's text ends.
 
-// lexDef is the token set. Rules are tried in order, the first match wins.
-// Bad and BadString never match in valid input; they turn lexical errors
-// into tokens so that lexing never stops and the error gets a position.
-var lexDef = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `#[^\r\n]*`},
-	{Name: "String", Pattern: `"(?:\\["\\]|[^"\\\r\n])*"`},
-	{Name: "BadString", Pattern: `"[^\r\n]*`},
-	{Name: "Space", Pattern: `(?:[ \t\r]|\\\r?\n)+`},
-	{Name: "EOL", Pattern: `[\n;]`},
-	{Name: "IPv6", Pattern: `(?:[0-9a-fA-F]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{1,4})?(?:/\d{1,3})?`},
-	{Name: "IPv4", Pattern: `\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?`},
-	{Name: "Duration", Pattern: `\d+(?:ms|s|m|h|d|w)\b`},
-	{Name: "Number", Pattern: `0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?`},
-	{Name: "Word", Pattern: `[A-Za-z_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\*?`},
-	{Name: "Punct", Pattern: `!=|->|[{}\[\],./\-:=@$|]`},
-	{Name: "Bad", Pattern: `.`},
-})
-
 var elided = []string{"Comment", "Space"}
 
 var parser = participle.MustBuild[policyFile](

@@ -14,21 +14,25 @@ import (
 	"github.com/fwcproject/fwc/diag"
 )
 
-// Token types, looked up once from the lexer definition.
-var (
-	symbols      = lexDef.Symbols()
-	tokComment   = symbols["Comment"]
-	tokSpace     = symbols["Space"]
-	tokEOL       = symbols["EOL"]
-	tokPunct     = symbols["Punct"]
-	tokBad       = symbols["Bad"]
-	tokBadString = symbols["BadString"]
-)
-
 // ParseFile parses one file. Diagnostics: syntax errors with exact positions
 // (never a panic). A syntax error costs the top-level declaration it is in;
 // the others are still parsed and returned.
 func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
+	f, ds, _ := parseFile(filename, src, fastOn)
+	return f, ds
+}
+
+// fastMode says whether parseFile takes the fast path (fast.go).
+type fastMode int
+
+const (
+	fastOn     fastMode = iota
+	fastOff             // participle only
+	fastStrict          // fast path, and a bug in it panics (tests)
+)
+
+// parseFile is ParseFile; fast counts the declarations the fast path took.
+func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.Diagnostics, fast int) {
 	var ds diag.Diagnostics
 	lines := newLineIndex(src)
 	f := &ast.File{Range: lines.rng(filename, 0, len(src))}
@@ -36,9 +40,9 @@ func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 	toks, err := lexAll(filename, src)
 	if err != nil { // the Bad rule makes this unreachable; keep a position anyway
 		ds.Errorf("FW0002", lang(lines.rng(filename, 0, 0)), "cannot read tokens: %v", err)
-		return f, ds
+		return f, ds, 0
 	}
-	cv := &converter{file: filename, lines: lines, diags: &ds}
+	cv := &converter{file: filename, lines: lines, diags: &ds, fastMode: mode}
 
 	depth, start, bad := 0, 0, false
 	for i, t := range toks {
@@ -72,18 +76,10 @@ func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
 			start, bad = i+1, false
 		}
 	}
-	return f, ds
+	return f, ds, cv.fastHits
 }
 
 func lang(r ast.Range) diag.Range { return Range(r) }
-
-func lexAll(filename string, src []byte) ([]lexer.Token, error) {
-	lx, err := lexDef.LexString(filename, string(src))
-	if err != nil {
-		return nil, err
-	}
-	return lexer.ConsumeAll(lx)
-}
 
 // parseStmt parses the raw tokens of one top-level declaration; end is the
 // terminator (a newline, ';' or EOF) that follows them.
@@ -92,6 +88,9 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	// never crash fwc, so such a panic becomes a syntax error here.
 	defer func() {
 		if r := recover(); r != nil {
+			if cv.fastMode == fastStrict {
+				panic(r)
+			}
 			d = nil
 			cv.syntaxError(fmt.Errorf("cannot parse this declaration (%v)", r), raw[0])
 		}
@@ -106,6 +105,12 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	}
 	if empty {
 		return nil
+	}
+	if cv.fastMode != fastOff {
+		if s, ok := cv.fast.fastDecl(raw, end, cv.fastMode == fastStrict); ok {
+			cv.fastHits++
+			return cv.decl(s)
+		}
 	}
 	toks := make([]lexer.Token, len(raw)+1)
 	copy(toks, raw)
@@ -216,6 +221,7 @@ var productionNames = map[string]string{
 type lineIndex struct {
 	starts []int // byte offset of each line's first byte
 	size   int
+	last   int // the line of the last lookup
 }
 
 func newLineIndex(src []byte) *lineIndex {
@@ -230,7 +236,12 @@ func newLineIndex(src []byte) *lineIndex {
 
 func (li *lineIndex) pos(off int) ast.Pos {
 	off = max(0, min(off, li.size))
-	l := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	// Offsets come mostly in order: try the line of the last lookup first.
+	l := li.last
+	if off < li.starts[l] || l+1 < len(li.starts) && off >= li.starts[l+1] {
+		l = sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+		li.last = l
+	}
 	return ast.Pos{Line: l + 1, Column: off - li.starts[l] + 1, Byte: off}
 }
 

@@ -211,7 +211,10 @@ type Balance struct {
 	Service    Value   // proto/port, e.g. tcp/8080
 	Endpoints  []Value // addr:port
 	Masquerade bool
-	ItemOrder  []string
+	// MasqueradeRange is where `masquerade` was written; zero when it
+	// was not.
+	MasqueradeRange Range
+	ItemOrder       []string
 }
 
 func (*Include) declNode() {}

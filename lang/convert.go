@@ -262,6 +262,7 @@ func (cv *converter) balance(d *balanceDecl) *ast.Balance {
 		case it.Masquerade:
 			if !cv.dup(seen, "masquerade", r) {
 				b.Masquerade = true
+				b.MasqueradeRange = r
 				b.ItemOrder = append(b.ItemOrder, "masquerade")
 			}
 		}

@@ -38,7 +38,7 @@ type printer struct {
 }
 
 // item is one line or block of output. A zero range means the item has no
-// position (balance's masquerade, an empty elements list): comments are
+// position (an empty elements list): comments are
 // not placed relative to it.
 type item struct {
 	r ast.Range
@@ -354,7 +354,7 @@ func (p *printer) balance(b *ast.Balance) item {
 				}
 				kids = append(kids, item{r: r, line: "endpoints " + p.values(b.Endpoints)})
 			case "masquerade":
-				kids = append(kids, item{line: "masquerade"})
+				kids = append(kids, item{r: b.MasqueradeRange, line: "masquerade"})
 			}
 		}
 		return kids

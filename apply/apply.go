@@ -46,10 +46,16 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	}
 	gen := p.Have.Generation
 	if len(p.Table) > 0 {
+		// The listing to put back if routing fails (already read when the
+		// plan compared listings).
+		if _, err := p.Have.Listing(); err != nil {
+			return batch.NotApplied, err
+		}
 		out, err := h.commitTable(gen, p.Want, opts.Build)
 		if out != batch.Applied {
 			return out, err
 		}
+		h.recordApplied(p.Want.Sum, gen+1)
 	}
 	if len(p.steps) == 0 {
 		return batch.Applied, nil
@@ -65,7 +71,7 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if len(p.Table) == 0 {
 		return batch.NotApplied, rerr
 	}
-	if err := h.restoreTable(p.Have.Table.Text); err != nil {
+	if err := h.restoreTable(p.Have.table.Text); err != nil {
 		return batch.Unknown, fmt.Errorf("%w; putting the previous nftables table back failed: %v", rerr, err)
 	}
 	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)

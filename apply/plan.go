@@ -18,10 +18,23 @@ type Plan struct {
 	steps []routingStep
 }
 
-// NewPlan compares have with want.
-func NewPlan(have *State, want *Want) *Plan {
+// NewPlan compares have with want. When the live table is the one want's
+// script made when last applied here (same fingerprint, see Host.Cache),
+// that is the whole comparison; otherwise nft's listings of both are
+// compared.
+func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	p.Table = diffTables(have.Table, want.Table)
+	if have.Fingerprint == "" || have.h.lastApplied(want.Sum) != have.Fingerprint {
+		ht, err := have.Listing()
+		if err != nil {
+			return nil, err
+		}
+		wt, err := want.Listing(have.h.Cache)
+		if err != nil {
+			return nil, err
+		}
+		p.Table = diffTables(ht, wt)
+	}
 	p.steps = routingSteps(have.Routing, want.Routing)
 	for _, s := range p.steps {
 		op := byte('-')
@@ -36,7 +49,7 @@ func NewPlan(have *State, want *Want) *Plan {
 		}
 		p.Routing = append(p.Routing, Change{Op: op, What: what})
 	}
-	return p
+	return p, nil
 }
 
 // Empty reports whether there is nothing to change.

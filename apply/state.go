@@ -1,9 +1,14 @@
 package apply
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -17,18 +22,25 @@ type State struct {
 	// Generation is the nftables ruleset generation read before the table:
 	// an apply based on this state is refused if it has moved since.
 	Generation uint32
-	Table      *Table
-	Routing    Routing
+	// Fingerprint digests fwc's table as the kernel holds it ("" when there
+	// is none); see Host.fingerprint.
+	Fingerprint string
+	Routing     Routing
+
+	h     *Host
+	table *Table // nft's listing, read on demand
 }
 
-// Read reads the live state: the generation, fwc's table and fwc's ip
-// rules and routes. It changes nothing.
+// Read reads the live state: the generation, a fingerprint of fwc's table
+// (raw netlink dumps, no nft process) and fwc's ip rules and routes. It
+// changes nothing. nft's listing of the table is read when first needed
+// (Listing).
 func Read(h *Host) (*State, error) {
 	gen, err := h.nft.Generation()
 	if err != nil {
 		return nil, fmt.Errorf("read the nftables generation: %w", err)
 	}
-	text, err := h.listTable()
+	fp, err := h.fingerprint()
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +48,23 @@ func Read(h *Host) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &State{Generation: gen, Table: parseTable(text), Routing: rt}, nil
+	return &State{Generation: gen, Fingerprint: fp, Routing: rt, h: h}, nil
+}
+
+// Listing returns fwc's table as nft lists it (read once, on first use).
+func (s *State) Listing() (*Table, error) {
+	if s.table == nil {
+		if s.Fingerprint == "" {
+			s.table = parseTable("")
+			return s.table, nil
+		}
+		text, err := s.h.listTable()
+		if err != nil {
+			return nil, err
+		}
+		s.table = parseTable(text)
+	}
+	return s.table, nil
 }
 
 // listTable returns `nft -s list table inet fwc`, or "" when there is no
@@ -55,23 +83,63 @@ func (h *Host) listTable() (string, error) {
 // Want is what a policy asks of the kernel.
 type Want struct {
 	Ruleset *ir.Ruleset
-	// Script is the nft script of Ruleset (backend/nft.Text).
-	Script []byte
-	// Table is Script as nft lists it once loaded.
-	Table   *Table
+	// Script is the nft script of Ruleset (backend/nft.Text); Sum its
+	// SHA-256 in hex.
+	Script  []byte
+	Sum     string
 	Routes  []*policy.Route
 	Routing Routing
+
+	table *Table // Script as nft lists it once loaded, made on demand
 }
 
-// NewWant describes what rs and routes ask for. It loads script, the nft
-// text of rs, into a throwaway network namespace to learn how nft lists
-// it; nothing on the host changes.
-func NewWant(rs *ir.Ruleset, script []byte, routes []*policy.Route) (*Want, error) {
-	text, err := canonical(script)
+// NewWant describes what rs (whose nft script is script) and routes ask
+// for. It does not touch the kernel.
+func NewWant(rs *ir.Ruleset, script []byte, routes []*policy.Route) *Want {
+	sum := sha256.Sum256(script)
+	return &Want{Ruleset: rs, Script: script, Sum: hex.EncodeToString(sum[:]), Routes: routes, Routing: WantRouting(routes)}
+}
+
+// Listing returns the table as nft lists it once Script is loaded: Script
+// is loaded into a throwaway network namespace and listed there (nothing
+// on the host changes). With a cache directory, the listing is kept there
+// for the next time.
+func (w *Want) Listing(cache string) (*Table, error) {
+	if w.table != nil {
+		return w.table, nil
+	}
+	type entry struct{ Sum, Text string }
+	path := ""
+	if cache != "" {
+		path = filepath.Join(cache, "want-listing.json")
+		var e entry
+		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &e) == nil && e.Sum == w.Sum {
+			w.table = parseTable(e.Text)
+			return w.table, nil
+		}
+	}
+	text, err := canonical(w.Script)
 	if err != nil {
 		return nil, err
 	}
-	return &Want{Ruleset: rs, Script: script, Table: parseTable(text), Routes: routes, Routing: WantRouting(routes)}, nil
+	w.table = parseTable(text)
+	if path != "" {
+		writeCache(path, entry{w.Sum, text})
+	}
+	return w.table, nil
+}
+
+// writeCache writes a cache file, quietly giving up when it cannot: a
+// cache only saves time.
+func writeCache(path string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil || os.MkdirAll(filepath.Dir(path), 0o700) != nil {
+		return
+	}
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, data, 0o600) == nil {
+		_ = os.Rename(tmp, path)
+	}
 }
 
 // canonical loads an nft script into a fresh, empty network namespace that
@@ -87,4 +155,47 @@ func canonical(script []byte) (string, error) {
 		return "", errors.New("nft listed nothing for the policy's table")
 	}
 	return string(out), nil
+}
+
+// applied is the record of the last apply in a namespace: the script's sum
+// and the fingerprint of the table it made. While the live table still has
+// that fingerprint, the same script has nothing to change.
+type applied struct {
+	NetNS       string `json:"netns"`
+	Sum         string `json:"sum"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+func (h *Host) appliedPath() string {
+	return filepath.Join(h.Cache, "applied-"+nsKey(h.NetNS)+".json")
+}
+
+// lastApplied returns the fingerprint the script with sum made when it was
+// last applied here, or "".
+func (h *Host) lastApplied(sum string) string {
+	if h.Cache == "" {
+		return ""
+	}
+	var a applied
+	data, err := os.ReadFile(h.appliedPath())
+	if err != nil || json.Unmarshal(data, &a) != nil || a.Sum != sum || a.NetNS != h.NetNS {
+		return ""
+	}
+	return a.Fingerprint
+}
+
+// recordApplied notes that the script with sum made the table committed
+// as generation gen, if the ruleset is still at gen.
+func (h *Host) recordApplied(sum string, gen uint32) {
+	if h.Cache == "" {
+		return
+	}
+	fp, err := h.fingerprint()
+	if err != nil || fp == "" {
+		return
+	}
+	if now, err := h.nft.Generation(); err != nil || now != gen {
+		return // someone else committed too: the table may not be ours alone
+	}
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: sum, Fingerprint: fp})
 }

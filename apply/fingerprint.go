@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"syscall"
+	"time"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/mdlayher/netlink"
@@ -135,31 +137,83 @@ var (
 )
 
 // nfRequest sends one nftables request for the inet family and returns
-// its answers (a dump when dump is set).
+// the data of its answers (a dump when dump is set). It reads the socket
+// itself: for a dump of tens of thousands of rules, mdlayher/netlink's
+// per-message receive costs ten times what the kernel does.
 func nfRequest(c *netlink.Conn, typ int, dump bool, attrs []byte) ([]netlink.Message, error) {
 	flags := netlink.Request
 	if dump {
-		flags = netlink.Request | netlink.Dump
+		flags |= netlink.Dump
 	}
 	req := netlink.Message{
 		Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | typ), Flags: flags},
 		Data:   append([]byte{unix.NFPROTO_INET, unix.NFNETLINK_V0, 0, 0}, attrs...),
 	}
-	msgs, err := c.Execute(req)
+	sent, err := c.Send(req)
 	if err != nil {
-		var oe *netlink.OpError
-		if errors.As(err, &oe) {
-			return nil, oe.Err
-		}
 		return nil, err
 	}
-	out := msgs[:0]
-	for _, m := range msgs {
-		if len(m.Data) >= 4 && m.Header.Type != netlink.Error && m.Header.Type != netlink.Done {
-			out = append(out, m)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out      []netlink.Message
+		done     bool
+		rerr     error
+		buf      = make([]byte, 64<<10)
+		deadline = time.Now().Add(30 * time.Second)
+	)
+	for !done && rerr == nil {
+		if time.Now().After(deadline) {
+			return nil, errors.New("no answer from the kernel within 30 s")
+		}
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, err := unix.Recvfrom(int(fd), buf, 0)
+			if err == unix.EAGAIN || err == unix.EINTR {
+				return false
+			}
+			if err != nil {
+				rerr = os.NewSyscallError("recvfrom", err)
+				return true
+			}
+			b := buf[:n]
+			for len(b) >= 16 {
+				l := int(binary.NativeEndian.Uint32(b))
+				if l < 16 || l > len(b) {
+					break
+				}
+				typ := netlink.HeaderType(binary.NativeEndian.Uint16(b[4:]))
+				seq := binary.NativeEndian.Uint32(b[8:])
+				data := b[16:l]
+				b = b[min((l+3)&^3, len(b)):]
+				if seq != sent.Header.Sequence {
+					continue // a stale answer to an earlier request
+				}
+				switch {
+				case typ == netlink.Done:
+					done = true
+				case typ == netlink.Error:
+					if len(data) >= 4 {
+						if code := int32(binary.NativeEndian.Uint32(data)); code != 0 {
+							rerr = syscall.Errno(-code)
+						}
+					}
+					done = true
+				case len(data) >= 4:
+					out = append(out, netlink.Message{Header: netlink.Header{Type: typ}, Data: append([]byte(nil), data...)})
+					if !dump {
+						done = true
+					}
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return out, rerr
 }
 
 func attr(typ uint16, s string) []byte {
@@ -266,4 +320,30 @@ func elements(b []byte) [][]byte {
 		}
 	}
 	return out
+}
+
+// netnsCookie returns the kernel's cookie of h's network namespace (unique
+// within a boot, unlike names and inode numbers), or 0 if unknown.
+func (h *Host) netnsCookie() uint64 {
+	cfg := &netlink.Config{}
+	if h.ns >= 0 {
+		cfg.NetNS = int(h.ns)
+	}
+	c, err := netlink.Dial(unix.NETLINK_NETFILTER, cfg)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var cookie uint64
+	_ = rc.Control(func(fd uintptr) {
+		v, err := unix.GetsockoptUint64(int(fd), unix.SOL_SOCKET, unix.SO_NETNS_COOKIE)
+		if err == nil {
+			cookie = v
+		}
+	})
+	return cookie
 }

@@ -128,3 +128,10 @@ func nsWithLinks(t testing.TB) string {
 	testnetns.Run(t, ns, "ip", "link", "set", "lo", "up")
 	return ns
 }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

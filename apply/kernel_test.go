@@ -250,7 +250,7 @@ func TestForeignTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("rollback")
-	if after, _ := Read(h); after.Fingerprint != "" {
+	if after, _ := Read(h); must(after.Fingerprint()) != "" {
 		t.Errorf("rollback to no fwc table left one")
 	}
 }
@@ -434,6 +434,16 @@ func TestPlanCache(t *testing.T) {
 	p = plan(t, h, w)
 	if !p.Empty() || p.Have.table != nil {
 		t.Errorf("plan after traffic: empty %v, listed %v", p.Empty(), p.Have.table != nil)
+	}
+	if p.Have.fp != nil {
+		t.Errorf("the generation did not move, yet the plan read the fingerprint")
+	}
+	// Someone adds another table: the generation moves, the fingerprint
+	// shows fwc's table is as it was.
+	testnetns.Run(t, ns, "nft", "add", "table", "ip", "other")
+	p = plan(t, h, w)
+	if !p.Empty() || p.Have.table != nil || p.Have.fp == nil {
+		t.Errorf("plan after another table: empty %v, listed %v, fingerprint read %v", p.Empty(), p.Have.table != nil, p.Have.fp != nil)
 	}
 	// Someone changes fwc's table: the plan sees it.
 	testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_output", "tcp", "dport", "9", "drop")

@@ -24,7 +24,11 @@ type Plan struct {
 // compared.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	if have.Fingerprint == "" || have.h.lastApplied(want.Sum) != have.Fingerprint {
+	same, err := have.h.unchanged(have, want.Sum)
+	if err != nil {
+		return nil, err
+	}
+	if !same {
 		ht, err := have.Listing()
 		if err != nil {
 			return nil, err

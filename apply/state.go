@@ -19,45 +19,47 @@ import (
 
 // State is the live state fwc manages in one namespace.
 type State struct {
-	// Generation is the nftables ruleset generation read before the table:
-	// an apply based on this state is refused if it has moved since.
+	// Generation is the nftables ruleset generation read before anything
+	// else: an apply based on this state is refused if it has moved since.
 	Generation uint32
-	// Fingerprint digests fwc's table as the kernel holds it ("" when there
-	// is none); see Host.fingerprint.
-	Fingerprint string
-	Routing     Routing
+	Routing    Routing
 
 	h     *Host
-	table *Table // nft's listing, read on demand
+	fp    *string // the fingerprint, read on demand
+	table *Table  // nft's listing, read on demand
 }
 
-// Read reads the live state: the generation, a fingerprint of fwc's table
-// (raw netlink dumps, no nft process) and fwc's ip rules and routes. It
-// changes nothing. nft's listing of the table is read when first needed
-// (Listing).
+// Read reads the live state: the ruleset generation and fwc's ip rules and
+// routes. It changes nothing. fwc's table is read when first needed, as a
+// fingerprint (Fingerprint) or as nft lists it (Listing).
 func Read(h *Host) (*State, error) {
 	gen, err := h.nft.Generation()
 	if err != nil {
 		return nil, fmt.Errorf("read the nftables generation: %w", err)
 	}
-	fp, err := h.fingerprint()
-	if err != nil {
-		return nil, err
-	}
 	rt, err := readRouting(h.route)
 	if err != nil {
 		return nil, err
 	}
-	return &State{Generation: gen, Fingerprint: fp, Routing: rt, h: h}, nil
+	return &State{Generation: gen, Routing: rt, h: h}, nil
+}
+
+// Fingerprint digests fwc's table as the kernel holds it ("" when there is
+// none; see Host.fingerprint). It is read once, on first use.
+func (s *State) Fingerprint() (string, error) {
+	if s.fp == nil {
+		fp, err := s.h.fingerprint()
+		if err != nil {
+			return "", err
+		}
+		s.fp = &fp
+	}
+	return *s.fp, nil
 }
 
 // Listing returns fwc's table as nft lists it (read once, on first use).
 func (s *State) Listing() (*Table, error) {
 	if s.table == nil {
-		if s.Fingerprint == "" {
-			s.table = parseTable("")
-			return s.table, nil
-		}
 		text, err := s.h.listTable()
 		if err != nil {
 			return nil, err
@@ -157,12 +159,16 @@ func canonical(script []byte) (string, error) {
 	return string(out), nil
 }
 
-// applied is the record of the last apply in a namespace: the script's sum
-// and the fingerprint of the table it made. While the live table still has
-// that fingerprint, the same script has nothing to change.
+// applied is the record of the last apply in a namespace: the script's sum,
+// and the generation and fingerprint of the table it made. While the
+// ruleset is still at that generation (same boot, same namespace), or fwc's
+// table still has that fingerprint, the same script has nothing to change.
 type applied struct {
 	NetNS       string `json:"netns"`
 	Sum         string `json:"sum"`
+	BootID      string `json:"boot_id"`
+	NetNSCookie uint64 `json:"netns_cookie"`
+	Generation  uint32 `json:"generation"`
 	Fingerprint string `json:"fingerprint"`
 }
 
@@ -170,18 +176,30 @@ func (h *Host) appliedPath() string {
 	return filepath.Join(h.Cache, "applied-"+nsKey(h.NetNS)+".json")
 }
 
-// lastApplied returns the fingerprint the script with sum made when it was
-// last applied here, or "".
-func (h *Host) lastApplied(sum string) string {
+// unchanged reports whether have is still what the script with sum made
+// when it was last applied here: the ruleset generation has not moved since
+// (one GETGEN, already read), or, if it has, fwc's table still has the
+// fingerprint it had then.
+func (h *Host) unchanged(have *State, sum string) (bool, error) {
 	if h.Cache == "" {
-		return ""
+		return false, nil
 	}
 	var a applied
 	data, err := os.ReadFile(h.appliedPath())
 	if err != nil || json.Unmarshal(data, &a) != nil || a.Sum != sum || a.NetNS != h.NetNS {
-		return ""
+		return false, nil
 	}
-	return a.Fingerprint
+	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
+		return true, nil
+	}
+	fp, err := have.Fingerprint()
+	return fp != "" && fp == a.Fingerprint, err
+}
+
+// bootID identifies this boot of the kernel.
+func bootID() string {
+	b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b))
 }
 
 // recordApplied notes that the script with sum made the table committed
@@ -197,5 +215,5 @@ func (h *Host) recordApplied(sum string, gen uint32) {
 	if now, err := h.nft.Generation(); err != nil || now != gen {
 		return // someone else committed too: the table may not be ours alone
 	}
-	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: sum, Fingerprint: fp})
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: sum, BootID: bootID(), NetNSCookie: h.netnsCookie(), Generation: gen, Fingerprint: fp})
 }

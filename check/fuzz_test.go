@@ -1,6 +1,9 @@
 package check_test
 
 import (
+	"fmt"
+	"time"
+
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,6 +26,17 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Add([]byte("zone lan { iface eth1; net 10.0.0.0/8 }\nfrom lan to self tcp dport 22 accept\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
+		// Go's fuzzer has no per-input time limit: a slow input just stalls
+		// the run. Crash instead, so the input is saved and reported.
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				panic(fmt.Sprintf("parse+check took over 10s on %q", src))
+			}
+		}()
 		file, ds := lang.ParseFile("fuzz.fw", src)
 		if file == nil || ds.HasErrors() {
 			return

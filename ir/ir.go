@@ -2,12 +2,14 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
 )
 
 // Family is a set of address families: IPv4, IPv6 or Both.
@@ -73,6 +75,18 @@ func (c *Chain) IsBase() bool { return c.Hook != "" }
 type Pos struct {
 	File string
 	Line int
+	// Range is the whole source rule, for backend diagnostics; zero when
+	// the rule was built without a source (tests).
+	Range diag.Range
+}
+
+// Subject is the range a backend diagnostic about the rule points at: the
+// source rule, or its line when the range is unknown.
+func (p Pos) Subject() diag.Range {
+	if !p.Range.IsZero() {
+		return p.Range
+	}
+	return diag.Range{Filename: p.File, Start: diag.Pos{Line: p.Line}}
 }
 
 // Rule is an ordered rule: all Matches hold, then Actions run in order.
@@ -98,7 +112,10 @@ func (r *Rule) Comment(max int) string {
 	for i := 0; i < len(r.Pos); {
 		p := r.Pos[i]
 		j := i
-		for j+1 < len(r.Pos) && r.Pos[j+1].File == p.File && r.Pos[j+1].Line == r.Pos[j].Line+1 {
+		// A run of consecutive lines, and the same line again (the parts
+		// of one source rule), is one item.
+		for j+1 < len(r.Pos) && r.Pos[j+1].File == p.File &&
+			(r.Pos[j+1].Line == r.Pos[j].Line+1 || r.Pos[j+1].Line == r.Pos[j].Line) {
 			j++
 		}
 		var item string
@@ -112,7 +129,7 @@ func (r *Rule) Comment(max int) string {
 		case b.Len() > 0:
 			item = "," + strconv.Itoa(p.Line)
 		}
-		if j > i {
+		if r.Pos[j].Line > p.Line {
 			item += "-" + strconv.Itoa(r.Pos[j].Line)
 		}
 		if b.Len()+len(item) > max-4 && b.Len() > 0 {
@@ -250,5 +267,13 @@ func Bounds(it policy.AddrItem) (lo, hi netip.Addr) {
 // (0-based) of n cascading rules that share traffic equally: 1/(n-i).
 func Probability(i, n int) float64 { return 1 / float64(n-i) }
 
-// FormatProbability prints p with 11 decimals, as kube-proxy does.
-func FormatProbability(p float64) string { return fmt.Sprintf("%.11f", p) }
+// FormatProbability prints p the way iptables-save does: the kernel keeps
+// a probability as a multiple of 2^-31 (xt_statistic), so p is rounded to
+// one and printed with 11 decimals: 1/3 is 0.33333333349, as in
+// kube-proxy's rules read back. Printing what the kernel holds makes the
+// text survive an iptables-save round trip unchanged. The nft backend
+// compares numgen random mod 2^31 with the same multiple.
+func FormatProbability(p float64) string {
+	const scale = 1 << 31
+	return fmt.Sprintf("%.11f", math.Round(p*scale)/scale)
+}

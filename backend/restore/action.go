@@ -99,7 +99,13 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 		case *ir.Trace:
 			out = append(out, "-j TRACE")
 		case *ir.SetTOS:
-			out = append(out, fmt.Sprintf("-j TOS --set-tos 0x%02x/0xff", a.Value))
+			// Without ECN bits in the value only the DSCP part changes, as
+			// in nft (ip dscp set): a connection's ECN marks survive.
+			mask := 0xfc
+			if a.Value&3 != 0 {
+				mask = 0xff
+			}
+			out = append(out, fmt.Sprintf("-j TOS --set-tos 0x%02x/0x%02x", a.Value, mask))
 		case *ir.SetTTL:
 			if w.fam == ir.IPv4 {
 				out = append(out, fmt.Sprintf("-j TTL --ttl-set %d", a.Value))

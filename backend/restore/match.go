@@ -213,9 +213,12 @@ func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
 	if m.Dir == policy.Dst {
 		flag = "-d "
 	}
-	if len(m.Items) == 1 && m.Items[0].IsRange() {
-		it := m.Items[0]
-		return condText{args: fmt.Sprintf("-m iprange %s--%s-range %s-%s", neg(m.Neg), dirFlag(m.Dir), it.Lo, it.Hi)}
+	if len(m.Items) == 1 && (m.Items[0].IsRange() || w.flagTaken(r, m)) {
+		// iptables takes one -s and one -d per rule; a second address
+		// match of a direction (a negated one: ir folds positive ones)
+		// is written as a range.
+		lo, hi := ir.Bounds(m.Items[0])
+		return condText{args: fmt.Sprintf("-m iprange %s--%s-range %s-%s", neg(m.Neg), dirFlag(m.Dir), lo, hi)}
 	}
 	// Only positive lists of prefixes reach here (see planSets).
 	var s []string
@@ -223,6 +226,22 @@ func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
 		s = append(s, ir.AddrString(it))
 	}
 	return condText{args: neg(m.Neg) + flag + strings.Join(s, ",")}
+}
+
+// flagTaken reports whether an earlier address match of r in m's
+// direction is written with -s or -d.
+func (w *writer) flagTaken(r *ir.Rule, m *ir.Addr) bool {
+	for _, o := range r.Matches {
+		if o == ir.Match(m) {
+			return false
+		}
+		a, ok := o.(*ir.Addr)
+		if ok && a.Dir == m.Dir && a.Set == nil && w.sets.gen[a] == nil &&
+			!(len(a.Items) == 1 && (a.Items[0].IsRange() || w.flagTaken(r, a))) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
@@ -341,11 +360,13 @@ func markMask(v, m uint32) string {
 	return fmt.Sprintf("0x%x/0x%x", v, m)
 }
 
+// rate writes a rate with the unit names iptables-save prints (1/sec,
+// 10/min), so that rules read back unchanged.
 func rate(r policy.Rate) string {
-	unit := "second"
+	unit := "sec"
 	switch r.Unit {
 	case time.Minute:
-		unit = "minute"
+		unit = "min"
 	case time.Hour:
 		unit = "hour"
 	case 24 * time.Hour:

@@ -152,7 +152,7 @@ var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 func (w *writer) errorf(r *ir.Rule, format string, args ...any) {
 	var rg diag.Range
 	if len(r.Pos) > 0 {
-		rg = diag.Range{Filename: r.Pos[0].File, Start: diag.Pos{Line: r.Pos[0].Line}}
+		rg = r.Pos[0].Subject()
 	}
 	fam := "iptables"
 	if w.fam == ir.IPv6 {

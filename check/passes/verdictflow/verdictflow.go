@@ -20,6 +20,10 @@
 //     accepting rule in between drops what it logs.
 //   - FW1604: an action after a terminal action in one rule (`drop log`):
 //     it never runs. Write the log first.
+//
+// The pass's result (a *Result) lists every dead rule with the rule that
+// stops it, so that the packet-space passes, which would also find these
+// rules covered, can leave them to FW1601 by requiring this analyzer.
 package verdictflow
 
 import (
@@ -71,20 +75,29 @@ the verdict: log prefix "x: " drop.`},
 
 func init() { analysis.Register(Analyzer) }
 
+// Result is what the pass hands to analyzers that require it.
+type Result struct {
+	// Dead maps every rule after an unconditional terminal rule of its
+	// chain (for all of the rule's families) to that terminal rule. Only
+	// the first of them is reported.
+	Dead map[*policy.Rule]*policy.Rule
+}
+
 func run(pass *analysis.Pass) (any, error) {
+	res := &Result{Dead: map[*policy.Rule]*policy.Rule{}}
 	if pass.Program == nil {
-		return nil, nil
+		return res, nil
 	}
 	for _, t := range pass.Program.Tables {
 		for _, c := range t.Chains {
-			dead(pass, c)
+			dead(pass, c, res)
 			logs(pass, c)
 			for _, r := range c.Rules {
 				afterTerminal(pass, r)
 			}
 		}
 	}
-	return nil, nil
+	return res, nil
 }
 
 func terminal(r *policy.Rule) policy.Action {
@@ -135,13 +148,14 @@ func actionName(a policy.Action) string {
 	return fmt.Sprintf("%T", a)
 }
 
-func dead(pass *analysis.Pass, c *policy.Chain) {
+func dead(pass *analysis.Pass, c *policy.Chain, res *Result) {
 	var stop *policy.Rule
 	var stopped policy.Family // families already stopped unconditionally
 	var first *policy.Rule
 	n := 0
 	for _, r := range c.Rules {
 		if stopped != 0 && r.Family&^stopped == 0 {
+			res.Dead[r] = stop
 			if first == nil {
 				first = r
 			}

@@ -85,3 +85,21 @@ func TestAfterTerminal(t *testing.T) {
 	b.Rule(in, Proto(policy.ProtoSCTP), Jump(in), Log("back: ")) // a jump returns: fine
 	analysistest.RunProgram(t, b.Prog, analysis.Options{}, verdictflow.Analyzer)
 }
+
+func TestResult(t *testing.T) {
+	b := New()
+	in := b.Base(b.Table("filter"), policy.Input, "drop")
+	b.Rule(in, TCP(), Accept())
+	stop := b.Rule(in, Drop())
+	d1 := b.Rule(in, UDP(), Accept(), W(`FW1601 "never reached"`))
+	d2 := b.Rule(in, Accept())
+	var res *verdictflow.Result
+	probe := &analysis.Analyzer{Name: "probe", Requires: []*analysis.Analyzer{verdictflow.Analyzer}, Run: func(p *analysis.Pass) (any, error) {
+		res = p.ResultOf[verdictflow.Analyzer].(*verdictflow.Result)
+		return nil, nil
+	}}
+	analysistest.RunProgram(t, b.Prog, analysis.Options{}, probe)
+	if len(res.Dead) != 2 || res.Dead[d1] != stop || res.Dead[d2] != stop {
+		t.Errorf("Dead = %v, want both rules after the drop", res.Dead)
+	}
+}

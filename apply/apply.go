@@ -19,16 +19,19 @@ type Outcome = batch.Outcome
 var ErrGenerationChanged = batch.ErrGenerationChanged
 
 // BuildFunc queues a ruleset on a google/nftables connection, as
-// backend/nft's Build does. It must queue fwc's table only.
+// backend/nft's Build does: fwc's table reset (batch.ResetTable), then its
+// whole content. It must queue nothing else.
 type BuildFunc func(*nftables.Conn, *ir.Ruleset) error
 
 // Options tune Apply.
 type Options struct {
-	// Build queues the ruleset for the netlink batch. When nil, the plan's
-	// nft script is loaded with `nft -f` instead (one nft transaction too,
-	// but without the kernel's generation guard: the generation is checked
-	// just before).
+	// Build queues the ruleset for the netlink batch; nil means
+	// backend/nft's Build.
 	Build BuildFunc
+	// Script loads the plan's nft script with `nft -f` instead of the
+	// netlink batch: one nft transaction too, but without the kernel's
+	// generation guard (the generation is checked just before).
+	Script bool
 }
 
 // Apply makes the live state what the plan wants. First fwc's nftables
@@ -51,7 +54,7 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 		if _, err := p.Have.Listing(); err != nil {
 			return batch.NotApplied, err
 		}
-		out, err := h.commitTable(gen, p.Want, opts.Build)
+		out, err := h.commitTable(gen, p.Want, opts)
 		if out != batch.Applied {
 			return out, err
 		}
@@ -77,22 +80,15 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)
 }
 
-// defaultBuild is the BuildFunc used when Options.Build is nil; while it is
-// nil too, Apply loads the nft script. (backend/nft's netlink Build goes
-// here when it lands.)
-var defaultBuild BuildFunc
-
-func (h *Host) commitTable(gen uint32, w *Want, build BuildFunc) (Outcome, error) {
+func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
+	if opts.Script {
+		return h.loadScript(gen, w.Script)
+	}
+	build := opts.Build
 	if build == nil {
-		build = defaultBuild
+		build = nft.Build
 	}
-	if build != nil {
-		return h.nft.Commit(gen, func(c *nftables.Conn) error {
-			batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: nft.Table})
-			return build(c, w.Ruleset)
-		})
-	}
-	return h.loadScript(gen, w.Script)
+	return h.nft.Commit(gen, func(c *nftables.Conn) error { return build(c, w.Ruleset) })
 }
 
 // loadScript loads an nft script with `nft -f`, after checking that the

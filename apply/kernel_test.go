@@ -119,7 +119,7 @@ table inet fwc {
 
 func handBuild(variant int) BuildFunc {
 	return func(c *nftables.Conn, _ *ir.Ruleset) error {
-		tbl := c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "fwc"})
+		tbl := batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: "fwc"})
 		pol := nftables.ChainPolicyAccept
 		ch := c.AddChain(&nftables.Chain{Name: "filter_input", Table: tbl, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &pol})
@@ -162,16 +162,16 @@ func TestApplyBatch(t *testing.T) {
 // is detected and nothing is applied, on both paths.
 func TestOutsideChange(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		build BuildFunc
-	}{{"batch", handBuild(0)}, {"nft", nil}} {
+		name string
+		opts Options
+	}{{"batch", Options{Build: handBuild(0)}}, {"nft", Options{Script: true}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := testnetns.New(t)
 			h := openHost(t, ns)
 			p := plan(t, h, handWant(t, 0))
 			testnetns.Run(t, ns, "nft", "add", "table", "inet", "other")
 			before := testnetns.Ruleset(t, ns)
-			out, err := Apply(h, p, Options{Build: tc.build})
+			out, err := Apply(h, p, tc.opts)
 			if out != batch.NotApplied || !errors.Is(err, ErrGenerationChanged) {
 				t.Fatalf("apply after an outside change: %v, %v; want not applied, generation changed", out, err)
 			}
@@ -244,8 +244,10 @@ func TestForeignTables(t *testing.T) {
 	}
 	mustApply(t, h, handWant(t, 0), Options{Build: handBuild(0)})
 	check("apply")
-	mustApply(t, h, handWant(t, 1), Options{})
+	mustApply(t, h, handWant(t, 1), Options{Script: true})
 	check("re-apply")
+	mustApply(t, h, compilePath(t, "../examples/sets.fw"), Options{})
+	check("re-apply with backend/nft's Build")
 	if err := Rollback(&Pending{NetNS: h.NetNS, Routing: have.Routing}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,9 +19,9 @@ type Plan struct {
 }
 
 // NewPlan compares have with want. When the live table is the one want's
-// script made when last applied here (same fingerprint, see Host.Cache),
-// that is the whole comparison; otherwise nft's listings of both are
-// compared.
+// script made when last applied here (see Host.Cache), that is the whole
+// comparison. When there is no table, the plan adds what the script says.
+// Otherwise nft's listings of both are compared.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
 	same, err := have.h.unchanged(have, want.Sum)
@@ -29,13 +29,23 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		return nil, err
 	}
 	if !same {
-		ht, err := have.Listing()
+		fp, err := have.Fingerprint()
 		if err != nil {
 			return nil, err
 		}
-		wt, err := want.Listing(have.h.Cache)
-		if err != nil {
-			return nil, err
+		var ht, wt *Table
+		if fp == "" {
+			// No table yet: everything is added, and the script itself says
+			// what, without loading it anywhere first.
+			ht, wt = parseTable(""), parseTable(string(want.Script))
+			have.table = ht
+		} else {
+			if ht, err = have.Listing(); err != nil {
+				return nil, err
+			}
+			if wt, err = want.Listing(have.h.Cache); err != nil {
+				return nil, err
+			}
 		}
 		p.Table = diffTables(ht, wt)
 	}

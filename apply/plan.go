@@ -29,12 +29,12 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		return nil, err
 	}
 	if !same {
-		fp, err := have.Fingerprint()
+		exists, err := have.h.tableExists()
 		if err != nil {
 			return nil, err
 		}
 		var ht, wt *Table
-		if fp == "" {
+		if !exists {
 			// No table yet: everything is added, and the script itself says
 			// what, without loading it anywhere first.
 			ht, wt = parseTable(""), parseTable(string(want.Script))

@@ -48,7 +48,7 @@ func Read(h *Host) (*State, error) {
 // none; see Host.fingerprint). It is read once, on first use.
 func (s *State) Fingerprint() (string, error) {
 	if s.fp == nil {
-		fp, err := s.h.fingerprint()
+		fp, err := s.h.fingerprint(0)
 		if err != nil {
 			return "", err
 		}
@@ -192,6 +192,9 @@ func (h *Host) unchanged(have *State, sum string) (bool, error) {
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
 		return true, nil
 	}
+	if a.Fingerprint == "" {
+		return false, nil // too large a table to fingerprint: compare listings
+	}
 	fp, err := have.Fingerprint()
 	return fp != "" && fp == a.Fingerprint, err
 }
@@ -208,8 +211,8 @@ func (h *Host) recordApplied(sum string, gen uint32) {
 	if h.Cache == "" {
 		return
 	}
-	fp, err := h.fingerprint()
-	if err != nil || fp == "" {
+	fp, err := h.fingerprint(maxFingerprintSets)
+	if err != nil && !errors.Is(err, errTooManySets) {
 		return
 	}
 	if now, err := h.nft.Generation(); err != nil || now != gen {

@@ -18,15 +18,20 @@ type Outcome = batch.Outcome
 // the ruleset changed since the plan was made. Nothing was applied.
 var ErrGenerationChanged = batch.ErrGenerationChanged
 
-// BuildFunc queues a ruleset on a google/nftables connection. Tests use it
-// to apply hand-made rulesets; it must queue fwc's table only.
+// BuildFunc queues a ruleset on a google/nftables connection: fwc's table
+// reset (batch.ResetTable), then its whole content. Tests use it to apply
+// hand-made rulesets; it must queue nothing else.
 type BuildFunc func(*nftables.Conn, *ir.Ruleset) error
 
 // Options tune Apply.
 type Options struct {
 	// Build, when set, queues the ruleset for the netlink batch instead of
-	// backend/nft's encoding of the plan's ruleset.
+	// backend/nft's encoding of the plan's ruleset (nft.Messages).
 	Build BuildFunc
+	// Script loads the plan's nft script with `nft -f` instead of the
+	// netlink batch: one nft transaction too, but without the kernel's
+	// generation guard (the generation is checked just before).
+	Script bool
 }
 
 // Apply makes the live state what the plan wants. First fwc's nftables
@@ -44,10 +49,16 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	}
 	gen := p.Have.Generation
 	if len(p.Table) > 0 {
-		out, err := h.commitTable(gen, p.Want, opts.Build)
+		// The listing to put back if routing fails (already read when the
+		// plan compared listings).
+		if _, err := p.Have.Listing(); err != nil {
+			return batch.NotApplied, err
+		}
+		out, err := h.commitTable(gen, p.Want, opts)
 		if out != batch.Applied {
 			return out, err
 		}
+		h.recordApplied(p.Want.Sum, gen+1)
 	}
 	if len(p.steps) == 0 {
 		return batch.Applied, nil
@@ -63,27 +74,53 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if len(p.Table) == 0 {
 		return batch.NotApplied, rerr
 	}
-	if err := h.restoreTable(p.Have.Table.Text); err != nil {
+	if err := h.restoreTable(p.Have.table.Text); err != nil {
 		return batch.Unknown, fmt.Errorf("%w; putting the previous nftables table back failed: %v", rerr, err)
 	}
 	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)
 }
 
-// commitTable replaces fwc's table in one netlink batch guarded by gen:
-// the policy's ruleset encoded by backend/nft (Messages), or what build
-// queues when a test gives one.
-func (h *Host) commitTable(gen uint32, w *Want, build BuildFunc) (Outcome, error) {
-	if build != nil {
-		return h.nft.Commit(gen, func(c *nftables.Conn) error {
-			batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: nft.Table})
-			return build(c, w.Ruleset)
-		})
+// commitTable replaces fwc's table in one netlink batch guarded by gen: the
+// plan's ruleset as backend/nft encodes it, or what opts.Build queues, or
+// (opts.Script) the nft script loaded with nft -f.
+func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
+	switch {
+	case opts.Script:
+		return h.loadScript(gen, w.Script)
+	case opts.Build != nil:
+		return h.nft.Commit(gen, func(c *nftables.Conn) error { return opts.Build(c, w.Ruleset) })
 	}
 	msgs, err := nft.Messages(w.Ruleset)
 	if err != nil {
 		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
 	}
 	return h.nft.CommitMessages(gen, msgs)
+}
+
+// loadScript loads an nft script with `nft -f`, after checking that the
+// generation is still gen, and decides the outcome from the generation
+// afterwards.
+func (h *Host) loadScript(gen uint32, script []byte) (Outcome, error) {
+	now, err := h.nft.Generation()
+	if err != nil {
+		return batch.NotApplied, fmt.Errorf("read the nftables generation: %w", err)
+	}
+	if now != gen {
+		return batch.NotApplied, fmt.Errorf("%w: the plan was based on generation %d, the ruleset is now at %d", ErrGenerationChanged, gen, now)
+	}
+	_, nerr := h.nftCmd(script, "-f", "-")
+	after, err := h.nft.Generation()
+	switch {
+	case err != nil:
+		return batch.Unknown, fmt.Errorf("nft -f: %v; then reading the generation failed: %w", nerr, err)
+	case nerr == nil && after == gen+1:
+		return batch.Applied, nil
+	case nerr != nil && after == gen:
+		return batch.NotApplied, fmt.Errorf("nft -f refused the ruleset, nothing was applied: %w", nerr)
+	case nerr != nil:
+		return batch.Unknown, fmt.Errorf("nft -f failed (%v) and the generation moved from %d to %d", nerr, gen, after)
+	}
+	return batch.Unknown, fmt.Errorf("nft -f succeeded but the generation moved from %d to %d: others changed the ruleset at the same time", gen, after)
 }
 
 // restoreTable makes fwc's table what text (an nft listing of it) says, or

@@ -55,6 +55,6 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 }
 
 // Want describes what the compiled policy asks of the kernel (see NewWant).
-func (c *Compiled) Want() (*Want, error) {
+func (c *Compiled) Want() *Want {
 	return NewWant(c.Ruleset, c.Script, c.Program.Routes)
 }

@@ -46,11 +46,15 @@ var ErrPending = errors.New("an earlier apply --confirm is still waiting for con
 
 // pendingPath is the snapshot file for a namespace in dir.
 func pendingPath(dir, netns string) string {
-	name := "host"
-	if netns != "" {
-		name = "netns-" + strings.NewReplacer("/", "_").Replace(strings.TrimPrefix(netns, "/"))
+	return filepath.Join(dir, "pending-"+nsKey(netns)+".json")
+}
+
+// nsKey names a namespace path in file names.
+func nsKey(netns string) string {
+	if netns == "" {
+		return "host"
 	}
-	return filepath.Join(dir, "pending-"+name+".json")
+	return "netns-" + strings.NewReplacer("/", "_").Replace(strings.TrimPrefix(netns, "/"))
 }
 
 // lock takes an exclusive lock on dir/lock; call the function to release.
@@ -83,9 +87,13 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	if _, err := os.Stat(path); err == nil {
 		return nil, fmt.Errorf("%w (%s)", ErrPending, path)
 	}
+	tbl, err := have.Listing()
+	if err != nil {
+		return nil, err
+	}
 	tok := make([]byte, 8)
 	_, _ = rand.Read(tok)
-	p := &Pending{Token: hex.EncodeToString(tok), NetNS: h.NetNS, Deadline: deadline, Table: have.Table.Text, Routing: have.Routing}
+	p := &Pending{Token: hex.EncodeToString(tok), NetNS: h.NetNS, Deadline: deadline, Table: tbl.Text, Routing: have.Routing}
 	data, err := json.MarshalIndent(p, "", "\t")
 	if err != nil {
 		return nil, err

@@ -41,10 +41,7 @@ func confirmClient() error {
 	if err != nil || ds.HasErrors() {
 		return fmt.Errorf("compile: %v %v", err, ds)
 	}
-	w, err := c.Want()
-	if err != nil {
-		return err
-	}
+	w := c.Want()
 	h, err := Open(os.Getenv("FWC_NS"))
 	if err != nil {
 		return err
@@ -64,7 +61,11 @@ func confirmClient() error {
 	if _, err := StartWatchdog([]string{os.Args[0]}, filepath.Join(dir, "watchdog.log")); err != nil {
 		return err
 	}
-	if out, err := Apply(h, NewPlan(have, w), Options{}); err != nil {
+	p2, err := NewPlan(have, w)
+	if err != nil {
+		return err
+	}
+	if out, err := Apply(h, p2, Options{}); err != nil {
 		return fmt.Errorf("%v: %v", out, err)
 	}
 	fmt.Printf("applied %s\n", p.Deadline.Format(time.RFC3339Nano))

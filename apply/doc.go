@@ -37,10 +37,17 @@
 //
 // # Comparing with the kernel
 //
-// The comparison is made on nft's own listing (`nft -s list table inet
-// fwc`): the live table's, and the wanted ruleset's, loaded with `nft -f`
-// into a throwaway network namespace and listed there. Both sides are thus
-// in nft's canonical form, whatever built them; counters, quotas, element
-// expiry times and the contents of dynamic sets (filled by packets) are
-// not compared.
+// Reading the live table costs one set of netlink dumps, reduced to a
+// fingerprint (handles, counters, quotas, element expiry times and the
+// contents of dynamic sets left out). After an apply, the fingerprint of
+// the table it made is recorded with the script's checksum in the cache
+// directory (Host.Cache, the --state-dir); while both still match, a plan
+// is complete without anything else: re-applying an unchanged policy costs
+// one read and no write.
+//
+// Otherwise the comparison is made on nft's own listing (`nft -s list
+// table inet fwc`): the live table's, and the wanted ruleset's, loaded with
+// `nft -f` into a throwaway network namespace and listed there (cached by
+// the script's checksum). Both sides are thus in nft's canonical form,
+// whatever built them, and the differences print as nft rules.
 package apply

@@ -29,11 +29,7 @@ func compilePath(t testing.TB, path string) *Want {
 	if err != nil || ds.HasErrors() {
 		t.Fatalf("compile %s: %v %v", path, err, ds)
 	}
-	w, err := c.Want()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return c.Want()
 }
 
 func openHost(t testing.TB, ns string) *Host {
@@ -52,7 +48,11 @@ func plan(t testing.TB, h *Host, w *Want) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewPlan(have, w)
+	p, err := NewPlan(have, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // mustApply plans and applies w, and fails unless it is applied.
@@ -127,4 +127,11 @@ func nsWithLinks(t testing.TB) string {
 	ns := testnetns.New(t)
 	testnetns.Run(t, ns, "ip", "link", "set", "lo", "up")
 	return ns
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

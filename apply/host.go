@@ -19,6 +19,10 @@ import (
 type Host struct {
 	// NetNS is the namespace path ("" for the current namespace).
 	NetNS string
+	// Cache is a directory where plans keep what saves time the next
+	// time (the listing of the last policy, the fingerprint of the last
+	// apply); "" for none.
+	Cache string
 
 	nft   *batch.Conn
 	route *netlink.Handle

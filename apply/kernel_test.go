@@ -3,6 +3,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -75,8 +76,16 @@ func TestApplyExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if have.Table.Text != w.Table.Text {
-				t.Errorf("kernel listing differs from nft -f of the script:\n%s\nwant:\n%s", have.Table.Text, w.Table.Text)
+			ht, err := have.Listing()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wt, err := w.Listing("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ht.Text != wt.Text {
+				t.Errorf("kernel listing differs from nft -f of the script:\n%s\nwant:\n%s", ht.Text, wt.Text)
 			}
 			if got, want := len(have.Routing.Rules), 2*len(w.Routes); got != want {
 				t.Errorf("%d ip rules with proto 70, want %d", got, want)
@@ -110,7 +119,7 @@ table inet fwc {
 
 func handBuild(variant int) BuildFunc {
 	return func(c *nftables.Conn, _ *ir.Ruleset) error {
-		tbl := c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "fwc"})
+		tbl := batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: "fwc"})
 		pol := nftables.ChainPolicyAccept
 		ch := c.AddChain(&nftables.Chain{Name: "filter_input", Table: tbl, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &pol})
@@ -134,11 +143,7 @@ func handBuild(variant int) BuildFunc {
 
 func handWant(t testing.TB, variant int) *Want {
 	t.Helper()
-	w, err := NewWant(&ir.Ruleset{}, handScript(variant), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return NewWant(&ir.Ruleset{}, handScript(variant), nil)
 }
 
 // TestApplyBatch applies through the netlink batch: the result lists as
@@ -157,16 +162,16 @@ func TestApplyBatch(t *testing.T) {
 // is detected and nothing is applied, on both paths.
 func TestOutsideChange(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		build BuildFunc
-	}{{"batch", handBuild(0)}, {"nft", nil}} {
+		name string
+		opts Options
+	}{{"batch", Options{Build: handBuild(0)}}, {"nft", Options{Script: true}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := testnetns.New(t)
 			h := openHost(t, ns)
 			p := plan(t, h, handWant(t, 0))
 			testnetns.Run(t, ns, "nft", "add", "table", "inet", "other")
 			before := testnetns.Ruleset(t, ns)
-			out, err := Apply(h, p, Options{Build: tc.build})
+			out, err := Apply(h, p, tc.opts)
 			if out != batch.NotApplied || !errors.Is(err, ErrGenerationChanged) {
 				t.Fatalf("apply after an outside change: %v, %v; want not applied, generation changed", out, err)
 			}
@@ -239,14 +244,16 @@ func TestForeignTables(t *testing.T) {
 	}
 	mustApply(t, h, handWant(t, 0), Options{Build: handBuild(0)})
 	check("apply")
-	mustApply(t, h, handWant(t, 1), Options{})
+	mustApply(t, h, handWant(t, 1), Options{Script: true})
 	check("re-apply")
-	if err := Rollback(&Pending{NetNS: h.NetNS, Table: have.Table.Text, Routing: have.Routing}); err != nil {
+	mustApply(t, h, compilePath(t, "../examples/sets.fw"), Options{})
+	check("re-apply with backend/nft's Build")
+	if err := Rollback(&Pending{NetNS: h.NetNS, Routing: have.Routing}); err != nil {
 		t.Fatal(err)
 	}
 	check("rollback")
-	if after, _ := Read(h); after.Table.Present() {
-		t.Errorf("rollback to no fwc table left one:\n%s", after.Table.Text)
+	if after, _ := Read(h); must(after.Fingerprint()) != "" {
+		t.Errorf("rollback to no fwc table left one")
 	}
 }
 
@@ -346,5 +353,104 @@ func TestRoutes(t *testing.T) {
 	// Routes fwc does not own are left alone.
 	if !slices.Contains(strings.Split(testnetns.Run(t, ns, "ip", "-4", "route"), "\n"), "10.1.0.0/24 dev up_a proto kernel scope link src 10.1.0.1 ") {
 		t.Errorf("kernel route gone:\n%s", testnetns.Run(t, ns, "ip", "-4", "route"))
+	}
+}
+
+// TestNoopReapply: re-applying an unchanged policy reads and writes
+// nothing: the ruleset generation does not move.
+func TestNoopReapply(t *testing.T) {
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	w := compileSrc(t, "table filter { chain input { tcp dport 7 drop } }\n")
+	mustApply(t, h, w, Options{})
+	g0, err := h.Batch().Generation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, h, w)
+	if out, err := Apply(h, p, Options{}); !p.Empty() || out != batch.Applied || err != nil {
+		t.Fatalf("re-apply: empty plan %v, %v, %v", p.Empty(), out, err)
+	}
+	if g1, _ := h.Batch().Generation(); g1 != g0 {
+		t.Errorf("re-apply of an unchanged policy moved the generation from %d to %d", g0, g1)
+	}
+}
+
+// TestFingerprint: the same script loaded in two namespaces has the same
+// fingerprint (hash sets list their elements in different orders); an added
+// rule or element changes it. (TestPlanCache moves counters.)
+func TestFingerprint(t *testing.T) {
+	w := compilePath(t, "../examples/sets.fw")
+	var fps []string
+	var hosts []*Host
+	for range 2 {
+		ns := testnetns.New(t)
+		h := openHost(t, ns)
+		mustApply(t, h, w, Options{})
+		fp, err := h.fingerprint(0)
+		if err != nil || fp == "" {
+			t.Fatalf("fingerprint: %q %v", fp, err)
+		}
+		fps = append(fps, fp)
+		hosts = append(hosts, h)
+	}
+	if fps[0] != fps[1] {
+		t.Errorf("same script, fingerprints %s and %s", fps[0], fps[1])
+	}
+	ns := strings.TrimPrefix(hosts[1].NetNS, "/run/netns/")
+	testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_output", "counter")
+	fpAdded, _ := hosts[1].fingerprint(0)
+	if fpAdded == fps[0] {
+		t.Errorf("an added rule did not change the fingerprint")
+	}
+	testnetns.Run(t, ns, "nft", "add", "element", "inet", "fwc", "whitelist", "{ 192.0.2.0/24 }")
+	if fp, _ := hosts[1].fingerprint(0); fp == fpAdded {
+		t.Errorf("an added element did not change the fingerprint")
+	}
+}
+
+// TestPlanCache: with a cache directory, the plan after an apply needs no
+// listing from nft: the fingerprint matches the one recorded.
+func TestPlanCache(t *testing.T) {
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	h.Cache = t.TempDir()
+	w := compileSrc(t, "table filter { chain output { counter } }\n")
+	mustApply(t, h, w, Options{})
+	p := plan(t, h, w)
+	if !p.Empty() || p.Have.table != nil {
+		t.Errorf("plan after apply: empty %v, listed the table %v", p.Empty(), p.Have.table != nil)
+	}
+	// Counters move: still nothing to do, still no listing.
+	inNS(t, ns, func() {
+		c, err := net.Dial("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write([]byte("fwc"))
+		c.Close()
+	})
+	if l := testnetns.Run(t, ns, "nft", "list", "chain", "inet", "fwc", "filter_output"); strings.Contains(l, "counter packets 0 ") {
+		t.Fatalf("the counter did not move:\n%s", l)
+	}
+	p = plan(t, h, w)
+	if !p.Empty() || p.Have.table != nil {
+		t.Errorf("plan after traffic: empty %v, listed %v", p.Empty(), p.Have.table != nil)
+	}
+	if p.Have.fp != nil {
+		t.Errorf("the generation did not move, yet the plan read the fingerprint")
+	}
+	// Someone adds another table: the generation moves, the fingerprint
+	// shows fwc's table is as it was.
+	testnetns.Run(t, ns, "nft", "add", "table", "ip", "other")
+	p = plan(t, h, w)
+	if !p.Empty() || p.Have.table != nil || p.Have.fp == nil {
+		t.Errorf("plan after another table: empty %v, listed %v, fingerprint read %v", p.Empty(), p.Have.table != nil, p.Have.fp != nil)
+	}
+	// Someone changes fwc's table: the plan sees it.
+	testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_output", "tcp", "dport", "9", "drop")
+	p = plan(t, h, w)
+	if len(p.Table) != 1 || p.Table[0].String() != "- rule in filter_output: tcp dport 9 drop" {
+		t.Errorf("plan after an outside change: %v", p.Table)
 	}
 }

@@ -18,10 +18,37 @@ type Plan struct {
 	steps []routingStep
 }
 
-// NewPlan compares have with want.
-func NewPlan(have *State, want *Want) *Plan {
+// NewPlan compares have with want. When the live table is the one want's
+// script made when last applied here (see Host.Cache), that is the whole
+// comparison. When there is no table, the plan adds what the script says.
+// Otherwise nft's listings of both are compared.
+func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	p.Table = diffTables(have.Table, want.Table)
+	same, err := have.h.unchanged(have, want.Sum)
+	if err != nil {
+		return nil, err
+	}
+	if !same {
+		exists, err := have.h.tableExists()
+		if err != nil {
+			return nil, err
+		}
+		var ht, wt *Table
+		if !exists {
+			// No table yet: everything is added, and the script itself says
+			// what, without loading it anywhere first.
+			ht, wt = parseTable(""), parseTable(string(want.Script))
+			have.table = ht
+		} else {
+			if ht, err = have.Listing(); err != nil {
+				return nil, err
+			}
+			if wt, err = want.Listing(have.h.Cache); err != nil {
+				return nil, err
+			}
+		}
+		p.Table = diffTables(ht, wt)
+	}
 	p.steps = routingSteps(have.Routing, want.Routing)
 	for _, s := range p.steps {
 		op := byte('-')
@@ -36,7 +63,7 @@ func NewPlan(have *State, want *Want) *Plan {
 		}
 		p.Routing = append(p.Routing, Change{Op: op, What: what})
 	}
-	return p
+	return p, nil
 }
 
 // Empty reports whether there is nothing to change.

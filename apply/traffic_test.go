@@ -109,10 +109,11 @@ func TestAtomicReplace(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		wants func(i int) (*Want, BuildFunc)
+		wants func(i int) (*Want, Options)
 	}{
-		{"batch", func(i int) (*Want, BuildFunc) { return hand[i%2], handBuild(i % 2) }},
-		{"nft", func(i int) (*Want, BuildFunc) { return pol[i%2], nil }},
+		{"hand-built batch", func(i int) (*Want, Options) { return hand[i%2], Options{Build: handBuild(i % 2)} }},
+		{"netlink batch", func(i int) (*Want, Options) { return pol[i%2], Options{} }},
+		{"nft -f", func(i int) (*Want, Options) { return pol[i%2], Options{Script: true} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, c := nsWithLinks(t), testnetns.New(t)
@@ -157,18 +158,17 @@ func TestAtomicReplace(t *testing.T) {
 			})
 
 			// Without a ruleset the pings are answered: the test can see a leak.
-			for range 5 {
+			for end := time.Now().Add(3 * time.Second); replies.Load() == 0 && time.Now().Before(end); {
 				ping()
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(200 * time.Millisecond)
 			if replies.Load() == 0 {
 				close(stop)
 				wg.Wait()
 				t.Fatal("no replies before the ruleset: the test cannot see leaks")
 			}
-			w0, b0 := tc.wants(0)
-			mustApply(t, h, w0, Options{Build: b0})
+			w0, o0 := tc.wants(0)
+			mustApply(t, h, w0, o0)
 			time.Sleep(100 * time.Millisecond)
 			replies.Store(0)
 			sent.Store(0)
@@ -186,8 +186,8 @@ func TestAtomicReplace(t *testing.T) {
 			start := time.Now()
 			const n = 100
 			for i := 1; i <= n; i++ {
-				w, b := tc.wants(i)
-				mustApply(t, h, w, Options{Build: b})
+				w, o := tc.wants(i)
+				mustApply(t, h, w, o)
 			}
 			took := time.Since(start)
 			time.Sleep(200 * time.Millisecond)

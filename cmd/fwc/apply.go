@@ -69,7 +69,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if cmd.Flags().Changed("confirm") && confirm <= 0 {
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
-			w, h, plan, err := planFor(e, paths, netns)
+			w, h, plan, err := planFor(e, paths, netns, stateDir)
 			if err != nil {
 				return err
 			}
@@ -125,7 +125,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
-	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot")
+	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
 	return cmd
 }
 
@@ -137,8 +137,8 @@ func netnsFlag(netns string) string {
 }
 
 // planFor compiles the policy at paths and compares it with the kernel in
-// netns. Errors are exitErrors.
-func planFor(e *env, paths []string, netns string) (*apply.Want, *apply.Host, *apply.Plan, error) {
+// netns, keeping its cache in stateDir. Errors are exitErrors.
+func planFor(e *env, paths []string, netns, stateDir string) (*apply.Want, *apply.Host, *apply.Plan, error) {
 	if _, err := os.Stat(paths[0]); err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
@@ -158,20 +158,23 @@ func planFor(e *env, paths []string, netns string) (*apply.Want, *apply.Host, *a
 	case ds.HasErrors():
 		return nil, nil, nil, &exitError{code: exitFindings, err: errors.New("the policy has errors; nothing applied")}
 	}
-	w, err := c.Want()
-	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
-	}
+	w := c.Want()
 	h, err := apply.Open(netns)
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
+	h.Cache = stateDir
 	have, err := apply.Read(h)
 	if err != nil {
 		h.Close()
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
-	return w, h, apply.NewPlan(have, w), nil
+	p, err := apply.NewPlan(have, w)
+	if err != nil {
+		h.Close()
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return w, h, p, nil
 }
 
 // sshGuard refuses a policy that drops the SSH connection in use.

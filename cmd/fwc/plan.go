@@ -1,11 +1,12 @@
 package main
 
 import (
+	"github.com/fwcproject/fwc/apply"
 	"github.com/spf13/cobra"
 )
 
 func newPlanCmd(e *env) *cobra.Command {
-	var netns string
+	var netns, stateDir string
 	cmd := &cobra.Command{
 		Use:   "plan [--netns NAME] PATH",
 		Short: "Show what apply would change in the running ruleset",
@@ -26,7 +27,7 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			_, h, plan, err := planFor(e, paths, netns)
+			_, h, plan, err := planFor(e, paths, netns, stateDir)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage
@@ -44,5 +45,6 @@ it as a check.`,
 		},
 	}
 	cmd.Flags().StringVar(&netns, "netns", "", "work in the network `namespace` NAME (or at a path)")
+	cmd.Flags().StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` of the plan cache apply keeps")
 	return cmd
 }

@@ -128,13 +128,15 @@ type chainInfo struct {
 	rules  []*ruleInfo // nil where the rule does not exist in this family
 	idx    *index
 	policy string
+	// firstOut is the position of the first return or goto, -1 if none.
+	firstOut int
 }
 
 func (w *walker) info(c *policy.Chain) *chainInfo {
 	if ci := w.chains[c]; ci != nil {
 		return ci
 	}
-	ci := &chainInfo{ch: c, rules: make([]*ruleInfo, len(c.Rules)), policy: "return"}
+	ci := &chainInfo{ch: c, rules: make([]*ruleInfo, len(c.Rules)), policy: "return", firstOut: -1}
 	w.chains[c] = ci
 	if c.Policy != nil {
 		ci.policy = c.Policy.Kind.String()
@@ -143,6 +145,9 @@ func (w *walker) info(c *policy.Chain) *chainInfo {
 		if ri, ok := w.s.lowerRule(r); ok {
 			ri.pos, ri.chain = i, c
 			ci.rules[i] = ri
+			if ci.firstOut < 0 && (ri.verdict == "return" || ri.kind == actGoto) {
+				ci.firstOut = i
+			}
 		}
 	}
 	// A jump is indexed by its region cut to what its target can do with
@@ -318,21 +323,35 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			continue
 		}
 		qs[i] = q
-		groups = w.deciders(fr, i, q, groups)
-		ps := pieces(fr, i, groups)
-		budget := subtractBudget
-		for k := range q {
-			if live[i] = w.s.witness(&q[k], ps) || w.s.anyLeft(q[k], ps, &budget); live[i] {
-				break
+		// A jump is judged first on the packets its target may act on: a
+		// broad jump (a whole /16) meets many earlier rules that its
+		// target does not care about. Only when none of those is left is
+		// the whole jump region asked, to tell "no effect" from "dead".
+		switch {
+		case w.pointLive(fr, i, q):
+			live[i] = true
+		case ri.kind == actJump:
+			qr := q.Intersect(ri.indexed)
+			groups = w.deciders(fr, i, qr, groups)
+			if !w.anyLive(qr, pieces(fr, i, groups)) {
+				groups = w.deciders(fr, i, q, groups)
+				live[i] = w.anyLive(q, pieces(fr, i, groups))
+			} else {
+				live[i] = true
 			}
+		default:
+			groups = w.deciders(fr, i, q, groups)
+			live[i] = w.anyLive(q, pieces(fr, i, groups))
 		}
 		if !live[i] {
+			groups = w.deciders(fr, i, q, groups)
 			f.DeadIn++
 			w.deadTags(f, ri, q, fr, i, groups)
 			continue
 		}
 		if exact && (ri.kind == actVerdict || ri.kind == actGoto) && f.Correlated == nil {
-			w.correlate(f, ri, ci, groups[len(groups)-1], hit, exactAt)
+			own := w.candidates(ci, q, nil, func(j int) bool { return j < i && fr.cov[j] != nil })
+			w.correlate(f, ri, ci, own, hit, exactAt)
 		}
 		switch ri.kind {
 		case actVerdict:
@@ -374,6 +393,67 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 	}
 	w.policyRedundant(fr, qs, live, regions, exactAt)
 	return decided, dirty
+}
+
+// pointLive tries a few packets of q (its lowest and highest corners) and
+// reports whether one of them escapes every earlier decider. Each try is a
+// stabbing query: it meets only the rules that hold that packet, so a live
+// rule that overlaps many earlier ones (a broad return, say) costs
+// O(log n) instead of a walk over all of them. False means "don't know".
+func (w *walker) pointLive(fr *frame, i int, q Region) bool {
+	for k := range q {
+		for _, hi := range []bool{false, true} {
+			var pt Cube
+			for d := range NDim {
+				v := q[k][d].min()
+				if hi {
+					v = q[k][d][len(q[k][d])-1].Hi
+				}
+				pt[d] = point(v)
+			}
+			if !w.covered(fr, i, &pt) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// covered reports whether a decider before position i of fr (or before the
+// calls leading to fr) holds the one-packet cube pt.
+func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
+	limit := i
+	for f := fr; f != nil; f = f.parent {
+		found := false
+		lim := limit
+		f.ci.idx.query(w.s, pt, func(e entry) {
+			if found || e.rule >= lim || f.cov[e.rule] == nil {
+				return
+			}
+			for _, p := range f.cov[e.rule] {
+				if p.c.intersects(pt) {
+					found = true
+					return
+				}
+			}
+		})
+		if found {
+			return true
+		}
+		limit = f.at
+	}
+	return false
+}
+
+// anyLive reports whether some packet of q escapes the cubes ps.
+func (w *walker) anyLive(q Region, ps []*Cube) bool {
+	budget := subtractBudget
+	for k := range q {
+		if w.s.witness(&q[k], ps) || w.s.anyLeft(q[k], ps, &budget) {
+			return true
+		}
+	}
+	return false
 }
 
 // deciders fills groups with, for each frame from the base chain down to
@@ -418,6 +498,9 @@ func pieces(fr *frame, i int, groups [][]int) []*Cube {
 // sends out of it without a decision (return, goto, or a return that may
 // not match): those never reach rule i.
 func (w *walker) decisive(fr *frame, i int, ps []piece) []piece {
+	if fr.ci.firstOut < 0 || fr.ci.firstOut >= i {
+		return ps
+	}
 	var out []piece
 	for _, p := range ps {
 		q := Region{*p.c}

@@ -7,7 +7,8 @@ import (
 )
 
 // Generate writes a policy of about n rules in the line format, for
-// benchmarks: an input chain with the usual guards, then rules mixing
+// benchmarks: an input chain with the usual guards (conntrack, loopback,
+// anti-spoofing per interface), then rules mixing
 // single addresses and /24s, ports and port ranges, named sets of addresses
 // and ports, interfaces, and jumps into user chains of a dozen rules each.
 // The same seed gives the same policy.
@@ -35,6 +36,9 @@ func Generate(n int, seed uint64) string {
 	var user strings.Builder
 	b.WriteString("chain input hook input policy drop\n")
 	b.WriteString("  ct state established,related accept\n  iif lo accept\n  ct state invalid drop\n")
+	for i := range 8 {
+		fmt.Fprintf(&b, "  iif eth%d saddr != 10.%d.0.0/16 drop\n", i, 32*i)
+	}
 	written, chains := 0, 0
 	for written < n {
 		var r string
@@ -47,7 +51,8 @@ func Generate(n int, seed uint64) string {
 		case k < 12:
 			r = fmt.Sprintf("saddr @hosts%d proto tcp dport @ports%d %s", rng.IntN(nsets), rng.IntN(nsets), verdict())
 		case k < 13:
-			r = fmt.Sprintf("iif eth%d saddr %s drop", rng.IntN(4), net24())
+			lo := 1 + rng.IntN(60000)
+			r = fmt.Sprintf("saddr %s proto tcp dport %d-%d %s", net24(), lo, lo+rng.IntN(1000), verdict())
 		case k < 14:
 			r = fmt.Sprintf("proto tcp dport %d saddr %s %s", 1+rng.IntN(1024), net24(), verdict())
 		case k < 15:
@@ -55,10 +60,11 @@ func Generate(n int, seed uint64) string {
 		case k < 16:
 			name := fmt.Sprintf("u%d", chains)
 			chains++
-			r = fmt.Sprintf("saddr 10.%d.0.0/16 jump %s", rng.IntN(256), name)
+			b16 := rng.IntN(256)
+			r = fmt.Sprintf("saddr 10.%d.0.0/16 jump %s", b16, name)
 			fmt.Fprintf(&user, "chain %s\n", name)
 			for range 12 {
-				fmt.Fprintf(&user, "  saddr %s proto tcp dport %d %s\n", addr(), 1+rng.IntN(65535), verdict())
+				fmt.Fprintf(&user, "  saddr 10.%d.%d.%d proto tcp dport %d %s\n", b16, rng.IntN(256), rng.IntN(256), 1+rng.IntN(65535), verdict())
 				written++
 			}
 			user.WriteString("  proto udp return\n")

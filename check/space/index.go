@@ -78,6 +78,17 @@ func (x *index) newSub(s *Space, members []int32, excluded [NDim]bool) *subIndex
 		if excluded[d] {
 			continue
 		}
+		// A dimension that few members restrict is not worth an index:
+		// its "whole" child would be the same set again.
+		restricting := 0
+		for _, e := range members {
+			if !s.IsFull(x.cubes[e].cube, Dim(d)) {
+				restricting++
+			}
+		}
+		if restricting < len(members)/8 {
+			continue
+		}
 		di := &dimIndex{}
 		si.dims[d] = di
 		for _, e := range members {
@@ -173,7 +184,7 @@ func (si *subIndex) query(x *index, s *Space, q *Cube, emit func(int32)) {
 	best, bestN := -1, len(si.members)+1
 	if len(si.members) > leafSize {
 		for d := range NDim {
-			if si.excluded[d] || s.IsFull(q, Dim(d)) {
+			if si.dims[d] == nil || s.IsFull(q, Dim(d)) {
 				continue
 			}
 			di := si.dims[d]

@@ -19,8 +19,10 @@ type Options struct {
 	// Backends the user will translate to ("nft", "iptables", "ip6tables");
 	// the capability pass reports constructs these cannot express.
 	Backends []string
-	// Severity overrides the default severity of codes.
+	// Severity overrides the default severity of lint codes.
 	Severity map[string]diag.Severity
+	// Disable drops lint findings with these codes.
+	Disable map[string]bool
 	// NoLint skips the lint passes (names and types are still checked).
 	NoLint bool
 }
@@ -54,8 +56,8 @@ type checker struct {
 
 	// first declarations by kind and name, for duplicate reports.
 	seen map[string]map[string]ast.Node
-	// defining guards define expansion against cycles.
-	defining map[string]bool
+	// defining is the stack of defines being expanded, against cycles.
+	defining []string
 
 	// decls in source order across files.
 	decls []ast.Decl
@@ -72,7 +74,6 @@ func newChecker(files []*ast.File) *checker {
 		balances: map[string]*ast.Balance{},
 		tables:   map[string]*policy.Table{},
 		seen:     map[string]map[string]ast.Node{},
-		defining: map[string]bool{},
 	}
 }
 

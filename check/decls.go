@@ -80,14 +80,14 @@ func (c *checker) setElem(s *policy.Set, v ast.Value) (policy.SetElem, bool) {
 
 func (c *checker) setValue(s *policy.Set, t policy.SetType, v ast.Value) (policy.SetValue, bool) {
 	wrong := func(what string) (policy.SetValue, bool) {
-		c.errorf(codeType, v, "set %q holds %s; %s is %s", s.Name, t, describe(v), what)
+		c.errorf(codeType, v, "set %q holds %s, not %s like %s", s.Name, t, what, litText(v))
 		return policy.SetValue{}, false
 	}
 	switch t {
 	case policy.IPv4Addr, policy.IPv4Net, policy.IPv6Addr, policy.IPv6Net:
 		if _, isLit := lit(v, ast.IPv4, ast.IPv6); !isLit {
 			if _, isOp := v.(*ast.BinOp); !isOp {
-				return wrong("not an address")
+				return wrong("other values")
 			}
 		}
 		it, ok := c.addrItem(v)
@@ -96,27 +96,28 @@ func (c *checker) setValue(s *policy.Set, t policy.SetType, v ast.Value) (policy
 		}
 		v4 := t == policy.IPv4Addr || t == policy.IPv4Net
 		if it.Is4() != v4 {
-			fam := "an IPv6 address"
+			fam := "IPv6 addresses"
 			if it.Is4() {
-				fam = "an IPv4 address"
+				fam = "IPv4 addresses"
 			}
 			return wrong(fam)
 		}
 		single := !it.IsRange() && it.Prefix.IsSingleIP()
 		if (t == policy.IPv4Addr || t == policy.IPv6Addr) && !single {
-			return wrong("a network; use " + string(t)[:4] + "_net for networks")
+			c.errorf(codeType, v, "set %q holds single addresses (%s), not networks like %s; declare it %s_net for networks", s.Name, t, litText(v), string(t)[:4])
+			return policy.SetValue{}, false
 		}
 		return policy.SetValue{Addr: it}, true
 	case policy.PortType:
 		if _, isNum := lit(v, ast.Number); !isNum {
-			return wrong("not a port number")
+			return wrong("names")
 		}
 		n, ok := c.number(v, 0, 65535, "a port")
 		return policy.SetValue{Port: uint16(n)}, ok
 	case policy.IfaceT:
 		i, ok := c.iface(v)
 		if ok && i.Wildcard {
-			return wrong("a wildcard; sets hold whole interface names")
+			return wrong("wildcards")
 		}
 		return policy.SetValue{Iface: i.Name}, ok
 	case policy.MarkT:

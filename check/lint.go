@@ -11,5 +11,5 @@ import (
 // Severity overrides apply to lint codes only: a name or type error always
 // stops a policy from being lowered.
 func lint(p *policy.Program, opts Options) diag.Diagnostics {
-	return analysis.Run(p, passes.All, analysis.Options{Backends: opts.Backends, Severity: opts.Severity})
+	return analysis.Run(p, passes.All, analysis.Options{Backends: opts.Backends, Severity: opts.Severity, Disable: opts.Disable})
 }

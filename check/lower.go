@@ -248,12 +248,9 @@ func (c *checker) balance(d *ast.Balance) {
 		return
 	}
 	e, ok := c.serviceEntry(d.Service)
-	if !ok {
-		return
-	}
-	if !e.Proto.HasPorts() || len(e.Ports) != 1 || e.Ports[0].Lo != e.Ports[0].Hi {
+	if ok && (!e.Proto.HasPorts() || len(e.Ports) != 1 || e.Ports[0].Lo != e.Ports[0].Hi) {
 		bad(d.Service, "a balance's service is one port protocol with one port, such as tcp/8080")
-		return
+		ok = false
 	}
 	fam := itemsFamily([]policy.AddrItem{addr})
 	act := &policy.Balance{At: policy.At{Node: d}, Name: d.Name.Name}
@@ -261,18 +258,24 @@ func (c *checker) balance(d *ast.Balance) {
 		b, isOp := v.(*ast.BinOp)
 		if !isOp || b.Op != ":" {
 			bad(v, "an endpoint is written ADDRESS:PORT")
-			return
+			ok = false
+			continue
 		}
 		a, ok1 := c.addr(b.Left)
 		p, ok2 := c.number(b.Right, 1, 65535, "a port")
 		if !ok1 || !ok2 {
-			return
+			ok = false
+			continue
 		}
 		if !a.Prefix.IsSingleIP() || itemsFamily([]policy.AddrItem{a}) != fam {
 			bad(v, "an endpoint is a single address of the same family as the balance's address")
-			return
+			ok = false
+			continue
 		}
 		act.Endpoints = append(act.Endpoints, netipAddrPort(a, uint16(p)))
+	}
+	if !ok {
+		return
 	}
 	at := policy.At{Node: d}
 	match := func() []policy.Cond {

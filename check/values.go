@@ -29,13 +29,14 @@ func (c *checker) flatten(vals []ast.Value) []ast.Value {
 				c.unknown("define", v, "$"+v.Name, prefixed("$", keys(c.defines)))
 				continue
 			}
-			if c.defining[v.Name] {
-				c.errorf(codeDefineCycle, v, "define %q refers to itself", v.Name)
+			if slices.Contains(c.defining, v.Name) {
+				chain := append(slices.Clone(c.defining[slices.Index(c.defining, v.Name):]), v.Name)
+				c.errorf(codeDefineCycle, v, "define $%s refers to itself: $%s", v.Name, strings.Join(chain, " -> $"))
 				continue
 			}
-			c.defining[v.Name] = true
+			c.defining = append(c.defining, v.Name)
 			out = append(out, c.flatten(d.Values)...)
-			delete(c.defining, v.Name)
+			c.defining = c.defining[:len(c.defining)-1]
 		default:
 			out = append(out, v)
 		}
@@ -87,6 +88,17 @@ func describe(v ast.Value) string {
 		return "a concatenation"
 	}
 	return "a value"
+}
+
+// litText is a literal's text as written, or a description of v.
+func litText(v ast.Value) string {
+	if l, ok := v.(*ast.Lit); ok {
+		if l.Kind == ast.String {
+			return strconv.Quote(l.Text)
+		}
+		return l.Text
+	}
+	return describe(v)
 }
 
 func (c *checker) typeErr(v ast.Value, want string) {
@@ -234,36 +246,51 @@ func (c *checker) addrItem(v ast.Value) (policy.AddrItem, bool) {
 	return policy.AddrItem{Lo: a, Hi: z}, true
 }
 
-// addrs reads a matcher's address list: items, or one @set.
-func (c *checker) addrs(vals []ast.Value) (items []policy.AddrItem, set *policy.Set, ok bool) {
+// setOperand resolves a match's @set value: it must be the match's only
+// value and hold elements of the kind the field has (what names that kind).
+func (c *checker) setOperand(r *ast.Ref, nvals int, fits func(*policy.Set) bool, what string) *policy.Set {
+	s := c.setRef(r)
+	switch {
+	case s == nil:
+		return nil
+	case nvals != 1:
+		c.errorf(codeSetUse, r, "a set lookup must be the only value of its match")
+		return nil
+	case !fits(s):
+		c.errorf(codeSetUse, r, "set %q holds %s, not %s", s.Name, typeString(s.Type), what)
+		return nil
+	}
+	return s
+}
+
+// operands reads a match's values: each through item, or one @set that
+// fits. It reports whether every value was good.
+func operands[T any](c *checker, vals []ast.Value, fits func(*policy.Set) bool, what string, item func(ast.Value) (T, bool)) (out []T, set *policy.Set, ok bool) {
 	ok = true
-	for _, v := range c.flatten(vals) {
+	flat := c.flatten(vals)
+	for _, v := range flat {
 		if r, isRef := v.(*ast.Ref); isRef {
-			s := c.setRef(r)
-			if s == nil {
-				ok = false
-				continue
-			}
-			if len(vals) != 1 {
-				c.errorf(codeSetUse, r, "a set lookup must be the only value of its match")
-				ok = false
-				continue
-			}
-			if s.Family == policy.Both || len(s.Type) != 1 {
-				c.errorf(codeSetUse, r, "set %q holds %s, not addresses", s.Name, typeString(s.Type))
-				ok = false
-				continue
-			}
-			set = s
+			set = c.setOperand(r, len(flat), fits, what)
+			ok = ok && set != nil
 			continue
 		}
-		it, good := c.addrItem(v)
+		x, good := item(v)
 		if good {
-			items = append(items, it)
+			out = append(out, x)
 		}
 		ok = ok && good
 	}
-	return items, set, ok
+	return out, set, ok
+}
+
+func oneType(t policy.SetType) func(*policy.Set) bool {
+	return func(s *policy.Set) bool { return len(s.Type) == 1 && s.Type[0] == t }
+}
+
+// addrs reads a matcher's address list: items, or one @set.
+func (c *checker) addrs(vals []ast.Value) ([]policy.AddrItem, *policy.Set, bool) {
+	isAddrSet := func(s *policy.Set) bool { return s.Family != policy.Both && len(s.Type) == 1 }
+	return operands(c, vals, isAddrSet, "addresses", c.addrItem)
 }
 
 func typeString(ts []policy.SetType) string {
@@ -310,30 +337,8 @@ func (c *checker) portRange(v ast.Value) (policy.PortRange, bool) {
 	return policy.PortRange{Lo: uint16(n), Hi: uint16(n)}, ok
 }
 
-func (c *checker) ports(vals []ast.Value) (rs []policy.PortRange, set *policy.Set, ok bool) {
-	ok = true
-	for _, v := range c.flatten(vals) {
-		if r, isRef := v.(*ast.Ref); isRef {
-			s := c.setRef(r)
-			if s == nil {
-				ok = false
-				continue
-			}
-			if len(s.Type) != 1 || s.Type[0] != policy.PortType {
-				c.errorf(codeSetUse, r, "set %q holds %s, not ports", s.Name, typeString(s.Type))
-				ok = false
-				continue
-			}
-			set = s
-			continue
-		}
-		p, good := c.portRange(v)
-		if good {
-			rs = append(rs, p)
-		}
-		ok = ok && good
-	}
-	return rs, set, ok
+func (c *checker) ports(vals []ast.Value) ([]policy.PortRange, *policy.Set, bool) {
+	return operands(c, vals, oneType(policy.PortType), "ports", c.portRange)
 }
 
 // iface reads an interface name; "eth*" is a wildcard.
@@ -351,30 +356,8 @@ func (c *checker) iface(v ast.Value) (policy.Iface, bool) {
 	return policy.Iface{Name: name, Wildcard: wild}, true
 }
 
-func (c *checker) ifaces(vals []ast.Value) (out []policy.Iface, set *policy.Set, ok bool) {
-	ok = true
-	for _, v := range c.flatten(vals) {
-		if r, isRef := v.(*ast.Ref); isRef {
-			s := c.setRef(r)
-			if s == nil {
-				ok = false
-				continue
-			}
-			if len(s.Type) != 1 || s.Type[0] != policy.IfaceT {
-				c.errorf(codeSetUse, r, "set %q holds %s, not interfaces", s.Name, typeString(s.Type))
-				ok = false
-				continue
-			}
-			set = s
-			continue
-		}
-		i, good := c.iface(v)
-		if good {
-			out = append(out, i)
-		}
-		ok = ok && good
-	}
-	return out, set, ok
+func (c *checker) ifaces(vals []ast.Value) ([]policy.Iface, *policy.Set, bool) {
+	return operands(c, vals, oneType(policy.IfaceT), "interfaces", c.iface)
 }
 
 // markValue reads V or V/M.

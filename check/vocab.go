@@ -56,7 +56,7 @@ var ctStatuses = map[string]uint32{
 var tcpFlags = map[string]uint8{
 	"fin": policy.FIN, "syn": policy.SYN, "rst": policy.RST, "psh": policy.PSH,
 	"ack": policy.ACK, "urg": policy.URG, "ece": policy.ECE, "cwr": policy.CWR,
-	"all": 0xff, "none": 0,
+	"all": 0x3f, "none": 0, // all: fin..urg, as iptables means ALL
 }
 
 // rejectTypes are the accepted `reject with` names and the family they

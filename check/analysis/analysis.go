@@ -113,10 +113,11 @@ A "# fwc:ignore CODE reason" comment must say why the finding does not
 apply, so that the next reader can judge whether it still holds. The
 suppression still takes effect; add the reason after the code(s).`},
 	{Code: CodeUnused, Title: "unused suppression", Severity: diag.Warning, Doc: `
-A "# fwc:ignore CODE reason" comment suppresses diagnostics with CODE on the
-comment's own line and on the line below it. This one suppressed nothing:
-the problem it hid has been fixed or moved. Remove the comment, or move it
-onto (or just above) the line that is reported.`},
+A "# fwc:ignore CODE reason" comment suppresses diagnostics with CODE on its
+own line, and, when it stands on a line of its own, on the line below it.
+This one suppressed nothing: the problem it hid has been fixed or moved.
+Remove the comment, or move it onto (or just above) the line that is
+reported.`},
 	{Code: CodeUnknownCode, Title: "suppression of an unknown code", Severity: diag.Warning, Doc: `
 A "# fwc:ignore" comment names a code that no lint pass reports. Codes look
 like FW1401; "fwc explain" lists them. Suppression comments only apply to

@@ -158,6 +158,8 @@ func TestParseSuppression(t *testing.T) {
 		{"# fwc:ignore FW1203 reason here", true, "FW1203", "reason here"},
 		{"#fwc:ignore fw1203,FW1401 r", true, "FW1203 FW1401", "r"},
 		{"# fwc:ignore FW1203 FW1401", true, "FW1203 FW1401", ""},
+		{"# fwc:ignore FW1203 why # want x", true, "FW1203", "why"},
+		{"# fwc:ignore FW1203 # want x", true, "FW1203", ""},
 		{"# fwc:ignore FW12 not a code", true, "", "FW12 not a code"},
 		{"# fwc:ignoreFW1203 x", false, "", ""},
 		{"# ignore FW1203 x", false, "", ""},

@@ -10,9 +10,10 @@
 // diagnostics of all of them are collected. Run then applies, centrally so
 // that every pass gets them:
 //
-//   - suppression comments: `# fwc:ignore FW1203 reason` on the line of a
-//     diagnostic, or on the line above it, drops diagnostics with that code
-//     (several codes may be given separated by commas). The reason is
+//   - suppression comments: `# fwc:ignore FW1203 reason` at the end of the
+//     line of a diagnostic, or on a line of its own just above it, drops
+//     diagnostics with that code (several codes may be given separated by
+//     commas). A trailing comment does not reach the next line. The reason is
 //     required; a suppression without one still works but is itself
 //     reported (FW1991), and a suppression that suppresses nothing is
 //     reported as unused (FW1992), as is a code no analyzer knows (FW1993);

@@ -14,17 +14,29 @@ type Suppression struct {
 	Comment *ast.Comment
 	Codes   []string // upper case, as written
 	Reason  string   // "" when missing
+	// Trailing is set when the comment follows code on its line; it then
+	// covers that line only. A comment on a line of its own covers its line
+	// and the next.
+	Trailing bool
 }
 
-// Line is the comment's line; it covers diagnostics on Line and Line+1.
+// Line is the comment's line.
 func (s *Suppression) Line() int { return s.Comment.Start.Line }
+
+// lastLine is the last line s covers.
+func (s *Suppression) lastLine() int {
+	if s.Trailing {
+		return s.Line()
+	}
+	return s.Line() + 1
+}
 
 // Covers reports whether s applies to d.
 func (s *Suppression) Covers(d *diag.Diagnostic) bool {
 	if d.Subject.Filename != s.Comment.Filename {
 		return false
 	}
-	if l := d.Subject.Start.Line; l != s.Line() && l != s.Line()+1 {
+	if l := d.Subject.Start.Line; l < s.Line() || l > s.lastLine() {
 		return false
 	}
 	for _, c := range s.Codes {
@@ -39,7 +51,8 @@ const ignorePrefix = "fwc:ignore"
 
 // ParseSuppression parses a comment; ok is false when it is not a
 // suppression. Codes are the leading words that look like codes (FW and
-// four digits, commas allowed between them); the rest is the reason.
+// four digits, commas allowed between them); the rest, up to a further
+// "#", is the reason.
 func ParseSuppression(c *ast.Comment) (s *Suppression, ok bool) {
 	text := strings.TrimSpace(strings.TrimPrefix(c.Text, "#"))
 	rest, ok := strings.CutPrefix(text, ignorePrefix)
@@ -67,6 +80,11 @@ func ParseSuppression(c *ast.Comment) (s *Suppression, ok bool) {
 		s.Codes = append(s.Codes, codes...)
 		rest = strings.TrimSpace(after)
 	}
+	// A further "#" starts another comment (an annotation such as a test's
+	// want), not part of the reason.
+	if i := strings.Index(rest, "#"); i >= 0 {
+		rest = strings.TrimSpace(rest[:i])
+	}
 	s.Reason = rest
 	return s, true
 }
@@ -90,13 +108,60 @@ func Suppressions(files []*ast.File) []*Suppression {
 		if f == nil {
 			continue
 		}
+		var starts map[int]int
 		for _, c := range f.Comments {
 			if s, ok := ParseSuppression(c); ok {
+				if starts == nil {
+					starts = lineStarts(f)
+				}
+				col, ok := starts[c.Start.Line]
+				s.Trailing = ok && col < c.Start.Column
 				out = append(out, s)
 			}
 		}
 	}
 	return out
+}
+
+// lineStarts maps each line on which a declaration, chain, rule or item
+// starts to the smallest column where one does.
+func lineStarts(f *ast.File) map[int]int {
+	m := map[int]int{}
+	add := func(n ast.Node) {
+		r := n.Span()
+		if col, ok := m[r.Start.Line]; !ok || r.Start.Column < col {
+			m[r.Start.Line] = r.Start.Column
+		}
+	}
+	for _, d := range f.Decls {
+		add(d)
+		switch d := d.(type) {
+		case *ast.Table:
+			for _, c := range d.Chains {
+				add(c)
+				for _, r := range c.Rules {
+					add(r)
+				}
+			}
+		case *ast.Zone:
+			for _, it := range d.Items {
+				add(it)
+			}
+		case *ast.Set:
+			for _, e := range d.Elements {
+				add(e)
+			}
+		case *ast.Route:
+			for _, e := range d.Routes {
+				add(e)
+			}
+		case *ast.Balance:
+			for _, e := range d.Endpoints {
+				add(e)
+			}
+		}
+	}
+	return m
 }
 
 // Suppress drops the diagnostics that a suppression comment in files
@@ -144,7 +209,7 @@ func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) dia
 			case used[key{s, c}]:
 			case known[c]:
 				out.Add(diag.Warning, CodeUnused, at, fmt.Sprintf("unused suppression of %s", c),
-					fmt.Sprintf("No %s diagnostic is reported on line %d or %d; remove the suppression.", c, s.Line(), s.Line()+1))
+					unusedDetail(s, c))
 			default:
 				if _, registered := diag.Lookup(c); !registered {
 					out.Add(diag.Warning, CodeUnknownCode, at, fmt.Sprintf("suppression of unknown code %s", c),
@@ -154,4 +219,11 @@ func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) dia
 		}
 	}
 	return out
+}
+
+func unusedDetail(s *Suppression, code string) string {
+	if s.Trailing {
+		return fmt.Sprintf("No %s diagnostic is reported on line %d; remove the suppression.", code, s.Line())
+	}
+	return fmt.Sprintf("No %s diagnostic is reported on line %d or %d; remove the suppression.", code, s.Line(), s.Line()+1)
 }

@@ -63,12 +63,18 @@ func probe() string {
 // in them. With FWC_REQUIRE_NETNS=1 it fails the test instead.
 func Require(t testing.TB) {
 	t.Helper()
-	reason := probe()
+	missing(t, probe())
+}
+
+// missing skips or fails t for reason, unless reason is empty.
+func missing(t testing.TB, reason string) {
+	t.Helper()
 	if reason == "" {
 		return
 	}
 	if os.Getenv(EnvRequire) == "1" {
 		t.Fatalf("%s=1 but this test %s", EnvRequire, reason)
+		return
 	}
 	t.Skipf("skipping: %s (set %s=1 to make this a failure)", reason, EnvRequire)
 }

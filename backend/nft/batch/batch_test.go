@@ -3,6 +3,7 @@ package batch_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -129,12 +130,21 @@ func TestLargeBatch(t *testing.T) {
 	}
 }
 
+// TestLargeSet loads 100,000 IPv4 elements into a set, once into a set with
+// no size and once into one created with its size (which lets the kernel
+// size its hash table up front, and also caps the set at that size).
 func TestLargeSet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	ns, c := openNS(t)
 	const n = 100000
+	for _, size := range []uint32{0, n} {
+		t.Run(fmt.Sprintf("size=%d", size), func(t *testing.T) { testLargeSet(t, n, size) })
+	}
+}
+
+func testLargeSet(t *testing.T, n int, size uint32) {
+	ns, c := openNS(t)
 	elems := make([]nftables.SetElement, n)
 	want := make(map[netip.Addr]bool, n)
 	for i := range elems {
@@ -142,7 +152,7 @@ func TestLargeSet(t *testing.T) {
 		elems[i] = nftables.SetElement{Key: a[:]}
 		want[ruleAddr(i)] = true
 	}
-	set := &nftables.Set{Name: "blocked", KeyType: nftables.TypeIPAddr}
+	set := &nftables.Set{Name: "blocked", KeyType: nftables.TypeIPAddr, Size: size}
 	out, err := c.Commit(0, func(nc *nftables.Conn) error {
 		set.Table = batch.ResetTable(nc, &nftables.Table{Family: nftables.TableFamilyIPv4, Name: "fwc"})
 		if err := nc.AddSet(set, nil); err != nil {

@@ -47,3 +47,18 @@ func BenchmarkNftFile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCapture measures the Go side of BenchmarkCommit alone: building
+// the rules with google/nftables and capturing the encoded messages.
+func BenchmarkCapture(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			build := buildRules("fwc", n, -1)
+			for b.Loop() {
+				if _, err := batch.Capture(build); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -151,28 +151,17 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 
 	// The kernel processes the batch inside sendmsg(2), so its whole answer
 	// is queued on the socket by now: read what is there, without waiting.
+	// A read error (ENOBUFS: the kernel dropped replies) means the answer is
+	// incomplete.
 	replies, rerr := c.readPending()
-	if rerr != nil {
-		// ENOBUFS: replies were dropped; the answer is incomplete.
-		return c.resolve(pre, msgs, fmt.Errorf("receive the kernel's answer: %w", rerr))
-	}
 
 	// Since Linux 6.10 the kernel ACKs batch delimiters that ask for it: the
 	// begin's ACK is sent whenever the batch was processed (after the error
 	// of a failed commit, if any, and before the errors of refused
 	// messages), the end's ACK only when the batch was committed.
-	infos := make([]msgInfo, n)
-	ruleIdx := map[chainKey]int{}
-	for i, m := range msgs {
-		infos[i] = decodeMsg(m)
-		if infos[i].typ == unix.NFT_MSG_NEWRULE {
-			k := chainKey{tableKey{infos[i].family, infos[i].table}, infos[i].object}
-			infos[i].rule = ruleIdx[k]
-			ruleIdx[k]++
-		}
-	}
 	var (
-		msgErrs          []error
+		refused          []int // indexes into msgs
+		refusedErr       []syscall.Errno
 		commitErr        error
 		beginAck, endAck bool
 	)
@@ -181,27 +170,49 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 		if !ok {
 			continue
 		}
-		switch {
-		case seq == beginSeq && code == syscall.ERESTART:
+		switch off := seq - beginSeq; { // wraps like the sequence numbers
+		case off == 0 && code == syscall.ERESTART:
 			// Refused before processing.
 			now, gerr := c.generation()
 			if gerr != nil {
 				return NotApplied, fmt.Errorf("%w: batch based on generation %d refused by the kernel", ErrGenerationChanged, pre)
 			}
 			return NotApplied, fmt.Errorf("%w: batch based on generation %d, ruleset is now at %d", ErrGenerationChanged, pre, now)
-		case seq == beginSeq && code == 0:
+		case off == 0 && code == 0:
 			beginAck = true
-		case seq == beginSeq:
+		case off == 0:
 			commitErr = code
-		case seq == endSeq && code == 0:
+		case off == uint32(n)+1 && code == 0:
 			endAck = true
-		case seq == endSeq:
+		case off == uint32(n)+1:
 			commitErr = code
-		case seq > beginSeq && seq < endSeq && code != 0:
-			i := int(seq - beginSeq - 1)
+		case off <= uint32(n) && code != 0:
+			refused = append(refused, int(off-1))
+			refusedErr = append(refusedErr, code)
+		}
+	}
+	if endAck && commitErr == nil && len(refused) == 0 {
+		return Applied, nil // the end's ACK is only sent after a commit
+	}
+	if rerr != nil {
+		return c.resolve(pre, msgs, fmt.Errorf("receive the kernel's answer: %w", rerr))
+	}
+	msgErrs := make([]error, len(refused))
+	if len(refused) > 0 {
+		infos := make([]msgInfo, n)
+		ruleIdx := map[chainKey]int{}
+		for i, m := range msgs {
+			infos[i] = decodeMsg(m)
+			if infos[i].typ == unix.NFT_MSG_NEWRULE {
+				k := chainKey{tableKey{infos[i].family, infos[i].table}, infos[i].object}
+				infos[i].rule = ruleIdx[k]
+				ruleIdx[k]++
+			}
+		}
+		for k, i := range refused {
 			in := infos[i]
-			msgErrs = append(msgErrs, &MessageError{Index: i, Op: in.op(), Family: in.family, Table: in.table,
-				Object: in.object, Rule: in.rule, Err: code})
+			msgErrs[k] = &MessageError{Index: i, Op: in.op(), Family: in.family, Table: in.table,
+				Object: in.object, Rule: in.rule, Err: refusedErr[k]}
 		}
 	}
 	failed := commitErr != nil || len(msgErrs) > 0
@@ -212,8 +223,6 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 	case !beginAck:
 		// A kernel older than 6.10, which does not ACK batch delimiters.
 		return c.resolve(pre, msgs, errors.New("the kernel did not acknowledge the batch"))
-	case !failed && endAck:
-		return Applied, nil
 	case !failed:
 		return c.resolve(pre, msgs, errors.New("the kernel acknowledged the batch begin but not its end"))
 	}

@@ -68,10 +68,11 @@ func WithNetNSPath(path string) Option {
 	}
 }
 
-// WithReplyTimeout bounds how long Commit waits for the kernel's answer after
-// sending a batch (default 30 s). The kernel processes a batch within the
-// send call, so the answer is normally there at once; the timeout only guards
-// against an answer that never comes.
+// WithReplyTimeout bounds how long a query (Generation, and the ruleset
+// checks Commit makes when the kernel's answer to a batch was lost) waits for
+// the kernel (default 30 s). Commit itself never waits: the kernel processes
+// a batch within the send call, so its answer is queued by the time the
+// send returns.
 func WithReplyTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		o.timeout = d

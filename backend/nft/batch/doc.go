@@ -11,37 +11,51 @@
 // Callers queue operations on an ordinary *nftables.Conn inside the build
 // function given to [Conn.Commit]. That Conn is wired to a capture instead of
 // the kernel (google/nftables' test dialer), so Flush only hands over the
-// encoded messages. Commit then sends them itself on its own NETLINK_NETFILTER
+// encoded messages ([Capture]). Commit drops the batch begin and end that
+// Flush wraps them in, and sends them itself on its own NETLINK_NETFILTER
 // socket, as
 //
-//	NFNL_MSG_BATCH_BEGIN  (with NFNL_BATCH_GENID = the expected generation)
-//	... the caller's messages, with their ACK and ECHO flags removed ...
-//	NFNL_MSG_BATCH_END    (with NLM_F_ACK)
+//	NFNL_MSG_BATCH_BEGIN  NLM_F_ACK, NFNL_BATCH_GENID = the expected generation
+//	... the caller's messages, with their NLM_F_ACK and NLM_F_ECHO removed ...
+//	NFNL_MSG_BATCH_END    NLM_F_ACK
 //
-// in a single sendmsg(2). The kernel processes a batch synchronously in that
-// call: it rejects it outright with ERESTART if the generation moved, reports
-// an error for each message it refuses (and then aborts the whole batch), or
-// commits. Because only the batch end asks for an ACK, the replies are a
-// handful of messages whatever the batch size, instead of one ACK per message
-// (google/nftables v0.3.0 asks for one per message, which overflows the
-// receive buffer of a large batch and makes Flush report ENOBUFS after the
-// kernel has already committed).
+// in a single sendmsg(2). The kernel processes a batch synchronously, inside
+// that call, so its whole answer is queued on the socket when the call
+// returns, and Commit reads it without waiting. The answer is small whatever
+// the batch size: the kernel reports errors whether or not a message asked
+// for an ACK, so only the delimiters ask for one. (google/nftables v0.3.0
+// asks for an ACK per message; a large batch overflows the receive buffer
+// with them and Flush reports ENOBUFS after the kernel has committed.)
 //
 // # Outcomes
 //
 // Commit always says what happened, as an [Outcome]:
 //
-//   - The ACK of the batch end arrived after every error report, so when it
-//     is seen the kernel's answer is complete: no errors means [Applied], any
-//     error means the kernel aborted and nothing changed ([NotApplied]).
-//   - ERESTART on the batch begin means the generation guard refused the batch
-//     before looking at it: [NotApplied], and the error wraps
+//   - ERESTART on the batch begin: the generation guard refused the batch
+//     before looking at it. [NotApplied]; the error wraps
 //     [ErrGenerationChanged].
-//   - When the answer is incomplete (a send or receive error such as ENOBUFS,
-//     or no batch-end ACK in time), Commit re-reads the generation: unchanged
-//     means [NotApplied]; one higher, and the tables, chains and rule counts
-//     the batch should have produced are there, means [Applied]; anything
-//     else is [Unknown]. Commit never guesses.
+//   - Since Linux 6.10 the kernel ACKs a delimiter that asks for it: the
+//     begin's ACK whenever it processed the batch (after the error of a
+//     failed commit, before the errors of refused messages), the end's ACK
+//     only when it committed. Begin and end ACKed and no error: [Applied].
+//     Begin ACKed and any error: the kernel aborted the whole batch, so
+//     [NotApplied], with a [MessageError] per refused message.
+//   - Otherwise the answer is incomplete (ENOBUFS on receive, a send error,
+//     a kernel too old to ACK delimiters), and Commit re-reads the
+//     generation: unchanged means [NotApplied]; one higher, and the ruleset
+//     shows the tables, chains and rule counts the batch should have made,
+//     means [Applied]; anything else is [Unknown]. Commit never guesses.
+//
+// # Reading back
+//
+// [Conn.Query] gives a google/nftables Conn in the same namespace for
+// listing. Beware one kernel behaviour when reading back a large set right
+// after loading it: while the kernel is still growing the set's hash table
+// (a deferred resize, for some hundreds of milliseconds after a load of
+// 100,000 elements), a dump of the set repeats some elements and skips
+// others. Giving the set its expected Size when creating it lets the kernel
+// size the table up front; otherwise read again until a dump has no
+// duplicates. (Size is also the most elements the set will take.)
 //
 // # Kernel limits this package works around
 //

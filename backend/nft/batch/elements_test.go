@@ -41,7 +41,12 @@ func elemListLens(t *testing.T, msgs []netlink.Message) (field, actual []int) {
 
 func TestAddSetElementsChunks(t *testing.T) {
 	v4 := func(i int) []byte { return []byte{10, byte(i >> 16), byte(i >> 8), byte(i)} }
-	v6 := func(i int) []byte { b := make([]byte, 16); b[0] = 0x20; binary.BigEndian.PutUint32(b[12:], uint32(i)); return b }
+	v6 := func(i int) []byte {
+		b := make([]byte, 16)
+		b[0] = 0x20
+		binary.BigEndian.PutUint32(b[12:], uint32(i))
+		return b
+	}
 	cases := []struct {
 		name string
 		set  nftables.Set

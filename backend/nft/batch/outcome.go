@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 
 	"github.com/google/nftables"
 )
@@ -84,15 +83,6 @@ func (e *MessageError) Error() string {
 
 // Unwrap returns Err, so errors.Is(err, syscall.ENOENT) works.
 func (e *MessageError) Unwrap() error { return e.Err }
-
-// errno returns the Errno inside err, or 0.
-func errno(err error) syscall.Errno {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return en
-	}
-	return 0
-}
 
 func familyName(f nftables.TableFamily) string {
 	switch f {

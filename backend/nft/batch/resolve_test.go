@@ -3,6 +3,7 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/fwcproject/fwc/internal/testnetns"
@@ -86,7 +87,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-
 func TestExpect(t *testing.T) {
 	msgs, err := Capture(func(c *nftables.Conn) error {
 		if err := buildSmall(4)(c); err != nil {
@@ -116,5 +116,48 @@ func TestExpect(t *testing.T) {
 	}
 	if _, ok := e.rules[chainKey{keep, "x"}]; ok {
 		t.Errorf("rule count predicted for a chain in a table the batch did not reset")
+	}
+}
+
+// TestLostRepliesResolved makes the kernel drop replies (ENOBUFS) by giving
+// the socket a tiny receive buffer, and checks that Commit still reports the
+// right outcome from the generation.
+func TestLostRepliesResolved(t *testing.T) {
+	ns := testnetns.New(t)
+	c, err := Open(WithNetNSPath(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if out, err := c.Commit(0, buildSmall(3)); out != Applied {
+		t.Fatal(out, err)
+	}
+	before := testnetns.Ruleset(t, ns)
+	pre, err := c.Generation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nl.SetReadBuffer(0); err != nil { // the kernel's minimum
+		t.Fatal(err)
+	}
+	c.rcvbuf = 1 << 30 // keep Commit from growing it again
+	out, err := c.Commit(pre, func(nc *nftables.Conn) error {
+		tb := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: "fwc"}
+		ch := &nftables.Chain{Name: "c", Table: tb}
+		for range 1000 {
+			nc.AddRule(&nftables.Rule{Table: tb, Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "missing"}}})
+		}
+		return nil
+	})
+	t.Logf("%v: %v", out, err)
+	if out != NotApplied || !errors.Is(err, syscall.ENOBUFS) {
+		t.Errorf("Commit = %v, %v; want not applied after ENOBUFS", out, err)
+	}
+	if after := testnetns.Ruleset(t, ns); after != before {
+		t.Errorf("ruleset changed")
+	}
+	// The socket is still usable.
+	if out, err := c.Commit(0, buildSmall(2)); out != Applied {
+		t.Errorf("next Commit = %v, %v", out, err)
 	}
 }

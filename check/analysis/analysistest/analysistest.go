@@ -23,9 +23,11 @@ import (
 	"testing"
 
 	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/lang"
 )
 
 // Want is one expectation.
@@ -147,4 +149,50 @@ func RunProgram(t testing.TB, prog *policy.Program, opts analysis.Options, analy
 	ds := analysis.Run(prog, analyzers, opts)
 	Compare(t, prog.Files, ds)
 	return ds
+}
+
+// Run loads every *.fw file under dir (following includes; a file another
+// one includes is not a root of its own), checks each policy with
+// check.Check without its lint passes, runs analyzers with analysis.Run, and
+// compares all diagnostics, the front end's included, with the files'
+// wants. It returns the diagnostics of all policies.
+func Run(t testing.TB, dir string, analyzers ...*analysis.Analyzer) diag.Diagnostics {
+	t.Helper()
+	return RunOptions(t, dir, analysis.Options{}, analyzers...)
+}
+
+// RunOptions is Run with options (backends, severities) for analysis.Run;
+// Options.Backends is handed to check.Check too.
+func RunOptions(t testing.TB, dir string, opts analysis.Options, analyzers ...*analysis.Analyzer) diag.Diagnostics {
+	t.Helper()
+	loaded, ds := lang.Load([]string{dir})
+	if len(loaded.Units) == 0 {
+		t.Fatalf("no policy under %s", dir)
+	}
+	var files []*ast.File
+	for _, u := range loaded.Units {
+		prog, cds := check.Check(u.Files, check.Options{Backends: opts.Backends, NoLint: true})
+		ds = append(ds, cds...)
+		files = append(files, u.Files...)
+		if cds.HasErrors() {
+			continue
+		}
+		ds = append(ds, analysis.Run(prog, analyzers, opts)...)
+	}
+	ds = ds.Sort()
+	Compare(t, dedup(files), ds)
+	return ds
+}
+
+// dedup drops second copies of a file included by several roots.
+func dedup(files []*ast.File) []*ast.File {
+	seen := map[*ast.File]bool{}
+	var out []*ast.File
+	for _, f := range files {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -113,12 +113,12 @@ func TestGraph(t *testing.T) {
 func TestGraphDeepChainNoStackOverflow(t *testing.T) {
 	var desc []string
 	desc = append(desc, "input>c0")
-	for i := 0; i < 100000; i++ {
+	for i := 0; i < 20000; i++ {
 		desc = append(desc, "c"+strconv.Itoa(i)+">c"+strconv.Itoa(i+1))
 	}
 	p, c := build(desc...)
 	g := graph.New(p)
-	if !g.Hooks[c["c100000"]].Has(policy.Input) || len(g.Cycles) != 0 {
+	if !g.Hooks[c["c20000"]].Has(policy.Input) || len(g.Cycles) != 0 {
 		t.Errorf("deep chain: wrong reachability or cycles")
 	}
 }

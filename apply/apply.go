@@ -1,0 +1,124 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/ir"
+	"github.com/google/nftables"
+)
+
+// Outcome is what an apply did: batch.Applied, batch.NotApplied (the host
+// is as it was) or batch.Unknown.
+type Outcome = batch.Outcome
+
+// ErrGenerationChanged is wrapped by the error of an apply refused because
+// the ruleset changed since the plan was made. Nothing was applied.
+var ErrGenerationChanged = batch.ErrGenerationChanged
+
+// BuildFunc queues a ruleset on a google/nftables connection, as
+// backend/nft's Build does. It must queue fwc's table only.
+type BuildFunc func(*nftables.Conn, *ir.Ruleset) error
+
+// Options tune Apply.
+type Options struct {
+	// Build queues the ruleset for the netlink batch. When nil, the plan's
+	// nft script is loaded with `nft -f` instead (one nft transaction too,
+	// but without the kernel's generation guard: the generation is checked
+	// just before).
+	Build BuildFunc
+}
+
+// Apply makes the live state what the plan wants. First fwc's nftables
+// table is replaced in one atomic batch, guarded by the plan's generation:
+// if anyone changed the ruleset since the plan was read, nothing is applied
+// and the error wraps ErrGenerationChanged. Then the ip rules and routes
+// change, step by step; if one fails, the steps done are undone in reverse
+// and the previous table is put back.
+//
+// An empty plan changes nothing and is Applied. The error is nil exactly
+// when the outcome is Applied.
+func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
+	if p.Empty() {
+		return batch.Applied, nil
+	}
+	gen := p.Have.Generation
+	if len(p.Table) > 0 {
+		out, err := h.commitTable(gen, p.Want, opts.Build)
+		if out != batch.Applied {
+			return out, err
+		}
+	}
+	if len(p.steps) == 0 {
+		return batch.Applied, nil
+	}
+	rerr := applyRouting(h.route, p.steps)
+	if rerr == nil {
+		return batch.Applied, nil
+	}
+	var re *RoutingError
+	if errors.As(rerr, &re) && re.Undo != nil {
+		return batch.Unknown, rerr
+	}
+	if len(p.Table) == 0 {
+		return batch.NotApplied, rerr
+	}
+	if err := h.restoreTable(p.Have.Table.Text); err != nil {
+		return batch.Unknown, fmt.Errorf("%w; putting the previous nftables table back failed: %v", rerr, err)
+	}
+	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)
+}
+
+// defaultBuild is the BuildFunc used when Options.Build is nil; while it is
+// nil too, Apply loads the nft script. (backend/nft's netlink Build goes
+// here when it lands.)
+var defaultBuild BuildFunc
+
+func (h *Host) commitTable(gen uint32, w *Want, build BuildFunc) (Outcome, error) {
+	if build == nil {
+		build = defaultBuild
+	}
+	if build != nil {
+		return h.nft.Commit(gen, func(c *nftables.Conn) error {
+			batch.ResetTable(c, &nftables.Table{Family: nftables.TableFamilyINet, Name: nft.Table})
+			return build(c, w.Ruleset)
+		})
+	}
+	return h.loadScript(gen, w.Script)
+}
+
+// loadScript loads an nft script with `nft -f`, after checking that the
+// generation is still gen, and decides the outcome from the generation
+// afterwards.
+func (h *Host) loadScript(gen uint32, script []byte) (Outcome, error) {
+	now, err := h.nft.Generation()
+	if err != nil {
+		return batch.NotApplied, fmt.Errorf("read the nftables generation: %w", err)
+	}
+	if now != gen {
+		return batch.NotApplied, fmt.Errorf("%w: the plan was based on generation %d, the ruleset is now at %d", ErrGenerationChanged, gen, now)
+	}
+	_, nerr := h.nftCmd(script, "-f", "-")
+	after, err := h.nft.Generation()
+	switch {
+	case err != nil:
+		return batch.Unknown, fmt.Errorf("nft -f: %v; then reading the generation failed: %w", nerr, err)
+	case nerr == nil && after == gen+1:
+		return batch.Applied, nil
+	case nerr != nil && after == gen:
+		return batch.NotApplied, fmt.Errorf("nft -f refused the ruleset, nothing was applied: %w", nerr)
+	case nerr != nil:
+		return batch.Unknown, fmt.Errorf("nft -f failed (%v) and the generation moved from %d to %d", nerr, gen, after)
+	}
+	return batch.Unknown, fmt.Errorf("nft -f succeeded but the generation moved from %d to %d: others changed the ruleset at the same time", gen, after)
+}
+
+// restoreTable makes fwc's table what text (an nft listing of it) says, or
+// removes it when text is empty, in one nft transaction.
+func (h *Host) restoreTable(text string) error {
+	script := fmt.Sprintf("table inet %s {}\ndelete table inet %s\n%s", nft.Table, nft.Table, text)
+	_, err := h.nftCmd([]byte(script), "-f", "-")
+	return err
+}

@@ -1,0 +1,46 @@
+// Package apply installs a checked policy on a running host: it is what
+// `fwc apply`, `fwc plan` and `fwc confirm` do.
+//
+// It sits after the backends in the pipeline (lang → check → ir →
+// backend/nft → apply → cmd/fwc) and adds the parts that need a live kernel:
+//
+//   - Reading the live state ([Read]): the ruleset generation, fwc's own
+//     nftables table `inet fwc` as nft lists it, and the ip rules and routes
+//     fwc owns.
+//   - Planning ([NewPlan]): what the policy wants, in the same terms, and a
+//     readable difference (tables, chains, rules, set elements, ip rules,
+//     routes). An unchanged policy costs one read and no write.
+//   - Applying ([Apply]): one atomic nftables batch that replaces only the
+//     fwc table (never FlushRuleset, never another table), guarded by the
+//     generation read when planning, so a ruleset changed by someone else in
+//     between is left alone; then the ip rules and routes, each step
+//     journaled and undone in reverse if a later one fails.
+//   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
+//     on disk before applying and restore it unless [Confirm] is called in
+//     time; [SSHCheck] evaluates what the new input path does to the SSH
+//     connection in use.
+//
+// # What fwc owns
+//
+// In nftables, the table `inet fwc` (backend/nft.Table) and nothing else.
+// In routing, every ip rule and route whose protocol is [RouteProtocol]
+// (70, 0x46, 'F'; unused in iproute2's rt_protos): `ip rule show proto 70`
+// and `ip route show table all proto 70` list them. systemd-networkd and
+// NetworkManager leave routes of foreign protocols alone (networkd's
+// ManageForeignRoutes removes only those whose protocol is not its own when
+// asked to, and fwc's rules are re-created by the next apply).
+//
+// An ip rule is installed per route and family (IPv4 and IPv6, so marked
+// IPv6 packets are steered too): `fwmark MARK/MASK lookup TABLE priority P
+// proto 70`. A route without a priority gets [DefaultPriority] plus its
+// index among the policy's routes.
+//
+// # Comparing with the kernel
+//
+// The comparison is made on nft's own listing (`nft -s list table inet
+// fwc`): the live table's, and the wanted ruleset's, loaded with `nft -f`
+// into a throwaway network namespace and listed there. Both sides are thus
+// in nft's canonical form, whatever built them; counters, quotas, element
+// expiry times and the contents of dynamic sets (filled by packets) are
+// not compared.
+package apply

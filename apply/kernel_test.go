@@ -1,0 +1,350 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/ir"
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// linksFor gives ns the interfaces the routes of w name, with an address
+// in each gateway's subnet, so that the routes can be installed.
+func linksFor(t *testing.T, ns string, w *Want) {
+	t.Helper()
+	done := map[string]bool{}
+	for _, r := range w.Routing.Routes {
+		if r.Dev == "" || done[r.Dev] {
+			continue
+		}
+		done[r.Dev] = true
+		testnetns.Run(t, ns, "ip", "link", "add", r.Dev, "type", "veth", "peer", "name", r.Dev+"p")
+		testnetns.Run(t, ns, "ip", "link", "set", r.Dev+"p", "up")
+		testnetns.Run(t, ns, "ip", "link", "set", r.Dev, "up")
+		for _, g := range w.Routing.Routes {
+			if g.Dev != r.Dev || !g.Via.IsValid() {
+				continue
+			}
+			b := g.Via.AsSlice()
+			b[len(b)-1] ^= 0xfe
+			a, _ := netip.AddrFromSlice(b)
+			bits := 24
+			if a.Is6() {
+				bits = 64
+			}
+			args := []string{"ip", "addr", "add", netip.PrefixFrom(a, bits).String(), "dev", r.Dev}
+			if a.Is6() {
+				args = append(args, "nodad")
+			}
+			testnetns.Run(t, ns, args...)
+		}
+	}
+}
+
+// TestApplyExamples applies every example in a namespace: the plan
+// afterwards has nothing to do, the kernel lists what `nft -f` of the
+// script lists, and the routes' ip rules and routes are there.
+func TestApplyExamples(t *testing.T) {
+	testnetns.Require(t)
+	paths, _ := filepath.Glob("../examples/*.fw")
+	if len(paths) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			w := compilePath(t, path)
+			ns := nsWithLinks(t)
+			linksFor(t, ns, w)
+			h := openHost(t, ns)
+			p := mustApply(t, h, w, Options{})
+			if len(p.Table) == 0 {
+				t.Fatal("the first plan had no table changes")
+			}
+			mustBeEmpty(t, h, w)
+			have, err := Read(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if have.Table.Text != w.Table.Text {
+				t.Errorf("kernel listing differs from nft -f of the script:\n%s\nwant:\n%s", have.Table.Text, w.Table.Text)
+			}
+			if got, want := len(have.Routing.Rules), 2*len(w.Routes); got != want {
+				t.Errorf("%d ip rules with proto 70, want %d", got, want)
+			}
+			if got, want := len(have.Routing.Routes), len(w.Routing.Routes); got != want {
+				t.Errorf("%d routes with proto 70, want %d", got, want)
+			}
+		})
+	}
+}
+
+// handScript and handBuild describe the same small ruleset, as an nft
+// script and as google/nftables calls: the netlink path is tested with them
+// until backend/nft's Build lands. variant adds a counter rule, to make
+// two rulesets that both drop icmp.
+func handScript(variant int) []byte {
+	extra := ""
+	if variant == 1 {
+		extra = "\t\ttcp dport 9 counter\n"
+	}
+	return fmt.Appendf(nil, `table inet fwc {}
+delete table inet fwc
+table inet fwc {
+	chain filter_input {
+		type filter hook input priority filter; policy accept;
+%s		meta l4proto icmp drop
+	}
+}
+`, extra)
+}
+
+func handBuild(variant int) BuildFunc {
+	return func(c *nftables.Conn, _ *ir.Ruleset) error {
+		tbl := c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "fwc"})
+		pol := nftables.ChainPolicyAccept
+		ch := c.AddChain(&nftables.Chain{Name: "filter_input", Table: tbl, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &pol})
+		if variant == 1 {
+			c.AddRule(&nftables.Rule{Table: tbl, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 9}},
+				&expr.Counter{},
+			}})
+		}
+		c.AddRule(&nftables.Rule{Table: tbl, Chain: ch, Exprs: []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMP}},
+			&expr.Verdict{Kind: expr.VerdictDrop},
+		}})
+		return nil
+	}
+}
+
+func handWant(t testing.TB, variant int) *Want {
+	t.Helper()
+	w, err := NewWant(&ir.Ruleset{}, handScript(variant), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestApplyBatch applies through the netlink batch: the result lists as
+// nft lists the same script, so the plan afterwards is empty.
+func TestApplyBatch(t *testing.T) {
+	ns := testnetns.New(t)
+	h := openHost(t, ns)
+	for _, v := range []int{0, 1, 0} {
+		w := handWant(t, v)
+		mustApply(t, h, w, Options{Build: handBuild(v)})
+		mustBeEmpty(t, h, w)
+	}
+}
+
+// TestOutsideChange: a table added by someone else between plan and apply
+// is detected and nothing is applied, on both paths.
+func TestOutsideChange(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build BuildFunc
+	}{{"batch", handBuild(0)}, {"nft", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := testnetns.New(t)
+			h := openHost(t, ns)
+			p := plan(t, h, handWant(t, 0))
+			testnetns.Run(t, ns, "nft", "add", "table", "inet", "other")
+			before := testnetns.Ruleset(t, ns)
+			out, err := Apply(h, p, Options{Build: tc.build})
+			if out != batch.NotApplied || !errors.Is(err, ErrGenerationChanged) {
+				t.Fatalf("apply after an outside change: %v, %v; want not applied, generation changed", out, err)
+			}
+			if after := testnetns.Ruleset(t, ns); after != before {
+				t.Errorf("ruleset changed:\n%s\nwas:\n%s", after, before)
+			}
+		})
+	}
+}
+
+const foreignTables = `table ip nat {
+	chain DOCKER {
+	}
+	chain PREROUTING {
+		type nat hook prerouting priority dstnat; policy accept;
+		fib daddr type local counter jump DOCKER
+	}
+	chain POSTROUTING {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr 172.17.0.0/16 oifname != "docker0" counter masquerade
+	}
+}
+table ip filter {
+	chain DOCKER-USER {
+		counter return
+	}
+	chain FORWARD {
+		type filter hook forward priority filter; policy drop;
+		counter jump DOCKER-USER
+	}
+}
+table inet kube-proxy {
+	set cluster-ips {
+		type ipv4_addr
+		elements = { 10.96.0.1, 10.96.0.10 }
+	}
+	chain services {
+		ip daddr @cluster-ips counter accept
+	}
+}
+`
+
+// TestForeignTables: docker and kube-proxy tables stay byte-identical
+// through apply, re-apply and rollback.
+func TestForeignTables(t *testing.T) {
+	ns := testnetns.New(t)
+	h := openHost(t, ns)
+	path := filepath.Join(t.TempDir(), "foreign.nft")
+	if err := os.WriteFile(path, []byte(foreignTables), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testnetns.Run(t, ns, "nft", "-f", path)
+	foreign := func() string {
+		var b strings.Builder
+		for _, tb := range []string{"ip nat", "ip filter", "inet kube-proxy"} {
+			b.WriteString(testnetns.Run(t, ns, append([]string{"nft", "list", "table"}, strings.Fields(tb)...)...))
+		}
+		return b.String()
+	}
+	want := foreign()
+	check := func(step string) {
+		t.Helper()
+		if got := foreign(); got != want {
+			t.Errorf("after %s, foreign tables changed:\n%s\nwant:\n%s", step, got, want)
+		}
+	}
+	have, err := Read(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, h, handWant(t, 0), Options{Build: handBuild(0)})
+	check("apply")
+	mustApply(t, h, handWant(t, 1), Options{})
+	check("re-apply")
+	if err := Rollback(&Pending{NetNS: h.NetNS, Table: have.Table.Text, Routing: have.Routing}); err != nil {
+		t.Fatal(err)
+	}
+	check("rollback")
+	if after, _ := Read(h); after.Table.Present() {
+		t.Errorf("rollback to no fwc table left one:\n%s", after.Table.Text)
+	}
+}
+
+const twoRoutes = `
+zone far { net 198.51.100.0/24 }
+route via_a { mark 0x1/0xff; table 10; default via 10.1.0.2 dev up_a; 203.0.113.0/24 dev up_a }
+route via_b { mark 0x2/0xff; table 20; default via 10.2.0.2 dev up_b; default via fd00:2::2 dev up_b }
+from self to far tcp dport 80 route via_a
+from self to far route via_b
+`
+
+const oneRoute = `
+zone far { net 198.51.100.0/24 }
+route via_a { mark 0x1/0xff; table 10; default via 10.1.0.2 dev up_a; 203.0.113.0/24 dev up_a }
+from self to far tcp dport 80 route via_a
+`
+
+// TestRoutes: ip rules and routes for both families; re-applying adds no
+// duplicates; removing a route removes its rules and routes; a failing
+// routing step undoes the others and puts the previous table back.
+func TestRoutes(t *testing.T) {
+	ns := nsWithLinks(t)
+	router := func(dev, a4, a6 string) {
+		testnetns.Run(t, ns, "ip", "link", "add", dev, "type", "veth", "peer", "name", dev+"p")
+		testnetns.Run(t, ns, "ip", "link", "set", dev+"p", "up")
+		testnetns.Run(t, ns, "ip", "link", "set", dev, "up")
+		testnetns.Run(t, ns, "ip", "addr", "add", a4, "dev", dev)
+		testnetns.Run(t, ns, "ip", "addr", "add", a6, "dev", dev, "nodad")
+	}
+	router("up_a", "10.1.0.1/24", "fd00:1::1/64")
+	router("up_b", "10.2.0.1/24", "fd00:2::1/64")
+	h := openHost(t, ns)
+
+	routing := func() string {
+		return testnetns.Run(t, ns, "ip", "-4", "rule", "show", "proto", "70") +
+			testnetns.Run(t, ns, "ip", "-6", "rule", "show", "proto", "70") +
+			testnetns.Run(t, ns, "ip", "-4", "route", "show", "table", "all", "proto", "70") +
+			testnetns.Run(t, ns, "ip", "-6", "route", "show", "table", "all", "proto", "70")
+	}
+	two := compileSrc(t, twoRoutes)
+	mustApply(t, h, two, Options{})
+	first := routing()
+	for _, want := range []string{
+		"10000:\tfrom all fwmark 0x1/0xff lookup 10 proto 70",
+		"10001:\tfrom all fwmark 0x2/0xff lookup 20 proto 70",
+		"default via 10.1.0.2 dev up_a table 10",
+		"203.0.113.0/24 dev up_a table 10",
+		"default via 10.2.0.2 dev up_b table 20",
+		"default via fd00:2::2 dev up_b table 20",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("missing %q in\n%s", want, first)
+		}
+	}
+	if n := strings.Count(first, "proto 70"); n != 4 {
+		t.Errorf("%d ip rules, want 4 (2 routes × 2 families):\n%s", n, first)
+	}
+
+	// Re-apply: nothing to do; and a policy change that leaves routes alone
+	// touches no route.
+	mustBeEmpty(t, h, two)
+	two2 := compileSrc(t, twoRoutes+"table filter { chain input { tcp dport 7 drop } }\n")
+	p := mustApply(t, h, two2, Options{})
+	if len(p.Routing) != 0 {
+		t.Errorf("routing steps for an unchanged routing: %v", p.Routing)
+	}
+	if got := routing(); got != first {
+		t.Errorf("re-apply changed routing:\n%s\nwas:\n%s", got, first)
+	}
+
+	// A routing step that fails: a route to a missing device.
+	before := testnetns.Ruleset(t, ns)
+	bad := compileSrc(t, twoRoutes+"route via_c { mark 0x3/0xff; table 30; default via 10.3.0.2 dev nowhere }\nfrom self to far udp dport 53 route via_c\n")
+	out, err := Apply(h, plan(t, h, bad), Options{})
+	var re *RoutingError
+	if out != batch.NotApplied || !errors.As(err, &re) || re.Undo != nil {
+		t.Fatalf("apply with a missing device: %v, %v; want not applied, routing undone", out, err)
+	}
+	if got := routing(); got != first {
+		t.Errorf("failed apply left routing changed:\n%s\nwas:\n%s", got, first)
+	}
+	if got := testnetns.Ruleset(t, ns); got != before {
+		t.Errorf("failed apply left the ruleset changed:\n%s\nwas:\n%s", got, before)
+	}
+
+	// Removing via_b removes its rules (both families) and routes.
+	one := compileSrc(t, oneRoute)
+	mustApply(t, h, one, Options{})
+	mustBeEmpty(t, h, one)
+	got := routing()
+	if strings.Contains(got, "lookup 20") || strings.Contains(got, "table 20") {
+		t.Errorf("via_b's rules or routes are still there:\n%s", got)
+	}
+	if n := strings.Count(got, "lookup 10"); n != 2 {
+		t.Errorf("%d rules for via_a, want 2:\n%s", n, got)
+	}
+	// Routes fwc does not own are left alone.
+	if !slices.Contains(strings.Split(testnetns.Run(t, ns, "ip", "-4", "route"), "\n"), "10.1.0.0/24 dev up_a proto kernel scope link src 10.1.0.1 ") {
+		t.Errorf("kernel route gone:\n%s", testnetns.Run(t, ns, "ip", "-4", "route"))
+	}
+}

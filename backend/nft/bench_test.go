@@ -1,0 +1,47 @@
+package nft_test
+
+import (
+	"testing"
+
+	"github.com/fwcproject/fwc/backend/internal/netns"
+
+	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/ir"
+	sample "github.com/fwcproject/fwc/ir/irtest"
+)
+
+func BenchmarkText50k(b *testing.B) {
+	p := sample.Generated(50000)
+	b.ReportAllocs()
+	for b.Loop() {
+		rs, _ := ir.Lower(p)
+		if _, ds := nft.Text(rs); len(ds) > 0 {
+			b.Fatal(ds)
+		}
+	}
+}
+
+// TestPerAddressCollapses: 10k rules, one per source address, become a
+// handful of set or verdict-map lookups, and nft accepts the result.
+func TestPerAddressCollapses(t *testing.T) {
+	rs, _ := ir.Lower(sample.PerAddress(10000))
+	n := nft.RuleCount(rs)
+	t.Logf("10000 per-address rules -> %d nft rules", n)
+	if n > 10 {
+		t.Errorf("%d rules emitted, want at most 10", n)
+	}
+	ns := netns.New(t, "nft")
+	out, _ := nft.Text(rs)
+	if o, err := netns.Run(ns, out, "nft", "-c", "-f", "-"); err != nil {
+		t.Fatalf("nft -c: %v\n%.2000s", err, o)
+	}
+}
+
+func BenchmarkPerAddress10k(b *testing.B) {
+	p := sample.PerAddress(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		rs, _ := ir.Lower(p)
+		nft.Text(rs)
+	}
+}

@@ -1,0 +1,340 @@
+package nft
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/ir"
+)
+
+func op(neg bool) string {
+	if neg {
+		return "!= "
+	}
+	return ""
+}
+
+// list prints one value bare and several as an anonymous set.
+func list(vs []string) string {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return "{ " + strings.Join(vs, ", ") + " }"
+}
+
+func dirKw(d policy.Dir, src, dst string) string {
+	if d == policy.Src {
+		return src
+	}
+	return dst
+}
+
+// ProtoName is the nft name of a protocol.
+func ProtoName(p policy.Proto) string {
+	switch p {
+	case policy.ProtoTCP:
+		return "tcp"
+	case policy.ProtoUDP:
+		return "udp"
+	case policy.ProtoICMP:
+		return "icmp"
+	case policy.ProtoICMPv6:
+		return "ipv6-icmp"
+	case policy.ProtoSCTP:
+		return "sctp"
+	case policy.ProtoUDPLite:
+		return "udplite"
+	}
+	return strconv.Itoa(int(p))
+}
+
+func portKw(p policy.Proto, d policy.Dir) string {
+	pr := "th"
+	if p != 0 {
+		pr = ProtoName(p)
+	}
+	return pr + " " + dirKw(d, "sport", "dport")
+}
+
+// key returns the left-hand side expression of a match usable as a
+// verdict map key.
+func key(f ir.Family, m ir.Match) string {
+	switch m := m.(type) {
+	case *ir.Addr:
+		return ipKw(f) + " " + dirKw(m.Dir, "saddr", "daddr")
+	case *ir.Port:
+		return portKw(m.Proto, m.Dir)
+	case *ir.Iface:
+		return dirKw(m.Dir, "iifname", "oifname")
+	case *ir.Proto:
+		return "meta l4proto"
+	}
+	return ""
+}
+
+// values returns the right-hand side values of a key match.
+func values(m ir.Match) []string {
+	var vs []string
+	switch m := m.(type) {
+	case *ir.Addr:
+		for _, it := range m.Items {
+			vs = append(vs, ir.AddrString(it))
+		}
+	case *ir.Port:
+		for _, r := range m.Ranges {
+			vs = append(vs, portRange(r))
+		}
+	case *ir.Iface:
+		for _, i := range m.Ifaces {
+			n := i.Name
+			if i.Wildcard {
+				n += "*"
+			}
+			vs = append(vs, Quote(n))
+		}
+	case *ir.Proto:
+		for _, p := range m.Protos {
+			vs = append(vs, ProtoName(p))
+		}
+	}
+	return vs
+}
+
+func portRange(r policy.PortRange) string {
+	if r.Lo == r.Hi {
+		return strconv.Itoa(int(r.Lo))
+	}
+	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+}
+
+func setOr(s *ir.Set, vs []string) string {
+	if s != nil {
+		return "@" + s.Name
+	}
+	return list(vs)
+}
+
+func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
+	switch m := m.(type) {
+	case *ir.Addr:
+		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *ir.Proto:
+		return key(r.Family, m) + " " + op(m.Neg) + list(values(m)), true
+	case *ir.Port:
+		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *ir.Iface:
+		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *ir.ICMP:
+		return p.icmp(r, m)
+	case *ir.TCPFlags:
+		return fmt.Sprintf("tcp flags & (%s) %s %s", tcpFlags(m.Mask, "|"), map[bool]string{false: "==", true: "!="}[m.Neg], tcpFlags(m.Flags, "|")), true
+	case *ir.CtState:
+		return ctBits("ct state", m.Neg, m.Bits, []string{"invalid", "established", "related", "new", "untracked"}, true), true
+	case *ir.CtStatus:
+		return ctBits("ct status", m.Neg, m.Bits, []string{"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"}, false), true
+	case *ir.Mark:
+		kw := "meta mark"
+		if m.Ct {
+			kw = "ct mark"
+		}
+		if m.Mask == 0xffffffff {
+			return fmt.Sprintf("%s %s0x%08x", kw, op(m.Neg), m.Value), true
+		}
+		return fmt.Sprintf("%s & 0x%08x %s 0x%08x", kw, m.Mask, map[bool]string{false: "==", true: "!="}[m.Neg], m.Value), true
+	case *ir.Limit:
+		return limit(m.Over, m.Rate, m.Burst), true
+	case *ir.Meter:
+		return fmt.Sprintf("update @%s { %s %s }", m.Set.Name, maskedAddr(r.Family, m.Per, m.MaskLen), limit(m.Over, m.Rate, m.Burst)), true
+	case *ir.Connlimit:
+		over := ""
+		if m.Over {
+			over = "over "
+		}
+		return fmt.Sprintf("add @%s { %s ct count %s%d }", m.Set.Name, maskedAddr(r.Family, policy.Src, m.MaskLen), over, m.Count), true
+	case *ir.Time:
+		return p.time(r, m)
+	case *ir.Random:
+		// numgen random mod 2^31 gives a uniform value; below P*2^31 holds
+		// with probability P.
+		const mod = 1 << 31
+		return fmt.Sprintf("numgen random mod %d < %d", mod, int64(math.Round(m.P*mod))), true
+	case *ir.String:
+		p.errorf(r, "a payload string match (string %q); use the iptables backend", m.Text)
+		return "", false
+	case *ir.Concat:
+		var ks []string
+		for _, k := range m.Keys {
+			switch k {
+			case policy.KeySaddr, policy.KeyDaddr:
+				ks = append(ks, ipKw(m.Set.Family&r.Family)+" "+string(k))
+			case policy.KeySport:
+				ks = append(ks, portKw(m.Proto, policy.Src))
+			case policy.KeyDport:
+				ks = append(ks, portKw(m.Proto, policy.Dst))
+			case policy.KeyIif:
+				ks = append(ks, "iifname")
+			case policy.KeyOif:
+				ks = append(ks, "oifname")
+			case policy.KeyMark:
+				ks = append(ks, "meta mark")
+			}
+		}
+		return strings.Join(ks, " . ") + " " + op(m.Neg) + "@" + m.Set.Name, true
+	}
+	p.errorf(r, "match %T", m)
+	return "", false
+}
+
+func (p *printer) icmp(r *ir.Rule, m *ir.ICMP) (string, bool) {
+	kw := "icmp"
+	if m.V6 {
+		kw = "icmpv6"
+	}
+	withCode := 0
+	var types, pairs []string
+	for _, t := range m.Types {
+		n := t.Name
+		if n == "" {
+			n = strconv.Itoa(int(t.Type))
+		}
+		types = append(types, n)
+		if t.Code >= 0 {
+			withCode++
+			pairs = append(pairs, fmt.Sprintf("%d . %d", t.Type, t.Code))
+		}
+	}
+	switch {
+	case withCode == 0:
+		return kw + " type " + op(m.Neg) + list(types), true
+	case len(m.Types) == 1 && !m.Neg:
+		return fmt.Sprintf("%s type %d %s code %d", kw, m.Types[0].Type, kw, m.Types[0].Code), true
+	case withCode == len(m.Types):
+		return fmt.Sprintf("%s type . %s code %s{ %s }", kw, kw, op(m.Neg), strings.Join(pairs, ", ")), true
+	}
+	p.errorf(r, "a list of %s types some with and some without codes in one rule", kw)
+	return "", false
+}
+
+var flagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"}
+
+func tcpFlags(b uint8, sep string) string {
+	var s []string
+	for i, n := range flagNames {
+		if b&(1<<i) != 0 {
+			s = append(s, n)
+		}
+	}
+	if len(s) == 0 {
+		return "0x0"
+	}
+	return strings.Join(s, sep)
+}
+
+// ctBits prints a conntrack state or status match. nft reads "!= a,b" as
+// "the value is not exactly a|b", so a negation is written as "none of the
+// bits is set", except for one state: a packet has exactly one.
+func ctBits(kw string, neg bool, b uint32, names []string, oneHot bool) string {
+	if !neg {
+		return kw + " " + bits(b, names)
+	}
+	if oneHot && b&(b-1) == 0 {
+		return kw + " != " + bits(b, names)
+	}
+	return kw + " & (" + strings.ReplaceAll(bits(b, names), ",", "|") + ") == 0"
+}
+
+func bits(b uint32, names []string) string {
+	var s []string
+	for i, n := range names {
+		if b&(1<<i) != 0 {
+			s = append(s, n)
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+func rateUnit(u time.Duration) string {
+	switch u {
+	case time.Minute:
+		return "minute"
+	case time.Hour:
+		return "hour"
+	case 24 * time.Hour:
+		return "day"
+	}
+	return "second"
+}
+
+func limit(over bool, r policy.Rate, burst uint32) string {
+	o := ""
+	if over {
+		o = "over "
+	}
+	if burst == 0 {
+		burst = 5
+	}
+	return fmt.Sprintf("limit rate %s%d/%s burst %d packets", o, r.Count, rateUnit(r.Unit), burst)
+}
+
+// maskedAddr is the meter key: the address, under a prefix mask if given.
+func maskedAddr(f ir.Family, d policy.Dir, maskLen int) string {
+	s := ipKw(f) + " " + dirKw(d, "saddr", "daddr")
+	bitsLen := 32
+	if f == ir.IPv6 {
+		bitsLen = 128
+	}
+	if maskLen < 0 || maskLen >= bitsLen {
+		return s
+	}
+	pfx := netip.PrefixFrom(netip.IPv4Unspecified(), maskLen)
+	if f == ir.IPv6 {
+		pfx = netip.PrefixFrom(netip.IPv6Unspecified(), maskLen)
+	}
+	_, hi := ir.Bounds(policy.AddrItem{Prefix: pfx})
+	// hi has the host bits set; the mask is its complement.
+	b := hi.AsSlice()
+	for i := range b {
+		b[i] = ^b[i]
+	}
+	m, _ := netip.AddrFromSlice(b)
+	return s + " & " + m.String()
+}
+
+func (p *printer) time(r *ir.Rule, m *ir.Time) (string, bool) {
+	var parts []string
+	if m.HasHour {
+		parts = append(parts, fmt.Sprintf("meta hour %s%s-%s", op(m.Neg), clock(m.HourFrom), clock(m.HourTo)))
+	}
+	if m.Days != 0 {
+		var d []string
+		for i, n := range []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"} {
+			if m.Days&(1<<i) != 0 {
+				d = append(d, Quote(n))
+			}
+		}
+		parts = append(parts, "meta day "+op(m.Neg)+list(d))
+	}
+	if m.HasDate {
+		parts = append(parts, fmt.Sprintf("meta time %s%s-%s", op(m.Neg),
+			Quote(m.DateFrom.UTC().Format("2006-01-02 15:04:05")), Quote(m.DateTo.UTC().Format("2006-01-02 15:04:05"))))
+	}
+	if m.Neg && len(parts) > 1 {
+		p.errorf(r, "a negated time condition with several parts")
+		return "", false
+	}
+	return strings.Join(parts, " "), true
+}
+
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	s := fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+	if sec := int(d.Seconds()) % 60; sec != 0 {
+		s += fmt.Sprintf(":%02d", sec)
+	}
+	return `"` + s + `"`
+}

@@ -1,0 +1,377 @@
+package nft
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/userdata"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/ir"
+)
+
+// Build queues on c, with the google/nftables API, the ruleset that Text(rs)
+// describes, encoded the way `nft -f` (nftables 1.0.x, under TZ=UTC) encodes
+// that script, so that `nft list ruleset` shows the same text after either:
+//
+//   - the inet table fwc is replaced: added, deleted and added again in the
+//     same batch (batch.ResetTable), so the batch works whether or not the
+//     table exists and touches no other table;
+//   - its chains (base chains with type, hook, priority and policy, then
+//     user chains), in Text's order;
+//   - its named sets with their flags, timeouts, sizes and elements (split
+//     by batch.AddSetElements so that no message overflows);
+//   - the rules of ir.Merge(rs), each with the implicit protocol checks
+//     nft adds (meta nfproto, meta l4proto), its anonymous sets and verdict
+//     maps, and its "file:line" comment as rule userdata.
+//
+// c is normally the Conn that batch.Conn.Commit hands to its build
+// function; Build only queues and never flushes. On error, the messages
+// queued so far are incomplete and must not be sent; Commit does not send
+// them when build returns an error. The error names every rule nft cannot
+// express (the FW2001 constructs of Text) and every construct Build cannot
+// encode, with its source position.
+func Build(c *nftables.Conn, rs *ir.Ruleset) error {
+	b := &builder{
+		c:      c,
+		sets:   map[*ir.Set]*nftables.Set{},
+		chains: map[*ir.Chain]*nftables.Chain{},
+	}
+	b.t = batch.ResetTable(c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
+	m := ir.Merge(rs)
+	for _, t := range m.Tables {
+		for _, ch := range t.Chains {
+			b.chain(ch)
+		}
+	}
+	for _, s := range m.Sets {
+		b.namedSet(s)
+	}
+	for _, t := range m.Tables {
+		for _, ch := range t.Chains {
+			for _, r := range ch.Rules {
+				b.rule(ch, r)
+			}
+		}
+	}
+	return errors.Join(b.errs...)
+}
+
+type builder struct {
+	c      *nftables.Conn
+	t      *nftables.Table
+	sets   map[*ir.Set]*nftables.Set
+	chains map[*ir.Chain]*nftables.Chain
+	errs   []error
+}
+
+func (b *builder) fail(r *ir.Rule, format string, args ...any) {
+	at := ""
+	if r != nil && len(r.Pos) > 0 {
+		at = fmt.Sprintf("%s:%d: ", r.Pos[0].File, r.Pos[0].Line)
+	}
+	b.errs = append(b.errs, fmt.Errorf("%snft netlink: %s", at, fmt.Sprintf(format, args...)))
+}
+
+var hooks = map[policy.Hook]*nftables.ChainHook{
+	policy.Prerouting:  nftables.ChainHookPrerouting,
+	policy.Input:       nftables.ChainHookInput,
+	policy.Forward:     nftables.ChainHookForward,
+	policy.Output:      nftables.ChainHookOutput,
+	policy.Postrouting: nftables.ChainHookPostrouting,
+}
+
+func (b *builder) chain(c *ir.Chain) {
+	nc := &nftables.Chain{Name: ChainName(c), Table: b.t}
+	if c.IsBase() {
+		h, ok := hooks[c.Hook]
+		if !ok {
+			b.fail(nil, "chain %s: unknown hook %q", nc.Name, c.Hook)
+			return
+		}
+		pol := nftables.ChainPolicyAccept
+		if c.Policy == policy.Drop {
+			pol = nftables.ChainPolicyDrop
+		}
+		nc.Hooknum = h
+		nc.Priority = nftables.ChainPriorityRef(nftables.ChainPriority(c.Priority))
+		nc.Type = nftables.ChainType(c.Type)
+		nc.Policy = &pol
+	}
+	b.chains[c] = b.c.AddChain(nc)
+}
+
+// keyType is the nft datatype of a set type part.
+func keyType(t policy.SetType) (nftables.SetDatatype, bool) {
+	switch t {
+	case policy.IPv4Addr, policy.IPv4Net:
+		return nftables.TypeIPAddr, true
+	case policy.IPv6Addr, policy.IPv6Net:
+		return nftables.TypeIP6Addr, true
+	case policy.PortType:
+		return nftables.TypeInetService, true
+	case policy.IfaceT:
+		return nftables.TypeIFName, true
+	case policy.MarkT:
+		return nftables.TypeMark, true
+	}
+	return nftables.TypeInvalid, false
+}
+
+// keyOrder is the byte order nft records in a set's userdata for its key:
+// host order for marks, network order otherwise.
+func keyOrder(ts []policy.SetType) binaryutil.ByteOrder {
+	if len(ts) == 1 && (ts[0] == policy.MarkT || ts[0] == policy.IfaceT) {
+		return binaryutil.NativeEndian
+	}
+	return binaryutil.BigEndian
+}
+
+func (b *builder) namedSet(s *ir.Set) {
+	var parts []nftables.SetDatatype
+	for _, t := range s.Type {
+		kt, ok := keyType(t)
+		if !ok {
+			b.fail(nil, "set %s: element type %q", s.Name, t)
+			return
+		}
+		parts = append(parts, kt)
+	}
+	kt := parts[0]
+	if len(parts) > 1 {
+		var err error
+		if kt, err = nftables.ConcatSetType(parts...); err != nil {
+			b.fail(nil, "set %s: %v", s.Name, err)
+			return
+		}
+	}
+	hasTimeout := s.Timeout > 0
+	for _, e := range s.Elements {
+		hasTimeout = hasTimeout || e.Timeout > 0
+	}
+	ns := &nftables.Set{
+		Table:         b.t,
+		Name:          s.Name,
+		Interval:      s.Interval,
+		Concatenation: s.Interval && len(parts) > 1,
+		HasTimeout:    hasTimeout,
+		Dynamic:       s.Dynamic,
+		Timeout:       s.Timeout,
+		KeyType:       kt,
+		KeyByteOrder:  keyOrder(s.Type),
+		Size:          s.Size,
+	}
+	if ns.Size == 0 && s.Dynamic {
+		ns.Size = 65535
+	}
+	elems, err := setElements(s)
+	if err != nil {
+		b.fail(nil, "set %s: %v", s.Name, err)
+		return
+	}
+	if err := b.c.AddSet(ns, nil); err != nil {
+		b.fail(nil, "set %s: %v", s.Name, err)
+		return
+	}
+	if err := batch.AddSetElements(b.c, ns, elems); err != nil {
+		b.fail(nil, "set %s: %v", s.Name, err)
+		return
+	}
+	b.sets[s] = ns
+}
+
+// setElements encodes the elements of a named set as nft does: an interval
+// set of one part as sorted [start, end+1) pairs, the end flagged
+// IntervalEnd and left out at the top of the key space, after a leading
+// end element at zero; a concatenation with intervals with KeyEnd (the
+// inclusive end); other sets one key per element.
+func setElements(s *ir.Set) ([]nftables.SetElement, error) {
+	var out []nftables.SetElement
+	if !s.Interval {
+		for _, e := range s.Elements {
+			k, err := concatKey(s.Type, e.Parts, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, nftables.SetElement{Key: k, Timeout: e.Timeout})
+		}
+		return out, nil
+	}
+	if len(s.Type) > 1 {
+		for _, e := range s.Elements {
+			lo, err := concatKey(s.Type, e.Parts, false)
+			if err != nil {
+				return nil, err
+			}
+			hi, err := concatKey(s.Type, e.Parts, true)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, nftables.SetElement{Key: lo, KeyEnd: hi, Timeout: e.Timeout})
+		}
+		return out, nil
+	}
+	var ivs []interval
+	for _, e := range s.Elements {
+		if len(e.Parts) != 1 {
+			return nil, fmt.Errorf("element with %d parts in a set of one", len(e.Parts))
+		}
+		lo, hi := ir.Bounds(e.Parts[0].Addr)
+		ivs = append(ivs, interval{lo: lo.AsSlice(), hi: hi.AsSlice(), timeout: e.Timeout})
+	}
+	return intervalElements(ivs, false), nil
+}
+
+// interval is an inclusive range of big-endian keys of one length.
+type interval struct {
+	lo, hi  []byte
+	timeout time.Duration
+}
+
+// intervalElements sorts ivs and encodes them as start and end elements;
+// with merge, overlapping and adjacent intervals become one (nft does that
+// for anonymous sets).
+func intervalElements(ivs []interval, merge bool) []nftables.SetElement {
+	slices.SortStableFunc(ivs, func(a, b interval) int { return cmpBytes(a.lo, b.lo) })
+	if merge {
+		var m []interval
+		for _, iv := range ivs {
+			if n := len(m); n > 0 {
+				last := &m[n-1]
+				if end, ok := inc(last.hi); !ok || cmpBytes(iv.lo, end) <= 0 {
+					if cmpBytes(iv.hi, last.hi) > 0 {
+						last.hi = iv.hi
+					}
+					continue
+				}
+			}
+			m = append(m, iv)
+		}
+		ivs = m
+	}
+	var out []nftables.SetElement
+	if len(ivs) > 0 && !isZero(ivs[0].lo) {
+		out = append(out, nftables.SetElement{Key: make([]byte, len(ivs[0].lo)), IntervalEnd: true})
+	}
+	for _, iv := range ivs {
+		out = append(out, nftables.SetElement{Key: iv.lo, Timeout: iv.timeout})
+		if end, ok := inc(iv.hi); ok {
+			out = append(out, nftables.SetElement{Key: end, IntervalEnd: true})
+		}
+	}
+	return out
+}
+
+func cmpBytes(a, b []byte) int { return strings.Compare(string(a), string(b)) }
+
+func isZero(b []byte) bool { return !slices.ContainsFunc(b, func(x byte) bool { return x != 0 }) }
+
+// inc returns b+1 as a big-endian number, and false when b is all ones.
+func inc(b []byte) ([]byte, bool) {
+	out := slices.Clone(b)
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i]++
+		if out[i] != 0 {
+			return out, true
+		}
+	}
+	return nil, false
+}
+
+// concatKey encodes an element's parts, each padded to a multiple of four
+// bytes when there are several; with hi, an address part is its last
+// address.
+func concatKey(ts []policy.SetType, parts []policy.SetValue, hi bool) ([]byte, error) {
+	if len(parts) != len(ts) {
+		return nil, fmt.Errorf("element with %d parts in a set of %d", len(parts), len(ts))
+	}
+	var k []byte
+	for i, t := range ts {
+		v := valueBytes(t, parts[i], hi)
+		if v == nil {
+			return nil, fmt.Errorf("element type %q", t)
+		}
+		k = append(k, v...)
+		if len(ts) > 1 {
+			k = pad4(k)
+		}
+	}
+	return k, nil
+}
+
+func pad4(b []byte) []byte {
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func valueBytes(t policy.SetType, v policy.SetValue, hi bool) []byte {
+	switch t {
+	case policy.IPv4Addr, policy.IPv6Addr, policy.IPv4Net, policy.IPv6Net:
+		lo, h := ir.Bounds(v.Addr)
+		if hi {
+			return h.AsSlice()
+		}
+		return lo.AsSlice()
+	case policy.PortType:
+		return binaryutil.BigEndian.PutUint16(v.Port)
+	case policy.IfaceT:
+		return ifname(v.Iface)
+	case policy.MarkT:
+		return binaryutil.NativeEndian.PutUint32(v.Mark)
+	}
+	return nil
+}
+
+// ifname is an interface name as nft keys it: NUL-padded to IFNAMSIZ.
+func ifname(s string) []byte {
+	b := make([]byte, 16)
+	copy(b, s)
+	return b
+}
+
+// anonSet queues a constant anonymous set holding elems and returns it.
+// The elements travel in their own messages (split as for named sets);
+// the set's size is their count, as nft declares it.
+func (b *builder) anonSet(r *ir.Rule, s *nftables.Set, elems []nftables.SetElement) *nftables.Set {
+	s.Table = b.t
+	s.Anonymous = true
+	s.Constant = true
+	s.Size = uint32(len(elems))
+	if err := b.c.AddSet(s, nil); err != nil {
+		b.fail(r, "anonymous set: %v", err)
+		return s
+	}
+	if s.KeyByteOrder == binaryutil.NativeEndian {
+		if err := hostOrderKey(b.c); err != nil {
+			b.fail(r, "anonymous set: %v", err)
+		}
+	}
+	// google/nftables refuses to add elements to an anonymous set in a
+	// separate call, but the kernel takes them (nft does the same): the
+	// copy is only a way past that check.
+	cp := *s
+	cp.Anonymous = false
+	if err := batch.AddSetElements(b.c, &cp, elems); err != nil {
+		b.fail(r, "anonymous set: %v", err)
+	}
+	return s
+}
+
+func (b *builder) comment(r *ir.Rule) []byte {
+	c := r.Comment(128)
+	if c == "" {
+		return nil
+	}
+	// nft stores the comment as typed as the rule's userdata; Quote
+	// replaces the double quotes an nft string cannot hold.
+	c = strings.ReplaceAll(c, `"`, `'`)
+	return userdata.AppendString(nil, userdata.TypeComment, c)
+}

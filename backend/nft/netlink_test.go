@@ -1,0 +1,195 @@
+package nft_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables"
+
+	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/check"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/ir"
+	sample "github.com/fwcproject/fwc/ir/irtest"
+	"github.com/fwcproject/fwc/lang"
+)
+
+// loadExample checks one policy file of examples/ (with its includes).
+func loadExample(t testing.TB, path string) *policy.Program {
+	t.Helper()
+	loaded, ds := lang.Load([]string{path})
+	if ds.HasErrors() {
+		t.Fatalf("load %s: %v", path, ds)
+	}
+	if len(loaded.Units) != 1 {
+		t.Fatalf("load %s: %d units", path, len(loaded.Units))
+	}
+	p, ds := check.Check(loaded.Units[0].Files, check.Options{NoLint: true})
+	if ds.HasErrors() {
+		t.Fatalf("check %s: %v", path, ds)
+	}
+	return p
+}
+
+func lower(t testing.TB, p *policy.Program) *ir.Ruleset {
+	t.Helper()
+	rs, ds := ir.Lower(p)
+	if ds.HasErrors() {
+		t.Fatalf("lower: %v", ds)
+	}
+	return rs
+}
+
+// nftIn runs nft in namespace ns under TZ=UTC (times of day and dates mean
+// UTC, in the script and in the listing).
+func nftIn(t testing.TB, ns string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "env", "TZ=UTC", "nft"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft %s in %s: %v\n%.4000s", strings.Join(args, " "), ns, err, out)
+	}
+	return string(out)
+}
+
+var expires = regexp.MustCompile(` expires [0-9a-z]+`)
+
+// listing is `nft list ruleset` with what differs between two loads of
+// the same ruleset removed: element expiry countdowns.
+func listing(t testing.TB, ns string) string {
+	t.Helper()
+	return expires.ReplaceAllString(nftIn(t, ns, "list", "ruleset"), "")
+}
+
+// loadText loads Text(rs) with nft -f in a fresh namespace and lists it.
+func loadText(t testing.TB, rs *ir.Ruleset) string {
+	t.Helper()
+	text, ds := nft.Text(rs)
+	if ds.HasErrors() {
+		t.Fatalf("Text: %v", ds)
+	}
+	ns := testnetns.New(t)
+	file := filepath.Join(t.TempDir(), "ruleset.nft")
+	if err := os.WriteFile(file, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nftIn(t, ns, "-f", file)
+	return listing(t, ns)
+}
+
+// commitBuild applies Build(rs) with batch.Commit in namespace ns.
+func commitBuild(t testing.TB, ns string, rs *ir.Ruleset) {
+	t.Helper()
+	c, err := batch.Open(batch.WithNetNSPath(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Commit(0, func(nc *nftables.Conn) error { return nft.Build(nc, rs) })
+	if err != nil || out != batch.Applied {
+		t.Fatalf("Commit: %v: %v", out, err)
+	}
+}
+
+// loadBuild applies Build(rs) in a fresh namespace and lists it.
+func loadBuild(t testing.TB, rs *ir.Ruleset) string {
+	t.Helper()
+	ns := testnetns.New(t)
+	commitBuild(t, ns, rs)
+	return listing(t, ns)
+}
+
+// differential loads rs both ways and compares nft's listings.
+func differential(t *testing.T, rs *ir.Ruleset) {
+	t.Helper()
+	want := loadText(t, rs)
+	got := loadBuild(t, rs)
+	if got != want {
+		t.Errorf("nft list ruleset after Build differs from after nft -f:\n%s", lineDiff(want, got))
+	}
+}
+
+// lineDiff shows the lines of want and got that differ, in order.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var lw, lg string
+		if i < len(w) {
+			lw = w[i]
+		}
+		if i < len(g) {
+			lg = g[i]
+		}
+		if lw != lg {
+			b.WriteString("  nft -f: " + lw + "\n  Build:  " + lg + "\n")
+		}
+	}
+	return b.String()
+}
+
+// expressible reports whether nft can express the whole of rs.
+func expressible(rs *ir.Ruleset) bool {
+	_, ds := nft.Text(rs)
+	return !ds.HasErrors()
+}
+
+func TestBuildExamples(t *testing.T) {
+	testnetns.Require(t)
+	files, err := filepath.Glob("../../examples/*.fw")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			rs := lower(t, loadExample(t, f))
+			if !expressible(rs) {
+				t.Skip("nft cannot express this example (FW2001)")
+			}
+			differential(t, rs)
+		})
+	}
+}
+
+func TestBuildSamples(t *testing.T) {
+	testnetns.Require(t)
+	for name, p := range map[string]*policy.Program{
+		"host":       sample.Host(),
+		"generated":  sample.Generated(500),
+		"peraddress": sample.PerAddress(2000),
+	} {
+		t.Run(name, func(t *testing.T) { differential(t, lower(t, p)) })
+	}
+}
+
+// TestBuildRefuses: what nft (or google/nftables v0.3.0) cannot express
+// makes Build fail, naming the construct and the rule, instead of queuing
+// a different rule.
+func TestBuildRefuses(t *testing.T) {
+	masq := coverage()
+	post := masq.Tables[2].Chains[1]
+	post.Rules = append(post.Rules, &ir.Rule{Family: ir.Both,
+		Actions: []ir.Action{&ir.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
+		Pos:     []ir.Pos{{File: "masq.fw", Line: 3}}})
+	for _, c := range []struct {
+		name string
+		rs   *ir.Ruleset
+		want string
+	}{
+		{"string", lower(t, sample.StringMatch()), `string.fw:1: nft netlink: a payload string match`},
+		{"masquerade-ports", masq, `masq.fw:3: nft netlink: masquerade to ports`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := batch.Capture(func(nc *nftables.Conn) error { return nft.Build(nc, c.rs) })
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build error = %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,332 @@
+// Package nft writes an ir.Ruleset as an nft script for `nft -f`: one
+// `inet` table named fwc that holds every chain and set fwc owns, replaced
+// in one transaction (`table inet fwc {}`, `delete table inet fwc`, then the
+// definition), so other tables on the host are never touched and the script
+// works whether or not the table exists.
+//
+// It is one of fwc's two backends (see also backend/restore) and reads
+// only the ir. Before printing it runs ir.Merge, so runs of rules that
+// differ in one field become anonymous-set lookups or verdict maps. Every
+// rule carries `comment "file:line"`. A construct nft cannot express (a
+// payload string match, a partial-mask connmark copy) is an error
+// diagnostic FW2001, never a different rule or a comment.
+//
+// Times of day and dates (meta hour, meta time) are converted by nft using
+// its local time zone: run nft with TZ=UTC, as fwc's apply does, so that
+// they mean UTC as the policy does.
+package nft
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/ir"
+)
+
+func init() {
+	diag.Register(diag.Doc{
+		Code:     "FW2001",
+		Title:    "nft cannot express this",
+		Severity: diag.Error,
+		Doc: `The nft backend (fwc translate --to nft, fwc apply) has no way to write
+this construct with the same meaning. Examples: a payload string match
+(iptables -m string), a connmark save or restore under a partial mask, a
+negated time condition with several parts, a TOS value with ECN bits.
+fwc does not emit a rule that would behave differently, nor a comment in
+its place. Rewrite the rule, or use the iptables backend.`,
+	})
+}
+
+// Table is the name of the inet table fwc owns.
+const Table = "fwc"
+
+// Text returns the nft script for rs, and an FW2001 error for each rule
+// nft cannot express (those rules are left out of the script).
+func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
+	p := &printer{}
+	p.ruleset(ir.Merge(rs))
+	return []byte(p.b.String()), p.diags
+}
+
+// RuleCount returns how many rules Text emits for rs, after merging.
+func RuleCount(rs *ir.Ruleset) int {
+	n := 0
+	for _, t := range ir.Merge(rs).Tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	return n
+}
+
+type printer struct {
+	b     strings.Builder
+	diags diag.Diagnostics
+}
+
+// ChainName is the nft name of c: table and policy name, filter_input.
+func ChainName(c *ir.Chain) string { return c.Table.Name + "_" + c.Name }
+
+func (p *printer) ruleset(rs *ir.Ruleset) {
+	fmt.Fprintf(&p.b, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", Table, Table, Table)
+	for _, s := range rs.Sets {
+		p.set(s)
+	}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			p.chain(c)
+		}
+	}
+	p.b.WriteString("}\n")
+}
+
+var stdPriority = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
+
+func priority(c *ir.Chain) string {
+	// nft accepts dstnat only at prerouting and srcnat only at
+	// postrouting; nat input and output get numbers.
+	name := c.Table.Name
+	if name == "nat" {
+		name = map[policy.Hook]string{policy.Prerouting: "dstnat", policy.Postrouting: "srcnat"}[c.Hook]
+	}
+	if v, ok := stdPriority[name]; ok && v == c.Priority {
+		return name
+	}
+	return strconv.Itoa(c.Priority)
+}
+
+func (p *printer) chain(c *ir.Chain) {
+	fmt.Fprintf(&p.b, "\tchain %s {\n", ChainName(c))
+	if c.IsBase() {
+		pol := "accept"
+		if c.Policy == policy.Drop {
+			pol = "drop"
+		}
+		fmt.Fprintf(&p.b, "\t\ttype %s hook %s priority %s; policy %s;\n", c.Type, c.Hook, priority(c), pol)
+	}
+	for _, r := range c.Rules {
+		if s, ok := p.rule(r); ok {
+			fmt.Fprintf(&p.b, "\t\t%s\n", s)
+		}
+	}
+	p.b.WriteString("\t}\n")
+}
+
+func setType(t policy.SetType) string {
+	switch t {
+	case policy.IPv4Addr, policy.IPv4Net:
+		return "ipv4_addr"
+	case policy.IPv6Addr, policy.IPv6Net:
+		return "ipv6_addr"
+	case policy.PortType:
+		return "inet_service"
+	case policy.IfaceT:
+		return "ifname"
+	case policy.MarkT:
+		return "mark"
+	}
+	return string(t)
+}
+
+// Duration formats d the way nft reads it: 3d, 1h30m, 45s.
+func Duration(d time.Duration) string {
+	var b strings.Builder
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.s)
+			d -= n * u.d
+		}
+	}
+	if b.Len() == 0 {
+		return "1s"
+	}
+	return b.String()
+}
+
+func (p *printer) set(s *ir.Set) {
+	fmt.Fprintf(&p.b, "\tset %s {\n", s.Name)
+	var ts []string
+	for _, t := range s.Type {
+		ts = append(ts, setType(t))
+	}
+	fmt.Fprintf(&p.b, "\t\ttype %s\n", strings.Join(ts, " . "))
+	var flags []string
+	hasElemTimeout := false
+	for _, e := range s.Elements {
+		hasElemTimeout = hasElemTimeout || e.Timeout > 0
+	}
+	if s.Interval {
+		flags = append(flags, "interval")
+	}
+	if s.Dynamic {
+		flags = append(flags, "dynamic")
+	}
+	if s.Timeout > 0 || hasElemTimeout {
+		flags = append(flags, "timeout")
+	}
+	if flags != nil {
+		fmt.Fprintf(&p.b, "\t\tflags %s\n", strings.Join(flags, ","))
+	}
+	if s.Timeout > 0 {
+		fmt.Fprintf(&p.b, "\t\ttimeout %s\n", Duration(s.Timeout))
+	}
+	if s.Size > 0 {
+		fmt.Fprintf(&p.b, "\t\tsize %d\n", s.Size)
+	} else if s.Dynamic {
+		p.b.WriteString("\t\tsize 65535\n")
+	}
+	if len(s.Elements) > 0 {
+		p.b.WriteString("\t\telements = { ")
+		for i, e := range s.Elements {
+			if i > 0 {
+				p.b.WriteString(",\n\t\t\t     ")
+			}
+			var parts []string
+			for j, v := range e.Parts {
+				if j < len(s.Type) {
+					parts = append(parts, value(s.Type[j], v))
+				}
+			}
+			p.b.WriteString(strings.Join(parts, " . "))
+			if e.Timeout > 0 {
+				p.b.WriteString(" timeout " + Duration(e.Timeout))
+			}
+		}
+		p.b.WriteString(" }\n")
+	}
+	p.b.WriteString("\t}\n")
+}
+
+func value(t policy.SetType, v policy.SetValue) string {
+	switch t {
+	case policy.IPv4Addr, policy.IPv6Addr, policy.IPv4Net, policy.IPv6Net:
+		return ir.AddrString(v.Addr)
+	case policy.PortType:
+		return strconv.Itoa(int(v.Port))
+	case policy.IfaceT:
+		return strconv.Quote(v.Iface)
+	case policy.MarkT:
+		return fmt.Sprintf("0x%08x", v.Mark)
+	}
+	return ""
+}
+
+// Quote makes an nft string; nft strings cannot hold a double quote.
+func Quote(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `'`) + `"`
+}
+
+func (p *printer) errorf(r *ir.Rule, format string, args ...any) {
+	var rg diag.Range
+	if len(r.Pos) > 0 {
+		rg = r.Pos[0].Subject()
+	}
+	p.diags.Add(diag.Error, "FW2001", rg, "nft cannot express "+fmt.Sprintf(format, args...), "")
+}
+
+func (p *printer) rule(r *ir.Rule) (string, bool) {
+	var parts []string
+	if r.Family != ir.Both && !impliesFamily(r) {
+		parts = append(parts, "meta nfproto "+nfproto(r.Family))
+	}
+	ok := true
+	for _, m := range r.Matches {
+		if skipProto(r, m) {
+			continue
+		}
+		s, good := p.match(r, m)
+		ok = ok && good
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	for _, a := range r.Actions {
+		s, good := p.action(r, a)
+		ok = ok && good
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if c := r.Comment(128); c != "" {
+		parts = append(parts, "comment "+Quote(c))
+	}
+	return strings.Join(parts, " "), ok
+}
+
+func nfproto(f ir.Family) string {
+	if f == ir.IPv4 {
+		return "ipv4"
+	}
+	return "ipv6"
+}
+
+func ipKw(f ir.Family) string {
+	if f == ir.IPv6 {
+		return "ip6"
+	}
+	return "ip"
+}
+
+// impliesFamily reports whether a match of r already names the address
+// family (ip saddr, icmp type ...), so no meta nfproto is needed.
+func impliesFamily(r *ir.Rule) bool {
+	ms := r.Matches
+	for _, a := range r.Actions {
+		if vm, ok := a.(*ir.VerdictMap); ok {
+			ms = append(ms[:len(ms):len(ms)], vm.Key)
+		}
+	}
+	for _, m := range ms {
+		switch m := m.(type) {
+		case *ir.Addr, *ir.ICMP, *ir.Meter, *ir.Connlimit:
+			return true
+		case *ir.Concat:
+			for _, k := range m.Keys {
+				if k == policy.KeySaddr || k == policy.KeyDaddr {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// skipProto drops a single positive protocol match that another match of
+// the rule implies (tcp dport, tcp flags, icmp type).
+func skipProto(r *ir.Rule, m ir.Match) bool {
+	pm, ok := m.(*ir.Proto)
+	if !ok || pm.Neg || len(pm.Protos) != 1 {
+		return false
+	}
+	pr := pm.Protos[0]
+	for _, o := range r.Matches {
+		switch o := o.(type) {
+		case *ir.Port:
+			if o.Proto == pr {
+				return true
+			}
+		case *ir.TCPFlags:
+			if pr == policy.ProtoTCP {
+				return true
+			}
+		case *ir.ICMP:
+			if (pr == policy.ProtoICMP && !o.V6) || (pr == policy.ProtoICMPv6 && o.V6) {
+				return true
+			}
+		case *ir.Concat:
+			for _, k := range o.Keys {
+				if o.Proto == pr && (k == policy.KeySport || k == policy.KeyDport) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

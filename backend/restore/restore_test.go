@@ -1,0 +1,88 @@
+package restore_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fwcproject/fwc/backend/internal/netns"
+	"github.com/fwcproject/fwc/backend/restore"
+	"github.com/fwcproject/fwc/ir"
+	sample "github.com/fwcproject/fwc/ir/irtest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("%s differs (run with -update and read the diff):\n%s", name, got)
+	}
+}
+
+type outputs struct{ v4, v6, sets []byte }
+
+func translate(t *testing.T) outputs {
+	rs, ds := ir.Lower(sample.Host())
+	if len(ds) > 0 {
+		t.Fatalf("Lower: %v", ds)
+	}
+	var o outputs
+	var d1, d2, d3 []string
+	v4, ds4 := restore.IPv4(rs)
+	v6, ds6 := restore.IPv6(rs)
+	sets, dss := restore.IPSet(rs)
+	for _, d := range ds4 {
+		d1 = append(d1, d.Error())
+	}
+	for _, d := range ds6 {
+		d2 = append(d2, d.Error())
+	}
+	for _, d := range dss {
+		d3 = append(d3, d.Error())
+	}
+	if all := append(append(d1, d2...), d3...); len(all) > 0 {
+		t.Fatalf("diagnostics:\n%s", strings.Join(all, "\n"))
+	}
+	o.v4, o.v6, o.sets = v4, v6, sets
+	return o
+}
+
+func TestHostGolden(t *testing.T) {
+	o := translate(t)
+	golden(t, "host.iptables", o.v4)
+	golden(t, "host.ip6tables", o.v6)
+	golden(t, "host.ipset", o.sets)
+	again := translate(t)
+	if string(again.v4) != string(o.v4) || string(again.v6) != string(o.v6) || string(again.sets) != string(o.sets) {
+		t.Error("output is not deterministic")
+	}
+}
+
+// TestHostRestore feeds the output to the real tools in a namespace.
+func TestHostRestore(t *testing.T) {
+	ns := netns.New(t, "ipset", "iptables-restore", "ip6tables-restore")
+	o := translate(t)
+	if out, err := netns.Run(ns, o.sets, "ipset", "restore"); err != nil {
+		t.Fatalf("ipset restore: %v\n%s", err, out)
+	}
+	if out, err := netns.Run(ns, o.v4, "iptables-restore", "--test"); err != nil {
+		t.Errorf("iptables-restore --test: %v\n%s", err, out)
+	}
+	if out, err := netns.Run(ns, o.v6, "ip6tables-restore", "--test"); err != nil {
+		t.Errorf("ip6tables-restore --test: %v\n%s", err, out)
+	}
+}

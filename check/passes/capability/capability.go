@@ -1,0 +1,229 @@
+// Package capability reports constructs that a requested backend cannot
+// express, naming the backend, instead of letting it emit something wrong.
+// It runs only for the backends in Pass.Backends ("nft", "iptables",
+// "ip6tables"); with none requested it reports nothing. iptables is judged
+// only on rules that apply to IPv4, ip6tables only on those that apply to
+// IPv6.
+//
+//   - FW1901 (nft): a payload string match. nftables has no string match
+//     (the xt string extension exists only for iptables).
+//   - FW1902 (iptables, ip6tables): a named set lookup whose element type
+//     no ipset type holds. ipset types are fixed combinations: an address or
+//     network, optionally followed by a port, and then optionally an address
+//     or network (hash:ip,port,ip / hash:net,port,net); an address or network
+//     with a mark (hash:ip,mark) or an interface (hash:net,iface); two
+//     networks (hash:net,net); ports alone (bitmap:port). A concatenation in
+//     another order (port first, say) has no ipset type.
+//   - FW1903 (iptables, ip6tables): ct status dying, which the conntrack
+//     match cannot test (it knows expected, seen-reply, assured, confirmed;
+//     snat and dnat are its ct states).
+//   - FW1904 (nft), other constructs: a connmark save or restore under a
+//     partial mask; a tos value with the ECN bits set (nft sets the DSCP
+//     part only); a list of icmp types some with and some without codes; a
+//     negated time condition with several parts (hours and days, say).
+//   - FW1905 (iptables, ip6tables), other constructs: tcp flags ece or cwr
+//     (the tcp match knows fin, syn, rst, psh, ack, urg); ct status snat or
+//     dnat together with other status bits (iptables tests the former as ct
+//     states and the latter as statuses, and cannot OR them in one match).
+//
+// Sets of interfaces or marks alone are not reported: the iptables backend
+// lists their elements as separate rules. These checks mirror what the
+// backends refuse at translation time, so that "fwc check" says it first.
+package capability
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
+)
+
+const (
+	CodeNftString = "FW1901"
+	CodeIpset     = "FW1902"
+	CodeCtStatus  = "FW1903"
+	CodeNftOther  = "FW1904"
+	CodeIptOther  = "FW1905"
+)
+
+var Analyzer = &analysis.Analyzer{
+	Name:  "capability",
+	Title: "constructs a requested backend cannot express",
+	Doc:   "Reports, per requested backend, the constructs it cannot express.",
+	Codes: []diag.Doc{
+		{Code: CodeNftString, Title: "nft cannot match payload strings", Severity: diag.Error, Doc: `
+nftables has no string match: the "string" condition exists only in iptables
+(the xt_string extension). Translate this policy with --to iptables, or
+replace the string match (for instance by a match on addresses or ports).`},
+		{Code: CodeIpset, Title: "no ipset type holds this set", Severity: diag.Error, Doc: `
+iptables looks named sets up through ipset, whose set types are fixed
+combinations: hash:ip / hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip,
+hash:ip,port,net, hash:net,port,net, hash:net,net, hash:ip,mark,
+hash:net,iface and bitmap:port. A concatenation in another order (port
+first, say) has no ipset type, so iptables cannot use it. (Sets of interfaces
+or marks alone are fine: their elements become separate rules.)
+Reorder the concatenation (address first), split the lookup into separate
+matches, or translate with --to nft.`},
+		{Code: CodeCtStatus, Title: "iptables cannot match ct status dying", Severity: diag.Error, Doc: `
+The iptables conntrack match tests the statuses expected, seen-reply, assured
+and confirmed (snat and dnat are ct states there), but not dying. Translate
+with --to nft, or drop that status from the match.`},
+		{Code: CodeNftOther, Title: "nft cannot express this construct", Severity: diag.Error, Doc: `
+The nft backend cannot express this construct: a connmark save or restore
+under a partial mask (nft copies the whole mark), a tos value with the ECN
+bits set (nft sets the DSCP part only), a list of icmp types where some have
+codes and some do not, or a negated time condition with several parts.
+Rewrite it (split the rule, use the whole mark, a DSCP value) or translate
+with --to iptables.`},
+		{Code: CodeIptOther, Title: "iptables cannot express this construct", Severity: diag.Error, Doc: `
+The iptables backend cannot express this construct: tcp flags ece or cwr
+(the tcp match tests only fin, syn, rst, psh, ack and urg), or ct status snat
+or dnat together with other status bits in one match. Rewrite it (split the
+rule) or translate with --to nft.`},
+	},
+	Run: run,
+}
+
+func init() { analysis.Register(Analyzer) }
+
+func run(pass *analysis.Pass) (any, error) {
+	if pass.Program == nil || len(pass.Backends) == 0 {
+		return nil, nil
+	}
+	nft := pass.HasBackend("nft")
+	var ipt []string
+	if pass.HasBackend("iptables") {
+		ipt = append(ipt, "iptables")
+	}
+	if pass.HasBackend("ip6tables") {
+		ipt = append(ipt, "ip6tables")
+	}
+	// The backends that see a rule, by its family (index: policy.Family).
+	var byFam [4][]string
+	for f := range byFam {
+		for _, b := range ipt {
+			if b == "iptables" && f&int(policy.IPv4) != 0 || b == "ip6tables" && f&int(policy.IPv6) != 0 {
+				byFam[f] = append(byFam[f], b)
+			}
+		}
+	}
+	for _, t := range pass.Program.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				ipts := byFam[r.Family&policy.Both]
+				for _, x := range r.Conds {
+					cond(pass, r, x, nft, ipts)
+				}
+				if nft {
+					for _, a := range r.Actions {
+						action(pass, r, a)
+					}
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+func cond(pass *analysis.Pass, r *policy.Rule, x policy.Cond, nft bool, ipts []string) {
+	switch x := x.(type) {
+	case *policy.StringCond:
+		if nft {
+			d := pass.Reportf(CodeNftString, analysis.At(x, r), "nft cannot express a string match")
+			d.Detail = "nftables has no payload string match; only the iptables backend can translate this rule."
+		}
+	case *policy.CtStatusCond:
+		if len(ipts) > 0 && x.Bits&policy.StatusDying != 0 {
+			pass.Reportf(CodeCtStatus, analysis.At(x, r), "%s cannot match ct status dying", strings.Join(ipts, " and "))
+		}
+		nat := policy.StatusSNAT | policy.StatusDNAT
+		if len(ipts) > 0 && x.Bits&nat != 0 && x.Bits&^(nat|policy.StatusDying) != 0 {
+			pass.Reportf(CodeIptOther, analysis.At(x, r), "%s cannot match ct status snat or dnat together with other status bits", strings.Join(ipts, " and "))
+		}
+	case *policy.TCPFlagsCond:
+		if len(ipts) > 0 && (x.Flags|x.Mask)&(policy.ECE|policy.CWR) != 0 {
+			pass.Reportf(CodeIptOther, analysis.At(x, r), "%s cannot match the tcp flags ece and cwr", strings.Join(ipts, " and "))
+		}
+	case *policy.ICMPCond:
+		with := 0
+		for _, t := range x.Types {
+			if t.Code >= 0 {
+				with++
+			}
+		}
+		if nft && with > 0 && with < len(x.Types) {
+			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a list of icmp types some with and some without codes")
+		}
+	case *policy.TimeCond:
+		parts := 0
+		for _, b := range []bool{x.HasHour, x.Days != 0, x.HasDate} {
+			if b {
+				parts++
+			}
+		}
+		if nft && x.Neg && parts > 1 {
+			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a negated time condition with several parts")
+		}
+	case *policy.ConcatCond:
+		if len(ipts) > 0 && x.Set != nil {
+			ipset(pass, r, x, x.Set, x.Set.Type, ipts)
+		}
+	}
+}
+
+func action(pass *analysis.Pass, r *policy.Rule, a policy.Action) {
+	switch a := a.(type) {
+	case *policy.Connmark:
+		if a.Mask != 0xffffffff {
+			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a connmark copy under a partial mask (0x%x)", a.Mask)
+		}
+	case *policy.SetTOS:
+		if a.Value&3 != 0 {
+			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a tos value with ECN bits (0x%02x)", a.Value)
+		}
+	}
+}
+
+func ipset(pass *analysis.Pass, r *policy.Rule, x policy.Cond, s *policy.Set, types []policy.SetType, ipts []string) {
+	if ipsetType(types) {
+		return
+	}
+	var names []string
+	for _, t := range types {
+		names = append(names, string(t))
+	}
+	d := pass.Reportf(CodeIpset, analysis.At(x, r), "%s cannot look up set %s: no ipset type holds %s elements",
+		strings.Join(ipts, " and "), s.Name, strings.Join(names, " . "))
+	d.Detail = fmt.Sprintf("ipset has no set type for %s; iptables matches named sets only through ipset.", strings.Join(names, " . "))
+	if s.Decl != nil {
+		d.Related = []diag.Related{{Message: "set " + s.Name + " declared here", Range: analysis.Span(&s.Decl.Name)}}
+	}
+}
+
+// ipsetType reports whether some ipset type holds elements of types, in
+// order.
+func ipsetType(types []policy.SetType) bool {
+	var sig []string
+	for _, t := range types {
+		switch t {
+		case policy.IPv4Addr, policy.IPv4Net, policy.IPv6Addr, policy.IPv6Net:
+			sig = append(sig, "addr")
+		case policy.PortType:
+			sig = append(sig, "port")
+		case policy.IfaceT:
+			sig = append(sig, "iface")
+		case policy.MarkT:
+			sig = append(sig, "mark")
+		default:
+			return false
+		}
+	}
+	switch strings.Join(sig, ",") {
+	case "addr", "port", "addr,port", "addr,port,addr", "addr,addr", "addr,mark", "addr,iface",
+		"iface", "mark": // listed as rules by the backend
+		return true
+	}
+	return false
+}

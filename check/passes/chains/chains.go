@@ -1,0 +1,137 @@
+// Package chains checks the shape of the chain call graph.
+//
+// It models jumps and gotos between chains of one table (chains of
+// different tables never call each other) and which base chains reach
+// which user chains; it looks at no packet fields. It reports:
+//
+//   - FW1501, a user chain that no base chain reaches: nothing jumps to it,
+//     or only chains that are themselves unreachable do. Its rules never run.
+//   - FW1502, a jump loop: chains that jump (or go) to each other in a
+//     circle. Both the kernel's nft and iptables refuse to load a ruleset
+//     with a loop (ELOOP), whatever the rules' conditions. The loop's jumps
+//     are given as related positions.
+//   - FW1503, a rule without conditions that jumps back into its own chain:
+//     a loop that every packet reaching the rule would take.
+package chains
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/diag"
+)
+
+const (
+	CodeUnreachable = "FW1501"
+	CodeLoop        = "FW1502"
+	CodeSelfJump    = "FW1503"
+)
+
+var Analyzer = &analysis.Analyzer{
+	Name:     "chains",
+	Title:    "unreachable chains and jump loops",
+	Doc:      doc,
+	Requires: []*analysis.Analyzer{graph.Analyzer},
+	Codes: []diag.Doc{
+		{Code: CodeUnreachable, Title: "unreachable user chain", Severity: diag.Warning, Doc: `
+A user chain runs only when a rule jumps (or goes) to it from a base chain,
+directly or through other user chains. Nothing reaches this chain: either no
+rule jumps to it, or only chains that are themselves unreachable do. Its rules
+never run. Add a jump from the base chain where it belongs, or remove it.`},
+		{Code: CodeLoop, Title: "jump loop", Severity: diag.Error, Doc: `
+These chains jump (or go) to each other in a circle. A packet could be passed
+around forever, so the kernel refuses the whole ruleset (nft and
+iptables-restore both fail with "Too many levels of links", ELOOP), whatever
+the conditions of the jumping rules. The related positions list the jumps of
+the loop in order. Break the loop.`},
+		{Code: CodeSelfJump, Title: "unconditional jump into the same chain", Severity: diag.Error, Doc: `
+A rule without conditions jumps (or goes) back into the chain it is in: every
+packet reaching it would loop forever, and the kernel refuses the ruleset
+(ELOOP). A "return" was probably meant, or a jump to another chain.`},
+	},
+	Run: run,
+}
+
+const doc = `Reports user chains that no base chain reaches and jumps that form loops.`
+
+func init() { analysis.Register(Analyzer) }
+
+func run(pass *analysis.Pass) (any, error) {
+	g := pass.ResultOf[graph.Analyzer].(*graph.Graph)
+	p := pass.Program
+	if p == nil {
+		return nil, nil
+	}
+	for _, t := range p.Tables {
+		for _, c := range t.Chains {
+			if c.IsBase() || g.Reachable(c) {
+				continue
+			}
+			d := pass.Reportf(CodeUnreachable, analysis.ChainRange(c), "chain %s is never reached", c.Name)
+			var callers []string
+			for _, e := range g.In[c] {
+				if e.From != c {
+					callers = append(callers, e.From.Name)
+					d.Related = append(d.Related, diag.Related{
+						Message: fmt.Sprintf("jumped to from unreachable chain %s", e.From.Name),
+						Range:   analysis.RuleRange(e.Rule)})
+				}
+			}
+			if len(callers) == 0 {
+				d.Detail = fmt.Sprintf("No rule jumps to chain %s from a base chain of table %s, so its rules never run.", c.Name, t.Name)
+			} else {
+				slices.Sort(callers)
+				d.Detail = fmt.Sprintf("Only %s jump to chain %s, and no base chain reaches them, so its rules never run.",
+					strings.Join(slices.Compact(callers), ", "), c.Name)
+			}
+		}
+	}
+	for _, cyc := range g.Cycles {
+		if len(cyc) == 1 && len(cyc[0].Rule.Conds) == 0 {
+			e := cyc[0]
+			verb := "jumps"
+			if e.Jump.Goto {
+				verb = "goes"
+			}
+			d := pass.Reportf(CodeSelfJump, analysis.At(e.Jump, e.Rule), "rule %s back into its own chain %s unconditionally", verb, e.From.Name)
+			d.Detail = "Every packet reaching this rule would loop forever; the kernel refuses the ruleset."
+			continue
+		}
+		// Report at the earliest jump in source order, so the finding is
+		// stable whichever chain the cycle was found from.
+		start := 0
+		for i, e := range cyc {
+			if less(analysis.RuleRange(e.Rule), analysis.RuleRange(cyc[start].Rule)) {
+				start = i
+			}
+		}
+		cyc = append(slices.Clone(cyc[start:]), cyc[:start]...)
+		names := []string{cyc[0].From.Name}
+		var rel []diag.Related
+		for _, e := range cyc {
+			names = append(names, e.To.Name)
+			verb := "jump"
+			if e.Jump.Goto {
+				verb = "goto"
+			}
+			rel = append(rel, diag.Related{Message: fmt.Sprintf("%s from %s to %s", verb, e.From.Name, e.To.Name), Range: analysis.At(e.Jump, e.Rule)})
+		}
+		d := pass.Reportf(CodeLoop, analysis.At(cyc[0].Jump, cyc[0].Rule), "jump loop: %s", strings.Join(names, " -> "))
+		d.Detail = "The kernel refuses a ruleset whose jumps form a loop, whatever the rules' conditions."
+		d.Related = rel[1:]
+	}
+	return nil, nil
+}
+
+func less(a, b diag.Range) bool {
+	if a.Filename != b.Filename {
+		return a.Filename < b.Filename
+	}
+	if a.Start.Line != b.Start.Line {
+		return a.Start.Line < b.Start.Line
+	}
+	return a.Start.Column < b.Start.Column
+}

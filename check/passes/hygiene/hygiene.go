@@ -1,0 +1,352 @@
+// Package hygiene finds the input-policy mistakes an operator only notices
+// in production: a host that drops by default must still accept replies to
+// its own connections, IPv6 neighbour discovery, ssh and loopback traffic.
+//
+// For every base chain on the input hook (of any table) that drops by
+// default (policy drop, or a rule without conditions that drops or rejects),
+// the pass walks the rules in order, including zone-generated ones and,
+// through jumps and gotos, the rules of the user chains they call (with the
+// calling rules' conditions added), up to the first rule without conditions
+// that ends evaluation. It collects the accepting rules and asks, for each
+// kind of traffic below, whether some accepting rule could accept some of
+// it. The judgement is deliberately lenient, to raise no false alarm: a
+// condition on a field the question does not fix (addresses, rate limits,
+// marks, time, ...) counts as satisfiable, and any accept that could take
+// part of the traffic is enough. Whether an earlier rule drops that traffic
+// first is left to the shadow pass. The names of chains, zones and services
+// play no part.
+//
+//   - FW1301: no accept for ct state established (or related): replies to
+//     the host's own connections (DNS answers, package downloads) and the
+//     ICMP errors they need (path MTU discovery) are dropped.
+//   - FW1302: no accept for ICMPv6 neighbour solicitations and
+//     advertisements (types 135/136), when the policy can carry IPv6 (no
+//     backend was named, or nft or ip6tables was). Without them IPv6 stops
+//     working on the link. Conntrack does not track these messages (their ct
+//     state is untracked, not established), so the established rule does not
+//     let them in.
+//   - FW1303: no accept for new ssh connections (tcp/22): whoever applies
+//     the policy over ssh locks themselves out. Suppress it with a reason
+//     when ssh listens elsewhere or is not wanted.
+//   - FW1304: loopback not accepted: no accepting rule matches iif lo (or
+//     the loopback addresses), so local services talking over 127.0.0.1 or
+//     ::1 are cut off.
+package hygiene
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/internal/match"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
+)
+
+const (
+	CodeEstablished = "FW1301"
+	CodeND          = "FW1302"
+	CodeSSH         = "FW1303"
+	CodeLoopback    = "FW1304"
+)
+
+var Analyzer = &analysis.Analyzer{
+	Name:  "hygiene",
+	Title: "input drop policies that break the host",
+	Doc:   "Reports drop-by-default input chains that do not accept established traffic, ICMPv6 neighbour discovery, ssh or loopback.",
+	Codes: []diag.Doc{
+		{Code: CodeEstablished, Title: "input drops replies to the host's own connections", Severity: diag.Warning, Doc: `
+The input chain drops by default and no rule accepts "ct state established"
+(or "related"). Replies to connections the host opens itself (DNS answers,
+package downloads, NTP) are dropped, and so are the related ICMP errors that
+path MTU discovery needs. Add near the top:
+    ct state established,related accept`},
+		{Code: CodeND, Title: "input drops IPv6 neighbour discovery", Severity: diag.Warning, Doc: `
+The input chain drops by default, can see IPv6 traffic, and no rule accepts
+ICMPv6 neighbour solicitations and advertisements (nd-neighbor-solicit,
+nd-neighbor-advert). Without them the host cannot resolve its neighbours'
+link-layer addresses and IPv6 stops working on the link. Conntrack does not
+track these messages (ct state untracked), so an established rule does not
+cover them. Add:
+    icmpv6 type nd-neighbor-solicit, nd-neighbor-advert accept`},
+		{Code: CodeSSH, Title: "input drops ssh (lock-out)", Severity: diag.Warning, Doc: `
+The input chain drops by default and no rule accepts new tcp connections to
+port 22. Applying this policy over ssh locks you out. Accept ssh (from your
+admin networks), or suppress this with the reason when ssh listens on another
+port or is deliberately closed: # fwc:ignore FW1303 reason`},
+		{Code: CodeLoopback, Title: "input drops loopback traffic", Severity: diag.Warning, Doc: `
+The input chain drops by default and no rule accepts traffic on the loopback
+interface. Local programs talking to each other over 127.0.0.1 or ::1
+(databases, resolvers, agents) are cut off. Add near the top:
+    iif lo accept`},
+	},
+	Run: run,
+}
+
+func init() { analysis.Register(Analyzer) }
+
+// path is one way a packet can be accepted: the conditions of the accepting
+// rule and of the jumps that led to it.
+type path struct {
+	conds []policy.Cond
+	fam   policy.Family
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	if pass.Program == nil {
+		return nil, nil
+	}
+	v6 := len(pass.Backends) == 0 || pass.HasBackend("nft") || pass.HasBackend("ip6tables")
+	for _, t := range pass.Program.Tables {
+		for _, c := range t.Chains {
+			if c.Hook != policy.Input {
+				continue
+			}
+			w := &walker{seen: map[*policy.Chain]bool{}}
+			end := w.walk(c, nil, policy.Both)
+			if w.acceptAll {
+				continue
+			}
+			drops := c.Policy != nil && c.Policy.Kind == policy.Drop
+			subject := diag.Range{}
+			if drops {
+				subject = analysis.At(c.Policy, nil)
+			}
+			if end != nil && dropsAll(end) {
+				drops = true
+				if subject.IsZero() {
+					subject = analysis.RuleRange(end)
+				}
+			}
+			if !drops {
+				continue
+			}
+			if subject.IsZero() {
+				subject = analysis.ChainRange(c)
+			}
+			check(pass, c, subject, w.accepts, v6)
+		}
+	}
+	return nil, nil
+}
+
+type walker struct {
+	seen      map[*policy.Chain]bool
+	accepts   []path
+	acceptAll bool
+}
+
+// walk records the accepting paths through c and returns the rule without
+// conditions that ends c, if any.
+func (w *walker) walk(c *policy.Chain, ctx []policy.Cond, fam policy.Family) *policy.Rule {
+	if w.seen[c] {
+		return nil
+	}
+	w.seen[c] = true
+	defer delete(w.seen, c)
+	for _, r := range c.Rules {
+		f := fam & r.Family
+		if f == 0 {
+			continue
+		}
+		var conds []policy.Cond // ctx and r's conditions, built when needed
+		get := func() []policy.Cond {
+			if conds == nil {
+				conds = append(slices.Clip(ctx), r.Conds...)
+			}
+			return conds
+		}
+		for _, a := range r.Actions {
+			if j, ok := a.(*policy.Jump); ok && j.Target != nil {
+				w.walk(j.Target, get(), f)
+			}
+			if v, ok := a.(*policy.Verdict); ok && v.Kind == policy.Accept {
+				w.accepts = append(w.accepts, path{get(), f})
+				if len(ctx)+len(r.Conds) == 0 && f == policy.Both {
+					w.acceptAll = true
+				}
+			}
+			if policy.IsTerminal(a) {
+				break
+			}
+		}
+		if len(r.Conds) == 0 && r.Family&fam == fam && terminal(r) {
+			return r
+		}
+	}
+	return nil
+}
+
+func terminal(r *policy.Rule) bool { return slices.ContainsFunc(r.Actions, policy.IsTerminal) }
+
+func dropsAll(r *policy.Rule) bool {
+	for _, a := range r.Actions {
+		if v, ok := a.(*policy.Verdict); ok {
+			return v.Kind == policy.Drop || v.Kind == policy.Reject
+		}
+		if policy.IsTerminal(a) {
+			return false
+		}
+	}
+	return false
+}
+
+// probe describes a kind of traffic; zero fields are unconstrained.
+type probe struct {
+	fam   policy.Family
+	proto policy.Proto
+	dport uint16
+	icmp6 int    // icmpv6 type, or 0
+	ct    uint32 // the packet's ct state bits
+	// needCt: only an explicit ct state condition allowing ct counts.
+	needCt bool
+	// notLo: the traffic does not arrive on lo.
+	notLo bool
+}
+
+func (p probe) possible(pa path) bool {
+	if p.fam != 0 && pa.fam&p.fam == 0 {
+		return false
+	}
+	sawCt := false
+	for _, c := range pa.conds {
+		if !p.cond(c, pa.fam) {
+			return false
+		}
+		if s, ok := c.(*policy.CtStateCond); ok && s.Bits&p.ct != 0 != s.Neg {
+			sawCt = true
+		}
+	}
+	return !p.needCt || sawCt
+}
+
+func (p probe) cond(c policy.Cond, fam policy.Family) bool {
+	switch c := c.(type) {
+	case *policy.ProtoCond:
+		if p.proto == 0 {
+			return true
+		}
+		return slices.Contains(c.Protos, p.proto) != c.Neg
+	case *policy.PortCond:
+		if p.proto == 0 {
+			return true
+		}
+		if !p.proto.HasPorts() {
+			return c.Neg
+		}
+		if c.Dir != policy.Dst || p.dport == 0 || c.Set != nil {
+			return true
+		}
+		in := slices.ContainsFunc(c.Ranges, func(r policy.PortRange) bool { return r.Lo <= p.dport && p.dport <= r.Hi })
+		return in != c.Neg
+	case *policy.ICMPCond:
+		if p.proto == 0 {
+			return true
+		}
+		if p.icmp6 == 0 || !c.V6 {
+			return c.Neg
+		}
+		in := slices.ContainsFunc(c.Types, func(t policy.ICMPType) bool { return int(t.Type) == p.icmp6 })
+		return in != c.Neg
+	case *policy.CtStateCond:
+		if p.ct == 0 {
+			return true
+		}
+		return c.Bits&p.ct != 0 != c.Neg
+	case *policy.IfaceCond:
+		if c.Dir != policy.Src || c.Neg || c.Set != nil || !p.notLo {
+			return true
+		}
+		return slices.ContainsFunc(c.Ifaces, func(i policy.Iface) bool { return i.Wildcard || i.Name != "lo" })
+	case *policy.AddrCond:
+		if c.Neg || c.Set != nil {
+			return true
+		}
+		return slices.ContainsFunc(c.Items, func(a policy.AddrItem) bool {
+			if p.notLo && c.Dir == policy.Src && (match.AddrWithin(a, loopNet4) || match.AddrWithin(a, loopNet6)) {
+				return false
+			}
+			return p.fam == 0 || a.Is4() == (p.fam == policy.IPv4)
+		})
+	}
+	return true
+}
+
+var (
+	established = probe{ct: policy.CtEstablished, needCt: true}
+	related     = probe{ct: policy.CtRelated, needCt: true}
+	ssh         = probe{proto: policy.ProtoTCP, dport: 22, ct: policy.CtNew, notLo: true}
+	// Neighbour discovery is untracked in current kernels; accept a ct
+	// condition naming new or invalid too, so as not to second-guess older
+	// kernels.
+	ndSolicit = probe{fam: policy.IPv6, proto: policy.ProtoICMPv6, icmp6: 135, ct: policy.CtUntracked | policy.CtNew | policy.CtInvalid, notLo: true}
+	ndAdvert  = probe{fam: policy.IPv6, proto: policy.ProtoICMPv6, icmp6: 136, ct: policy.CtUntracked | policy.CtNew | policy.CtInvalid, notLo: true}
+)
+
+func anyPossible(p probe, paths []path) bool {
+	return slices.ContainsFunc(paths, p.possible)
+}
+
+var (
+	loopback4, loopback6 = netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	loopNet4             = policy.AddrItem{Prefix: netip.MustParsePrefix("127.0.0.0/8")}
+	loopNet6             = policy.AddrItem{Prefix: netip.MustParsePrefix("::1/128")}
+)
+
+// loopback reports whether a path accepts traffic on lo as such: it names
+// iif lo (or a wildcard matching it) or a loopback source address.
+func loopback(pa path) bool {
+	for _, c := range pa.conds {
+		switch c := c.(type) {
+		case *policy.IfaceCond:
+			if c.Dir == policy.Src && !c.Neg && slices.ContainsFunc(c.Ifaces, func(i policy.Iface) bool { return match.IfaceMatches(i, "lo") }) {
+				return true
+			}
+		case *policy.AddrCond:
+			if c.Dir == policy.Src && !c.Neg && slices.ContainsFunc(c.Items, func(a policy.AddrItem) bool {
+				return match.AddrContains(a, loopback4) || match.AddrContains(a, loopback6)
+			}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, v6 bool) {
+	name := "the " + c.Table.Name + " input chain"
+	var missing []string
+	if !anyPossible(established, paths) {
+		missing = append(missing, "established")
+	}
+	if !anyPossible(related, paths) {
+		missing = append(missing, "related")
+	}
+	if len(missing) > 0 {
+		d := pass.Reportf(CodeEstablished, at, "%s drops by default but does not accept ct state %s", name, strings.Join(missing, ","))
+		d.Detail = "Replies to the host's own connections are dropped. Add: ct state established,related accept"
+	}
+	if v6 {
+		var nd []string
+		if !anyPossible(ndSolicit, paths) {
+			nd = append(nd, "nd-neighbor-solicit")
+		}
+		if !anyPossible(ndAdvert, paths) {
+			nd = append(nd, "nd-neighbor-advert")
+		}
+		if len(nd) > 0 {
+			d := pass.Reportf(CodeND, at, "%s drops by default but does not accept icmpv6 %s", name, strings.Join(nd, ", "))
+			d.Detail = "IPv6 stops working on the link without neighbour discovery. Add: icmpv6 type nd-neighbor-solicit, nd-neighbor-advert accept"
+		}
+	}
+	if !anyPossible(ssh, paths) {
+		d := pass.Reportf(CodeSSH, at, "%s drops by default and accepts no new ssh (tcp/22) connection: lock-out", name)
+		d.Detail = fmt.Sprintf("Applying this policy over ssh cuts the session. Accept tcp dport 22, or suppress with the reason: # fwc:ignore %s reason", CodeSSH)
+	}
+	if !slices.ContainsFunc(paths, loopback) {
+		d := pass.Reportf(CodeLoopback, at, "%s drops by default and does not accept loopback traffic", name)
+		d.Detail = "Local services talking over 127.0.0.1 or ::1 are cut off. Add: iif lo accept"
+	}
+}

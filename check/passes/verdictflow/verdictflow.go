@@ -1,0 +1,289 @@
+// Package verdictflow checks the order of verdicts within chains and
+// within rules.
+//
+// It models, per chain, which rules end evaluation for every packet (a rule
+// without conditions whose actions include a terminal one: accept, drop,
+// reject, return, goto, NAT or balance; a rule restricted to one family ends
+// it only for that family) and the actions of each rule in order. It does not
+// compare packet sets: a rule covered by a union of earlier conditional rules
+// is the shadow and redundancy passes' business.
+//
+//   - FW1601: rules after an unconditional terminal rule in the same chain
+//     are never reached (reported once, at the first of them).
+//   - FW1602: a rule that only logs (no verdict) in a base chain whose policy
+//     is accept, with no later rule in the chain that could drop: the logged
+//     packets are accepted. A "log" was probably meant to block.
+//   - FW1603: a log whose prefix says the packet is blocked ("drop", "deny",
+//     "block", "reject", "refuse", "ban") that is not followed by a drop:
+//     neither the rule itself, nor the next rule with the same conditions (or
+//     none), nor the drop policy at the end of its base chain with no
+//     accepting rule in between drops what it logs.
+//   - FW1604: an action after a terminal action in one rule (`drop log`):
+//     it never runs. Write the log first.
+//
+// The pass's result (a *Result) lists every dead rule with the rule that
+// stops it, so that the packet-space passes, which would also find these
+// rules covered, can leave them to FW1601 by requiring this analyzer.
+package verdictflow
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/internal/match"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
+)
+
+const (
+	CodeDead          = "FW1601"
+	CodeLogNoVerdict  = "FW1602"
+	CodeLogNotBlocked = "FW1603"
+	CodeAfterTerminal = "FW1604"
+)
+
+var Analyzer = &analysis.Analyzer{
+	Name:  "verdictflow",
+	Title: "verdict order: dead rules and actions, logs that decide nothing",
+	Doc:   "Reports rules after an unconditional verdict, actions after a terminal action, and logs written where a verdict was meant.",
+	Codes: []diag.Doc{
+		{Code: CodeDead, Title: "rule after an unconditional verdict", Severity: diag.Warning, Doc: `
+An earlier rule in the same chain has no conditions and ends evaluation
+(accept, drop, reject, return, goto or NAT): every packet that reaches it
+stops there, so the rules after it never run. (A rule restricted to one
+family stops only that family.) Move the catch-all rule to the end, or
+remove the dead rules.`},
+		{Code: CodeLogNoVerdict, Title: "log with no verdict in an accept-policy chain", Severity: diag.Warning, Doc: `
+This rule only logs (log is not a verdict: evaluation goes on with the next
+rule), no later rule of the chain can drop the packets it logs, and the
+chain's policy is accept: everything it logs is accepted. If the rule was
+meant to block, add "drop" after the log in the same rule.`},
+		{Code: CodeLogNotBlocked, Title: "log says blocked but nothing drops", Severity: diag.Warning, Doc: `
+The log prefix says the packet is dropped (or denied, blocked, rejected), but
+log is not a verdict and nothing drops the logged packets right after: not
+the rule itself, not the next rule with the same conditions, and not the
+chain's drop policy. Write the verdict in the same rule: log prefix "..." drop.`},
+		{Code: CodeAfterTerminal, Title: "action after a terminal verdict", Severity: diag.Warning, Doc: `
+Actions run in order, and a terminal action (accept, drop, reject, return,
+goto, snat, dnat, masquerade, redirect) ends evaluation: the actions written
+after it in the same rule never run. Write log, counter or mark first, then
+the verdict: log prefix "x: " drop.`},
+	},
+	Run: run,
+}
+
+func init() { analysis.Register(Analyzer) }
+
+// Result is what the pass hands to analyzers that require it.
+type Result struct {
+	// Dead maps every rule after an unconditional terminal rule of its
+	// chain (for all of the rule's families) to that terminal rule. Only
+	// the first of them is reported.
+	Dead map[*policy.Rule]*policy.Rule
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	res := &Result{Dead: map[*policy.Rule]*policy.Rule{}}
+	if pass.Program == nil {
+		return res, nil
+	}
+	for _, t := range pass.Program.Tables {
+		for _, c := range t.Chains {
+			dead(pass, c, res)
+			logs(pass, c)
+			for _, r := range c.Rules {
+				afterTerminal(pass, r)
+			}
+		}
+	}
+	return res, nil
+}
+
+func terminal(r *policy.Rule) policy.Action {
+	for _, a := range r.Actions {
+		if policy.IsTerminal(a) {
+			return a
+		}
+	}
+	return nil
+}
+
+func actionName(a policy.Action) string {
+	switch a := a.(type) {
+	case *policy.Verdict:
+		return a.Kind.String()
+	case *policy.Jump:
+		if a.Goto {
+			return "goto " + a.Target.Name
+		}
+		return "jump " + a.Target.Name
+	case *policy.NAT:
+		return a.Kind.String()
+	case *policy.Balance:
+		return "balance " + a.Name
+	case *policy.Log:
+		return "log"
+	case *policy.Counter:
+		return "counter"
+	case *policy.SetMark:
+		if a.Route != nil {
+			return "route " + a.Route.Name
+		}
+		if a.Ct {
+			return "connmark set"
+		}
+		return "mark set"
+	case *policy.Connmark:
+		return "connmark"
+	case *policy.Notrack:
+		return "notrack"
+	case *policy.Trace:
+		return "trace"
+	case *policy.SetTOS:
+		return "tos set"
+	case *policy.SetTTL:
+		return "ttl set"
+	}
+	return fmt.Sprintf("%T", a)
+}
+
+func dead(pass *analysis.Pass, c *policy.Chain, res *Result) {
+	var stop *policy.Rule
+	var stopped policy.Family // families already stopped unconditionally
+	var first *policy.Rule
+	n := 0
+	for _, r := range c.Rules {
+		if stopped != 0 && r.Family&^stopped == 0 {
+			res.Dead[r] = stop
+			if first == nil {
+				first = r
+			}
+			n++
+			continue
+		}
+		if len(r.Conds) == 0 && terminal(r) != nil {
+			stopped |= r.Family
+			if stop == nil {
+				stop = r
+			}
+		}
+	}
+	if first == nil {
+		return
+	}
+	d := pass.Reportf(CodeDead, analysis.RuleRange(first), "rule is never reached: an earlier rule %ss every packet", actionName(terminal(stop)))
+	if n == 1 {
+		d.Detail = fmt.Sprintf("The rule before it in chain %s has no conditions and ends evaluation.", c.Name)
+	} else {
+		d.Detail = fmt.Sprintf("An earlier rule in chain %s has no conditions and ends evaluation; this and %d more rules after it never run.", c.Name, n-1)
+	}
+	d.Related = []diag.Related{{Message: "every packet stops here", Range: analysis.RuleRange(stop)}}
+}
+
+// onlyLogs returns the rule's log action when it logs and decides nothing
+// (no terminal action and no jump).
+func onlyLogs(r *policy.Rule) *policy.Log {
+	var l *policy.Log
+	for _, a := range r.Actions {
+		switch a := a.(type) {
+		case *policy.Log:
+			l = a
+		case *policy.Jump, *policy.Verdict, *policy.NAT, *policy.Balance:
+			return nil
+		}
+	}
+	return l
+}
+
+var blocky = regexp.MustCompile(`(?i)(drop|deny|denied|block|reject|refuse|\bban)`)
+
+func drops(r *policy.Rule) bool {
+	for _, a := range r.Actions {
+		if v, ok := a.(*policy.Verdict); ok {
+			return v.Kind == policy.Drop || v.Kind == policy.Reject
+		}
+		if policy.IsTerminal(a) {
+			return false
+		}
+	}
+	return false
+}
+
+// mayDrop reports whether r may end evaluation in a way other than accept
+// (a drop, reject, jump or goto, which may drop in the called chain).
+func mayDrop(r *policy.Rule) bool {
+	for _, a := range r.Actions {
+		switch a := a.(type) {
+		case *policy.Verdict:
+			return a.Kind == policy.Drop || a.Kind == policy.Reject
+		case *policy.Jump:
+			return true
+		}
+		if policy.IsTerminal(a) {
+			return false
+		}
+	}
+	return false
+}
+
+func mayAccept(r *policy.Rule) bool {
+	for _, a := range r.Actions {
+		switch a := a.(type) {
+		case *policy.Verdict:
+			return a.Kind == policy.Accept || a.Kind == policy.Return
+		case *policy.Jump:
+			return true
+		}
+		if policy.IsTerminal(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func logs(pass *analysis.Pass, c *policy.Chain) {
+	// dropLater[i] / acceptLater[i]: some rule after i may drop / accept.
+	// One backward pass keeps the pass linear in the chain's length.
+	n := len(c.Rules)
+	dropLater, acceptLater := make([]bool, n+1), make([]bool, n+1)
+	for i := n - 1; i >= 0; i-- {
+		dropLater[i] = dropLater[i+1] || mayDrop(c.Rules[i])
+		acceptLater[i] = acceptLater[i+1] || mayAccept(c.Rules[i])
+	}
+	for i, r := range c.Rules {
+		l := onlyLogs(r)
+		if l == nil {
+			continue
+		}
+		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Accept && !dropLater[i+1] {
+			d := pass.Reportf(CodeLogNoVerdict, analysis.At(l, r), "log without a verdict: the packets it logs are accepted")
+			d.Detail = fmt.Sprintf("Log is not a verdict; no later rule of chain %s drops, and its policy is accept. To block, write: log ... drop.", c.Name)
+			continue
+		}
+		if !blocky.MatchString(l.Prefix) {
+			continue
+		}
+		if i+1 < n && drops(c.Rules[i+1]) && (len(c.Rules[i+1].Conds) == 0 || match.EqualConds(c.Rules[i+1].Conds, r.Conds)) {
+			continue
+		}
+		if c.IsBase() && c.Policy != nil && c.Policy.Kind == policy.Drop && !acceptLater[i+1] {
+			continue
+		}
+		d := pass.Reportf(CodeLogNotBlocked, analysis.At(l, r), "log prefix %q says blocked, but nothing drops the packets it logs", l.Prefix)
+		d.Detail = "Log is not a verdict: evaluation goes on with the next rule. Write the verdict in the same rule: log prefix \"...\" drop."
+	}
+}
+
+func afterTerminal(pass *analysis.Pass, r *policy.Rule) {
+	for i, a := range r.Actions {
+		if !policy.IsTerminal(a) || i == len(r.Actions)-1 {
+			continue
+		}
+		next := r.Actions[i+1]
+		d := pass.Reportf(CodeAfterTerminal, analysis.At(next, r), "%s after %s never runs", actionName(next), actionName(a))
+		d.Detail = fmt.Sprintf("%s ends evaluation of the packet, so the actions written after it in this rule are never run. Write them before it.", actionName(a))
+		d.Related = []diag.Related{{Message: "evaluation ends here", Range: analysis.At(a, r)}}
+		return
+	}
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fwcproject/fwc/apply"
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/diag"
+	"github.com/spf13/cobra"
+)
+
+// exitUnknown is apply's exit status when the kernel's state could not be
+// established after a failure.
+const exitUnknown = 3
+
+func newApplyCmd(e *env) *cobra.Command {
+	var (
+		netns    string
+		confirm  time.Duration
+		dryRun   bool
+		force    bool
+		stateDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] PATH",
+		Short: "Install a checked policy on this host in one atomic batch",
+		Long: `Apply checks a policy, translates it and installs it in the running kernel:
+fwc's nftables table "inet fwc" is replaced in one atomic transaction (no
+other table is touched), then the ip rules and routes of the policy's
+routes are installed (protocol 70, "ip rule show proto 70"). The plan is
+printed first, as by "fwc plan".
+
+If the ruleset changes between the moment apply reads it and the commit
+(another program loaded rules), nothing is applied. If a routing change
+fails, the routing changes made are undone and the previous table is put
+back.
+
+With --confirm DURATION, the previous table, ip rules and routes are saved
+to --state-dir first, and a detached watchdog restores them when DURATION
+has passed unless "fwc confirm" is run before: a policy that locks you out
+undoes itself.
+
+When SSH_CONNECTION is set, apply works out what the new input path does
+to the next packet of that connection, and refuses a policy that would
+drop it unless --force is given.
+
+--netns NAME works in the named network namespace (ip netns add NAME), or
+in the one bound at a path, instead of the host's.
+
+Exit status: 0 applied (or nothing to change), 1 refused or failed with
+nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
+2 for usage or I/O problems, 3 when the kernel's state is unknown.`,
+		Example: `  fwc apply host.fw
+  fwc apply --confirm 30s host.fw && fwc confirm
+  fwc apply --dry-run --netns test host.fw`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("apply needs one PATH")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			if cmd.Flags().Changed("confirm") && confirm <= 0 {
+				return usagef("--confirm needs a positive duration, such as 30s")
+			}
+			w, h, plan, err := planFor(e, paths, netns)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			if err := plan.Write(e.stdout); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if plan.Empty() {
+				return nil
+			}
+			if err := sshGuard(e, h, w, force); err != nil {
+				return err
+			}
+			if dryRun {
+				fmt.Fprintln(e.stdout, "Dry run: nothing applied.")
+				return nil
+			}
+
+			var pending *apply.Pending
+			if confirm > 0 {
+				if pending, err = startConfirm(e, h, plan, stateDir, confirm); err != nil {
+					return err
+				}
+			}
+			out, err := apply.Apply(h, plan, apply.Options{})
+			switch out {
+			case batch.Applied:
+				if pending != nil {
+					fmt.Fprintf(e.stdout, "Applied. Run 'fwc confirm%s' before %s (within %s), or the previous ruleset and routes come back.\n",
+						netnsFlag(netns), pending.Deadline.Format(time.TimeOnly), confirm)
+				} else {
+					fmt.Fprintln(e.stdout, "Applied.")
+				}
+				return nil
+			case batch.NotApplied:
+				if pending != nil {
+					_ = apply.Discard(stateDir, pending)
+				}
+				if errors.Is(err, apply.ErrGenerationChanged) {
+					return &exitError{code: exitFindings, err: fmt.Errorf("nothing applied: the ruleset changed while apply was running (%v); run apply again", err)}
+				}
+				return &exitError{code: exitFindings, err: fmt.Errorf("nothing applied: %v", err)}
+			}
+			what := "run 'fwc plan" + netnsFlag(netns) + " " + paths[0] + "' to see what the kernel holds, then apply again"
+			if pending != nil {
+				what += fmt.Sprintf("; unless 'fwc confirm' is run, the previous ruleset and routes come back at %s", pending.Deadline.Format(time.TimeOnly))
+			}
+			return &exitError{code: exitUnknown, err: fmt.Errorf("the state of the kernel is unknown: %v\nWhat to do: %s", err, what)}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&netns, "netns", "", "work in the network `namespace` NAME (or at a path)")
+	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
+	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
+	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
+	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot")
+	return cmd
+}
+
+func netnsFlag(netns string) string {
+	if netns == "" {
+		return ""
+	}
+	return " --netns " + netns
+}
+
+// planFor compiles the policy at paths and compares it with the kernel in
+// netns. Errors are exitErrors.
+func planFor(e *env, paths []string, netns string) (*apply.Want, *apply.Host, *apply.Plan, error) {
+	if _, err := os.Stat(paths[0]); err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	c, ds, err := apply.Compile(paths)
+	src := func(name string) []byte {
+		if c == nil || c.Loaded == nil {
+			return nil
+		}
+		return c.Loaded.Sources[name]
+	}
+	if rerr := diag.RenderText(e.stderr, ds, src, diag.TextOptions{Color: wantColor(e.stderr)}); rerr != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: rerr}
+	}
+	switch {
+	case err != nil:
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	case ds.HasErrors():
+		return nil, nil, nil, &exitError{code: exitFindings, err: errors.New("the policy has errors; nothing applied")}
+	}
+	w, err := c.Want()
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	h, err := apply.Open(netns)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	have, err := apply.Read(h)
+	if err != nil {
+		h.Close()
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return w, h, apply.NewPlan(have, w), nil
+}
+
+// sshGuard refuses a policy that drops the SSH connection in use.
+func sshGuard(e *env, h *apply.Host, w *apply.Want, force bool) error {
+	sc := os.Getenv("SSH_CONNECTION")
+	if sc == "" {
+		return nil
+	}
+	conn, err := apply.ParseSSHConnection(sc)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "fwc: warning: cannot check for lock-out: %v\n", err)
+		return nil
+	}
+	fate, why := apply.SSHCheck(h, w.Ruleset, conn)
+	peer := fmt.Sprintf("tcp from %s port %d to port %d", conn.Client, conn.ClientPort, conn.ServerPort)
+	switch {
+	case fate == apply.Dropped && !force:
+		return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: the policy drops this SSH connection (%s): %s; use --confirm to try it safely, or --force", peer, why)}
+	case fate == apply.Dropped:
+		fmt.Fprintf(e.stderr, "fwc: warning: the policy drops this SSH connection (%s): %s; applying anyway (--force)\n", peer, why)
+	case fate == apply.Undecided:
+		fmt.Fprintf(e.stderr, "fwc: warning: the policy may drop this SSH connection (%s), depending on %s; consider --confirm\n", peer, why)
+	}
+	return nil
+}
+
+// startConfirm saves the current state and starts the watchdog that
+// restores it.
+func startConfirm(e *env, h *apply.Host, plan *apply.Plan, dir string, d time.Duration) (*apply.Pending, error) {
+	p, err := apply.Snapshot(dir, h, plan.Have, time.Now().Add(d))
+	if err != nil {
+		if errors.Is(err, apply.ErrPending) {
+			return nil, &exitError{code: exitFindings, err: fmt.Errorf("%v: run 'fwc confirm' (or wait for the rollback) first; nothing applied", err)}
+		}
+		return nil, &exitError{code: exitFindings, err: fmt.Errorf("cannot save the snapshot for --confirm: %v; nothing applied", err)}
+	}
+	self, err := selfPath()
+	if err == nil {
+		argv := []string{self, "confirm", "--watchdog", p.Token, "--state-dir", dir}
+		if h.NetNS != "" {
+			argv = append(argv, "--netns", h.NetNS)
+		}
+		_, err = apply.StartWatchdog(argv, filepath.Join(dir, "watchdog.log"))
+	}
+	if err != nil {
+		_ = apply.Discard(dir, p)
+		return nil, &exitError{code: exitFindings, err: fmt.Errorf("cannot start the --confirm watchdog: %v; nothing applied", err)}
+	}
+	return p, nil
+}
+
+// selfPath is the fwc binary to re-execute: the name it was started by
+// (which is what test harnesses that link the binary under another name
+// rely on), else the running executable.
+func selfPath() (string, error) {
+	if p := os.Args[0]; p != "" {
+		if !strings.ContainsRune(p, '/') {
+			if lp, err := exec.LookPath(p); err == nil {
+				p = lp
+			}
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+				return abs, nil
+			}
+		}
+	}
+	return os.Executable()
+}

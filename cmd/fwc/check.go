@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/fwcproject/fwc/diag"
+	"github.com/spf13/cobra"
+)
+
+// ioCode is lang's code for a path that cannot be read; check exits 2 on
+// it like on any other I/O problem.
+const ioCode = "FW0010"
+
+var (
+	checkFormats  = []string{"text", "json", "sarif"}
+	checkBackends = []string{"nft", "iptables", "ip6tables"}
+)
+
+func newCheckCmd(e *env) *cobra.Command {
+	var (
+		format   string
+		strict   bool
+		backends []string
+		severity []string
+	)
+	cmd := &cobra.Command{
+		Use:   "check [--format text|json|sarif] [--strict] [--backend NAME]... PATH...",
+		Short: "Check policies for errors and likely mistakes",
+		Long: `Check parses the policies in the given files and directories (every *.fw
+file below a directory), resolves names, checks types and runs the lint
+passes, and reports every problem found in one run.
+
+Each file given or found is a policy of its own unless another file includes
+it. --backend names the backends the policy will be translated for, so that
+constructs a backend cannot express are reported; repeat it or separate
+names with commas.
+
+Text diagnostics go to standard error; --format json and --format sarif
+write one document to standard output instead.
+
+--severity changes how lint findings (codes FW1000-FW1999) count:
+--severity FW1201=error makes redundant rules fail the check, FW1003=off
+hides correlated-rule warnings. Name and type errors cannot be lowered.
+
+Exit status: 0 when there are no errors, 1 when there are (or there are
+warnings and --strict is given), 2 for usage or I/O problems.`,
+		Example: `  fwc check examples/
+  fwc check --strict --backend nft,iptables host.fw
+  fwc check --format sarif policies/ > fwc.sarif
+  fwc check --severity FW1201=error,FW1003=off gateway.fw`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("check needs at least one PATH")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			if !slices.Contains(checkFormats, format) {
+				return usagef("unknown --format %q (want %s)", format, strings.Join(checkFormats, ", "))
+			}
+			var bs []string
+			for _, b := range backends {
+				if !slices.Contains(checkBackends, b) {
+					return usagef("unknown --backend %q (want %s)", b, strings.Join(checkBackends, ", "))
+				}
+				if !slices.Contains(bs, b) {
+					bs = append(bs, b)
+				}
+			}
+			for _, p := range paths {
+				if _, err := os.Stat(p); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+			}
+
+			opts, err := lintOptions(bs, severity)
+			if err != nil {
+				return err
+			}
+			l, ds := loadPolicies(paths)
+			for _, u := range l.units {
+				ds = append(ds, checkUnit(u, opts)...)
+			}
+
+			switch format {
+			case "text":
+				err = diag.RenderText(e.stderr, ds, l.source, diag.TextOptions{Color: wantColor(e.stderr)})
+			case "json":
+				err = diag.RenderJSON(e.stdout, ds)
+			case "sarif":
+				err = diag.RenderSARIF(e.stdout, ds, l.source, diag.SARIFOptions{Version: fwcVersion()})
+			}
+			switch {
+			case err != nil:
+				return &exitError{code: exitUsage, err: err}
+			case slices.ContainsFunc(ds, func(d *diag.Diagnostic) bool { return d.Code == ioCode }):
+				return &exitError{code: exitUsage}
+			case len(l.units) == 0 && !ds.HasErrors():
+				// Nothing was checked; lang has said why, or we do.
+				if len(ds) == 0 {
+					return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", strings.Join(paths, " "))}
+				}
+				return &exitError{code: exitUsage}
+			case ds.HasErrors(), strict && ds.Count(diag.Warning) > 0:
+				return findings
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json or sarif")
+	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
+	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
+	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(checkFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(checkBackends, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the cmp files of testdata/script/*.txtar")
+
+// TestMain lets scripts run "fwc" as a real process: the test binary
+// re-executes itself as fwc with run as its main.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"fwc": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs testdata/script/*.txtar: the CLI's exit codes, output and
+// messages are its interface, pinned here.
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitcode},
+		Setup: func(e *testscript.Env) error {
+			// Diagnostics must never be coloured in tests, whatever the
+			// terminal; NO_COLOR is set to check that it is honoured too.
+			e.Setenv("NO_COLOR", "1")
+			return nil
+		},
+	})
+}
+
+// exitcode N CMD [ARG...] runs CMD like exec and fails unless it exits with
+// status N; stdout and stderr are kept for the commands that follow.
+// (exec and ! exec only tell zero from non-zero.)
+func exitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! exitcode")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: bad status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		ee, ok := errors.AsType[*exec.ExitError](err)
+		if !ok {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/backend/restore"
+	"github.com/fwcproject/fwc/check"
+	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/ir"
+	"github.com/spf13/cobra"
+)
+
+// An output of translate: what --to names, the file --out-dir writes, the
+// backends the checker is told about, and the emitter.
+type translateOutput struct {
+	to       string
+	file     string
+	backends []string
+	emit     func(*ir.Ruleset) ([]byte, diag.Diagnostics)
+}
+
+// translateOutputs in the order --to all writes them.
+var translateOutputs = []translateOutput{
+	{"iptables", "rules.v4", []string{"iptables"}, restore.IPv4},
+	{"ip6tables", "rules.v6", []string{"ip6tables"}, restore.IPv6},
+	// The sets are for the iptables rules of both families.
+	{"ipset", "ipsets", []string{"iptables", "ip6tables"}, restore.IPSet},
+	{"nft", "ruleset.nft", []string{"nft"}, nft.Text},
+}
+
+var translateTargets = []string{"nft", "iptables", "ip6tables", "ipset", "all"}
+
+func newTranslateCmd(e *env) *cobra.Command {
+	var to, outFile, outDir string
+	cmd := &cobra.Command{
+		Use:   "translate --to nft|iptables|ip6tables|ipset|all [-o FILE | --out-dir DIR] PATH",
+		Short: "Translate a policy to an nft script or iptables-save text",
+		Long: `Translate checks one policy and prints what it compiles to:
+
+  --to nft        an nft script for "nft -f": one "inet fwc" table, replaced
+                  in one transaction (other tables are left alone)
+  --to iptables   iptables-save text for the IPv4 rules (rules.v4), loaded
+                  with "iptables-restore"
+  --to ip6tables  the same for the IPv6 rules (rules.v6)
+  --to ipset      "ipset restore" text creating the named sets the iptables
+                  rules use; restore it before rules.v4 and rules.v6
+  --to all        all four, into the directory given by --out-dir as
+                  rules.v4, rules.v6, ipsets and ruleset.nft
+
+PATH is a policy file, or a directory holding exactly one policy (one root
+file; the others are included by it). The policy is checked for the backends
+asked for, as "fwc check --backend" does. When it has errors, or a backend
+cannot express a rule, the diagnostics are printed to standard error and
+nothing is written: no partial ruleset is ever produced. Warnings are
+printed and the translation goes on.
+
+Without -o or --out-dir the output goes to standard output. -o FILE writes
+one output to FILE; --out-dir DIR writes each output to its file name in
+DIR (created if missing). Files are replaced atomically, and with --to all
+only once every backend has succeeded. The output is deterministic: the
+same policy gives the same bytes.
+
+Exit status: 0 on success, 1 when the policy has errors or a backend cannot
+express it, 2 for usage or I/O problems.`,
+		Example: `  fwc translate --to nft host.fw | nft -f -
+  fwc translate --to iptables -o /etc/iptables/rules.v4 host.fw
+  fwc translate --to ip6tables -o /etc/iptables/rules.v6 host.fw
+  fwc translate --to all --out-dir build/ policy/
+  ipset restore < build/ipsets && iptables-restore < build/rules.v4`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("translate needs exactly one PATH, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var outs []translateOutput
+			switch {
+			case to == "":
+				return usagef("--to is required (%s)", strings.Join(translateTargets, ", "))
+			case to == "all":
+				outs = translateOutputs
+			default:
+				i := slices.IndexFunc(translateOutputs, func(o translateOutput) bool { return o.to == to })
+				if i < 0 {
+					return usagef("unknown --to %q (want %s)", to, strings.Join(translateTargets, ", "))
+				}
+				outs = translateOutputs[i : i+1]
+			}
+			switch {
+			case outFile != "" && outDir != "":
+				return usagef("-o and --out-dir cannot be used together")
+			case outFile != "" && len(outs) > 1:
+				return usagef("--to all writes several files: use --out-dir, not -o")
+			case outDir == "" && len(outs) > 1:
+				return usagef("--to all needs --out-dir")
+			}
+			return translate(e, args[0], outs, outFile, outDir)
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "`backend` to translate to: nft, iptables, ip6tables, ipset or all")
+	cmd.Flags().StringVarP(&outFile, "output", "o", "", "write the output to `FILE` instead of standard output")
+	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each output to its standard file name in `DIR`")
+	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(translateTargets, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("out-dir")
+	return cmd
+}
+
+func translate(e *env, path string, outs []translateOutput, outFile, outDir string) error {
+	if _, err := os.Stat(path); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	l, ds := loadPolicies([]string{path})
+	var backends []string
+	for _, o := range outs {
+		for _, b := range o.backends {
+			if !slices.Contains(backends, b) {
+				backends = append(backends, b)
+			}
+		}
+	}
+	var texts [][]byte
+	if len(l.units) == 1 && !ds.HasErrors() {
+		prog, cds := check.Check(l.units[0], check.Options{Backends: backends})
+		ds = append(ds, cds...)
+		if !ds.HasErrors() {
+			rs, lds := ir.Lower(prog)
+			ds = append(ds, lds...)
+			for _, o := range outs {
+				text, ods := o.emit(rs)
+				ds = append(ds, ods...)
+				texts = append(texts, text)
+			}
+		}
+	}
+	if err := diag.RenderText(e.stderr, ds, l.source, diag.TextOptions{Color: wantColor(e.stderr)}); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	switch {
+	case slices.ContainsFunc(ds, func(d *diag.Diagnostic) bool { return d.Code == ioCode }):
+		return &exitError{code: exitUsage}
+	case ds.HasErrors():
+		return findings
+	case len(l.units) == 0 && len(ds) > 0:
+		return &exitError{code: exitUsage} // lang has said why
+	case len(l.units) == 0:
+		return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", path)}
+	case len(l.units) > 1:
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s holds %d policies (%s); translate one at a time",
+			path, len(l.units), strings.Join(unitRoots(l), ", "))}
+	}
+	switch {
+	case outFile != "":
+		return writeOutputs([]string{outFile}, texts)
+	case outDir != "":
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		var names []string
+		for _, o := range outs {
+			names = append(names, filepath.Join(outDir, o.file))
+		}
+		return writeOutputs(names, texts)
+	}
+	if _, err := e.stdout.Write(texts[0]); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return nil
+}
+
+// unitRoots names the root file of each loaded policy.
+func unitRoots(l *loaded) []string {
+	var roots []string
+	for _, u := range l.units {
+		if len(u) > 0 && u[0] != nil {
+			roots = append(roots, u[0].Range.Filename)
+		}
+	}
+	return roots
+}
+
+// writeOutputs replaces each file names[i] with texts[i]. Every text is
+// written to a temporary file beside its target first, and the targets are
+// replaced by renames only when all of them were written, so a failure
+// leaves the old files in place.
+func writeOutputs(names []string, texts [][]byte) (err error) {
+	tmps := make([]string, 0, len(names))
+	defer func() {
+		if err != nil {
+			for _, t := range tmps {
+				os.Remove(t)
+			}
+		}
+	}()
+	for i, name := range names {
+		// Replace the target of a symbolic link (/etc/iptables/rules.v4
+		// may be one), not the link.
+		if target, err := filepath.EvalSymlinks(name); err == nil {
+			names[i], name = target, target
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		tmps = append(tmps, tmp.Name())
+		_, werr := tmp.Write(texts[i])
+		cerr := tmp.Chmod(0o644)
+		if err := errors.Join(werr, cerr, tmp.Close()); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("write %s: %w", name, err)}
+		}
+	}
+	for i, name := range names {
+		if err := os.Rename(tmps[i], name); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("write %s: %w", name, err)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package ir is fwc's backend-neutral intermediate form: the checked policy
+// (package check/policy) lowered into netfilter terms, family by family.
+//
+// It sits between check and the backends: check builds a *policy.Program,
+// Lower turns it into a *Ruleset, and backend/restore (iptables-save and
+// ipset text), backend/nft (nft text) and the netlink apply path read the
+// Ruleset. Nothing here knows a backend's syntax.
+//
+// A Ruleset holds the netfilter tables in fixed order (raw, mangle, nat,
+// filter, security), each with its base and user chains, and the named
+// sets. Rules are ordered lists of typed Matches followed by Actions. Each
+// rule has a Family: IPv4, IPv6, or Both when nothing in it depends on the
+// address family. Lower splits a family-neutral policy rule into one rule
+// per family wherever a match or action depends on the family (addresses,
+// icmp types, NAT targets, per-address meters, ttl and tos), and drops a
+// rule from a family when its conditions leave nothing of that family.
+// The iptables backend reads the IPv4 and IPv6 views (Rule.In); the nft
+// backend emits Both rules once into its inet table.
+//
+// Merge is the optimisation pass the nft backend runs: adjacent rules that
+// differ in one field become one rule with an anonymous set, or a verdict
+// map when only the verdict differs.
+package ir

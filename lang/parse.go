@@ -1,0 +1,239 @@
+package lang
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
+)
+
+// Token types, looked up once from the lexer definition.
+var (
+	symbols      = lexDef.Symbols()
+	tokComment   = symbols["Comment"]
+	tokSpace     = symbols["Space"]
+	tokEOL       = symbols["EOL"]
+	tokPunct     = symbols["Punct"]
+	tokBad       = symbols["Bad"]
+	tokBadString = symbols["BadString"]
+)
+
+// ParseFile parses one file. Diagnostics: syntax errors with exact positions
+// (never a panic). A syntax error costs the top-level declaration it is in;
+// the others are still parsed and returned.
+func ParseFile(filename string, src []byte) (*ast.File, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	lines := newLineIndex(src)
+	f := &ast.File{Range: lines.rng(filename, 0, len(src))}
+
+	toks, err := lexAll(filename, src)
+	if err != nil { // the Bad rule makes this unreachable; keep a position anyway
+		ds.Errorf("FW0002", lang(lines.rng(filename, 0, 0)), "cannot read tokens: %v", err)
+		return f, ds
+	}
+	cv := &converter{file: filename, lines: lines, diags: &ds}
+
+	depth, start, bad := 0, 0, false
+	for i, t := range toks {
+		switch t.Type {
+		case tokComment:
+			f.Comments = append(f.Comments, &ast.Comment{Range: cv.tokRange(t), Text: t.Value})
+		case tokBad:
+			bad = true
+			ds.Add(diag.Error, "FW0002", lang(cv.tokRange(t)), fmt.Sprintf("unexpected character %q", t.Value),
+				"This character cannot start any token of the language.")
+		case tokBadString:
+			bad = true
+			ds.Add(diag.Error, "FW0002", lang(cv.tokRange(t)), "invalid string literal",
+				`A string is closed on the same line by '"'; inside it only \" and \\ are escapes.`)
+		case tokPunct:
+			switch t.Value {
+			case "{":
+				depth++
+			case "}":
+				if depth > 0 {
+					depth--
+				}
+			}
+		}
+		if (t.Type == tokEOL && depth == 0) || t.EOF() {
+			if !bad {
+				if d := cv.parseStmt(toks[start:i], t); d != nil {
+					f.Decls = append(f.Decls, d)
+				}
+			}
+			start, bad = i+1, false
+		}
+	}
+	return f, ds
+}
+
+func lang(r ast.Range) diag.Range { return Range(r) }
+
+func lexAll(filename string, src []byte) ([]lexer.Token, error) {
+	lx, err := lexDef.LexString(filename, string(src))
+	if err != nil {
+		return nil, err
+	}
+	return lexer.ConsumeAll(lx)
+}
+
+// parseStmt parses the raw tokens of one top-level declaration; end is the
+// terminator (a newline, ';' or EOF) that follows them.
+func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) {
+	// participle panics on some grammar-level surprises; bad input must
+	// never crash fwc, so such a panic becomes a syntax error here.
+	defer func() {
+		if r := recover(); r != nil {
+			d = nil
+			cv.syntaxError(fmt.Errorf("cannot parse this declaration (%v)", r), raw[0])
+		}
+	}()
+	empty := true
+	for _, t := range raw {
+		if t.Type != tokComment && t.Type != tokSpace && t.Type != tokEOL {
+			empty = false
+			cv.stmtStart = t.Pos.Offset
+			break
+		}
+	}
+	if empty {
+		return nil
+	}
+	toks := make([]lexer.Token, len(raw)+1)
+	copy(toks, raw)
+	// A run of terminators (blank lines, comment lines) is one EOL to the
+	// grammar, so that `EOL+ item` fails after one token, not after many.
+	afterEOL := false
+	for i := range raw {
+		switch toks[i].Type {
+		case tokEOL:
+			if afterEOL {
+				toks[i].Type = tokSpace
+			}
+			afterEOL = true
+		case tokSpace, tokComment:
+		default:
+			afterEOL = false
+		}
+	}
+	toks[len(raw)] = lexer.EOFToken(end.Pos)
+	pl, err := lexer.Upgrade(&sliceLexer{toks: toks}, tokComment, tokSpace)
+	if err == nil {
+		var s *stmt
+		s, err = stmtParser.ParseFromLexer(pl)
+		if err == nil {
+			return cv.decl(s.Decl)
+		}
+	}
+	cv.syntaxError(err, end)
+	return nil
+}
+
+type sliceLexer struct {
+	toks []lexer.Token
+	i    int
+}
+
+func (l *sliceLexer) Next() (lexer.Token, error) {
+	if l.i >= len(l.toks) {
+		return l.toks[len(l.toks)-1], nil
+	}
+	l.i++
+	return l.toks[l.i-1], nil
+}
+
+func (cv *converter) syntaxError(err error, end lexer.Token) {
+	var ute *participle.UnexpectedTokenError
+	if errors.As(err, &ute) {
+		t := ute.Unexpected
+		var what string
+		var r ast.Range
+		if t.EOF() {
+			r = cv.tokRange(end)
+			switch {
+			case end.EOF():
+				what = "end of file"
+			case end.Value == ";":
+				what = `";"`
+			default:
+				what = "end of line"
+			}
+		} else {
+			r = cv.tokRange(t)
+			what = fmt.Sprintf("%q", t.Value)
+		}
+		summary := "unexpected " + what
+		switch exp := expected(ute.Message()); {
+		case exp != "":
+			summary += "; expected " + exp
+		case t.Pos.Offset == cv.stmtStart:
+			summary += "; expected a declaration (include, define, zone, service, set, policy, from, table, route or balance)"
+		default:
+			summary += "; expected end of line"
+		}
+		cv.diags.Add(diag.Error, "FW0001", lang(r), summary, "")
+		return
+	}
+	var perr participle.Error
+	if errors.As(err, &perr) {
+		p := perr.Position()
+		cv.diags.Add(diag.Error, "FW0001", lang(cv.lines.rng(cv.file, p.Offset, p.Offset)), perr.Message(), "")
+		return
+	}
+	cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(end)), err.Error(), "")
+}
+
+// expected extracts the "(expected X)" part of a participle message and
+// names the productions in words.
+func expected(msg string) string {
+	i := strings.Index(msg, " (expected ")
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return ""
+	}
+	return productionWords.ReplaceAllStringFunc(msg[i+len(" (expected "):len(msg)-1], func(p string) string {
+		return productionNames[strings.TrimRight(p, "+*?")]
+	})
+}
+
+var productionWords = regexp.MustCompile(`\b(Action|Match|Value|ValueList|Concat|RangeVal|Atom|Ident|Str|Priority|SetRef)\b[+*?]?|<eol>[+*?]?`)
+
+var productionNames = map[string]string{
+	"Action": "an action", "Match": "a match",
+	"Value": "a value", "ValueList": "a value", "Concat": "a value", "RangeVal": "a value", "Atom": "a value",
+	"Ident": "a name", "Str": "a string", "Priority": "a number", "SetRef": "@set", "<eol>": "end of line",
+}
+
+// lineIndex converts byte offsets to positions with byte columns
+// (participle's own columns count runes).
+type lineIndex struct {
+	starts []int // byte offset of each line's first byte
+	size   int
+}
+
+func newLineIndex(src []byte) *lineIndex {
+	li := &lineIndex{starts: []int{0}, size: len(src)}
+	for i, b := range src {
+		if b == '\n' {
+			li.starts = append(li.starts, i+1)
+		}
+	}
+	return li
+}
+
+func (li *lineIndex) pos(off int) ast.Pos {
+	off = max(0, min(off, li.size))
+	l := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	return ast.Pos{Line: l + 1, Column: off - li.starts[l] + 1, Byte: off}
+}
+
+func (li *lineIndex) rng(file string, start, end int) ast.Range {
+	return ast.Range{Filename: file, Start: li.pos(start), End: li.pos(end)}
+}

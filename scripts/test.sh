@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The full test suite, the one command CI runs (.ci/run) and the README names.
+#
+#   1. installs the system packages the kernel tests use (nftables, iptables,
+#      ipset, iproute2) when they are missing: apt-get update + install as
+#      root; without root it only says what is missing;
+#   2. gofmt (fails listing the files), go vet, staticcheck (installed from
+#      the Go module proxy at a pinned version when missing);
+#   3. go test ./... ;
+#   4. a fuzz smoke: every Fuzz* target in the repo, found by grep, for
+#      FUZZTIME (default 5s) each.
+#
+# Kernel tests (network namespaces, nft, iptables) run when they can and skip
+# when they cannot (not root, tools missing). FWC_REQUIRE_NETNS=1 turns those
+# skips into failures: CI sets it (CI=true sets it here too, and then root is
+# required); a laptop run without root just skips them.
+#
+# Environment: FUZZTIME (go test -fuzztime, default 5s), FWC_REQUIRE_NETNS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+die() {
+	printf '\nFAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+command -v go >/dev/null || die "go is not installed (https://go.dev/doc/install)"
+
+if [[ ${CI:-} == true && -z ${FWC_REQUIRE_NETNS:-} ]]; then
+	export FWC_REQUIRE_NETNS=1
+fi
+if [[ ${FWC_REQUIRE_NETNS:-} == 1 ]] && ! is_root; then
+	die "FWC_REQUIRE_NETNS=1 needs root: the kernel tests create network namespaces"
+fi
+
+step "system packages"
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+missing=()
+for pkg in nftables iptables ipset iproute2; do
+	if command -v dpkg-query >/dev/null; then
+		installed "$pkg" || missing+=("$pkg")
+	else
+		# Not Debian: look for the commands instead.
+		case $pkg in
+		nftables) cmd=nft ;; iproute2) cmd=ip ;; *) cmd=$pkg ;;
+		esac
+		PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null || missing+=("$pkg")
+	fi
+done
+if ((${#missing[@]} == 0)); then
+	echo "all present: nftables iptables ipset iproute2"
+elif is_root && command -v apt-get >/dev/null; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+else
+	echo "missing: ${missing[*]} (not installing: needs root and apt-get; the tests that use them will skip)"
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l .)
+[[ -z $unformatted ]] || die "gofmt needed on:
+$unformatted
+(run gofmt -w on them)"
+echo ok
+
+step "go vet"
+go vet ./... || die "go vet found problems"
+echo ok
+
+step "staticcheck"
+staticcheck=$(command -v staticcheck || echo "$(go env GOPATH)/bin/staticcheck")
+if [[ ! -x $staticcheck ]]; then
+	echo "installing staticcheck"
+	go install honnef.co/go/tools/cmd/staticcheck@v0.8.2 || die "could not install staticcheck"
+fi
+"$staticcheck" ./... || die "staticcheck found problems"
+echo ok
+
+step "go test (FWC_REQUIRE_NETNS=${FWC_REQUIRE_NETNS:-unset})"
+go test -timeout 30m ./... || die "go test failed"
+
+step "fuzz smoke (${FUZZTIME:-5s} per target)"
+mapfile -t targets < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . |
+	grep -v '/testdata/' | sed -E 's|^\./(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\(.*|\1 \2|;s|^\./[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\(.*|. \1|' | sort -u)
+if ((${#targets[@]} == 0)); then
+	echo "no Fuzz targets yet"
+fi
+for t in "${targets[@]}"; do
+	read -r dir name <<<"$t"
+	echo "--- $name in ./$dir"
+	go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-5s}" "./$dir" || die "fuzzing $name in ./$dir failed (the failing input is under ./$dir/testdata/fuzz/$name)"
+done
+
+printf '\nall checks passed\n'

@@ -10,7 +10,8 @@ import (
 // which it runs: each address family the rule exists in, times each path of
 // jumps by which packets reach its chain from a base chain.
 type Facts struct {
-	Rule *policy.Rule
+	Rule  *policy.Rule
+	Chain *policy.Chain // the chain holding Rule
 	// Verdict is the rule's terminal action as compared by the analysis
 	// ("accept", "reject with tcp-reset", "goto web", "dnat to 10.0.0.1:80"),
 	// "" for a rule with only non-terminal actions.
@@ -25,6 +26,9 @@ type Facts struct {
 	// earlier rules that decided its packets, each once, in rule order; a
 	// jump rule appears when the chain's entry conditions alone exclude it.
 	Covers []Cover
+	// MinCovers is a subset of Covers that alone covers the rule's
+	// packets, found by dropping covers while the rest still cover them.
+	MinCovers []Cover
 	// SameVerdict reports that in every dead context every packet of the
 	// rule was decided with the rule's own verdict.
 	SameVerdict bool
@@ -57,6 +61,7 @@ func (f *Facts) PolicyRedundant() bool {
 // Cover is an earlier rule that decided some packets of a dead rule.
 type Cover struct {
 	Rule    *policy.Rule
+	Chain   *policy.Chain // the chain holding Rule
 	Verdict string
 }
 
@@ -216,7 +221,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 func (w *walker) facts(ri *ruleInfo) *Facts {
 	f := w.res.facts[ri.r]
 	if f == nil {
-		f = &Facts{Rule: ri.r, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
+		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
 		w.res.facts[ri.r] = f
 	}
 	if f.Unmodeled == "" {
@@ -317,7 +322,7 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			f.DeadIn++
 			f.ByEntry++
 			if f.DeadIn == 1 && fr.via != nil {
-				f.Covers = []Cover{{fr.via.r, fr.via.verdict}}
+				f.Covers = []Cover{{fr.via.r, fr.via.chain, fr.via.verdict}}
 			}
 			f.SameVerdict = false
 			continue
@@ -574,6 +579,7 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 	}
 	rem := slices.Clone(q)
 	var covers []Cover
+	var took [][]*Cube // per cover, the pieces that decided packets of q
 	same := true
 	for g, js := range groups {
 		fg := frames[len(frames)-1-g]
@@ -583,23 +589,27 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 					break
 				}
 				var next Region
-				took := false
+				hit := false
 				for k := range rem {
 					if !rem[k].intersects(p.c) {
 						next = append(next, rem[k])
 						continue
 					}
-					took = true
+					hit = true
 					next = append(next, rem[k].minus(p.c)...)
 				}
 				rem = next
-				if took {
+				if hit {
 					if p.verdict != ri.verdict || ri.kind == actNone {
 						same = false
 					}
-					if !slices.ContainsFunc(covers, func(c Cover) bool { return c.Rule == p.by.r }) {
-						covers = append(covers, Cover{p.by.r, p.verdict})
+					k := slices.IndexFunc(covers, func(c Cover) bool { return c.Rule == p.by.r })
+					if k < 0 {
+						k = len(covers)
+						covers = append(covers, Cover{p.by.r, p.by.chain, p.verdict})
+						took = append(took, nil)
 					}
+					took[k] = append(took[k], p.c)
 				}
 			}
 		}
@@ -609,7 +619,52 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 	}
 	if f.Covers == nil {
 		f.Covers = covers
+		f.MinCovers = w.minimize(q, covers, took)
 	}
+}
+
+// maxMinimize bounds the covers that minimize tries to drop one by one.
+const maxMinimize = 32
+
+// minimize drops covers, earliest first, while the rest still cover q, so
+// that the notes of a finding name a small set of rules that hide it
+// rather than every rule that takes a corner of it (loopback, conntrack).
+func (w *walker) minimize(q Region, covers []Cover, took [][]*Cube) []Cover {
+	if len(covers) <= 1 || len(covers) > maxMinimize {
+		return covers
+	}
+	keep := make([]bool, len(covers))
+	for k := range keep {
+		keep[k] = true
+	}
+	coveredBy := func() bool {
+		var cs []*Cube
+		for k, ok := range keep {
+			if ok {
+				cs = append(cs, took[k]...)
+			}
+		}
+		budget := subtractBudget
+		for k := range q {
+			if w.s.anyLeft(q[k], cs, &budget) {
+				return false
+			}
+		}
+		return true
+	}
+	for k := range covers {
+		keep[k] = false
+		if !coveredBy() {
+			keep[k] = true
+		}
+	}
+	var out []Cover
+	for k, ok := range keep {
+		if ok {
+			out = append(out, covers[k])
+		}
+	}
+	return out
 }
 
 // correlate looks for an earlier terminal rule with another verdict that

@@ -21,11 +21,14 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/capability"
 	"github.com/fwcproject/fwc/check/passes/chains"
+	"github.com/fwcproject/fwc/check/passes/correlated"
 	"github.com/fwcproject/fwc/check/passes/graph"
 	"github.com/fwcproject/fwc/check/passes/hygiene"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
 	"github.com/fwcproject/fwc/check/passes/placement"
+	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/routing"
+	"github.com/fwcproject/fwc/check/passes/shadow"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
 
@@ -40,4 +43,7 @@ var All = []*analysis.Analyzer{
 	routing.Analyzer,
 	hygiene.Analyzer,
 	capability.Analyzer,
+	shadow.Analyzer,
+	redundant.Analyzer,
+	correlated.Analyzer,
 }

@@ -112,11 +112,141 @@ type brute struct {
 	skip    *policy.Rule                     // evaluate as if this rule were deleted
 	entered map[*policy.Rule]map[string]bool // contexts in which packets reached the rule's chain
 	fired   map[*policy.Rule]bool
-	dec     map[string]map[string]bool
 	firedBy []*policy.Rule // non-terminal rules fired for the current packet
 }
 
-func key(r *policy.Rule, ctx string) string { return fmt.Sprintf("%p%s", r, ctx) }
+// step is one jump on the path from a base chain to a context.
+type step struct {
+	c   *policy.Chain
+	pos int
+}
+
+func ctxName(path []step) string {
+	s := ""
+	for _, st := range path {
+		s += fmt.Sprintf("/%s:%d", st.c.Name, st.pos)
+	}
+	return s
+}
+
+// paths lists every context: the base chains and each jump path from them.
+func paths(prog *policy.Program) map[*policy.Chain][][]step {
+	out := map[*policy.Chain][][]step{}
+	var visit func(c *policy.Chain, path []step)
+	visit = func(c *policy.Chain, path []step) {
+		out[c] = append(out[c], path)
+		for i, r := range c.Rules {
+			for _, a := range r.Actions {
+				if j, ok := a.(*policy.Jump); ok {
+					visit(j.Target, append(slices.Clone(path), step{c, i}))
+				}
+			}
+		}
+	}
+	for _, t := range prog.Tables {
+		for _, c := range t.Chains {
+			if c.IsBase() {
+				visit(c, nil)
+			}
+		}
+	}
+	return out
+}
+
+// eval runs p through c alone: its verdict, or false when it returns.
+func eval(c *policy.Chain, p pkt, mayNot bool) (string, bool) {
+	for _, r := range c.Rules {
+		if !match(r, p, mayNot) {
+			continue
+		}
+		for _, a := range r.Actions {
+			switch a := a.(type) {
+			case *policy.Verdict:
+				if a.Kind == policy.Return {
+					return "", false
+				}
+				return a.Kind.String(), true
+			case *policy.Jump:
+				v, ok := eval(a.Target, p, mayNot)
+				if ok || a.Goto {
+					return v, ok
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// trace follows p along path to rule target: fired is true when p reaches
+// and matches it; otherwise verdict is what took p out of the way first
+// (a verdict, "return", "goto C", or a verdict of a chain jumped to).
+func trace(c *policy.Chain, p pkt, path []step, target *policy.Rule, mayNot bool) (fired bool, verdict string, done bool) {
+	for i, r := range c.Rules {
+		if len(path) == 0 && r == target {
+			return match(r, p, mayNot), "", true
+		}
+		if !match(r, p, mayNot) {
+			continue
+		}
+		for _, a := range r.Actions {
+			switch a := a.(type) {
+			case *policy.Verdict:
+				return false, a.Kind.String(), true
+			case *policy.Jump:
+				if len(path) > 0 && path[0].c == c && path[0].pos == i {
+					if f, v, ok := trace(a.Target, p, path[1:], target, mayNot); ok {
+						return f, v, true
+					}
+					if a.Goto {
+						return false, "", false
+					}
+					continue
+				}
+				if a.Goto {
+					return false, "goto " + a.Target.Name, true
+				}
+				if v, ok := eval(a.Target, p, mayNot); ok {
+					return false, v, true
+				}
+			}
+		}
+	}
+	return false, "", false
+}
+
+// sameVerdict is brute force's view of a dead rule: in every context that
+// packets enter, the rule's packets (those the jumps on the way let in)
+// exist and are all taken out of its way by its own verdict.
+func sameVerdict(prog *policy.Program, ctxs map[*policy.Chain][][]step, c *policy.Chain, r *policy.Rule, entered map[string]bool, u []pkt, mayNot bool) bool {
+	for _, path := range ctxs[c] {
+		if !entered[ctxName(path)] {
+			continue
+		}
+		base := c
+		if len(path) > 0 {
+			base = path[0].c
+		}
+		any := false
+		for _, p := range u {
+			in := match(r, p, mayNot)
+			for _, st := range path {
+				in = in && match(st.c.Rules[st.pos], p, mayNot)
+			}
+			if !in {
+				continue
+			}
+			any = true
+			fired, v, _ := trace(base, p, path, r, mayNot)
+			if fired || v != verdictOf(r) || v == "" {
+				return false
+			}
+		}
+		if !any {
+			return false
+		}
+	}
+	return true
+}
 
 func (b *brute) run(c *policy.Chain, p pkt, ctx string) (string, bool) {
 	for _, r := range c.Rules {
@@ -124,17 +254,6 @@ func (b *brute) run(c *policy.Chain, p pkt, ctx string) (string, bool) {
 			b.entered[r] = map[string]bool{}
 		}
 		b.entered[r][ctx] = true
-	}
-	decide := func(i int, v string) {
-		for _, r := range c.Rules[i+1:] {
-			if r != b.skip && match(r, p, b.mayNot) {
-				k := key(r, ctx)
-				if b.dec[k] == nil {
-					b.dec[k] = map[string]bool{}
-				}
-				b.dec[k][v] = true
-			}
-		}
 	}
 	for i, r := range c.Rules {
 		if r == b.skip || !match(r, p, b.mayNot) {
@@ -145,7 +264,6 @@ func (b *brute) run(c *policy.Chain, p pkt, ctx string) (string, bool) {
 			switch a := a.(type) {
 			case *policy.Verdict:
 				v := a.Kind.String()
-				decide(i, v)
 				if a.Kind == policy.Return {
 					return "", false
 				}
@@ -153,11 +271,9 @@ func (b *brute) run(c *policy.Chain, p pkt, ctx string) (string, bool) {
 			case *policy.Jump:
 				sub := fmt.Sprintf("%s/%s:%d", ctx, c.Name, i)
 				if a.Goto {
-					decide(i, "goto "+a.Target.Name)
 					return b.run(a.Target, p, sub)
 				}
 				if v, ok := b.run(a.Target, p, sub); ok {
-					decide(i, v)
 					return v, true
 				}
 			default:
@@ -191,7 +307,7 @@ func (b *brute) outcome(prog *policy.Program, u []pkt) []string {
 }
 
 func newBrute(mayNot bool) *brute {
-	return &brute{mayNot: mayNot, entered: map[*policy.Rule]map[string]bool{}, fired: map[*policy.Rule]bool{}, dec: map[string]map[string]bool{}}
+	return &brute{mayNot: mayNot, entered: map[*policy.Rule]map[string]bool{}, fired: map[*policy.Rule]bool{}}
 }
 
 func randPolicy(rng *rand.Rand, allowMayNot bool) string {
@@ -298,6 +414,7 @@ func TestPropertyBruteForce(t *testing.T) {
 		src := randPolicy(rng, allowMayNot)
 		prog := spacetest.MustParse("rand.pol", src)
 		res := space.Analyze(prog)
+		ctxs := paths(prog)
 		exact := !strings.Contains(src, "limit")
 		interps := []bool{true}
 		if !exact {
@@ -323,18 +440,7 @@ func TestPropertyBruteForce(t *testing.T) {
 							t.Fatalf("iter %d: brute force says dead, engine missed it: line %d\n%s", iter, r.Src.Span().Start.Line, src)
 						}
 						if exact && f.Dead() {
-							bSame := true
-							for ctx := range b.entered[r] {
-								vs := b.dec[key(r, ctx)]
-								if len(vs) == 0 {
-									bSame = false
-								}
-								for v := range vs {
-									if v != verdictOf(r) || verdictOf(r) == "" {
-										bSame = false
-									}
-								}
-							}
+							bSame := sameVerdict(prog, ctxs, c, r, b.entered[r], u, mayNot)
 							if bSame != f.SameVerdict {
 								t.Fatalf("iter %d: same-verdict: engine %v, brute force %v: line %d\n%s", iter, f.SameVerdict, bSame, r.Src.Span().Start.Line, src)
 							}

@@ -141,8 +141,11 @@ type ruleInfo struct {
 	exact  bool
 	// loose is region with mark conditions left out, used after an earlier
 	// rule may have rewritten the marks.
-	loose     Region
-	usesMark  bool
+	loose    Region
+	usesMark bool
+	// indexed is what the chain index holds: loose, cut for a jump or goto
+	// to the packets its target may act on.
+	indexed   Region
 	kind      actKind
 	verdict   string // "accept", "drop", "reject", "return", "goto x", "dnat 10.0.0.1:80", ...
 	target    *policy.Chain
@@ -366,6 +369,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 	if !ri.usesMark {
 		ri.loose = ri.region
 	}
+	ri.indexed = ri.loose
 	return ri, true
 }
 

@@ -10,7 +10,8 @@ import (
 // which it runs: each address family the rule exists in, times each path of
 // jumps by which packets reach its chain from a base chain.
 type Facts struct {
-	Rule *policy.Rule
+	Rule  *policy.Rule
+	Chain *policy.Chain // the chain holding Rule
 	// Verdict is the rule's terminal action as compared by the analysis
 	// ("accept", "reject with tcp-reset", "goto web", "dnat to 10.0.0.1:80"),
 	// "" for a rule with only non-terminal actions.
@@ -25,6 +26,9 @@ type Facts struct {
 	// earlier rules that decided its packets, each once, in rule order; a
 	// jump rule appears when the chain's entry conditions alone exclude it.
 	Covers []Cover
+	// MinCovers is a subset of Covers that alone covers the rule's
+	// packets, found by dropping covers while the rest still cover them.
+	MinCovers []Cover
 	// SameVerdict reports that in every dead context every packet of the
 	// rule was decided with the rule's own verdict.
 	SameVerdict bool
@@ -57,6 +61,7 @@ func (f *Facts) PolicyRedundant() bool {
 // Cover is an earlier rule that decided some packets of a dead rule.
 type Cover struct {
 	Rule    *policy.Rule
+	Chain   *policy.Chain // the chain holding Rule
 	Verdict string
 }
 
@@ -98,7 +103,7 @@ func Analyze(p *policy.Program) *Result {
 		for _, t := range p.Tables {
 			for _, c := range t.Chains {
 				if c.IsBase() {
-					w.walk(w.info(c), Region{w.s.Full()}, false, nil, 0)
+					w.walk(&frame{ci: w.info(c), scope: Region{w.s.Full()}}, false, 0)
 				}
 			}
 		}
@@ -128,13 +133,16 @@ type chainInfo struct {
 	rules  []*ruleInfo // nil where the rule does not exist in this family
 	idx    *index
 	policy string
+	// firstOut is the position of the first return or goto, -1 if none.
+	firstOut int
 }
 
 func (w *walker) info(c *policy.Chain) *chainInfo {
 	if ci := w.chains[c]; ci != nil {
 		return ci
 	}
-	ci := &chainInfo{ch: c, rules: make([]*ruleInfo, len(c.Rules)), policy: "return"}
+	ci := &chainInfo{ch: c, rules: make([]*ruleInfo, len(c.Rules)), policy: "return", firstOut: -1}
+	w.chains[c] = ci
 	if c.Policy != nil {
 		ci.policy = c.Policy.Kind.String()
 	}
@@ -142,17 +150,78 @@ func (w *walker) info(c *policy.Chain) *chainInfo {
 		if ri, ok := w.s.lowerRule(r); ok {
 			ri.pos, ri.chain = i, c
 			ci.rules[i] = ri
+			if ci.firstOut < 0 && (ri.verdict == "return" || ri.kind == actGoto) {
+				ci.firstOut = i
+			}
 		}
 	}
+	// A jump is indexed by its region cut to what its target can do with
+	// the packets, so that queries meet only the jumps that matter. (A goto
+	// takes all its packets out of the chain: it keeps its whole region.)
+	for _, ri := range ci.rules {
+		if ri == nil || ri.kind != actJump {
+			continue
+		}
+		bb := w.reach(ri.target, map[*policy.Chain]bool{c: true})
+		ri.indexed = ri.loose.IntersectCube(&bb)
+	}
 	ci.idx = newIndex(w.s, ci.rules)
-	w.chains[c] = ci
 	return ci
+}
+
+// maxHullIntervals bounds the per-dimension sets of a reach cube.
+const maxHullIntervals = 64
+
+// reach returns a cube holding every packet on which chain c (with the
+// chains it calls) can do anything but return unchanged: the per-dimension
+// union of the regions of its rules, leaving out plain returns. It depends
+// only on the policy, not on the context.
+func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
+	if seen[c] {
+		return w.s.Full()
+	}
+	seen[c] = true
+	defer delete(seen, c)
+	var proj [NDim][]iv
+	add := func(cb *Cube) {
+		for d := range NDim {
+			proj[d] = append(proj[d], cb[d]...)
+		}
+	}
+	for _, r := range c.Rules {
+		ri, ok := w.s.lowerRule(r)
+		if !ok || ri.verdict == "return" && !ri.effects {
+			continue
+		}
+		for k := range ri.loose {
+			if ri.target == nil {
+				add(&ri.loose[k])
+				continue
+			}
+			bb := w.reach(ri.target, seen)
+			if x, ok := ri.loose[k].intersect(&bb); ok {
+				add(&x)
+			}
+		}
+	}
+	var out Cube
+	for d := range NDim {
+		set := normalize(proj[d])
+		if len(set) > maxHullIntervals {
+			set = span(set[0].Lo, set[len(set)-1].Hi)
+		}
+		if set.empty() {
+			set = ivs{} // nothing reaches: an empty (not nil) set
+		}
+		out[d] = set
+	}
+	return out
 }
 
 func (w *walker) facts(ri *ruleInfo) *Facts {
 	f := w.res.facts[ri.r]
 	if f == nil {
-		f = &Facts{Rule: ri.r, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
+		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
 		w.res.facts[ri.r] = f
 	}
 	if f.Unmodeled == "" {
@@ -185,22 +254,58 @@ func (w *walker) markIncomplete(c *policy.Chain, seen map[*policy.Chain]bool) {
 	}
 }
 
-// walk evaluates the chain for the packets of entry (which are expressed
-// in the coordinates of the packet as it entered the base chain; dirty says
-// an earlier action may have rewritten its marks). It returns the packets
-// the chain decides for good (not by return) and whether it may rewrite
-// marks.
-func (w *walker) walk(ci *chainInfo, entry Region, dirty bool, via *ruleInfo, depth int) ([]piece, bool) {
+// frame is one chain being walked in one context. Its scope is the
+// intersection of the regions of the jumps on the way from the base chain:
+// the packets that can enter it are the scope minus what the callers
+// decided before their jumps, which is never materialised (it fragments
+// badly); instead each rule's own region is intersected with the scope and
+// the callers' earlier deciders that meet it are subtracted, locally.
+type frame struct {
+	parent *frame
+	ci     *chainInfo
+	at     int // position of the calling rule in parent
+	via    *ruleInfo
+	scope  Region
+	cov    [][]piece // per position: what the rule takes out of the chain
+}
+
+// walk evaluates fr's chain. dirty says an earlier action may have
+// rewritten the marks (all regions are in the coordinates of the packet as
+// it entered the base chain). It returns the packets the chain decides for
+// good (not by return), possibly overlapping packets its callers decided
+// earlier, and whether it may rewrite marks.
+func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
+	ci := fr.ci
 	w.walks[ci.ch]++
 	w.onStack[ci.ch] = true
 	defer delete(w.onStack, ci.ch)
 	n := len(ci.rules)
-	cov := make([][]piece, n)
+	fr.cov = make([][]piece, n)
+	qs := make([]Region, n)
 	hits := make([]Region, n)
+	hitDone := make([]bool, n)
+	hitExact := make([]bool, n)
+	// hit returns the packets that reach rule i and match it, computed on
+	// first use; exact is false when the subtraction ran out of budget and
+	// the result is an over-approximation.
+	hit := func(i int) (Region, bool) {
+		if !hitDone[i] {
+			hitDone[i] = true
+			ps := pieces(fr, i, w.deciders(fr, i, qs[i], nil))
+			budget := subtractBudget
+			var h Region
+			for k := range qs[i] {
+				h = append(h, w.s.subtractAll(qs[i][k], ps, &budget)...)
+			}
+			hits[i], hitExact[i] = h, budget > 0
+		}
+		return hits[i], hitExact[i]
+	}
 	regions := make([]Region, n)
+	live := make([]bool, n)
 	exactAt := make([]bool, n)
 	var decided []piece
-	var cands []int
+	var groups [][]int
 	for i, ri := range ci.rules {
 		if ri == nil {
 			continue
@@ -212,70 +317,217 @@ func (w *walker) walk(ci *chainInfo, entry Region, dirty bool, via *ruleInfo, de
 			region, exact = ri.loose, false
 		}
 		regions[i], exactAt[i] = region, exact
-		q := entry.Intersect(region)
+		q := fr.scope.Intersect(region)
 		if q.Empty() {
 			f.DeadIn++
 			f.ByEntry++
-			if f.DeadIn == 1 && via != nil {
-				f.Covers = []Cover{{via.r, via.verdict}}
+			if f.DeadIn == 1 && fr.via != nil {
+				f.Covers = []Cover{{fr.via.r, fr.via.chain, fr.via.verdict}}
 			}
 			f.SameVerdict = false
 			continue
 		}
-		cands = w.candidates(ci, q, cands[:0], func(j int) bool { return j < i && cov[j] != nil })
-		var hit Region
-		budget := subtractBudget
-		var ps []*Cube
-		for _, j := range cands {
-			for _, p := range cov[j] {
-				ps = append(ps, p.c)
+		qs[i] = q
+		// A jump is judged first on the packets its target may act on: a
+		// broad jump (a whole /16) meets many earlier rules that its
+		// target does not care about. Only when none of those is left is
+		// the whole jump region asked, to tell "no effect" from "dead".
+		switch {
+		case w.pointLive(fr, i, q):
+			live[i] = true
+		case ri.kind == actJump:
+			qr := q.Intersect(ri.indexed)
+			groups = w.deciders(fr, i, qr, groups)
+			if !w.anyLive(qr, pieces(fr, i, groups)) {
+				groups = w.deciders(fr, i, q, groups)
+				live[i] = w.anyLive(q, pieces(fr, i, groups))
+			} else {
+				live[i] = true
 			}
+		default:
+			groups = w.deciders(fr, i, q, groups)
+			live[i] = w.anyLive(q, pieces(fr, i, groups))
 		}
-		for k := range q {
-			hit = append(hit, w.s.subtractAll(q[k], ps, &budget)...)
-		}
-		hits[i] = hit
-		if hit.Empty() {
+		if !live[i] {
+			groups = w.deciders(fr, i, q, groups)
 			f.DeadIn++
-			w.deadTags(f, ri, q, cands, cov)
+			w.deadTags(f, ri, q, fr, i, groups)
 			continue
 		}
 		if exact && (ri.kind == actVerdict || ri.kind == actGoto) && f.Correlated == nil {
-			w.correlate(f, ri, ci, cands, hits, exactAt)
+			own := w.candidates(ci, q, nil, func(j int) bool { return j < i && fr.cov[j] != nil })
+			w.correlate(f, ri, ci, own, hit, exactAt)
 		}
 		switch ri.kind {
 		case actVerdict:
 			if exact {
-				cov[i] = tag(region, ri)
+				fr.cov[i] = tag(region, ri)
 				if ri.verdict != "return" {
-					for k := range hit {
-						decided = append(decided, piece{&hit[k], ri, ri.verdict})
-					}
+					decided = append(decided, w.decisive(fr, i, fr.cov[i])...)
 				}
 			}
 		case actJump, actGoto:
 			if ri.setsMark {
 				dirty = true
 			}
-			sub, subDirty, ok := w.call(ri, hit, dirty, depth)
+			if ri.kind == actGoto && exact {
+				fr.cov[i] = tag(region, ri)
+			}
+			sub, subDirty, ok := w.call(fr, i, ri, region, dirty, depth)
 			dirty = dirty || subDirty
 			if !ok || !exact {
 				break
 			}
-			if ri.kind == actGoto {
-				cov[i] = tag(region, ri)
-			} else {
-				cov[i] = sub
+			var in []piece
+			for _, p := range sub {
+				if x := Region([]Cube{*p.c}).Intersect(region); !x.Empty() {
+					for k := range x {
+						in = append(in, piece{&x[k], p.by, p.verdict})
+					}
+				}
 			}
-			decided = append(decided, sub...)
+			if ri.kind == actJump {
+				fr.cov[i] = in
+			}
+			decided = append(decided, w.decisive(fr, i, in)...)
 		case actNone:
 			if ri.setsMark {
 				dirty = true
 			}
 		}
 	}
-	w.policyRedundant(ci, hits, regions, exactAt)
+	w.policyRedundant(fr, qs, live, regions, exactAt)
 	return decided, dirty
+}
+
+// pointLive tries a few packets of q (its lowest and highest corners) and
+// reports whether one of them escapes every earlier decider. Each try is a
+// stabbing query: it meets only the rules that hold that packet, so a live
+// rule that overlaps many earlier ones (a broad return, say) costs
+// O(log n) instead of a walk over all of them. False means "don't know".
+func (w *walker) pointLive(fr *frame, i int, q Region) bool {
+	for k := range q {
+		for _, hi := range []bool{false, true} {
+			var pt Cube
+			for d := range NDim {
+				v := q[k][d].min()
+				if hi {
+					v = q[k][d][len(q[k][d])-1].Hi
+				}
+				pt[d] = point(v)
+			}
+			if !w.covered(fr, i, &pt) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// covered reports whether a decider before position i of fr (or before the
+// calls leading to fr) holds the one-packet cube pt.
+func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
+	limit := i
+	for f := fr; f != nil; f = f.parent {
+		found := false
+		lim := limit
+		f.ci.idx.query(w.s, pt, func(e entry) {
+			if found || e.rule >= lim || f.cov[e.rule] == nil {
+				return
+			}
+			for _, p := range f.cov[e.rule] {
+				if p.c.intersects(pt) {
+					found = true
+					return
+				}
+			}
+		})
+		if found {
+			return true
+		}
+		limit = f.at
+	}
+	return false
+}
+
+// anyLive reports whether some packet of q escapes the cubes ps.
+func (w *walker) anyLive(q Region, ps []*Cube) bool {
+	budget := subtractBudget
+	for k := range q {
+		if w.s.witness(&q[k], ps) || w.s.anyLeft(q[k], ps, &budget) {
+			return true
+		}
+	}
+	return false
+}
+
+// deciders fills groups with, for each frame from the base chain down to
+// fr, the sorted positions of the rules before the call (before i in fr)
+// whose coverage meets q.
+func (w *walker) deciders(fr *frame, i int, q Region, groups [][]int) [][]int {
+	var chain []*frame
+	for f := fr; f != nil; f = f.parent {
+		chain = append(chain, f)
+	}
+	groups = groups[:0]
+	for k := len(chain) - 1; k >= 0; k-- {
+		f := chain[k]
+		limit := i
+		if k > 0 {
+			limit = chain[k-1].at
+		}
+		groups = append(groups, w.candidates(f.ci, q, nil, func(j int) bool { return j < limit && f.cov[j] != nil }))
+	}
+	return groups
+}
+
+// pieces lists the coverage of the deciders, outermost chain first.
+func pieces(fr *frame, i int, groups [][]int) []*Cube {
+	var frames []*frame
+	for f := fr; f != nil; f = f.parent {
+		frames = append(frames, f)
+	}
+	var ps []*Cube
+	for g, js := range groups {
+		f := frames[len(frames)-1-g]
+		for _, j := range js {
+			for _, p := range f.cov[j] {
+				ps = append(ps, p.c)
+			}
+		}
+	}
+	return ps
+}
+
+// decisive removes from ps the packets that an earlier rule of fr's chain
+// sends out of it without a decision (return, goto, or a return that may
+// not match): those never reach rule i.
+func (w *walker) decisive(fr *frame, i int, ps []piece) []piece {
+	if fr.ci.firstOut < 0 || fr.ci.firstOut >= i {
+		return ps
+	}
+	var out []piece
+	for _, p := range ps {
+		q := Region{*p.c}
+		cands := w.candidates(fr.ci, q, nil, func(j int) bool {
+			rj := fr.ci.rules[j]
+			return j < i && (rj.verdict == "return" || rj.kind == actGoto)
+		})
+		if len(cands) == 0 {
+			out = append(out, p)
+			continue
+		}
+		var cs []*Cube
+		for _, j := range cands {
+			for k := range fr.ci.rules[j].loose {
+				cs = append(cs, &fr.ci.rules[j].loose[k])
+			}
+		}
+		for _, c := range w.s.subtractAll(*p.c, cs, nil) {
+			out = append(out, piece{&c, p.by, p.verdict})
+		}
+	}
+	return out
 }
 
 func tag(r Region, ri *ruleInfo) []piece {
@@ -286,9 +538,9 @@ func tag(r Region, ri *ruleInfo) []piece {
 	return out
 }
 
-// call walks the target of a jump or goto rule for the packets that reach
-// it; ok is false when it could not be walked.
-func (w *walker) call(ri *ruleInfo, hit Region, dirty bool, depth int) ([]piece, bool, bool) {
+// call walks the target of a jump or goto rule at position i of fr for
+// the packets that reach it; ok is false when it could not be walked.
+func (w *walker) call(fr *frame, i int, ri *ruleInfo, region Region, dirty bool, depth int) ([]piece, bool, bool) {
 	t := ri.target
 	if t == nil {
 		return nil, true, false
@@ -297,8 +549,9 @@ func (w *walker) call(ri *ruleInfo, hit Region, dirty bool, depth int) ([]piece,
 		w.markIncomplete(t, map[*policy.Chain]bool{})
 		return nil, true, false
 	}
-	sub, subDirty := w.walk(w.info(t), hit, dirty, ri, depth+1)
-	return sub, subDirty, true
+	sub := &frame{parent: fr, ci: w.info(t), at: i, via: ri, scope: fr.scope.Intersect(region)}
+	dec, subDirty := w.walk(sub, dirty, depth+1)
+	return dec, subDirty, true
 }
 
 // candidates returns, sorted and without duplicates, the positions of the
@@ -316,34 +569,47 @@ func (w *walker) candidates(ci *chainInfo, q Region, out []int, keep func(int) b
 }
 
 // deadTags records which earlier rules decided the packets of a dead rule,
-// taking them in rule order so that each packet is credited to the rule
-// that decides it first.
-func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, cands []int, cov [][]piece) {
+// taking them in the order packets meet them (the callers' rules before
+// their jumps first) so that each packet is credited to the rule that
+// decides it first.
+func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, groups [][]int) {
+	var frames []*frame
+	for f := fr; f != nil; f = f.parent {
+		frames = append(frames, f)
+	}
 	rem := slices.Clone(q)
 	var covers []Cover
+	var took [][]*Cube // per cover, the pieces that decided packets of q
 	same := true
-	for _, j := range cands {
-		for _, p := range cov[j] {
-			if len(rem) == 0 {
-				break
-			}
-			var next Region
-			took := false
-			for k := range rem {
-				if !rem[k].intersects(p.c) {
-					next = append(next, rem[k])
-					continue
+	for g, js := range groups {
+		fg := frames[len(frames)-1-g]
+		for _, j := range js {
+			for _, p := range fg.cov[j] {
+				if len(rem) == 0 {
+					break
 				}
-				took = true
-				next = append(next, rem[k].minus(p.c)...)
-			}
-			rem = next
-			if took {
-				if p.verdict != ri.verdict || ri.kind == actNone {
-					same = false
+				var next Region
+				hit := false
+				for k := range rem {
+					if !rem[k].intersects(p.c) {
+						next = append(next, rem[k])
+						continue
+					}
+					hit = true
+					next = append(next, rem[k].minus(p.c)...)
 				}
-				if !slices.ContainsFunc(covers, func(c Cover) bool { return c.Rule == p.by.r }) {
-					covers = append(covers, Cover{p.by.r, p.verdict})
+				rem = next
+				if hit {
+					if p.verdict != ri.verdict || ri.kind == actNone {
+						same = false
+					}
+					k := slices.IndexFunc(covers, func(c Cover) bool { return c.Rule == p.by.r })
+					if k < 0 {
+						k = len(covers)
+						covers = append(covers, Cover{p.by.r, p.by.chain, p.verdict})
+						took = append(took, nil)
+					}
+					took[k] = append(took[k], p.c)
 				}
 			}
 		}
@@ -353,14 +619,59 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, cands []int, cov [][
 	}
 	if f.Covers == nil {
 		f.Covers = covers
+		f.MinCovers = w.minimize(q, covers, took)
 	}
+}
+
+// maxMinimize bounds the covers that minimize tries to drop one by one.
+const maxMinimize = 32
+
+// minimize drops covers, earliest first, while the rest still cover q, so
+// that the notes of a finding name a small set of rules that hide it
+// rather than every rule that takes a corner of it (loopback, conntrack).
+func (w *walker) minimize(q Region, covers []Cover, took [][]*Cube) []Cover {
+	if len(covers) <= 1 || len(covers) > maxMinimize {
+		return covers
+	}
+	keep := make([]bool, len(covers))
+	for k := range keep {
+		keep[k] = true
+	}
+	coveredBy := func() bool {
+		var cs []*Cube
+		for k, ok := range keep {
+			if ok {
+				cs = append(cs, took[k]...)
+			}
+		}
+		budget := subtractBudget
+		for k := range q {
+			if w.s.anyLeft(q[k], cs, &budget) {
+				return false
+			}
+		}
+		return true
+	}
+	for k := range covers {
+		keep[k] = false
+		if !coveredBy() {
+			keep[k] = true
+		}
+	}
+	var out []Cover
+	for k, ok := range keep {
+		if ok {
+			out = append(out, covers[k])
+		}
+	}
+	return out
 }
 
 // correlate looks for an earlier terminal rule with another verdict that
 // crosses this one: compared on the fields both restrict, neither contains
 // the other, and some packet of the overlap reaches the earlier rule (so
 // swapping the two would change its verdict).
-func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, hits []Region, exactAt []bool) {
+func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, hit func(int) (Region, bool), exactAt []bool) {
 	if len(ri.region) != 1 {
 		return
 	}
@@ -383,7 +694,11 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 		if !aOut || !bOut {
 			continue
 		}
-		for _, h := range hits[j].IntersectCube(b) {
+		hj, ok := hit(j)
+		if !ok {
+			continue // not known exactly: no example to give
+		}
+		for _, h := range hj.IntersectCube(b) {
 			f.Correlated = &Correlation{With: rj.r, WithVerdict: rj.verdict, Example: w.s.Sample(&h).String()}
 			return
 		}
@@ -395,31 +710,44 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 // treats them differently (another verdict, a jump, any side effect, or a
 // rule that may not match). It follows the packets down the later rules
 // that meet them, removing those taken by same-verdict rules.
-func (w *walker) policyRedundant(ci *chainInfo, hits, regions []Region, exactAt []bool) {
+func (w *walker) policyRedundant(fr *frame, qs []Region, live []bool, regions []Region, exactAt []bool) {
+	ci := fr.ci
 	var cands []int
+	differs := func(j int) bool {
+		rj := ci.rules[j]
+		return rj.kind != actVerdict || rj.verdict != ci.policy || rj.effects || !exactAt[j]
+	}
 	for i, ri := range ci.rules {
-		if ri == nil || ri.kind != actVerdict || ri.verdict != ci.policy || ri.effects || !exactAt[i] || hits[i].Empty() {
+		if ri == nil || ri.kind != actVerdict || ri.verdict != ci.policy || ri.effects || !exactAt[i] || !live[i] {
 			continue
 		}
-		rem := hits[i]
-		cands = w.candidates(ci, rem, cands[:0], func(j int) bool { return j > i })
+		// Cheap first: if no later rule that meets the rule's packets at
+		// all treats them differently, the rule is redundant.
+		cands = w.candidates(ci, qs[i], cands[:0], func(j int) bool { return j > i && regions[j] != nil })
+		if !slices.ContainsFunc(cands, differs) {
+			w.facts(ri).PolicyIn++
+			continue
+		}
+		// Otherwise follow the rule's packets (those no earlier rule
+		// decides) down the later rules: those with the same verdict take
+		// theirs; the first that treats some differently decides.
+		ps := pieces(fr, i, w.deciders(fr, i, qs[i], nil))
 		depends := false
 		for _, j := range cands {
-			rj := ci.rules[j]
-			meet := rem.Intersect(regions[j])
-			if meet.Empty() {
+			if !differs(j) {
+				for k := range regions[j] {
+					ps = append(ps, &regions[j][k])
+				}
 				continue
 			}
-			if rj.kind != actVerdict || rj.verdict != ci.policy || rj.effects || !exactAt[j] {
-				depends = true
-				break
+			budget := subtractBudget
+			for _, c := range qs[i].Intersect(regions[j]) {
+				if w.s.witness(&c, ps) || w.s.anyLeft(c, ps, &budget) {
+					depends = true
+					break
+				}
 			}
-			var next Region
-			for k := range rem {
-				next = append(next, w.s.subtractAll(rem[k], cubePtrs(regions[j]), nil)...)
-			}
-			rem = next
-			if rem.Empty() {
+			if depends {
 				break
 			}
 		}

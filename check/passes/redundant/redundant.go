@@ -19,7 +19,12 @@
 // differently: no later rule with another verdict, a jump, a non-terminal
 // action such as log or counter, or a rule that may not match. Removing it
 // changes nothing. A rule with its own side effects (log, counter, mark) is
-// never reported.
+// never reported, and neither are zone-level rules and zone policies: the
+// chains zones compile into, and their policies, are not the author's to
+// see, so "the chain does this anyway" would be a riddle there.
+//
+// A rule covered by an unconditional verdict in its own chain is left to
+// the verdictflow pass (FW1601).
 //
 // Both are warnings: the policy does what it says, but a rule that does
 // nothing misleads the next reader into thinking it matters.
@@ -30,6 +35,7 @@ import (
 
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
 )
@@ -75,8 +81,8 @@ func run(pass *analysis.Pass) (any, error) {
 		f := g[0]
 		at := analysis.RuleRange(f.Rule)
 		if shadow.AllDead(g) {
-			if !shadow.AllSame(g) {
-				continue // shadow's
+			if !shadow.AllSame(g) || shadow.AfterUnconditional(g) {
+				continue // shadow's, or verdictflow's FW1601
 			}
 			covers := shadow.Covers(g)
 			d := pass.Reportf(CodeCovered, at, "rule is redundant: earlier rules with the same verdict decide all its packets")
@@ -85,7 +91,7 @@ func run(pass *analysis.Pass) (any, error) {
 			d.Related = shadow.Related(covers, "covered by this rule")
 			continue
 		}
-		if allPolicy(g) {
+		if allPolicy(g) && f.Rule.Origin == policy.FromChain {
 			d := pass.Reportf(CodePolicy, at, "rule is redundant: its verdict %s is what the chain does anyway", f.Verdict)
 			d.Detail = "No later rule treats this rule's packets differently, so without it they reach the same verdict at the end of the chain."
 		}

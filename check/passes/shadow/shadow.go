@@ -31,18 +31,23 @@
 //
 // # Codes
 //
-// FW1101 (error) a rule whose packets are all decided earlier, at least
+// FW1101 (warning) a rule whose packets are all decided earlier, at least
 // partly with another verdict: what the rule says never happens. The
 // related positions list the earlier rules that decide its packets. When
 // every covering rule has the same verdict, the redundant pass reports the
 // rule instead (FW1201).
 //
-// FW1102 (error) a rule in a user chain that no packet entering the chain
+// A rule after an unconditional verdict in its own chain is left to the
+// verdictflow pass (FW1601), which reports it as never reached.
+//
+// FW1102 (warning) a rule in a user chain that no packet entering the chain
 // can match, because every jump into the chain excludes it.
 //
-// These are errors, not warnings: the finding is proven (no guesswork, no
-// heuristics), and a rule that never fires is a policy that does not do
-// what it says, often a block that does not block.
+// These are warnings, not errors, although each finding is proven (no
+// heuristics): the ruleset is still valid and the kernel does exactly what
+// is written, so a shadowed rule must not stop "fwc apply" in an emergency.
+// CI runs "fwc check --strict", which fails on warnings, and
+// "--severity FW1101=error" makes it an error everywhere.
 package shadow
 
 import (
@@ -70,7 +75,7 @@ decide all their packets (together, not only one by one), or because the
 jumps into their chain exclude them.`,
 	Requires: []*analysis.Analyzer{space.Analyzer},
 	Codes: []diag.Doc{
-		{Code: CodeShadowed, Title: "shadowed rule", Severity: diag.Error, Doc: `
+		{Code: CodeShadowed, Title: "shadowed rule", Severity: diag.Warning, Doc: `
 Earlier rules decide every packet this rule matches, at least some of them
 with another verdict, so the rule never fires. The notes list the earlier
 rules that take its packets; the rule may be covered by several of them
@@ -80,7 +85,7 @@ that cover it, narrow those rules, or delete it.
 Rules with a rate limit, meter, connection limit, time, probability or
 string match, and lookups in sets with a timeout, "may not match" and never
 count as covering another rule.`},
-		{Code: CodeExcluded, Title: "rule excluded by the jumps into its chain", Severity: diag.Error, Doc: `
+		{Code: CodeExcluded, Title: "rule excluded by the jumps into its chain", Severity: diag.Warning, Doc: `
 The rule is in a user chain, and every jump or goto into the chain has
 conditions that exclude all packets the rule matches (for example the jump
 matches "iif eth0" and the rule "iif eth1"), so the rule never fires. The
@@ -95,7 +100,7 @@ func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[space.Analyzer].(*space.Result)
 	for _, g := range Group(res) {
 		f := g[0]
-		if !AllDead(g) || AllSame(g) {
+		if !AllDead(g) || AllSame(g) || AfterUnconditional(g) {
 			continue
 		}
 		covers := Covers(g)
@@ -164,6 +169,20 @@ func AllDead(g []*space.Facts) bool {
 	return true
 }
 
+// AfterUnconditional reports whether a rule without conditions in the
+// rule's own chain covers it: the verdictflow pass reports those rules as
+// never reached (FW1601), and one finding is enough.
+func AfterUnconditional(g []*space.Facts) bool {
+	for _, f := range g {
+		for _, c := range f.Covers {
+			if c.Chain == f.Chain && len(c.Rule.Conds) == 0 && c.Rule != f.Rule {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // AllSame reports whether every expansion is covered only by rules with
 // its own verdict.
 func AllSame(g []*space.Facts) bool {
@@ -175,12 +194,16 @@ func AllSame(g []*space.Facts) bool {
 	return true
 }
 
-// Covers merges the covering rules of a group, each once.
+// Covers merges the (minimized) covering rules of a group, each once.
 func Covers(g []*space.Facts) []space.Cover {
 	var out []space.Cover
 	seen := map[*policy.Rule]bool{}
 	for _, f := range g {
-		for _, c := range f.Covers {
+		cs := f.MinCovers
+		if cs == nil {
+			cs = f.Covers
+		}
+		for _, c := range cs {
 			if !seen[c.Rule] {
 				seen[c.Rule] = true
 				out = append(out, c)

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -153,8 +154,14 @@ func (cv *converter) set(d *setDecl) *ast.Set {
 	s := &ast.Set{Range: cv.rng(d.span), Name: cv.ident(d.Name)}
 	for _, t := range d.Type {
 		// "ipv4_addr.port" lexes as one dotted word; it is two type parts.
+		// A part that is no name ("a.0") keeps the word whole: the checker
+		// reports it as an unknown type, and fmt prints it as written.
+		parts := strings.Split(t.Name, ".")
+		if slices.ContainsFunc(parts, func(p string) bool { return p == "" || !isNameStart(p[0]) }) {
+			parts = []string{t.Name}
+		}
 		off := t.Pos.Offset
-		for _, part := range strings.Split(t.Name, ".") {
+		for _, part := range parts {
 			s.Type = append(s.Type, ast.Ident{Range: cv.lines.rng(cv.file, off, off+len(part)), Name: part})
 			off += len(part) + 1
 		}
@@ -505,4 +512,9 @@ func (cv *converter) action(a action) ast.Action {
 		return &ast.HeaderSet{Range: cv.rng(a.span), Field: cv.tokIdent(a.Field), Value: cv.value(a.Value)}
 	}
 	panic(fmt.Sprintf("lang: unhandled action %T", a))
+}
+
+// isNameStart reports whether c can begin a name (a Word token).
+func isNameStart(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -19,7 +19,8 @@ type Compiled struct {
 	Script  []byte // backend/nft.Text of Ruleset
 }
 
-// Compile loads, checks (for the nft backend, lint passes included) and
+// Compile loads, checks (for the nft backend, with the lint passes that
+// can report errors; the warning-only ones are fwc check's) and
 // lowers the one policy at paths: a root file and what it includes. It
 // returns nil with the diagnostics when they hold an error, and an error
 // when paths hold no policy or more than one.
@@ -41,7 +42,7 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 	}
 	c := &Compiled{Loaded: l}
 	var cds diag.Diagnostics
-	c.Program, cds = check.Check(l.Units[0].Files, check.Options{Backends: []string{"nft"}})
+	c.Program, cds = check.Check(l.Units[0].Files, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
 	ds = append(ds, cds...)
 	if ds.HasErrors() {
 		return c, ds, nil

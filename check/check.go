@@ -25,6 +25,11 @@ type Options struct {
 	Disable map[string]bool
 	// NoLint skips the lint passes (names and types are still checked).
 	NoLint bool
+	// ErrorsOnly runs only the lint passes that can report errors (and
+	// what they require): what translate and apply need before they emit
+	// anything. The passes that only warn, such as the packet-space
+	// analyses of shadowed and redundant rules, are fwc check's.
+	ErrorsOnly bool
 }
 
 // Check checks one policy made of files (a root and its includes) and

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"slices"
+
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes"
 	"github.com/fwcproject/fwc/check/policy"
@@ -11,5 +13,11 @@ import (
 // Severity overrides apply to lint codes only: a name or type error always
 // stops a policy from being lowered.
 func lint(p *policy.Program, opts Options) diag.Diagnostics {
-	return analysis.Run(p, passes.All, analysis.Options{Backends: opts.Backends, Severity: opts.Severity, Disable: opts.Disable})
+	as := passes.All
+	if opts.ErrorsOnly {
+		as = slices.DeleteFunc(slices.Clone(as), func(a *analysis.Analyzer) bool {
+			return !slices.ContainsFunc(a.Codes, func(d diag.Doc) bool { return d.Severity == diag.Error })
+		})
+	}
+	return analysis.Run(p, as, analysis.Options{Backends: opts.Backends, Severity: opts.Severity, Disable: opts.Disable})
 }

@@ -55,7 +55,9 @@ func newTranslateCmd(e *env) *cobra.Command {
 
 PATH is a policy file, or a directory holding exactly one policy (one root
 file; the others are included by it). The policy is checked for the backends
-asked for, as "fwc check --backend" does. When it has errors, or a backend
+asked for, as "fwc check --backend" does, except that the lint passes that
+only warn (shadowed or redundant rules, hygiene) are left to "fwc check",
+which CI runs. When it has errors, or a backend
 cannot express a rule, the diagnostics are printed to standard error and
 nothing is written: no partial ruleset is ever produced. Warnings are
 printed and the translation goes on.
@@ -127,7 +129,7 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 	}
 	var texts [][]byte
 	if len(l.units) == 1 && !ds.HasErrors() {
-		prog, cds := check.Check(l.units[0], check.Options{Backends: backends})
+		prog, cds := check.Check(l.units[0], check.Options{Backends: backends, ErrorsOnly: true})
 		ds = append(ds, cds...)
 		if !ds.HasErrors() {
 			rs, lds := ir.Lower(prog)

@@ -15,6 +15,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/correlated"
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space/spacetest"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/lang"
@@ -27,19 +28,7 @@ var passes = []*analysis.Analyzer{shadow.Analyzer, redundant.Analyzer, correlate
 func BenchmarkPasses(b *testing.B) {
 	for _, n := range benchSizes {
 		prog := spacetest.MustParse("gen.pol", spacetest.Generate(n, 1))
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			b.ReportAllocs()
-			var found int
-			runtime.GC() // the parse's garbage is not the passes' cost
-			cpu0 := cpuTime()
-			for b.Loop() {
-				found = len(analysis.Run(prog, passes, analysis.Options{}))
-			}
-			// CPU time (user+system, all threads, GC included) per run: on a
-			// shared machine wall time also counts other people's work.
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
-			b.ReportMetric(float64(found), "findings")
-		})
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog) })
 	}
 }
 
@@ -52,17 +41,7 @@ func BenchmarkPolgen(b *testing.B) {
 			b.Fatal(ds)
 		}
 		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			b.ReportAllocs()
-			var found int
-			runtime.GC() // the parse's garbage is not the passes' cost
-			cpu0 := cpuTime()
-			for b.Loop() {
-				found = len(analysis.Run(prog, passes, analysis.Options{}))
-			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
-			b.ReportMetric(float64(found), "findings")
-		})
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog) })
 	}
 }
 
@@ -79,6 +58,21 @@ func TestGenerated(t *testing.T) {
 	if len(ds) == 0 {
 		t.Fatal("no findings on the generated policy")
 	}
+}
+
+// measure runs the passes over prog b.N times and reports CPU time
+// (user+system, all threads, GC included) per run besides wall time: on a
+// shared machine wall time also counts other people's work.
+func measure(b *testing.B, prog *policy.Program) {
+	b.ReportAllocs()
+	var found int
+	runtime.GC() // the parse's garbage is not the passes' cost
+	cpu0 := cpuTime()
+	for b.Loop() {
+		found = len(analysis.Run(prog, passes, analysis.Options{}))
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(found), "findings")
 }
 
 func cpuTime() time.Duration {

@@ -128,10 +128,15 @@ func TestAtomicReplace(t *testing.T) {
 				}
 			})
 			defer sock.Close()
-			var sent, replies atomic.Int64
-			var seq atomic.Int64
+			// The flood's echo requests carry their own ID, so that a late
+			// reply to a probe sent before the ruleset (the machine may be
+			// loaded) is never counted as a leak.
+			var sent, replies, probeReplies atomic.Int64
+			var seq, id atomic.Int64
+			probeID, floodID := int64(os.Getpid()&0x7fff), int64(os.Getpid()&0x7fff|0x8000)
+			id.Store(probeID)
 			ping := func() {
-				m := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: os.Getpid() & 0xffff, Seq: int(seq.Add(1) & 0xffff), Data: []byte("fwc")}}
+				m := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: int(id.Load()), Seq: int(seq.Add(1) & 0xffff), Data: []byte("fwc")}}
 				b, _ := m.Marshal(nil)
 				if _, err := sock.WriteTo(b, &net.IPAddr{IP: net.ParseIP("10.9.0.1")}); err == nil {
 					sent.Add(1)
@@ -146,7 +151,11 @@ func TestAtomicReplace(t *testing.T) {
 					n, _, err := sock.ReadFrom(buf)
 					if err == nil {
 						if m, err := icmp.ParseMessage(1, buf[:n]); err == nil && m.Type == ipv4.ICMPTypeEchoReply {
-							replies.Add(1)
+							if e, ok := m.Body.(*icmp.Echo); ok && int64(e.ID) == floodID {
+								replies.Add(1)
+							} else {
+								probeReplies.Add(1)
+							}
 						}
 					}
 					select {
@@ -158,19 +167,18 @@ func TestAtomicReplace(t *testing.T) {
 			})
 
 			// Without a ruleset the pings are answered: the test can see a leak.
-			for end := time.Now().Add(3 * time.Second); replies.Load() == 0 && time.Now().Before(end); {
+			for end := time.Now().Add(3 * time.Second); probeReplies.Load() == 0 && time.Now().Before(end); {
 				ping()
 				time.Sleep(50 * time.Millisecond)
 			}
-			if replies.Load() == 0 {
+			if probeReplies.Load() == 0 {
 				close(stop)
 				wg.Wait()
 				t.Fatal("no replies before the ruleset: the test cannot see leaks")
 			}
 			w0, o0 := tc.wants(0)
 			mustApply(t, h, w0, o0)
-			time.Sleep(100 * time.Millisecond)
-			replies.Store(0)
+			id.Store(floodID)
 			sent.Store(0)
 
 			wg.Go(func() {

@@ -3,7 +3,7 @@ package nft_test
 import (
 	"testing"
 
-	"github.com/fwcproject/fwc/backend/internal/netns"
+	"github.com/fwcproject/fwc/internal/testnetns"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/ir"
@@ -30,9 +30,9 @@ func TestPerAddressCollapses(t *testing.T) {
 	if n > 10 {
 		t.Errorf("%d rules emitted, want at most 10", n)
 	}
-	ns := netns.New(t, "nft")
+	ns := testnetns.New(t)
 	out, _ := nft.Text(rs)
-	if o, err := netns.Run(ns, out, "nft", "-c", "-f", "-"); err != nil {
+	if o, err := testnetns.Feed(ns, out, "nft", "-c", "-f", "-"); err != nil {
 		t.Fatalf("nft -c: %v\n%.2000s", err, o)
 	}
 }

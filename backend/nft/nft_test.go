@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/backend/internal/netns"
 	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	sample "github.com/fwcproject/fwc/ir/irtest"
 )
@@ -62,17 +62,17 @@ func TestHostGolden(t *testing.T) {
 // load must replace the table, not fail), and compares nft's own listing
 // with the golden listing.
 func TestHostLoad(t *testing.T) {
-	ns := netns.New(t, "nft")
+	ns := testnetns.New(t)
 	out := hostText(t)
-	if o, err := netns.Run(ns, out, "nft", "-c", "-f", "-"); err != nil {
+	if o, err := testnetns.Feed(ns, out, "nft", "-c", "-f", "-"); err != nil {
 		t.Fatalf("nft -c: %v\n%s", err, o)
 	}
 	for i := 0; i < 2; i++ {
-		if o, err := netns.Run(ns, out, "nft", "-f", "-"); err != nil {
+		if o, err := testnetns.Feed(ns, out, "nft", "-f", "-"); err != nil {
 			t.Fatalf("nft -f (load %d): %v\n%s", i+1, err, o)
 		}
 	}
-	list, err := netns.Run(ns, nil, "nft", "list", "ruleset")
+	list, err := testnetns.Feed(ns, nil, "nft", "list", "ruleset")
 	if err != nil {
 		t.Fatalf("nft list ruleset: %v\n%s", err, list)
 	}

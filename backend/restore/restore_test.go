@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/backend/internal/netns"
 	"github.com/fwcproject/fwc/backend/restore"
+	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	sample "github.com/fwcproject/fwc/ir/irtest"
 )
@@ -74,15 +74,16 @@ func TestHostGolden(t *testing.T) {
 
 // TestHostRestore feeds the output to the real tools in a namespace.
 func TestHostRestore(t *testing.T) {
-	ns := netns.New(t, "ipset", "iptables-restore", "ip6tables-restore")
+	testnetns.RequireTools(t, "ipset", "iptables-restore", "ip6tables-restore")
+	ns := testnetns.New(t)
 	o := translate(t)
-	if out, err := netns.Run(ns, o.sets, "ipset", "restore"); err != nil {
+	if out, err := testnetns.Feed(ns, o.sets, "ipset", "restore"); err != nil {
 		t.Fatalf("ipset restore: %v\n%s", err, out)
 	}
-	if out, err := netns.Run(ns, o.v4, "iptables-restore", "--test"); err != nil {
+	if out, err := testnetns.Feed(ns, o.v4, "iptables-restore", "--test"); err != nil {
 		t.Errorf("iptables-restore --test: %v\n%s", err, out)
 	}
-	if out, err := netns.Run(ns, o.v6, "ip6tables-restore", "--test"); err != nil {
+	if out, err := testnetns.Feed(ns, o.v6, "ip6tables-restore", "--test"); err != nil {
 		t.Errorf("ip6tables-restore --test: %v\n%s", err, out)
 	}
 }

@@ -267,18 +267,10 @@ func run(ns string, stdin []byte, argv ...string) (string, error) {
 }
 
 // requireTools skips (or under FWC_REQUIRE_NETNS=1 fails) without the
-// iptables tools; testnetns checks root, ip and nft.
+// namespace tools and the iptables tools.
 func requireTools(t *testing.T) {
 	t.Helper()
-	testnetns.Require(t)
-	for _, tool := range []string{"ipset", "iptables-restore", "ip6tables-restore"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(testnetns.EnvRequire) == "1" {
-				t.Fatalf("%s=1 but %s is missing", testnetns.EnvRequire, tool)
-			}
-			t.Skipf("needs %s", tool)
-		}
-	}
+	testnetns.RequireTools(t, "ipset", "iptables-restore", "ip6tables-restore")
 }
 
 // expiry is the countdown nft lists for element timeouts.

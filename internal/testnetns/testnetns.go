@@ -11,6 +11,7 @@
 package testnetns
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -66,6 +67,19 @@ func Require(t testing.TB) {
 	missing(t, probe())
 }
 
+// RequireTools is Require, and also needs each of tools on PATH (ipset,
+// iptables-restore, ...).
+func RequireTools(t testing.TB, tools ...string) {
+	t.Helper()
+	Require(t)
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing(t, "needs "+tool)
+			return
+		}
+	}
+}
+
 // missing skips or fails t for reason, unless reason is empty.
 func missing(t testing.TB, reason string) {
 	t.Helper()
@@ -117,6 +131,17 @@ func Run(t testing.TB, name string, args ...string) string {
 // and error, for commands that are expected to fail.
 func Try(name string, args ...string) (string, error) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", name}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Feed runs a command inside the namespace with stdin and returns its
+// combined output and error. It runs under TZ=UTC, because nft reads and
+// prints meta hour and meta time in local time and fwc's times are UTC.
+func Feed(name string, stdin []byte, args ...string) (string, error) {
+	cmd := exec.Command("ip", append([]string{"netns", "exec", name}, args...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -34,29 +34,10 @@ func dirKw(d policy.Dir, src, dst string) string {
 	return dst
 }
 
-// ProtoName is the nft name of a protocol.
-func ProtoName(p policy.Proto) string {
-	switch p {
-	case policy.ProtoTCP:
-		return "tcp"
-	case policy.ProtoUDP:
-		return "udp"
-	case policy.ProtoICMP:
-		return "icmp"
-	case policy.ProtoICMPv6:
-		return "ipv6-icmp"
-	case policy.ProtoSCTP:
-		return "sctp"
-	case policy.ProtoUDPLite:
-		return "udplite"
-	}
-	return strconv.Itoa(int(p))
-}
-
 func portKw(p policy.Proto, d policy.Dir) string {
 	pr := "th"
 	if p != 0 {
-		pr = ProtoName(p)
+		pr = p.Name()
 	}
 	return pr + " " + dirKw(d, "sport", "dport")
 }
@@ -99,7 +80,7 @@ func values(m ir.Match) []string {
 		}
 	case *ir.Proto:
 		for _, p := range m.Protos {
-			vs = append(vs, ProtoName(p))
+			vs = append(vs, p.Name())
 		}
 	}
 	return vs

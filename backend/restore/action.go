@@ -182,7 +182,7 @@ func (w *writer) balance(chain string, r *ir.Rule, a *ir.Balance) string {
 	p := singleProto(r)
 	proto := ""
 	if p != 0 {
-		proto = "-p " + ProtoName(p, w.fam) + " "
+		proto = "-p " + p.Name() + " "
 	}
 	n := len(a.Endpoints)
 	for i, e := range a.Endpoints {

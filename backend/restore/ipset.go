@@ -190,7 +190,7 @@ func elemText(s *ir.Set, e policy.SetElem, pr policy.Proto) string {
 			parts = append(parts, ir.AddrString(v.Addr))
 		case policy.PortType:
 			if len(s.Type) > 1 {
-				parts = append(parts, ProtoName(pr, s.Family)+":"+strconv.Itoa(int(v.Port)))
+				parts = append(parts, pr.Name()+":"+strconv.Itoa(int(v.Port)))
 			} else {
 				parts = append(parts, strconv.Itoa(int(v.Port)))
 			}

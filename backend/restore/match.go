@@ -25,25 +25,6 @@ func dirFlag(d policy.Dir) string {
 	return "dst"
 }
 
-// ProtoName is the iptables name of a protocol.
-func ProtoName(p policy.Proto, f ir.Family) string {
-	switch p {
-	case policy.ProtoTCP:
-		return "tcp"
-	case policy.ProtoUDP:
-		return "udp"
-	case policy.ProtoICMP:
-		return "icmp"
-	case policy.ProtoICMPv6:
-		return "ipv6-icmp"
-	case policy.ProtoSCTP:
-		return "sctp"
-	case policy.ProtoUDPLite:
-		return "udplite"
-	}
-	return strconv.Itoa(int(p))
-}
-
 func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 	switch m := m.(type) {
 	case *ir.Addr:
@@ -51,7 +32,7 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 	case *ir.Proto:
 		var alts []string
 		for _, p := range m.Protos {
-			alts = append(alts, "-p "+ProtoName(p, w.fam))
+			alts = append(alts, "-p "+p.Name())
 		}
 		return oneOf(m.Neg, alts)
 	case *ir.Port:
@@ -252,7 +233,7 @@ func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
 	if m.Set != nil {
 		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, dirFlag(m.Dir))}
 	}
-	p := ProtoName(m.Proto, w.fam)
+	p := m.Proto.Name()
 	if len(m.Ranges) == 1 {
 		return condText{args: fmt.Sprintf("-m %s %s--%s %s", p, neg(m.Neg), dirFlag(m.Dir)[:1]+"port", portRange(m.Ranges[0]))}
 	}

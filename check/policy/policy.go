@@ -2,6 +2,7 @@ package policy
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/fwcproject/fwc/ast"
@@ -236,6 +237,26 @@ const (
 	ProtoSCTP    Proto = 132
 	ProtoUDPLite Proto = 136
 )
+
+// Name is the protocol's name as iptables and nft write it ("ipv6-icmp"
+// for 58), or its number when it has none there.
+func (p Proto) Name() string {
+	switch p {
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	case ProtoICMP:
+		return "icmp"
+	case ProtoICMPv6:
+		return "ipv6-icmp"
+	case ProtoSCTP:
+		return "sctp"
+	case ProtoUDPLite:
+		return "udplite"
+	}
+	return strconv.Itoa(int(p))
+}
 
 // HasPorts reports whether p has source and destination ports.
 func (p Proto) HasPorts() bool {

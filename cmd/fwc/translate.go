@@ -129,7 +129,12 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 	}
 	var texts [][]byte
 	if len(l.units) == 1 && !ds.HasErrors() {
-		prog, cds := check.Check(l.units[0], check.Options{Backends: backends, ErrorsOnly: true})
+		// The syntax tree (the biggest thing a large policy makes) is
+		// needed only until it is lowered: forget it here so that the
+		// emitters do not run with it still in memory.
+		files := l.units[0]
+		l.units[0] = nil
+		prog, cds := check.Check(files, check.Options{Backends: backends, ErrorsOnly: true})
 		ds = append(ds, cds...)
 		if !ds.HasErrors() {
 			rs, lds := ir.Lower(prog)

@@ -20,6 +20,10 @@ type converter struct {
 	// stmtStart is the offset of the first token of the declaration
 	// being parsed, for error messages.
 	stmtStart int
+	// text is the file's source, and stmtPos where the declaration being
+	// parsed starts (after the previous one's terminator).
+	text    string
+	stmtPos lexer.Position
 	// fast is the fast path, kept for its buffers.
 	fast     fastParser
 	fastMode fastMode

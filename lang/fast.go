@@ -22,10 +22,10 @@ import (
 type decline struct{}
 
 type fastParser struct {
-	raw []lexer.Token // the declaration's raw tokens
+	raw []lexer.Token // the declaration's tokens, without spaces and comments
 	eof lexer.Token   // its terminator, as EOF
-	// idx holds the indexes in raw of the tokens the grammar sees: no space
-	// or comments, one EOL for a run of them; then len(raw) for eof.
+	// idx holds the indexes in raw of the tokens the grammar sees: one EOL
+	// for a run of them; then len(raw) for eof.
 	idx []int32
 	i   int // the next token is idx[i]
 
@@ -239,11 +239,13 @@ func (p *fastParser) eols() {
 }
 
 // span of the tokens from toks[start] to the last one consumed: Pos is the
-// first token's, EndPos the raw token's right after the last.
+// first token's, EndPos right after the last (where the next token of the
+// source, maybe a space, starts: what participle gives).
 func (p *fastParser) span(start int) span {
 	end := p.eof.Pos
-	if j := int(p.idx[p.i-1]) + 1; j < len(p.raw) {
+	if j := int(p.idx[p.i-1]); j < len(p.raw) {
 		end = p.raw[j].Pos
+		advance(&end, p.raw[j].Value)
 	}
 	return span{Pos: p.tok(start).Pos, EndPos: end}
 }

@@ -41,9 +41,14 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 
 	// Tokens are read one declaration at a time into a reused buffer: a
 	// whole file's tokens (64 bytes each, one per ~2.7 bytes of source)
-	// would be the biggest thing held while parsing a large policy.
+	// would be the biggest thing held while parsing a large policy. The
+	// buffer leaves out spaces and comments (about half the tokens), which
+	// the fast path skips; participle, which wants them, gets the
+	// declaration lexed again (see parseStmt).
 	text := string(src)
+	cv.text = text
 	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
+	cv.stmtPos = pos
 	var stmt []lexer.Token
 	depth, bad := 0, false
 	for {
@@ -87,7 +92,16 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 			if t.EOF() {
 				break
 			}
+			cv.stmtPos = pos
 			continue
+		}
+		if t.Type == tokSpace || t.Type == tokComment {
+			continue
+		}
+		if len(stmt) == cap(stmt) {
+			// Double: append grows a large slice by only a quarter, and
+			// a large table's tokens are copied over and over.
+			stmt = append(make([]lexer.Token, 0, max(256, 2*cap(stmt))), stmt...)
 		}
 		stmt = append(stmt, t)
 	}
@@ -96,8 +110,9 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 
 func lang(r ast.Range) diag.Range { return Range(r) }
 
-// parseStmt parses the raw tokens of one top-level declaration; end is the
-// terminator (a newline, ';' or EOF) that follows them.
+// parseStmt parses the tokens of one top-level declaration, without spaces
+// and comments; end is the terminator (a newline, ';' or EOF) that follows
+// them.
 func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) {
 	// participle panics on some grammar-level surprises; bad input must
 	// never crash fwc, so such a panic becomes a syntax error here.
@@ -127,8 +142,9 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 			return cv.decl(s)
 		}
 	}
-	toks := make([]lexer.Token, len(raw)+1)
-	copy(toks, raw)
+	// participle sees every token of the declaration: lex it again.
+	toks := cv.relex(end.Pos.Offset)
+	raw = toks[:len(toks)-1]
 	// A run of terminators (blank lines, comment lines) is one EOL to the
 	// grammar, so that `EOL+ item` fails after one token, not after many.
 	afterEOL := false
@@ -155,6 +171,19 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	}
 	cv.syntaxError(err, end)
 	return nil
+}
+
+// relex returns all the tokens from the start of the declaration being
+// parsed to offset end, and a slot after them.
+func (cv *converter) relex(end int) []lexer.Token {
+	var toks []lexer.Token
+	for pos := cv.stmtPos; pos.Offset < end; {
+		typ, n := scanToken(cv.text[pos.Offset:end])
+		value := cv.text[pos.Offset : pos.Offset+n]
+		toks = append(toks, lexer.Token{Type: typ, Value: value, Pos: pos})
+		advance(&pos, value)
+	}
+	return append(toks, lexer.Token{})
 }
 
 type sliceLexer struct {

@@ -78,7 +78,23 @@ func (a *sliceArena[T]) copyOf(s []T) []T {
 	return out
 }
 
-func (a *sliceArena[T]) reset() { a.c, a.n = 0, 0 }
+func (a *sliceArena[T]) reset() {
+	a.c, a.n = 0, 0
+	a.chunks = keepChunks(a.chunks)
+}
+
+// keepChunks keeps the first few chunks of an arena for the next
+// declaration and lets the others go: one large declaration (a table of
+// thousands of rules) must not hold its syntax structs while the rest of
+// the file is parsed.
+func keepChunks[T any](chunks [][]T) [][]T {
+	const keep = 8
+	if len(chunks) <= keep {
+		return chunks
+	}
+	clear(chunks[keep:])
+	return chunks[:keep]
+}
 
 // arena hands out zeroed values from chunks that are reused for the next
 // declaration: the concrete syntax structs only live until convert.go has
@@ -102,7 +118,10 @@ func (a *arena[T]) new() *T {
 	return x
 }
 
-func (a *arena[T]) reset() { a.c, a.n = 0, 0 }
+func (a *arena[T]) reset() {
+	a.c, a.n = 0, 0
+	a.chunks = keepChunks(a.chunks)
+}
 
 func (p *fastParser) resetArenas() {
 	p.atoms.reset()

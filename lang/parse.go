@@ -89,6 +89,9 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 				}
 			}
 			stmt, bad = stmt[:0], false
+			if cap(stmt) > 1<<14 {
+				stmt = nil // the buffer of a large declaration: let it go
+			}
 			if t.EOF() {
 				break
 			}

@@ -17,6 +17,7 @@
 package nft
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ const Table = "fwc"
 func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 	p := &printer{}
 	p.ruleset(ir.Merge(rs))
-	return []byte(p.b.String()), p.diags
+	return p.b.Bytes(), p.diags
 }
 
 // RuleCount returns how many rules Text emits for rs, after merging.
@@ -64,8 +65,9 @@ func RuleCount(rs *ir.Ruleset) int {
 }
 
 type printer struct {
-	b     strings.Builder
+	b     bytes.Buffer
 	diags diag.Diagnostics
+	parts []string // scratch for rule
 }
 
 // ChainName is the nft name of c: table and policy name, filter_input.
@@ -109,9 +111,7 @@ func (p *printer) chain(c *ir.Chain) {
 		fmt.Fprintf(&p.b, "\t\ttype %s hook %s priority %s; policy %s;\n", c.Type, c.Hook, priority(c), pol)
 	}
 	for _, r := range c.Rules {
-		if s, ok := p.rule(r); ok {
-			fmt.Fprintf(&p.b, "\t\t%s\n", s)
-		}
+		p.rule(r)
 	}
 	p.b.WriteString("\t}\n")
 }
@@ -231,8 +231,10 @@ func (p *printer) errorf(r *ir.Rule, format string, args ...any) {
 	p.diags.Add(diag.Error, "FW2001", rg, "nft cannot express "+fmt.Sprintf(format, args...), "")
 }
 
-func (p *printer) rule(r *ir.Rule) (string, bool) {
-	var parts []string
+// rule prints r as a line of the chain, or nothing (and a diagnostic) if
+// nft cannot express it.
+func (p *printer) rule(r *ir.Rule) {
+	parts := p.parts[:0]
 	if r.Family != ir.Both && !impliesFamily(r) {
 		parts = append(parts, "meta nfproto "+nfproto(r.Family))
 	}
@@ -254,10 +256,25 @@ func (p *printer) rule(r *ir.Rule) (string, bool) {
 			parts = append(parts, s)
 		}
 	}
-	if c := r.Comment(128); c != "" {
-		parts = append(parts, "comment "+Quote(c))
+	p.parts = parts
+	if !ok {
+		return
 	}
-	return strings.Join(parts, " "), ok
+	p.b.WriteString("\t\t")
+	for i, s := range parts {
+		if i > 0 {
+			p.b.WriteByte(' ')
+		}
+		p.b.WriteString(s)
+	}
+	if c := r.Comment(128); c != "" {
+		if len(parts) > 0 {
+			p.b.WriteByte(' ')
+		}
+		p.b.WriteString("comment ")
+		p.b.WriteString(Quote(c))
+	}
+	p.b.WriteByte('\n')
 }
 
 func nfproto(f ir.Family) string {

@@ -49,7 +49,17 @@ const Table = "fwc"
 // nft cannot express (those rules are left out of the script).
 func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 	p := &printer{}
-	p.ruleset(ir.Merge(rs))
+	rs = ir.Merge(rs)
+	// About 90 bytes a rule: grow once rather than copy the script over
+	// and over while it grows.
+	n := 0
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	p.b.Grow(4096 + 96*n)
+	p.ruleset(rs)
 	return p.b.Bytes(), p.diags
 }
 

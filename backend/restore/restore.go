@@ -60,6 +60,9 @@ type writer struct {
 	names  map[string]bool // chain names in use
 	extra  []*chainText    // generated chains
 	nlimit int
+	// scratch for rule, which does not nest
+	conds  []condText
+	common []string
 }
 
 type chainText struct {
@@ -190,14 +193,15 @@ type condText struct {
 }
 
 func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
-	var conds []condText
+	conds := w.conds[:0]
 	for _, m := range r.Matches {
 		conds = append(conds, w.match(r, m))
 	}
+	w.conds = conds
 	targets, last := w.targets(t, chain, r)
 	comment := "-m comment --comment " + Quote(r.Comment(250))
 
-	common := []string{}
+	common := w.common[:0]
 	var alts [][]string
 	var excl []string
 	stateful := false
@@ -212,6 +216,7 @@ func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
 		}
 		stateful = stateful || c.stateful
 	}
+	w.common = common
 	combos := []string{""}
 	for _, a := range alts {
 		var next []string

@@ -153,7 +153,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 		if fams&f == 0 {
 			continue
 		}
-		ir := &Rule{Family: f, Pos: pos}
+		ir := &Rule{Family: f, Pos: pos, Matches: make([]Match, 0, len(r.Conds))}
 		ok := true
 		for _, cond := range r.Conds {
 			m, holds, spec := l.cond(cond, r, f)
@@ -172,6 +172,9 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 			} else if a != nil {
 				ir.Actions = append(ir.Actions, a)
 			}
+		}
+		if len(ir.Matches) == 0 {
+			ir.Matches = nil
 		}
 		if ok {
 			ir.Matches, ok = intersectAddrs(ir.Matches)
@@ -434,6 +437,21 @@ func (rs *Ruleset) Clone() *Ruleset {
 // matches on one field, and iptables refuses a second -s. ok is false when
 // the intersection is empty: the rule can never match.
 func intersectAddrs(ms []Match) (out []Match, ok bool) {
+	// Most rules have at most one address match per direction: nothing
+	// to intersect.
+	var n [2]int
+	for _, m := range ms {
+		if a, isAddr := m.(*Addr); isAddr && !a.Neg && a.Set == nil {
+			if a.Dir == policy.Src {
+				n[0]++
+			} else {
+				n[1]++
+			}
+		}
+	}
+	if n[0] < 2 && n[1] < 2 {
+		return ms, true
+	}
 	first := map[policy.Dir]*Addr{}
 	for _, m := range ms {
 		a, isAddr := m.(*Addr)

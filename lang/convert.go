@@ -210,10 +210,15 @@ func (cv *converter) chain(c *chainDecl) *ast.Chain {
 		}
 		ch.Priority = &ast.Lit{Range: cv.rng(p.span), Kind: ast.Number, Text: text}
 	}
+	ch.Rules = c.converted
 	for _, r := range c.Rules {
-		ch.Rules = append(ch.Rules, &ast.Rule{Range: cv.rng(r.span), Matches: cv.matches(r.Matches), Actions: cv.actions(r.Actions)})
+		ch.Rules = append(ch.Rules, cv.chainRule(r))
 	}
 	return ch
+}
+
+func (cv *converter) chainRule(r *chainRule) *ast.Rule {
+	return &ast.Rule{Range: cv.rng(r.span), Matches: cv.matches(r.Matches), Actions: cv.actions(r.Actions)}
 }
 
 func (cv *converter) route(d *routeDecl) *ast.Route {

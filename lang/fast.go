@@ -2,6 +2,8 @@ package lang
 
 import (
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/fwcproject/fwc/ast"
 )
 
 // The fast path. participle tries the members of a union one by one, with
@@ -50,6 +52,52 @@ type fastParser struct {
 	actionScratch []action
 	matchLists    sliceArena[match]
 	actionLists   sliceArena[action]
+
+	// onRule, when set, converts a chain rule as soon as it is parsed, so
+	// that the structs of the next rule reuse the arenas: a table of
+	// thousands of rules then needs the structs of one rule at a time.
+	onRule func(*chainRule) *ast.Rule
+}
+
+// arenaMarks records how much of each arena is in use.
+type arenaMarks [15][2]int
+
+func (p *fastParser) arenaMarks() (m arenaMarks) {
+	m[0] = p.atoms.mark()
+	m[1] = p.rangeVals.mark()
+	m[2] = p.values.mark()
+	m[3] = p.concats.mark()
+	m[4] = p.lists.mark()
+	m[5] = p.idents.mark()
+	m[6] = p.oneValue.mark()
+	m[7] = p.oneConcat.mark()
+	m[8] = p.addrs.mark()
+	m[9] = p.ports.mark()
+	m[10] = p.ifaces.mark()
+	m[11] = p.cts.mark()
+	m[12] = p.verdicts.mark()
+	m[13] = p.matchLists.mark()
+	m[14] = p.actionLists.mark()
+	return m
+}
+
+// release hands the structs made since m out again.
+func (p *fastParser) release(m arenaMarks) {
+	p.atoms.release(m[0])
+	p.rangeVals.release(m[1])
+	p.values.release(m[2])
+	p.concats.release(m[3])
+	p.lists.release(m[4])
+	p.idents.release(m[5])
+	p.oneValue.release(m[6])
+	p.oneConcat.release(m[7])
+	p.addrs.release(m[8])
+	p.ports.release(m[9])
+	p.ifaces.release(m[10])
+	p.cts.release(m[11])
+	p.verdicts.release(m[12])
+	p.matchLists.release(m[13])
+	p.actionLists.release(m[14])
 }
 
 // sliceArena hands out slices from chunks that are reused, like arena.
@@ -77,6 +125,9 @@ func (a *sliceArena[T]) copyOf(s []T) []T {
 	a.n += len(s)
 	return out
 }
+
+func (a *sliceArena[T]) mark() [2]int     { return [2]int{a.c, a.n} }
+func (a *sliceArena[T]) release(m [2]int) { a.c, a.n = m[0], m[1] }
 
 func (a *sliceArena[T]) reset() {
 	a.c, a.n = 0, 0
@@ -117,6 +168,9 @@ func (a *arena[T]) new() *T {
 	*x = zero
 	return x
 }
+
+func (a *arena[T]) mark() [2]int     { return [2]int{a.c, a.n} }
+func (a *arena[T]) release(m [2]int) { a.c, a.n = m[0], m[1] }
 
 func (a *arena[T]) reset() {
 	a.c, a.n = 0, 0
@@ -412,8 +466,17 @@ func (p *fastParser) chain() *chainDecl {
 	}
 	p.items(func() {
 		s := p.i
+		var m arenaMarks
+		if p.onRule != nil {
+			m = p.arenaMarks()
+		}
 		r := &chainRule{Matches: p.matches(), Actions: p.actions()}
 		r.span = p.span(s)
+		if p.onRule != nil {
+			c.converted = append(c.converted, p.onRule(r))
+			p.release(m)
+			return
+		}
 		c.Rules = append(c.Rules, r)
 	})
 	c.span = p.span(start)

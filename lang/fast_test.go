@@ -193,3 +193,29 @@ func FuzzFastPath(f *testing.F) {
 		sameAsParticiple(t, src)
 	})
 }
+
+// TestFastPathStreamedRules: the fast path converts a chain's rules as it
+// parses them (with their diagnostics); when a later rule makes it decline,
+// the tree and diagnostics are participle's alone, not doubled.
+func TestFastPathStreamedRules(t *testing.T) {
+	for _, src := range []string{
+		"table filter {\n\tchain input {\n\t\tudp sport . tcp dport @s accept\n\t\ttcp dport 22 accept\n\t}\n}\n",
+		"table filter {\n\tchain input {\n\t\tudp sport . tcp dport @s accept\n\t\ttcp dport 22 accept\n\t\ttcp dport ( accept\n\t}\n}\n",
+		"table filter {\n\tchain input {\n\t\tudp sport . tcp dport @s accept\n\t}\n\tchain output {\n\t\tsaddr 10.0.0.1 accept\n\t} junk\n}\n",
+	} {
+		sameAsParticiple(t, []byte(src))
+		_, ds := ParseFile("d.fw", []byte(src))
+		n := 0
+		for _, d := range ds {
+			if d.Code == "FW0004" {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Errorf("%q: FW0004 reported %d times: %v", src, n, ds)
+		}
+		if len(ds) == 0 {
+			t.Errorf("%q: no diagnostics", src)
+		}
+	}
+}

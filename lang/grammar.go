@@ -3,6 +3,8 @@ package lang
 import (
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/fwcproject/fwc/ast"
 )
 
 // The structs in this file are the concrete syntax only: participle fills
@@ -157,6 +159,9 @@ type chainDecl struct {
 	Policy   *ident       `parser:"( \"policy\" @@ )?"`
 	Priority *priority    `parser:"( \"priority\" @@ )? \"{\" EOL*"`
 	Rules    []*chainRule `parser:"( @@ ( EOL+ @@ )* EOL* )? \"}\""`
+	// converted holds the rules already converted by the fast path (see
+	// fastParser.onRule), instead of Rules.
+	converted []*ast.Rule
 }
 
 type priority struct {

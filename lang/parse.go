@@ -38,6 +38,7 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 	f := &ast.File{Range: lines.rng(filename, 0, len(src))}
 
 	cv := &converter{file: filename, lines: lines, diags: &ds, fastMode: mode}
+	cv.fast.onRule = cv.chainRule
 
 	// Tokens are read one declaration at a time into a reused buffer: a
 	// whole file's tokens (64 bytes each, one per ~2.7 bytes of source)
@@ -140,10 +141,15 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 		return nil
 	}
 	if cv.fastMode != fastOff {
+		// The fast path converts a chain's rules as it goes (onRule); if
+		// it then declines, participle's tree is converted again, with
+		// the same diagnostics.
+		n := len(*cv.diags)
 		if s, ok := cv.fast.fastDecl(raw, end, cv.fastMode == fastStrict); ok {
 			cv.fastHits++
 			return cv.decl(s)
 		}
+		*cv.diags = (*cv.diags)[:n]
 	}
 	// participle sees every token of the declaration: lex it again.
 	toks := cv.relex(end.Pos.Offset)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -139,6 +140,11 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		if !ds.HasErrors() {
 			rs, lds := ir.Lower(prog)
 			ds = append(ds, lds...)
+			// Nothing refers to the syntax tree and the checked program
+			// any more: collect them now, so that the emitters reuse
+			// their memory rather than grow the heap until the collector
+			// would have run by itself.
+			runtime.GC()
 			for _, o := range outs {
 				text, ods := o.emit(rs)
 				ds = append(ds, ods...)

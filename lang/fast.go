@@ -24,8 +24,8 @@ import (
 type decline struct{}
 
 type fastParser struct {
-	raw []lexer.Token // the declaration's tokens, without spaces and comments
-	eof lexer.Token   // its terminator, as EOF
+	raw *tokens     // the declaration's tokens, without spaces and comments
+	eof lexer.Token // its terminator, as EOF
 	// idx holds the indexes in raw of the tokens the grammar sees: one EOL
 	// for a run of them; then len(raw) for eof.
 	idx []int32
@@ -200,13 +200,13 @@ func (p *fastParser) resetArenas() {
 //
 // A panic other than a decline is a bug in the fast path; it declines too,
 // unless strict (tests) is set.
-func (p *fastParser) fastDecl(raw []lexer.Token, end lexer.Token, strict bool) (d decl, ok bool) {
+func (p *fastParser) fastDecl(raw *tokens, end lexer.Token, strict bool) (d decl, ok bool) {
 	p.raw, p.eof = raw, lexer.EOFToken(end.Pos)
 	p.idx, p.i = p.idx[:0], 0
 	p.resetArenas()
 	afterEOL := false
-	for j := range raw {
-		switch raw[j].Type {
+	for j := range raw.len() {
+		switch raw.at(j).Type {
 		case tokSpace, tokComment:
 			continue
 		case tokEOL:
@@ -219,7 +219,7 @@ func (p *fastParser) fastDecl(raw []lexer.Token, end lexer.Token, strict bool) (
 		}
 		p.idx = append(p.idx, int32(j))
 	}
-	p.idx = append(p.idx, int32(len(raw)))
+	p.idx = append(p.idx, int32(raw.len()))
 	defer func() {
 		p.raw = nil
 		if r := recover(); r != nil {
@@ -240,8 +240,8 @@ func (p *fastParser) fail() { panic(decline{}) }
 
 // tok is the token idx[i] points at.
 func (p *fastParser) tok(i int) *lexer.Token {
-	if j := int(p.idx[i]); j < len(p.raw) {
-		return &p.raw[j]
+	if j := int(p.idx[i]); j < p.raw.len() {
+		return p.raw.at(j)
 	}
 	return &p.eof
 }
@@ -302,7 +302,7 @@ func (p *fastParser) kw(vs ...string) []lexer.Token {
 	}
 	j := p.idx[p.i]
 	p.i++
-	return p.raw[j : j+1 : j+1]
+	return p.raw.one(int(j))
 }
 
 func (p *fastParser) eols() {
@@ -316,9 +316,10 @@ func (p *fastParser) eols() {
 // source, maybe a space, starts: what participle gives).
 func (p *fastParser) span(start int) span {
 	end := p.eof.Pos
-	if j := int(p.idx[p.i-1]); j < len(p.raw) {
-		end = p.raw[j].Pos
-		advance(&end, p.raw[j].Value)
+	if j := int(p.idx[p.i-1]); j < p.raw.len() {
+		t := p.raw.at(j)
+		end = t.Pos
+		advance(&end, t.Value)
 	}
 	return span{Pos: p.tok(start).Pos, EndPos: end}
 }

@@ -50,7 +50,7 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 	cv.text = text
 	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
 	cv.stmtPos = pos
-	var stmt []lexer.Token
+	var stmt tokens
 	depth, bad := 0, false
 	for {
 		var t lexer.Token
@@ -85,14 +85,12 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 		}
 		if (t.Type == tokEOL && depth == 0) || t.EOF() {
 			if !bad {
-				if d := cv.parseStmt(stmt, t); d != nil {
+				if d := cv.parseStmt(&stmt, t); d != nil {
 					f.Decls = append(f.Decls, d)
 				}
 			}
-			stmt, bad = stmt[:0], false
-			if cap(stmt) > 1<<14 {
-				stmt = nil // the buffer of a large declaration: let it go
-			}
+			stmt.reset()
+			bad = false
 			if t.EOF() {
 				break
 			}
@@ -102,14 +100,44 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 		if t.Type == tokSpace || t.Type == tokComment {
 			continue
 		}
-		if len(stmt) == cap(stmt) {
-			// Double: append grows a large slice by only a quarter, and
-			// a large table's tokens are copied over and over.
-			stmt = append(make([]lexer.Token, 0, max(256, 2*cap(stmt))), stmt...)
-		}
-		stmt = append(stmt, t)
+		stmt.add(t)
 	}
 	return f, ds, cv.fastHits
+}
+
+// tokens is the token buffer of one declaration, in chunks: adding never
+// copies what is there (a large table has hundreds of thousands of
+// tokens), and a few chunks are kept for the next declaration.
+type tokens struct {
+	chunks [][]lexer.Token
+	n      int
+}
+
+const tokChunk = 1024
+
+func (ts *tokens) add(t lexer.Token) {
+	c := ts.n / tokChunk
+	if c == len(ts.chunks) {
+		ts.chunks = append(ts.chunks, make([]lexer.Token, tokChunk))
+	}
+	ts.chunks[c][ts.n%tokChunk] = t
+	ts.n++
+}
+
+func (ts *tokens) len() int { return ts.n }
+
+// at returns the token i; it stays where it is until reset.
+func (ts *tokens) at(i int) *lexer.Token { return &ts.chunks[i/tokChunk][i%tokChunk] }
+
+// one returns token i as a slice of one token.
+func (ts *tokens) one(i int) []lexer.Token {
+	c, k := i/tokChunk, i%tokChunk
+	return ts.chunks[c][k : k+1 : k+1]
+}
+
+func (ts *tokens) reset() {
+	ts.n = 0
+	ts.chunks = keepChunks(ts.chunks)
 }
 
 func lang(r ast.Range) diag.Range { return Range(r) }
@@ -117,7 +145,7 @@ func lang(r ast.Range) diag.Range { return Range(r) }
 // parseStmt parses the tokens of one top-level declaration, without spaces
 // and comments; end is the terminator (a newline, ';' or EOF) that follows
 // them.
-func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) {
+func (cv *converter) parseStmt(raw *tokens, end lexer.Token) (d ast.Decl) {
 	// participle panics on some grammar-level surprises; bad input must
 	// never crash fwc, so such a panic becomes a syntax error here.
 	defer func() {
@@ -126,12 +154,15 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 				panic(r)
 			}
 			d = nil
-			cv.syntaxError(fmt.Errorf("cannot parse this declaration (%v)", r), raw[0])
+			// At the declaration's first token, space or comment included.
+			typ, n := scanToken(cv.text[cv.stmtPos.Offset:])
+			first := lexer.Token{Type: typ, Value: cv.text[cv.stmtPos.Offset : cv.stmtPos.Offset+n], Pos: cv.stmtPos}
+			cv.syntaxError(fmt.Errorf("cannot parse this declaration (%v)", r), first)
 		}
 	}()
 	empty := true
-	for _, t := range raw {
-		if t.Type != tokComment && t.Type != tokSpace && t.Type != tokEOL {
+	for i := range raw.len() {
+		if t := raw.at(i); t.Type != tokComment && t.Type != tokSpace && t.Type != tokEOL {
 			empty = false
 			cv.stmtStart = t.Pos.Offset
 			break
@@ -153,11 +184,11 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 	}
 	// participle sees every token of the declaration: lex it again.
 	toks := cv.relex(end.Pos.Offset)
-	raw = toks[:len(toks)-1]
+	all := toks[:len(toks)-1]
 	// A run of terminators (blank lines, comment lines) is one EOL to the
 	// grammar, so that `EOL+ item` fails after one token, not after many.
 	afterEOL := false
-	for i := range raw {
+	for i := range all {
 		switch toks[i].Type {
 		case tokEOL:
 			if afterEOL {
@@ -169,7 +200,7 @@ func (cv *converter) parseStmt(raw []lexer.Token, end lexer.Token) (d ast.Decl) 
 			afterEOL = false
 		}
 	}
-	toks[len(raw)] = lexer.EOFToken(end.Pos)
+	toks[len(all)] = lexer.EOFToken(end.Pos)
 	pl, err := lexer.Upgrade(&sliceLexer{toks: toks}, tokComment, tokSpace)
 	if err == nil {
 		var s *stmt

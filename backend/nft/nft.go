@@ -50,7 +50,7 @@ const Table = "fwc"
 func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 	p := &printer{}
 	rs = ir.Merge(rs)
-	// About 90 bytes a rule: grow once rather than copy the script over
+	// About 100 bytes a rule: grow once rather than copy the script over
 	// and over while it grows.
 	n := 0
 	for _, t := range rs.Tables {
@@ -58,7 +58,7 @@ func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 			n += len(c.Rules)
 		}
 	}
-	p.b.Grow(4096 + 96*n)
+	p.b.Grow(4096 + 128*n)
 	p.ruleset(rs)
 	return p.b.Bytes(), p.diags
 }

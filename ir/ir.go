@@ -107,6 +107,11 @@ func (r *Rule) In(f Family) bool { return r.Family&f != 0 }
 // Comment renders Pos as "file:line", "file:12,14-16" for merged rules,
 // at most max bytes (cut at a list item, ending in ",...").
 func (r *Rule) Comment(max int) string {
+	if len(r.Pos) == 1 && r.Pos[0].File != "" {
+		// The usual case, in one allocation.
+		p := r.Pos[0]
+		return p.File + ":" + strconv.Itoa(p.Line)
+	}
 	var b strings.Builder
 	file := ""
 	for i := 0; i < len(r.Pos); {

@@ -235,7 +235,7 @@ func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
 	}
 	p := m.Proto.Name()
 	if len(m.Ranges) == 1 {
-		return condText{args: fmt.Sprintf("-m %s %s--%s %s", p, neg(m.Neg), dirFlag(m.Dir)[:1]+"port", portRange(m.Ranges[0]))}
+		return condText{args: "-m " + p + " " + neg(m.Neg) + "--" + dirFlag(m.Dir)[:1] + "port " + portRange(m.Ranges[0])}
 	}
 	// multiport takes 15 ports, a range counting as two.
 	var groups [][]string
@@ -256,7 +256,7 @@ func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
 	groups = append(groups, cur)
 	var alts []string
 	for _, g := range groups {
-		alts = append(alts, fmt.Sprintf("-m multiport %s--%sports %s", neg(m.Neg), dirFlag(m.Dir)[:1], strings.Join(g, ",")))
+		alts = append(alts, "-m multiport "+neg(m.Neg)+"--"+dirFlag(m.Dir)[:1]+"ports "+strings.Join(g, ","))
 	}
 	if m.Neg {
 		// not in any group: all the negated matches in one rule.
@@ -272,7 +272,7 @@ func portRange(p policy.PortRange) string {
 	if p.Lo == p.Hi {
 		return strconv.Itoa(int(p.Lo))
 	}
-	return fmt.Sprintf("%d:%d", p.Lo, p.Hi)
+	return strconv.Itoa(int(p.Lo)) + ":" + strconv.Itoa(int(p.Hi))
 }
 
 var flagNames = []string{"FIN", "SYN", "RST", "PSH", "ACK", "URG"}

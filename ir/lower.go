@@ -145,7 +145,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	var pos []Pos
 	if r.Src != nil {
 		sp := r.Src.Span()
-		pos = []Pos{{File: sp.Filename, Line: sp.Start.Line, Range: lang.Span(r.Src)}}
+		pos = []Pos{{File: sp.Filename, Line: sp.Start.Line, Range: lang.Range(sp)}}
 	}
 	var out []*Rule
 	specific := false

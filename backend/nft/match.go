@@ -47,7 +47,10 @@ func portKw(p policy.Proto, d policy.Dir) string {
 func key(f ir.Family, m ir.Match) string {
 	switch m := m.(type) {
 	case *ir.Addr:
-		return ipKw(f) + " " + dirKw(m.Dir, "saddr", "daddr")
+		if f == ir.IPv6 {
+			return dirKw(m.Dir, "ip6 saddr", "ip6 daddr")
+		}
+		return dirKw(m.Dir, "ip saddr", "ip daddr")
 	case *ir.Port:
 		return portKw(m.Proto, m.Dir)
 	case *ir.Iface:
@@ -90,7 +93,7 @@ func portRange(r policy.PortRange) string {
 	if r.Lo == r.Hi {
 		return strconv.Itoa(int(r.Lo))
 	}
-	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+	return strconv.Itoa(int(r.Lo)) + "-" + strconv.Itoa(int(r.Hi))
 }
 
 func setOr(s *ir.Set, vs []string) string {
@@ -103,10 +106,16 @@ func setOr(s *ir.Set, vs []string) string {
 func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 	switch m := m.(type) {
 	case *ir.Addr:
+		if m.Set == nil && len(m.Items) == 1 {
+			return key(r.Family, m) + " " + op(m.Neg) + ir.AddrString(m.Items[0]), true
+		}
 		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
 	case *ir.Proto:
 		return key(r.Family, m) + " " + op(m.Neg) + list(values(m)), true
 	case *ir.Port:
+		if m.Set == nil && len(m.Ranges) == 1 {
+			return key(r.Family, m) + " " + op(m.Neg) + portRange(m.Ranges[0]), true
+		}
 		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
 	case *ir.Iface:
 		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true

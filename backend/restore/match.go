@@ -185,10 +185,10 @@ func oneOf(n bool, alts []string) condText {
 
 func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
 	if m.Set != nil {
-		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, dirFlag(m.Dir))}
+		return condText{args: "-m set " + neg(m.Neg) + "--match-set " + m.Set.Name + " " + dirFlag(m.Dir)}
 	}
 	if gs := w.sets.gen[m]; gs != nil {
-		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), gs.Name, dirFlag(m.Dir))}
+		return condText{args: "-m set " + neg(m.Neg) + "--match-set " + gs.Name + " " + dirFlag(m.Dir)}
 	}
 	flag := "-s "
 	if m.Dir == policy.Dst {
@@ -202,6 +202,9 @@ func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
 		return condText{args: fmt.Sprintf("-m iprange %s--%s-range %s-%s", neg(m.Neg), dirFlag(m.Dir), lo, hi)}
 	}
 	// Only positive lists of prefixes reach here (see planSets).
+	if len(m.Items) == 1 {
+		return condText{args: neg(m.Neg) + flag + ir.AddrString(m.Items[0])}
+	}
 	var s []string
 	for _, it := range m.Items {
 		s = append(s, ir.AddrString(it))

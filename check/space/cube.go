@@ -84,6 +84,16 @@ func (c *Cube) intersects(o *Cube) bool {
 }
 
 // intersect returns c ∩ o and whether it is non-empty.
+// contains reports whether o ⊆ c.
+func (c *Cube) contains(o *Cube) bool {
+	for d := range NDim {
+		if !o[d].subset(c[d]) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *Cube) intersect(o *Cube) (Cube, bool) {
 	var r Cube
 	for d := range NDim {

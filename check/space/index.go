@@ -1,6 +1,9 @@
 package space
 
 import (
+	"cmp"
+	"encoding/binary"
+	"math"
 	"slices"
 )
 
@@ -23,13 +26,21 @@ type index struct {
 	root  *subIndex
 }
 
+// entry is one cube of the rules that share a geometry: rules holds, in
+// chain order, every rule whose indexed region is the same as the first's
+// (see geometryKey). Policies repeat rules (a blocklist drop in every
+// section, say); the later copies are covered by the first that decides, so
+// a query needs one of them, not all: without the grouping every rule that
+// meets the copies would meet each of them, and the walk would be quadratic
+// in the number of copies.
 type entry struct {
-	rule int // position in the chain
-	cube *Cube
+	rules []int
+	cube  *Cube
 }
 
 // leafSize is the size under which a set of cubes is scanned, not indexed.
-const leafSize = 24
+// A variable so that tests can make small policies use the trees.
+var leafSize = 24
 
 type subIndex struct {
 	members  []int32 // entries of this index
@@ -41,6 +52,7 @@ type subIndex struct {
 type dimIndex struct {
 	ivs   []ivEntry // sorted by Lo
 	maxHi []u128    // maxHi[i]: largest Hi in the subtree whose root is i
+	minE  []int32   // minE[i]: smallest entry in the subtree whose root is i
 	his   []u128    // every Hi, sorted
 	whole []int32   // entries that do not restrict this dimension
 }
@@ -52,12 +64,27 @@ type ivEntry struct {
 
 func newIndex(s *Space, rules []*ruleInfo) *index {
 	x := &index{}
+	groups := map[string][]int{} // geometry key -> entries of its first rule
 	for _, r := range rules {
 		if r == nil {
 			continue
 		}
+		key, ok := geometryKey(r)
+		if ok {
+			if es, seen := groups[key]; seen {
+				for _, e := range es {
+					x.cubes[e].rules = append(x.cubes[e].rules, r.pos)
+				}
+				continue
+			}
+		}
+		var es []int
 		for i := range r.indexed {
-			x.cubes = append(x.cubes, entry{r.pos, &r.indexed[i]})
+			es = append(es, len(x.cubes))
+			x.cubes = append(x.cubes, entry{[]int{r.pos}, &r.indexed[i]})
+		}
+		if ok {
+			groups[key] = es
 		}
 	}
 	x.stamp = make([]uint32, len(x.cubes))
@@ -105,25 +132,29 @@ func (x *index) newSub(s *Space, members []int32, excluded [NDim]bool) *subIndex
 		slices.SortFunc(di.ivs, func(a, b ivEntry) int { return a.Lo.cmp(b.Lo) })
 		slices.SortFunc(di.his, func(a, b u128) int { return a.cmp(b) })
 		di.maxHi = make([]u128, len(di.ivs))
+		di.minE = make([]int32, len(di.ivs))
 		di.build(0, len(di.ivs))
 	}
 	return si
 }
 
-func (di *dimIndex) build(l, r int) u128 {
+func (di *dimIndex) build(l, r int) (u128, int32) {
 	if l >= r {
-		return u128{}
+		return u128{}, math.MaxInt32
 	}
 	m := (l + r) / 2
-	h := di.ivs[m].Hi
-	if a := di.build(l, m); h.less(a) {
+	h, e := di.ivs[m].Hi, di.ivs[m].e
+	a, ea := di.build(l, m)
+	b, eb := di.build(m+1, r)
+	if h.less(a) {
 		h = a
 	}
-	if b := di.build(m+1, r); h.less(b) {
+	if h.less(b) {
 		h = b
 	}
-	di.maxHi[m] = h
-	return h
+	e = min(e, ea, eb)
+	di.maxHi[m], di.minE[m] = h, e
+	return h, e
 }
 
 // count returns how many intervals meet [a, b].
@@ -143,26 +174,54 @@ func (di *dimIndex) count(a, b u128) int {
 	return loLE - hiLT
 }
 
-func (di *dimIndex) visit(l, r int, a, b u128, f func(int32)) {
+// visit calls f for the entries below eHi whose intervals meet [a, b].
+func (di *dimIndex) visit(l, r int, a, b u128, eHi int32, f func(int32)) {
 	for l < r {
 		m := (l + r) / 2
-		if di.maxHi[m].less(a) {
+		if di.maxHi[m].less(a) || di.minE[m] >= eHi {
 			return
 		}
-		di.visit(l, m, a, b, f)
+		di.visit(l, m, a, b, eHi, f)
 		if b.less(di.ivs[m].Lo) {
 			return
 		}
-		if !di.ivs[m].Hi.less(a) {
+		if !di.ivs[m].Hi.less(a) && di.ivs[m].e < eHi {
 			f(di.ivs[m].e)
 		}
 		l = m + 1
 	}
 }
 
+// geometryKey identifies the packets a rule is indexed by and judged on in
+// every context. Jumps (indexed by a cut of their region) and rules that
+// match marks (judged on another region once a mark may have changed) keep
+// an entry of their own.
+func geometryKey(r *ruleInfo) (string, bool) {
+	if r.kind == actJump || r.usesMark {
+		return "", false
+	}
+	var b []byte
+	for k := range r.indexed {
+		for d := range NDim {
+			for _, v := range r.indexed[k][d] {
+				b = binary.LittleEndian.AppendUint64(b, v.Lo.Hi)
+				b = binary.LittleEndian.AppendUint64(b, v.Lo.Lo)
+				b = binary.LittleEndian.AppendUint64(b, v.Hi.Hi)
+				b = binary.LittleEndian.AppendUint64(b, v.Hi.Lo)
+			}
+			b = append(b, 0xff) // ends the dimension
+		}
+		b = append(b, 0xfe) // ends the cube
+	}
+	return string(b), true
+}
+
 // query calls f for each indexed cube that meets q, once per cube, in no
-// particular order.
-func (x *index) query(s *Space, q *Cube, f func(entry)) {
+// particular order, with the first rule of the cube's group that lies in
+// [lo, hi) and that keep accepts (cubes with none are skipped). Callers
+// may take that rule for the whole group: every later rule of the group
+// matches the same packets after it.
+func (x *index) query(s *Space, q *Cube, lo, hi int, keep func(int) bool, f func(rule int, c *Cube)) {
 	x.gen++
 	if x.gen == 0 {
 		clear(x.stamp)
@@ -173,14 +232,28 @@ func (x *index) query(s *Space, q *Cube, f func(entry)) {
 			return
 		}
 		x.stamp[e] = x.gen
-		if en := x.cubes[e]; en.cube.intersects(q) {
-			f(en)
+		en := &x.cubes[e]
+		if en.rules[0] >= hi || en.rules[len(en.rules)-1] < lo || !en.cube.intersects(q) {
+			return
+		}
+		k := 0
+		if lo > en.rules[0] {
+			k, _ = slices.BinarySearch(en.rules, lo)
+		}
+		for ; k < len(en.rules) && en.rules[k] < hi; k++ {
+			if keep(en.rules[k]) {
+				f(en.rules[k], en.cube)
+				return
+			}
 		}
 	}
-	x.root.query(x, s, q, emit)
+	// Entries are numbered in the order of their first rules, so the
+	// entries before hi are a prefix, which the trees below prune by.
+	eHi, _ := slices.BinarySearchFunc(x.cubes, hi, func(en entry, hi int) int { return cmp.Compare(en.rules[0], hi) })
+	x.root.query(x, s, q, int32(eHi), emit)
 }
 
-func (si *subIndex) query(x *index, s *Space, q *Cube, emit func(int32)) {
+func (si *subIndex) query(x *index, s *Space, q *Cube, eHi int32, emit func(int32)) {
 	best, bestN := -1, len(si.members)+1
 	if len(si.members) > leafSize {
 		for d := range NDim {
@@ -201,19 +274,15 @@ func (si *subIndex) query(x *index, s *Space, q *Cube, emit func(int32)) {
 		}
 	}
 	if best < 0 {
-		for _, e := range si.members {
-			emit(e)
-		}
+		scan(si.members, eHi, emit)
 		return
 	}
 	di := si.dims[best]
 	for _, v := range q[best] {
-		di.visit(0, len(di.ivs), v.Lo, v.Hi, emit)
+		di.visit(0, len(di.ivs), v.Lo, v.Hi, eHi, emit)
 	}
 	if len(di.whole) <= leafSize {
-		for _, e := range di.whole {
-			emit(e)
-		}
+		scan(di.whole, eHi, emit)
 		return
 	}
 	if si.child[best] == nil {
@@ -221,5 +290,15 @@ func (si *subIndex) query(x *index, s *Space, q *Cube, emit func(int32)) {
 		ex[best] = true
 		si.child[best] = x.newSub(s, di.whole, ex)
 	}
-	si.child[best].query(x, s, q, emit)
+	si.child[best].query(x, s, q, eHi, emit)
+}
+
+// scan emits the entries of es, which is sorted, below eHi.
+func scan(es []int32, eHi int32, emit func(int32)) {
+	for _, e := range es {
+		if e >= eHi {
+			return
+		}
+		emit(e)
+	}
 }

@@ -310,7 +310,10 @@ func newBrute(mayNot bool) *brute {
 	return &brute{mayNot: mayNot, entered: map[*policy.Rule]map[string]bool{}, fired: map[*policy.Rule]bool{}}
 }
 
-func randPolicy(rng *rand.Rand, allowMayNot bool) string {
+// randPolicy returns a policy of a few rules, or with big of 20 to 50
+// rules in its base chain, a third of them repeating the conditions of an
+// earlier rule (with any action), as policies repeat a blocklist drop.
+func randPolicy(rng *rand.Rand, allowMayNot, big bool) string {
 	var b strings.Builder
 	prefixes := []string{"10.0.0.0/29", "10.0.0.0/30", "10.0.0.4/30", "10.0.0.0/31", "10.0.0.2/31", "10.0.0.6/31", "10.0.0.1", "10.0.0.5"}
 	neg := func() string {
@@ -374,8 +377,18 @@ func randPolicy(rng *rand.Rand, allowMayNot bool) string {
 		chains = 1
 	}
 	fmt.Fprintf(&b, "chain input hook input policy %s\n", []string{"accept", "drop"}[rng.IntN(2)])
-	for range 2 + rng.IntN(6) {
-		fmt.Fprintf(&b, "  %s %s\n", cond(false), action(false, chains))
+	n := 2 + rng.IntN(6)
+	if big {
+		n = 20 + rng.IntN(31)
+	}
+	var conds []string
+	for range n {
+		c := cond(false)
+		if len(conds) > 0 && big && rng.IntN(3) == 0 {
+			c = conds[rng.IntN(len(conds))]
+		}
+		conds = append(conds, c)
+		fmt.Fprintf(&b, "  %s %s\n", c, action(false, chains))
 	}
 	if user {
 		b.WriteString("chain u\n")
@@ -402,16 +415,34 @@ func verdictOf(r *policy.Rule) string {
 }
 
 func TestPropertyBruteForce(t *testing.T) {
-	u := universe()
 	n := 1000
 	if testing.Short() {
 		n = 300
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	checkProperty(t, n, false, 1)
+}
+
+// TestPropertyIndexed runs the cross-check on bigger policies full of
+// repeated rules, with the index searching its trees even for a handful of
+// cubes, so that the index's grouping of equal rules and its pruning by
+// position are checked against brute force too.
+func TestPropertyIndexed(t *testing.T) {
+	defer space.SetLeafSize(2)()
+	n := 300
+	if testing.Short() {
+		n = 100
+	}
+	checkProperty(t, n, false, 3)
+	checkProperty(t, n, true, 4)
+}
+
+func checkProperty(t *testing.T, n int, big bool, seed uint64) {
+	u := universe()
+	rng := rand.New(rand.NewPCG(seed, 2))
 	var dead, same, polRed, mayNotRuns int
 	for iter := range n {
 		allowMayNot := iter%3 == 2
-		src := randPolicy(rng, allowMayNot)
+		src := randPolicy(rng, allowMayNot, big)
 		prog := spacetest.MustParse("rand.pol", src)
 		res := space.Analyze(prog)
 		ctxs := paths(prog)

@@ -332,9 +332,12 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 		// broad jump (a whole /16) meets many earlier rules that its
 		// target does not care about. Only when none of those is left is
 		// the whole jump region asked, to tell "no effect" from "dead".
+		upTo := i // the rules of fr that can decide packets of q lie before upTo
 		switch {
 		case w.pointLive(fr, i, q):
 			live[i] = true
+		case w.contained(fr, i, q, &upTo):
+			// Dead: one earlier rule decides every packet.
 		case ri.kind == actJump:
 			qr := q.Intersect(ri.indexed)
 			groups = w.deciders(fr, i, qr, groups)
@@ -349,13 +352,13 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			live[i] = w.anyLive(q, pieces(fr, i, groups))
 		}
 		if !live[i] {
-			groups = w.deciders(fr, i, q, groups)
+			groups = w.deciders(fr, upTo, q, groups)
 			f.DeadIn++
 			w.deadTags(f, ri, q, fr, i, groups)
 			continue
 		}
 		if exact && (ri.kind == actVerdict || ri.kind == actGoto) && f.Correlated == nil {
-			own := w.candidates(ci, q, nil, func(j int) bool { return j < i && fr.cov[j] != nil })
+			own := w.candidates(ci, q, nil, 0, i, func(j int) bool { return fr.cov[j] != nil })
 			w.correlate(f, ri, ci, own, hit, exactAt)
 		}
 		switch ri.kind {
@@ -431,11 +434,11 @@ func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
 	for f := fr; f != nil; f = f.parent {
 		found := false
 		lim := limit
-		f.ci.idx.query(w.s, pt, func(e entry) {
-			if found || e.rule >= lim || f.cov[e.rule] == nil {
+		f.ci.idx.query(w.s, pt, 0, lim, func(j int) bool { return f.cov[j] != nil }, func(j int, _ *Cube) {
+			if found {
 				return
 			}
-			for _, p := range f.cov[e.rule] {
+			for _, p := range f.cov[j] {
 				if p.c.intersects(pt) {
 					found = true
 					return
@@ -448,6 +451,41 @@ func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
 		limit = f.at
 	}
 	return false
+}
+
+// contained reports whether each cube of q lies inside the coverage of one
+// rule of fr before position i, and sets upTo past the last of those rules:
+// the rules after it meet none of q's packets. The candidates are those
+// holding q's lowest corner (a stabbing query), so this is cheap; rules
+// covered by a union are left to the exact subtraction. It is what keeps a
+// rule repeated many times (a blocklist drop in every section) from being
+// compared with every rule between the copies.
+func (w *walker) contained(fr *frame, i int, q Region, upTo *int) bool {
+	last := -1
+	for k := range q {
+		var lo Cube
+		for d := range NDim {
+			lo[d] = point(q[k][d].min())
+		}
+		best := -1
+		fr.ci.idx.query(w.s, &lo, 0, i, func(j int) bool { return fr.cov[j] != nil }, func(j int, _ *Cube) {
+			if best >= 0 && best < j {
+				return
+			}
+			for _, p := range fr.cov[j] {
+				if p.c.contains(&q[k]) {
+					best = j
+					return
+				}
+			}
+		})
+		if best < 0 {
+			return false
+		}
+		last = max(last, best)
+	}
+	*upTo = last + 1
+	return true
 }
 
 // anyLive reports whether some packet of q escapes the cubes ps.
@@ -463,7 +501,7 @@ func (w *walker) anyLive(q Region, ps []*Cube) bool {
 
 // deciders fills groups with, for each frame from the base chain down to
 // fr, the sorted positions of the rules before the call (before i in fr)
-// whose coverage meets q.
+// whose coverage meets q, of rules with the same region only the first.
 func (w *walker) deciders(fr *frame, i int, q Region, groups [][]int) [][]int {
 	var chain []*frame
 	for f := fr; f != nil; f = f.parent {
@@ -476,7 +514,7 @@ func (w *walker) deciders(fr *frame, i int, q Region, groups [][]int) [][]int {
 		if k > 0 {
 			limit = chain[k-1].at
 		}
-		groups = append(groups, w.candidates(f.ci, q, nil, func(j int) bool { return j < limit && f.cov[j] != nil }))
+		groups = append(groups, w.candidates(f.ci, q, nil, 0, limit, func(j int) bool { return f.cov[j] != nil }))
 	}
 	return groups
 }
@@ -509,9 +547,9 @@ func (w *walker) decisive(fr *frame, i int, ps []piece) []piece {
 	var out []piece
 	for _, p := range ps {
 		q := Region{*p.c}
-		cands := w.candidates(fr.ci, q, nil, func(j int) bool {
+		cands := w.candidates(fr.ci, q, nil, 0, i, func(j int) bool {
 			rj := fr.ci.rules[j]
-			return j < i && (rj.verdict == "return" || rj.kind == actGoto)
+			return rj.verdict == "return" || rj.kind == actGoto
 		})
 		if len(cands) == 0 {
 			out = append(out, p)
@@ -554,15 +592,12 @@ func (w *walker) call(fr *frame, i int, ri *ruleInfo, region Region, dirty bool,
 	return dec, subDirty, true
 }
 
-// candidates returns, sorted and without duplicates, the positions of the
-// rules of ci whose region meets q and that keep passes.
-func (w *walker) candidates(ci *chainInfo, q Region, out []int, keep func(int) bool) []int {
+// candidates returns, sorted and without duplicates, the positions in
+// [lo, hi) of the rules of ci whose region meets q and that keep passes, of
+// rules with the same region only the first (see index.query).
+func (w *walker) candidates(ci *chainInfo, q Region, out []int, lo, hi int, keep func(int) bool) []int {
 	for k := range q {
-		ci.idx.query(w.s, &q[k], func(e entry) {
-			if keep(e.rule) {
-				out = append(out, e.rule)
-			}
-		})
+		ci.idx.query(w.s, &q[k], lo, hi, keep, func(j int, _ *Cube) { out = append(out, j) })
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -723,7 +758,7 @@ func (w *walker) policyRedundant(fr *frame, qs []Region, live []bool, regions []
 		}
 		// Cheap first: if no later rule that meets the rule's packets at
 		// all treats them differently, the rule is redundant.
-		cands = w.candidates(ci, qs[i], cands[:0], func(j int) bool { return j > i && regions[j] != nil })
+		cands = w.candidates(ci, qs[i], cands[:0], i+1, len(ci.rules), func(j int) bool { return regions[j] != nil })
 		if !slices.ContainsFunc(cands, differs) {
 			w.facts(ri).PolicyIn++
 			continue

@@ -1,5 +1,6 @@
-// Package bench measures the packet-space passes together on generated
-// policies (see spacetest.Generate).
+// Package bench measures the lint passes on generated policies: the
+// packet-space passes on the engine's own generator (spacetest.Generate) and
+// on the project's (internal/polgen), and every pass of `fwc check` together.
 package bench
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes"
 	"github.com/fwcproject/fwc/check/passes/correlated"
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/shadow"
@@ -23,12 +25,12 @@ import (
 
 var benchSizes = []int{1000, 10000, 20000, 50000}
 
-var passes = []*analysis.Analyzer{shadow.Analyzer, redundant.Analyzer, correlated.Analyzer}
+var spacePasses = []*analysis.Analyzer{shadow.Analyzer, redundant.Analyzer, correlated.Analyzer}
 
 func BenchmarkPasses(b *testing.B) {
 	for _, n := range benchSizes {
 		prog := spacetest.MustParse("gen.pol", spacetest.Generate(n, 1))
-		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
 
@@ -41,7 +43,23 @@ func BenchmarkPolgen(b *testing.B) {
 			b.Fatal(ds)
 		}
 		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
-		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
+	}
+}
+
+// BenchmarkAll runs every pass `fwc check` runs (passes.All, with all three
+// backends requested) over internal/polgen's policies: issue 3's figure.
+// The front end (parse, names, lowering) is not counted; check's
+// BenchmarkCheck counts it too.
+func BenchmarkAll(b *testing.B) {
+	for _, n := range []int{1000, 10000, 50000} {
+		f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+		opts := analysis.Options{Backends: []string{"nft", "iptables", "ip6tables"}}
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
 	}
 }
 
@@ -49,7 +67,7 @@ func BenchmarkPolgen(b *testing.B) {
 // find something, so the figures measure real work.
 func TestGenerated(t *testing.T) {
 	prog := spacetest.MustParse("gen.pol", spacetest.Generate(1000, 1))
-	ds := analysis.Run(prog, passes, analysis.Options{})
+	ds := analysis.Run(prog, spacePasses, analysis.Options{})
 	counts := map[string]int{}
 	for _, d := range ds {
 		counts[d.Code]++
@@ -60,16 +78,16 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-// measure runs the passes over prog b.N times and reports CPU time
+// measure runs the analyzers over prog b.N times and reports CPU time
 // (user+system, all threads, GC included) per run besides wall time: on a
 // shared machine wall time also counts other people's work.
-func measure(b *testing.B, prog *policy.Program) {
+func measure(b *testing.B, prog *policy.Program, as []*analysis.Analyzer, opts analysis.Options) {
 	b.ReportAllocs()
 	var found int
 	runtime.GC() // the parse's garbage is not the passes' cost
 	cpu0 := cpuTime()
 	for b.Loop() {
-		found = len(analysis.Run(prog, passes, analysis.Options{}))
+		found = len(analysis.Run(prog, as, opts))
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 	b.ReportMetric(float64(found), "findings")

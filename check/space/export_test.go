@@ -1,0 +1,9 @@
+package space
+
+// SetLeafSize sets the size under which the index scans instead of
+// searching a tree, and returns a function restoring it.
+func SetLeafSize(n int) (restore func()) {
+	old := leafSize
+	leafSize = n
+	return func() { leafSize = old }
+}

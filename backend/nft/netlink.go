@@ -112,6 +112,9 @@ type builder struct {
 	nameAnon bool
 	nSets    int
 	nMaps    int
+	// enc is the rule being encoded, exprs the expressions rules share.
+	enc   ruleEnc
+	exprs exprCache
 	// lastID is the last set ID given out. Every set gets an ID of this
 	// batch (google/nftables would take one from its process-wide counter,
 	// and only then replace an anonymous set's name by its template).

@@ -37,18 +37,37 @@ import (
 // Where it makes the batch cheaper for the kernel with the same result, the
 // batch differs from nft's: anonymous sets come named (__set0, __map0, …,
 // the names the kernel would choose) and their elements address them by
-// set ID alone (see builder.nameAnon and builder.patch).
+// set ID alone (see builder.nameAnon and builder.patch). Tables, chains and
+// sets are encoded by google/nftables; rules by appendRule, which writes
+// the bytes google/nftables' AddRule would.
 //
 // On error no messages are returned. The error names every rule nft cannot
 // express (the FW2001 constructs of Text) and every construct that cannot be
 // encoded, with its source position.
-func Messages(rs *ir.Ruleset) ([]netlink.Message, error) {
-	var b *builder
-	msgs, err := batch.Capture(func(c *nftables.Conn) error {
-		var err error
-		b, err = build(c, rs)
-		return err
-	})
+func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return messages(rs, false) }
+
+// messages is Messages; with viaConn, rules too are queued on the
+// google/nftables Conn (the encoding appendRule must reproduce, for tests).
+func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
+	rec, err := batch.NewRecorder()
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{
+		c:        rec.Conn,
+		rec:      rec,
+		viaConn:  viaConn,
+		sets:     map[*ir.Set]*nftables.Set{},
+		chains:   map[*ir.Chain]*nftables.Chain{},
+		anon:     map[uint32]bool{},
+		nameAnon: true,
+	}
+	b.exprs.init()
+	b.build(rs)
+	if len(b.errs) > 0 {
+		return nil, errors.Join(b.errs...)
+	}
+	msgs, err := rec.Messages()
 	if err != nil {
 		return nil, err
 	}
@@ -60,17 +79,9 @@ func Messages(rs *ir.Ruleset) ([]netlink.Message, error) {
 	return msgs, nil
 }
 
-// build queues the ruleset on c and returns the builder, which knows the
-// anonymous sets it made (for patch).
-func build(c *nftables.Conn, rs *ir.Ruleset) (*builder, error) {
-	b := &builder{
-		c:        c,
-		sets:     map[*ir.Set]*nftables.Set{},
-		chains:   map[*ir.Chain]*nftables.Chain{},
-		anon:     map[uint32]bool{},
-		nameAnon: true,
-	}
-	b.t = batch.ResetTable(c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
+// build queues the ruleset.
+func (b *builder) build(rs *ir.Ruleset) {
+	b.t = batch.ResetTable(b.c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
 	m := ir.Merge(rs)
 	for _, t := range m.Tables {
 		for _, ch := range t.Chains {
@@ -92,11 +103,13 @@ func build(c *nftables.Conn, rs *ir.Ruleset) (*builder, error) {
 			}
 		}
 	}
-	return b, errors.Join(b.errs...)
 }
 
 type builder struct {
-	c      *nftables.Conn
+	c       *nftables.Conn
+	rec     *batch.Recorder // the batch; c is its Conn
+	viaConn bool            // rules are queued on c instead of appendRule
+
 	t      *nftables.Table
 	sets   map[*ir.Set]*nftables.Set
 	chains map[*ir.Chain]*nftables.Chain

@@ -49,18 +49,47 @@ func (b *builder) rule(c *ir.Chain, r *ir.Rule) {
 	for _, a := range r.Actions {
 		e.action(a)
 	}
-	if e.ok {
-		b.c.AddRule(&nftables.Rule{Table: b.t, Chain: b.chains[c], Exprs: e.ex, UserData: b.comment(r)})
+	switch ch := b.chains[c]; {
+	case !e.ok:
+	case ch == nil:
+		b.fail(r, "chain %s is not part of the ruleset", ChainName(c))
+	case b.viaConn:
+		b.c.AddRule(&nftables.Rule{Table: b.t, Chain: ch, Exprs: e.ex, UserData: b.comment(r)})
+	default:
+		if err := b.appendRule(ch, e.ex, b.comment(r)); err != nil {
+			b.fail(r, "%v", err)
+		}
 	}
 	clear(e.ex) // let the expressions go
 }
 
 // exprCache holds expressions that recur from rule to rule (a protocol
-// check, a header load), made once: google/nftables only reads them.
+// check, a header load), made once: google/nftables only reads them. It
+// also keeps their encodings.
 type exprCache struct {
 	metas    map[expr.MetaKey]*expr.Meta
 	cmps     [expr.CmpOpGte + 1]map[string]*expr.Cmp
 	payloads map[expr.Payload]*expr.Payload
+	// enc maps each shared expression to its encoding, nil until the
+	// first use.
+	enc map[expr.Any][]byte
+}
+
+func (x *exprCache) init() {
+	x.enc = map[expr.Any][]byte{verdictAccept: nil, verdictDrop: nil, verdictReturn: nil}
+}
+
+// marshal encodes e as expr.Marshal does, once per shared expression.
+func (x *exprCache) marshal(fam byte, e expr.Any) ([]byte, error) {
+	b, shared := x.enc[e]
+	if b != nil {
+		return b, nil
+	}
+	b, err := expr.Marshal(fam, e)
+	if shared && err == nil {
+		x.enc[e] = b
+	}
+	return b, err
 }
 
 func (x *exprCache) meta(k expr.MetaKey) *expr.Meta {
@@ -71,6 +100,7 @@ func (x *exprCache) meta(k expr.MetaKey) *expr.Meta {
 		}
 		m = &expr.Meta{Key: k, Register: 1}
 		x.metas[k] = m
+		x.enc[m] = nil
 	}
 	return m
 }
@@ -86,6 +116,7 @@ func (x *exprCache) cmp(op expr.CmpOp, data []byte) *expr.Cmp {
 		}
 		c = &expr.Cmp{Op: op, Register: 1, Data: data}
 		x.cmps[op][string(data)] = c
+		x.enc[c] = nil
 	}
 	return c
 }
@@ -98,6 +129,7 @@ func (x *exprCache) payload(p expr.Payload) *expr.Payload {
 		}
 		c = &p
 		x.payloads[p] = c
+		x.enc[c] = nil
 	}
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,41 +34,63 @@ import (
 //     nft adds (meta nfproto, meta l4proto), its anonymous sets and verdict
 //     maps, and its "file:line" comment as rule userdata.
 //
+// Where it makes the batch cheaper for the kernel with the same result, the
+// batch differs from nft's: anonymous sets come named (__set0, __map0, …,
+// the names the kernel would choose) and their elements address them by
+// set ID alone (see builder.nameAnon and builder.patch). Tables, chains and
+// sets are encoded by google/nftables; rules by appendRule, which writes
+// the bytes google/nftables' AddRule would.
+//
 // On error no messages are returned. The error names every rule nft cannot
 // express (the FW2001 constructs of Text) and every construct that cannot be
 // encoded, with its source position.
-func Messages(rs *ir.Ruleset) ([]netlink.Message, error) {
-	var hostOrder map[uint32]bool
-	msgs, err := batch.Capture(func(c *nftables.Conn) error {
-		var err error
-		hostOrder, err = build(c, rs)
-		return err
-	})
+func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return messages(rs, false) }
+
+// messages is Messages; with viaConn, rules too are queued on the
+// google/nftables Conn (the encoding appendRule must reproduce, for tests).
+func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
+	rec, err := batch.NewRecorder()
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{
+		c:        rec.Conn,
+		rec:      rec,
+		viaConn:  viaConn,
+		sets:     map[*ir.Set]*nftables.Set{},
+		chains:   map[*ir.Chain]*nftables.Chain{},
+		anon:     map[uint32]bool{},
+		nameAnon: true,
+	}
+	b.exprs.init()
+	b.build(rs)
+	if len(b.errs) > 0 {
+		return nil, errors.Join(b.errs...)
+	}
+	msgs, err := rec.Messages()
 	if err != nil {
 		return nil, err
 	}
 	for i := range msgs {
-		if err := markHostOrder(&msgs[i], hostOrder); err != nil {
+		if err := b.patch(&msgs[i]); err != nil {
 			return nil, err
 		}
 	}
 	return msgs, nil
 }
 
-// build queues the ruleset on c and returns the IDs of the anonymous sets
-// whose keys are in host byte order.
-func build(c *nftables.Conn, rs *ir.Ruleset) (hostOrder map[uint32]bool, err error) {
-	b := &builder{
-		c:         c,
-		sets:      map[*ir.Set]*nftables.Set{},
-		chains:    map[*ir.Chain]*nftables.Chain{},
-		hostOrder: map[uint32]bool{},
-	}
-	b.t = batch.ResetTable(c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
+// build queues the ruleset.
+func (b *builder) build(rs *ir.Ruleset) {
+	b.t = batch.ResetTable(b.c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
 	m := ir.Merge(rs)
 	for _, t := range m.Tables {
 		for _, ch := range t.Chains {
 			b.chain(ch)
+		}
+	}
+	for _, s := range m.Sets {
+		if strings.HasPrefix(s.Name, "__") {
+			b.nameAnon = false
 		}
 	}
 	for _, s := range m.Sets {
@@ -80,18 +103,41 @@ func build(c *nftables.Conn, rs *ir.Ruleset) (hostOrder map[uint32]bool, err err
 			}
 		}
 	}
-	return b.hostOrder, errors.Join(b.errs...)
 }
 
 type builder struct {
-	c      *nftables.Conn
+	c       *nftables.Conn
+	rec     *batch.Recorder // the batch; c is its Conn
+	viaConn bool            // rules are queued on c instead of appendRule
+
 	t      *nftables.Table
 	sets   map[*ir.Set]*nftables.Set
 	chains map[*ir.Chain]*nftables.Chain
 	errs   []error
-	// hostOrder holds the IDs of anonymous sets keyed in host byte order;
-	// Messages marks them so (see markHostOrder).
-	hostOrder map[uint32]bool
+	// anon holds the IDs of the anonymous sets, true for those keyed in
+	// host byte order (see patch).
+	anon map[uint32]bool
+	// nameAnon says anonymous sets are named here (__set0, __set1, …,
+	// __map0, …: the names the kernel would pick in the fresh table)
+	// instead of by the kernel from the template "__set%d": picking a
+	// name scans every set of the table with sscanf, per new set. It is
+	// off when a named set's name could collide.
+	nameAnon bool
+	nSets    int
+	nMaps    int
+	// enc is the rule being encoded, exprs the expressions rules share.
+	enc   ruleEnc
+	exprs exprCache
+	// lastID is the last set ID given out. Every set gets an ID of this
+	// batch (google/nftables would take one from its process-wide counter,
+	// and only then replace an anonymous set's name by its template).
+	lastID uint32
+}
+
+// setID returns a new set ID for this batch.
+func (b *builder) setID() uint32 {
+	b.lastID++
+	return b.lastID
 }
 
 func (b *builder) fail(r *ir.Rule, format string, args ...any) {
@@ -179,6 +225,7 @@ func (b *builder) namedSet(s *ir.Set) {
 		hasTimeout = hasTimeout || e.Timeout > 0
 	}
 	ns := &nftables.Set{
+		ID:            b.setID(),
 		Table:         b.t,
 		Name:          s.Name,
 		Interval:      s.Interval,
@@ -368,13 +415,24 @@ func (b *builder) anonSet(r *ir.Rule, s *nftables.Set, elems []nftables.SetEleme
 	s.Anonymous = true
 	s.Constant = true
 	s.Size = uint32(len(elems))
+	s.ID = b.setID()
+	switch {
+	case !b.nameAnon && s.IsMap:
+		s.Name = "__map%d"
+	case !b.nameAnon:
+		s.Name = "__set%d"
+	case s.IsMap:
+		s.Name = "__map" + strconv.Itoa(b.nMaps)
+		b.nMaps++
+	default:
+		s.Name = "__set" + strconv.Itoa(b.nSets)
+		b.nSets++
+	}
 	if err := b.c.AddSet(s, nil); err != nil {
 		b.fail(r, "anonymous set: %v", err)
 		return s
 	}
-	if s.KeyByteOrder == binaryutil.NativeEndian {
-		b.hostOrder[s.ID] = true
-	}
+	b.anon[s.ID] = s.KeyByteOrder == binaryutil.NativeEndian
 	// google/nftables refuses to add elements to an anonymous set in a
 	// separate call, but the kernel takes them (nft does the same): the
 	// copy is only a way past that check.

@@ -6,6 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -208,16 +211,25 @@ func TestMillionElements(t *testing.T) {
 	}
 }
 
-// BenchmarkApply compares loading the same generated policy with Build
-// and batch.Commit (Build, encoding and the kernel's work, in process)
-// against `nft -f` of Text's script (including starting nft). For nft
-// the benchmark reports the child's peak RSS (nft-maxrss-KiB); B/op and
-// allocs/op are the Go side only and mean nothing for the nft case.
+// BenchmarkApply compares loading the same policy with Messages and
+// batch.CommitMessages (encoding and the kernel's work, in process) against
+// `nft -f` of Text's script (including starting nft), in one run, each from
+// the same starting state in its own namespace: "fresh" (no fwc table:
+// deleted, timer stopped, before every iteration) and "replace" (the same
+// ruleset already loaded, so the batch also deletes the old table).
+// Both load the starting ruleset the same way, before timing starts.
+//
+// Memory: for nft, nft-maxrss-KiB is the child's peak RSS (B/op and
+// allocs/op mean nothing there). For Messages+Commit, B/op and allocs/op
+// are the Go side; apply-rss-KiB is the peak RSS of the test process during
+// the apply above its RSS just before (the kernel's peak RSS counter is
+// reset first), and peak-rss-KiB the process's whole peak, which also holds
+// the checked policy and its IR, as `fwc apply` does.
 //
 // Two shapes: "generated" is polgen's policy (many rules carry an anonymous
 // set, and the kernel's cost of resolving a set referenced by a rule in
 // the same transaction grows with the number of sets pending, for nft and
-// Build alike); "distinct" is n rules of one address and one port each.
+// Messages alike); "distinct" is n rules of one address and one port each.
 func BenchmarkApply(b *testing.B) {
 	for _, c := range []struct {
 		shape string
@@ -230,45 +242,110 @@ func BenchmarkApply(b *testing.B) {
 		} else {
 			rs = generated(b, n)
 		}
-		b.Run(fmt.Sprintf("%s/rules=%d/build", c.shape, n), func(b *testing.B) {
-			ns := testnetns.New(b)
-			c, err := batch.Open(batch.WithNetNSPath(ns))
-			if err != nil {
-				b.Fatal(err)
+		text, _ := nft.Text(rs)
+		file := filepath.Join(b.TempDir(), "ruleset.nft")
+		if err := os.WriteFile(file, text, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, start := range []string{"fresh", "replace"} {
+			// setup brings namespace ns to the starting state once; for
+			// "fresh", prepare empties it again before every iteration
+			// (timer stopped; the namespace is the test's own).
+			setup := func(b *testing.B, ns string) {
+				if start == "replace" {
+					commitBuild(b, ns, rs)
+				}
 			}
-			defer c.Close()
-			b.ReportAllocs()
-			for b.Loop() {
-				msgs, err := nft.Messages(rs)
+			prepare := func(b *testing.B, ns string) {
+				if start == "fresh" {
+					b.StopTimer()
+					if out, err := testnetns.Try(ns, "nft", "flush", "ruleset"); err != nil {
+						b.Fatalf("nft flush ruleset: %v\n%s", err, out)
+					}
+					b.StartTimer()
+				}
+			}
+			b.Run(fmt.Sprintf("%s/rules=%d/%s/build", c.shape, n, start), func(b *testing.B) {
+				ns := testnetns.New(b)
+				c, err := batch.Open(batch.WithNetNSPath(ns))
 				if err != nil {
 					b.Fatal(err)
 				}
-				if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
-					b.Fatal(out, err)
+				defer c.Close()
+				setup(b, ns)
+				var peak, hwm int64
+				b.ReportAllocs()
+				for b.Loop() {
+					prepare(b, ns)
+					b.StopTimer()
+					before := resetPeakRSS(b)
+					b.StartTimer()
+					msgs, err := nft.Messages(rs)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
+						b.Fatal(out, err)
+					}
+					b.StopTimer()
+					h := procStatus(b, "VmHWM")
+					peak, hwm = max(peak, h-before), max(hwm, h)
+					b.StartTimer()
 				}
-			}
-		})
-		b.Run(fmt.Sprintf("%s/rules=%d/nft-f", c.shape, n), func(b *testing.B) {
-			ns := testnetns.New(b)
-			text, _ := nft.Text(rs)
-			file := filepath.Join(b.TempDir(), "ruleset.nft")
-			if err := os.WriteFile(file, text, 0o644); err != nil {
+				b.ReportMetric(float64(peak), "apply-rss-KiB")
+				b.ReportMetric(float64(hwm), "peak-rss-KiB")
+			})
+			b.Run(fmt.Sprintf("%s/rules=%d/%s/nft-f", c.shape, n, start), func(b *testing.B) {
+				ns := testnetns.New(b)
+				setup(b, ns)
+				var maxrss int64
+				b.ReportAllocs()
+				for b.Loop() {
+					prepare(b, ns)
+					cmd := exec.Command("ip", "netns", "exec", ns, "env", "TZ=UTC", "nft", "-f", file)
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("nft -f: %v\n%.2000s", err, out)
+					}
+					if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+						maxrss = max(maxrss, ru.Maxrss)
+					}
+				}
+				b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
+			})
+		}
+	}
+}
+
+// resetPeakRSS collects garbage, returns freed memory to the kernel, resets
+// the process's peak RSS (VmHWM) to its current RSS and returns that, in KiB.
+func resetPeakRSS(b *testing.B) int64 {
+	b.Helper()
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatal(err)
+	}
+	return procStatus(b, "VmRSS")
+}
+
+// procStatus reads a "kB" field of /proc/self/status.
+func procStatus(b *testing.B, field string) int64 {
+	b.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
 				b.Fatal(err)
 			}
-			var maxrss int64
-			b.ReportAllocs()
-			for b.Loop() {
-				cmd := exec.Command("ip", "netns", "exec", ns, "env", "TZ=UTC", "nft", "-f", file)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("nft -f: %v\n%.2000s", err, out)
-				}
-				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-					maxrss = max(maxrss, ru.Maxrss)
-				}
-			}
-			b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
-		})
+			return n
+		}
 	}
+	b.Fatalf("no %s in /proc/self/status", field)
+	return 0
 }
 
 // BenchmarkBuild measures the Go side alone: encoding the messages

@@ -34,7 +34,10 @@ type ruleEnc struct {
 }
 
 func (b *builder) rule(c *ir.Chain, r *ir.Rule) {
-	e := &ruleEnc{b: b, r: r, ok: true}
+	// AddRule encodes the expressions before it returns, so one ruleEnc
+	// and its expression slice serve every rule.
+	e := &b.enc
+	*e = ruleEnc{b: b, r: r, ex: e.ex[:0], ok: true}
 	if r.Family != ir.Both && !impliesFamily(r) {
 		e.needFamily(r.Family)
 	}
@@ -46,10 +49,100 @@ func (b *builder) rule(c *ir.Chain, r *ir.Rule) {
 	for _, a := range r.Actions {
 		e.action(a)
 	}
-	if e.ok {
-		b.c.AddRule(&nftables.Rule{Table: b.t, Chain: b.chains[c], Exprs: e.ex, UserData: b.comment(r)})
+	switch ch := b.chains[c]; {
+	case !e.ok:
+	case ch == nil:
+		b.fail(r, "chain %s is not part of the ruleset", ChainName(c))
+	case b.viaConn:
+		b.c.AddRule(&nftables.Rule{Table: b.t, Chain: ch, Exprs: e.ex, UserData: b.comment(r)})
+	default:
+		if err := b.appendRule(ch, e.ex, b.comment(r)); err != nil {
+			b.fail(r, "%v", err)
+		}
 	}
+	clear(e.ex) // let the expressions go
 }
+
+// exprCache holds expressions that recur from rule to rule (a protocol
+// check, a header load), made once: google/nftables only reads them. It
+// also keeps their encodings.
+type exprCache struct {
+	metas    map[expr.MetaKey]*expr.Meta
+	cmps     [expr.CmpOpGte + 1]map[string]*expr.Cmp
+	payloads map[expr.Payload]*expr.Payload
+	// enc maps each shared expression to its encoding, nil until the
+	// first use.
+	enc map[expr.Any][]byte
+}
+
+func (x *exprCache) init() {
+	x.enc = map[expr.Any][]byte{verdictAccept: nil, verdictDrop: nil, verdictReturn: nil}
+}
+
+// marshal encodes e as expr.Marshal does, once per shared expression.
+func (x *exprCache) marshal(fam byte, e expr.Any) ([]byte, error) {
+	b, shared := x.enc[e]
+	if b != nil {
+		return b, nil
+	}
+	b, err := expr.Marshal(fam, e)
+	if shared && err == nil {
+		x.enc[e] = b
+	}
+	return b, err
+}
+
+func (x *exprCache) meta(k expr.MetaKey) *expr.Meta {
+	m := x.metas[k]
+	if m == nil {
+		if x.metas == nil {
+			x.metas = map[expr.MetaKey]*expr.Meta{}
+		}
+		m = &expr.Meta{Key: k, Register: 1}
+		x.metas[k] = m
+		x.enc[m] = nil
+	}
+	return m
+}
+
+func (x *exprCache) cmp(op expr.CmpOp, data []byte) *expr.Cmp {
+	if int(op) >= len(x.cmps) {
+		return &expr.Cmp{Op: op, Register: 1, Data: data}
+	}
+	c := x.cmps[op][string(data)]
+	if c == nil {
+		if x.cmps[op] == nil {
+			x.cmps[op] = map[string]*expr.Cmp{}
+		}
+		c = &expr.Cmp{Op: op, Register: 1, Data: data}
+		x.cmps[op][string(data)] = c
+		x.enc[c] = nil
+	}
+	return c
+}
+
+func (x *exprCache) payload(p expr.Payload) *expr.Payload {
+	c := x.payloads[p]
+	if c == nil {
+		if x.payloads == nil {
+			x.payloads = map[expr.Payload]*expr.Payload{}
+		}
+		c = &p
+		x.payloads[p] = c
+		x.enc[c] = nil
+	}
+	return c
+}
+
+// oneByte[v] is a 1-byte slice holding v, without an allocation per use.
+var oneByte = func() (t [256][]byte) {
+	var all [256]byte
+	for i := range all {
+		all[i] = byte(i)
+		t[i] = all[i : i+1 : i+1]
+	}
+	return t
+}()
 
 func (e *ruleEnc) fail(format string, args ...any) {
 	e.ok = false
@@ -58,14 +151,12 @@ func (e *ruleEnc) fail(format string, args ...any) {
 
 func (e *ruleEnc) add(xs ...expr.Any) { e.ex = append(e.ex, xs...) }
 
-func (e *ruleEnc) meta(k expr.MetaKey) { e.add(&expr.Meta{Key: k, Register: 1}) }
+func (e *ruleEnc) meta(k expr.MetaKey) { e.add(e.b.exprs.meta(k)) }
 
-func (e *ruleEnc) cmp(op expr.CmpOp, data []byte) {
-	e.add(&expr.Cmp{Op: op, Register: 1, Data: data})
-}
+func (e *ruleEnc) cmp(op expr.CmpOp, data []byte) { e.add(e.b.exprs.cmp(op, data)) }
 
 func (e *ruleEnc) payload(base expr.PayloadBase, off, n uint32) {
-	e.add(&expr.Payload{DestRegister: 1, Base: base, Offset: off, Len: n})
+	e.add(e.b.exprs.payload(expr.Payload{DestRegister: 1, Base: base, Offset: off, Len: n}))
 }
 
 func (e *ruleEnc) bitwise(mask []byte) {
@@ -91,7 +182,7 @@ func (e *ruleEnc) needFamily(f ir.Family) {
 		return
 	}
 	e.meta(expr.MetaKeyNFPROTO)
-	e.cmp(expr.CmpOpEq, []byte{nfprotoOf(f)})
+	e.cmp(expr.CmpOpEq, oneByte[nfprotoOf(f)])
 	e.nf = f
 }
 
@@ -100,7 +191,7 @@ func (e *ruleEnc) needL4(p policy.Proto) {
 		return
 	}
 	e.meta(expr.MetaKeyL4PROTO)
-	e.cmp(expr.CmpOpEq, []byte{byte(p)})
+	e.cmp(expr.CmpOpEq, oneByte[byte(p)])
 	e.l4 = p
 }
 
@@ -166,7 +257,7 @@ func (e *ruleEnc) match(m ir.Match) {
 	case *ir.Proto:
 		e.meta(expr.MetaKeyL4PROTO)
 		if len(m.Protos) == 1 {
-			e.cmp(eqOp(m.Neg), []byte{byte(m.Protos[0])})
+			e.cmp(eqOp(m.Neg), oneByte[byte(m.Protos[0])])
 			if !m.Neg {
 				e.l4 = m.Protos[0]
 			}
@@ -610,16 +701,23 @@ func (e *ruleEnc) concat(m *ir.Concat) {
 	}
 }
 
+// The verdicts without a chain, shared: google/nftables only reads them.
+var (
+	verdictAccept = &expr.Verdict{Kind: expr.VerdictAccept}
+	verdictDrop   = &expr.Verdict{Kind: expr.VerdictDrop}
+	verdictReturn = &expr.Verdict{Kind: expr.VerdictReturn}
+)
+
 func verdictExpr(a ir.Action) (*expr.Verdict, bool) {
 	switch a := a.(type) {
 	case *ir.Verdict:
 		switch a.Kind {
 		case policy.Accept:
-			return &expr.Verdict{Kind: expr.VerdictAccept}, true
+			return verdictAccept, true
 		case policy.Drop:
-			return &expr.Verdict{Kind: expr.VerdictDrop}, true
+			return verdictDrop, true
 		case policy.Return:
-			return &expr.Verdict{Kind: expr.VerdictReturn}, true
+			return verdictReturn, true
 		}
 	case *ir.Jump:
 		k := expr.VerdictJump

@@ -26,39 +26,88 @@ const maxGuardRetries = 3
 // build must only queue changes: queries on the Conn it is given (ListTables,
 // GetRules, …) see an empty ruleset. Use Conn.Query to read the ruleset.
 func Capture(build func(*nftables.Conn) error) ([]netlink.Message, error) {
-	var captured []netlink.Message
-	nc, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
-		// The messages are google/nftables' own, dropped by it after Flush:
-		// no copy needed.
-		captured = append(captured, req...)
-		// io.EOF makes every Receive return nothing and no error, so Flush
-		// takes each ACK it asked for as received.
-		return nil, io.EOF
-	}))
+	r, err := NewRecorder()
 	if err != nil {
 		return nil, err
 	}
-	if err := build(nc); err != nil {
+	if err := build(r.Conn); err != nil {
 		return nil, err
 	}
-	if err := nc.Flush(); err != nil {
-		return nil, fmt.Errorf("encode batch: %w", err)
-	}
-	if len(captured) == 0 {
-		return nil, nil
-	}
-	first, last := captured[0], captured[len(captured)-1]
-	if len(captured) < 2 || first.Header.Type != unix.NFNL_MSG_BATCH_BEGIN || last.Header.Type != unix.NFNL_MSG_BATCH_END {
-		return nil, fmt.Errorf("google/nftables Flush did not frame its %d messages as one batch", len(captured))
-	}
-	msgs := captured[1 : len(captured)-1]
-	for i, m := range msgs {
-		if m.Header.Type == unix.NFNL_MSG_BATCH_BEGIN || m.Header.Type == unix.NFNL_MSG_BATCH_END {
-			return nil, fmt.Errorf("message %d is a nested batch delimiter", i)
+	return r.Messages()
+}
+
+// Recorder collects a batch: the messages queued on its google/nftables
+// Conn, which talks to nothing, and messages encoded otherwise (Append), in
+// the order they were queued. It is Capture for a caller that encodes some
+// messages itself.
+type Recorder struct {
+	Conn *nftables.Conn
+	msgs []netlink.Message
+	got  []netlink.Message // what the Conn's Flush sent, nil if nothing
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() (*Recorder, error) {
+	r := &Recorder{}
+	nc, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+		if req == nil {
+			return nil, io.EOF // a read with nothing sent
 		}
-		msgs[i].Header.Sequence, msgs[i].Header.PID, msgs[i].Header.Length = 0, 0, 0
+		// The messages are google/nftables' own, dropped by it after Flush:
+		// no copy needed.
+		r.got = req
+		// Flush then reads one ACK per message, through mdlayher/netlink's
+		// receive path (about a fifth of the allocations of encoding a
+		// large batch) for nothing. ENOBUFS is the one error that makes it
+		// stop at the first: "the kernel dropped the replies".
+		return nil, syscall.ENOBUFS
+	}), nftables.AsLasting()) // one test socket for every Flush
+	if err != nil {
+		return nil, err
 	}
-	return msgs, nil
+	r.Conn = nc
+	return r, nil
+}
+
+// flush moves the messages queued on the Conn to the batch.
+func (r *Recorder) flush() error {
+	r.got = nil
+	if err := r.Conn.Flush(); err != nil && !(r.got != nil && errors.Is(err, syscall.ENOBUFS)) {
+		return fmt.Errorf("encode batch: %w", err)
+	}
+	if r.got == nil {
+		return nil // nothing was queued
+	}
+	got := r.got
+	first, last := got[0], got[len(got)-1]
+	if len(got) < 2 || first.Header.Type != unix.NFNL_MSG_BATCH_BEGIN || last.Header.Type != unix.NFNL_MSG_BATCH_END {
+		return fmt.Errorf("google/nftables Flush did not frame its %d messages as one batch", len(got))
+	}
+	for i, m := range got[1 : len(got)-1] {
+		if m.Header.Type == unix.NFNL_MSG_BATCH_BEGIN || m.Header.Type == unix.NFNL_MSG_BATCH_END {
+			return fmt.Errorf("message %d is a nested batch delimiter", len(r.msgs)+i)
+		}
+		m.Header.Sequence, m.Header.PID, m.Header.Length = 0, 0, 0
+		r.msgs = append(r.msgs, m)
+	}
+	return nil
+}
+
+// Append adds m to the batch after everything queued so far.
+func (r *Recorder) Append(m netlink.Message) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	r.msgs = append(r.msgs, m)
+	return nil
+}
+
+// Messages returns the batch, with what is still queued on the Conn.
+func (r *Recorder) Messages() ([]netlink.Message, error) {
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
+	return r.msgs, nil
 }
 
 // Commit sends the changes that build queues as one atomic batch and reports

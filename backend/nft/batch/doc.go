@@ -11,7 +11,8 @@
 // Callers queue operations on an ordinary *nftables.Conn inside the build
 // function given to [Conn.Commit]. That Conn is wired to a capture instead of
 // the kernel (google/nftables' test dialer), so Flush only hands over the
-// encoded messages ([Capture]). Commit drops the batch begin and end that
+// encoded messages ([Capture]; a [Recorder] also takes messages the caller
+// encoded itself, in order). Commit drops the batch begin and end that
 // Flush wraps them in, and sends them itself on its own NETLINK_NETFILTER
 // socket, as
 //

@@ -113,6 +113,9 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 	case *ir.Proto:
 		return key(r.Family, m) + " " + op(m.Neg) + list(values(m)), true
 	case *ir.Port:
+		if s := p.sh.set(m); s != nil {
+			return key(r.Family, m) + " " + op(m.Neg) + "@" + s.Name, true
+		}
 		if m.Set == nil && len(m.Ranges) == 1 {
 			return key(r.Family, m) + " " + op(m.Neg) + portRange(m.Ranges[0]), true
 		}

@@ -83,6 +83,7 @@ func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
 func (b *builder) build(rs *ir.Ruleset) {
 	b.t = batch.ResetTable(b.c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
 	m := ir.Merge(rs)
+	b.sh = share(m)
 	for _, t := range m.Tables {
 		for _, ch := range t.Chains {
 			b.chain(ch)
@@ -93,7 +94,7 @@ func (b *builder) build(rs *ir.Ruleset) {
 			b.nameAnon = false
 		}
 	}
-	for _, s := range m.Sets {
+	for _, s := range b.sh.allSets(m) {
 		b.namedSet(s)
 	}
 	for _, t := range m.Tables {
@@ -117,6 +118,8 @@ type builder struct {
 	// anon holds the IDs of the anonymous sets, true for those keyed in
 	// host byte order (see patch).
 	anon map[uint32]bool
+	// sh holds the port lists the rules share as named sets.
+	sh *shared
 	// nameAnon says anonymous sets are named here (__set0, __set1, …,
 	// __map0, …: the names the kernel would pick in the fresh table)
 	// instead of by the kernel from the template "__set%d": picking a

@@ -388,6 +388,12 @@ func prefixMask(n, bits int) []byte {
 func (e *ruleEnc) port(m *ir.Port) {
 	e.needL4(m.Proto)
 	e.payload(expr.PayloadBaseTransportHeader, portOff(m.Dir), 2)
+	if s := e.b.sh.set(m); s != nil {
+		if ns := e.namedSet(s); ns != nil {
+			e.lookup(ns, m.Neg)
+		}
+		return
+	}
 	if m.Set != nil {
 		if s := e.namedSet(m.Set); s != nil {
 			e.lookup(s, m.Neg)

@@ -50,6 +50,7 @@ const Table = "fwc"
 func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 	p := &printer{}
 	rs = ir.Merge(rs)
+	p.sh = share(rs)
 	// About 100 bytes a rule: grow once rather than copy the script over
 	// and over while it grows.
 	n := 0
@@ -78,6 +79,7 @@ type printer struct {
 	b     bytes.Buffer
 	diags diag.Diagnostics
 	parts []string // scratch for rule
+	sh    *shared
 }
 
 // ChainName is the nft name of c: table and policy name, filter_input.
@@ -85,7 +87,7 @@ func ChainName(c *ir.Chain) string { return c.Table.Name + "_" + c.Name }
 
 func (p *printer) ruleset(rs *ir.Ruleset) {
 	fmt.Fprintf(&p.b, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", Table, Table, Table)
-	for _, s := range rs.Sets {
+	for _, s := range p.sh.allSets(rs) {
 		p.set(s)
 	}
 	for _, t := range rs.Tables {

@@ -6,7 +6,8 @@
 //
 // It is one of fwc's two backends (see also backend/restore) and reads
 // only the ir. Before printing it runs ir.Merge, so runs of rules that
-// differ in one field become anonymous-set lookups or verdict maps. Every
+// differ in one field become anonymous-set lookups or verdict maps, and a
+// port list that many rules repeat becomes one named set (share.go). Every
 // rule carries `comment "file:line"`. A construct nft cannot express (a
 // payload string match, a partial-mask connmark copy) is an error
 // diagnostic FW2001, never a different rule or a comment.

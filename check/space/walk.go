@@ -411,20 +411,27 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 func (w *walker) pointLive(fr *frame, i int, q Region) bool {
 	for k := range q {
 		for _, hi := range []bool{false, true} {
-			var pt Cube
-			for d := range NDim {
-				v := q[k][d].min()
-				if hi {
-					v = q[k][d][len(q[k][d])-1].Hi
-				}
-				pt[d] = point(v)
-			}
+			pt := corner(&q[k], hi)
 			if !w.covered(fr, i, &pt) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// corner returns the one-packet cube at c's lowest corner, or with hi its
+// highest.
+func corner(c *Cube, hi bool) Cube {
+	var pt Cube
+	for d := range NDim {
+		v := c[d].min()
+		if hi {
+			v = c[d][len(c[d])-1].Hi
+		}
+		pt[d] = point(v)
+	}
+	return pt
 }
 
 // covered reports whether a decider before position i of fr (or before the
@@ -463,10 +470,7 @@ func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
 func (w *walker) contained(fr *frame, i int, q Region, upTo *int) bool {
 	last := -1
 	for k := range q {
-		var lo Cube
-		for d := range NDim {
-			lo[d] = point(q[k][d].min())
-		}
+		lo := corner(&q[k], false)
 		best := -1
 		fr.ci.idx.query(w.s, &lo, 0, i, func(j int) bool { return fr.cov[j] != nil }, func(j int, _ *Cube) {
 			if best >= 0 && best < j {

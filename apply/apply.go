@@ -49,16 +49,18 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	}
 	gen := p.Have.Generation
 	if len(p.Table) > 0 {
-		// The listing to put back if routing fails (already read when the
-		// plan compared listings).
-		if _, err := p.Have.Listing(); err != nil {
-			return batch.NotApplied, err
+		// The table to put back if routing fails (already read when the
+		// plan compared listings, free when the plan compared scripts).
+		if len(p.steps) > 0 {
+			if _, err := p.Have.Listing(); err != nil {
+				return batch.NotApplied, err
+			}
 		}
 		out, err := h.commitTable(gen, p.Want, opts)
 		if out != batch.Applied {
 			return out, err
 		}
-		h.recordApplied(p.Want.Sum, gen+1)
+		h.recordApplied(p.Want, gen+1)
 	}
 	if len(p.steps) == 0 {
 		return batch.Applied, nil

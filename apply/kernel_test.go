@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -275,6 +276,14 @@ from self to far tcp dport 80 route via_a
 // duplicates; removing a route removes its rules and routes; a failing
 // routing step undoes the others and puts the previous table back.
 func TestRoutes(t *testing.T) {
+	// Without a cache the plan compares nft listings and a failed routing
+	// step puts the listed table back; with one, after the first apply, it
+	// compares scripts and puts the last script back.
+	t.Run("listings", func(t *testing.T) { testRoutes(t, false) })
+	t.Run("cached", func(t *testing.T) { testRoutes(t, true) })
+}
+
+func testRoutes(t *testing.T, cached bool) {
 	ns := nsWithLinks(t)
 	router := func(dev, a4, a6 string) {
 		testnetns.Run(t, ns, "ip", "link", "add", dev, "type", "veth", "peer", "name", dev+"p")
@@ -286,6 +295,9 @@ func TestRoutes(t *testing.T) {
 	router("up_a", "10.1.0.1/24", "fd00:1::1/64")
 	router("up_b", "10.2.0.1/24", "fd00:2::1/64")
 	h := openHost(t, ns)
+	if cached {
+		h.Cache = t.TempDir()
+	}
 
 	routing := func() string {
 		return testnetns.Run(t, ns, "ip", "-4", "rule", "show", "proto", "70") +
@@ -327,7 +339,11 @@ func TestRoutes(t *testing.T) {
 	// A routing step that fails: a route to a missing device.
 	before := testnetns.Ruleset(t, ns)
 	bad := compileSrc(t, twoRoutes+"route via_c { mark 0x3/0xff; table 30; default via 10.3.0.2 dev nowhere }\nfrom self to far udp dport 53 route via_c\n")
-	out, err := Apply(h, plan(t, h, bad), Options{})
+	bp := plan(t, h, bad)
+	if bp.Have.listed == cached {
+		t.Errorf("plan of a changed policy: listed the table %v, with a cache %v", bp.Have.listed, cached)
+	}
+	out, err := Apply(h, bp, Options{})
 	var re *RoutingError
 	if out != batch.NotApplied || !errors.As(err, &re) || re.Undo != nil {
 		t.Fatalf("apply with a missing device: %v, %v; want not applied, routing undone", out, err)
@@ -453,4 +469,118 @@ func TestPlanCache(t *testing.T) {
 	if len(p.Table) != 1 || p.Table[0].String() != "- rule in filter_output: tcp dport 9 drop" {
 		t.Errorf("plan after an outside change: %v", p.Table)
 	}
+}
+
+// TestPlanScripts: after an apply recorded in the cache, the plan of a
+// changed policy compares the two scripts and reads nothing of the table;
+// once the record cannot vouch for the table (changed by someone else, a
+// record whose script was altered, or a large table after the generation
+// moved) it compares nft's listings again.
+func TestPlanScripts(t *testing.T) {
+	const head = "table filter { chain input policy drop {\n"
+	const tail = "udp dport 53 drop\n} }\n"
+	// Both versions from one path: rule comments carry it.
+	versions := func(t *testing.T, rules string) (*Want, *Want, string) {
+		path := filepath.Join(t.TempDir(), "policy.fw")
+		at := func(src string) *Want {
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return compilePath(t, path)
+		}
+		line := strings.Count(head+rules, "\n") + 1
+		add := fmt.Sprintf("rule in filter_input: udp dport 53 drop comment %q", fmt.Sprintf("%s:%d", path, line))
+		return at(head + rules + "} }\n"), at(head + rules + tail), add
+	}
+	changes := func(p *Plan) []string {
+		var out []string
+		for _, c := range p.Table {
+			out = append(out, c.String())
+		}
+		return out
+	}
+	setup := func(t *testing.T) (string, *Host, *Want, *Want, string) {
+		ns := nsWithLinks(t)
+		h := openHost(t, ns)
+		h.Cache = t.TempDir()
+		w1, w2, add := versions(t, "tcp dport 22 accept\n")
+		mustApply(t, h, w1, Options{})
+		return ns, h, w1, w2, add
+	}
+
+	t.Run("recorded", func(t *testing.T) {
+		ns, h, w1, w2, add := setup(t)
+		want := []string{"+ " + add}
+		p := plan(t, h, w2)
+		if got := changes(p); p.Have.listed || p.Have.fp != nil || !slices.Equal(got, want) {
+			t.Errorf("plan: %q, listed %v, fingerprint read %v; want %q and no read", got, p.Have.listed, p.Have.fp != nil, want)
+		}
+		// The generation moves (another table): the fingerprint vouches.
+		testnetns.Run(t, ns, "nft", "add", "table", "ip", "other")
+		p = plan(t, h, w2)
+		if got := changes(p); p.Have.listed || p.Have.fp == nil || !slices.Equal(got, want) {
+			t.Errorf("plan after another table: %q, listed %v, fingerprint read %v", got, p.Have.listed, p.Have.fp != nil)
+		}
+		// Applying it records the new script: nothing left to do.
+		if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+			t.Fatalf("apply: %v, %v", out, err)
+		}
+		if p := plan(t, h, w2); !p.Empty() || p.Have.listed {
+			t.Errorf("plan after apply: %q, listed %v", changes(p), p.Have.listed)
+		}
+		// And back: the plan removes the rule, still without a read.
+		if p := plan(t, h, w1); !slices.Equal(changes(p), []string{"- " + add}) || p.Have.listed {
+			t.Errorf("plan back: %q, listed %v", changes(p), p.Have.listed)
+		}
+	})
+
+	t.Run("changed by someone else", func(t *testing.T) {
+		ns, h, _, w2, add := setup(t)
+		testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_input", "udp", "dport", "9", "drop")
+		p := plan(t, h, w2)
+		got := changes(p)
+		if !p.Have.listed || !slices.Equal(got, []string{"+ " + add, "- rule in filter_input: udp dport 9 drop"}) {
+			t.Errorf("plan: %q, listed %v; want the outside rule removed and port 53's added, from listings", got, p.Have.listed)
+		}
+	})
+
+	t.Run("script altered", func(t *testing.T) {
+		_, h, _, w2, add := setup(t)
+		path := h.scriptPath()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(string(data), "dport 22", "dport 23", 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if p := plan(t, h, w2); !p.Have.listed || !slices.Equal(changes(p), []string{"+ " + add}) {
+			t.Errorf("plan: %q, listed %v; want the rule added, from listings", changes(p), p.Have.listed)
+		}
+	})
+
+	t.Run("large table", func(t *testing.T) {
+		ns := nsWithLinks(t)
+		h := openHost(t, ns)
+		h.Cache = t.TempDir()
+		var b strings.Builder
+		for i := range maxFingerprintRules + 1 {
+			// The counters keep the rules apart (no merge into a set).
+			fmt.Fprintf(&b, "saddr 10.%d.%d.1 tcp dport 22 counter accept\n", i/256, i%256)
+		}
+		w1, w2, add := versions(t, b.String())
+		want := []string{"+ " + add}
+		mustApply(t, h, w1, Options{})
+		var a applied
+		if data, err := os.ReadFile(h.appliedPath()); err != nil || json.Unmarshal(data, &a) != nil || a.Fingerprint != "" || a.Sum != w1.Sum {
+			t.Fatalf("record of a large table: %+v (%v); want the sum and no fingerprint", a, err)
+		}
+		if p := plan(t, h, w2); p.Have.listed || !slices.Equal(changes(p), want) {
+			t.Errorf("plan: %.300q, listed %v; want %q without a read", changes(p), p.Have.listed, want)
+		}
+		testnetns.Run(t, ns, "nft", "add", "table", "ip", "other")
+		if p := plan(t, h, w2); !p.Have.listed || !slices.Equal(changes(p), want) {
+			t.Errorf("plan after the generation moved: %.300q, listed %v; want %q from listings", changes(p), p.Have.listed, want)
+		}
+	})
 }

@@ -18,17 +18,28 @@ type Plan struct {
 	steps []routingStep
 }
 
-// NewPlan compares have with want. When the live table is the one want's
-// script made when last applied here (see Host.Cache), that is the whole
-// comparison. When there is no table, the plan adds what the script says.
-// Otherwise nft's listings of both are compared.
+// NewPlan compares have with want. When the live table is the one fwc's
+// last apply here made (see Host.Cache), the comparison is between that
+// apply's script and want's, and costs no read of the table; when that was
+// want's script, there is nothing to change. When there is no table, the
+// plan adds what the script says. Otherwise nft's listings of both are
+// compared.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	same, err := have.h.unchanged(have, want.Sum)
+	last, err := have.h.lastApplied(have)
 	if err != nil {
 		return nil, err
 	}
-	if !same {
+	have.last = last
+	switch {
+	case last != nil && last.Sum == want.Sum:
+	case last != nil:
+		ht, err := have.Listing()
+		if err != nil {
+			return nil, err
+		}
+		p.Table = diffTables(ht, parseTable(string(want.Script)))
+	default:
 		exists, err := have.h.tableExists()
 		if err != nil {
 			return nil, err

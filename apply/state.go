@@ -26,7 +26,12 @@ type State struct {
 
 	h     *Host
 	fp    *string // the fingerprint, read on demand
-	table *Table  // nft's listing, read on demand
+	table *Table  // nft's listing, read on demand, or last's script parsed
+	// last is the record of fwc's last apply here when the live table is
+	// known to be what it made (see Host.lastApplied); nil otherwise.
+	last *lastApply
+	// listed is set once nft has been asked to list the table.
+	listed bool
 }
 
 // Read reads the live state: the ruleset generation and fwc's ip rules and
@@ -57,13 +62,23 @@ func (s *State) Fingerprint() (string, error) {
 	return *s.fp, nil
 }
 
-// Listing returns fwc's table as nft lists it (read once, on first use).
+// Listing returns fwc's table as nft lists it (read once, on first use),
+// or, when the live table is known to be what fwc's last apply here made,
+// that apply's nft script split the same way, which costs no read: the
+// kernel's dump of a table is quadratic in its rules (50,000 take nft
+// about 5 s to list). Either text, given to nft -f, makes the table again
+// (the script without the elements packets added to dynamic sets).
 func (s *State) Listing() (*Table, error) {
 	if s.table == nil {
+		if s.last != nil {
+			s.table = parseTable(s.last.script)
+			return s.table, nil
+		}
 		text, err := s.h.listTable()
 		if err != nil {
 			return nil, err
 		}
+		s.listed = true
 		s.table = parseTable(text)
 	}
 	return s.table, nil
@@ -102,6 +117,17 @@ func NewWant(rs *ir.Ruleset, script []byte, routes []*policy.Route) *Want {
 	return &Want{Ruleset: rs, Script: script, Sum: hex.EncodeToString(sum[:]), Routes: routes, Routing: WantRouting(routes)}
 }
 
+// rules counts the ruleset's rules.
+func (w *Want) rules() int {
+	n := 0
+	for _, t := range w.Ruleset.Tables {
+		for _, c := range t.Chains {
+			n += len(c.Rules)
+		}
+	}
+	return n
+}
+
 // Listing returns the table as nft lists it once Script is loaded: Script
 // is loaded into a throwaway network namespace and listed there (nothing
 // on the host changes). With a cache directory, the listing is kept there
@@ -134,14 +160,22 @@ func (w *Want) Listing(cache string) (*Table, error) {
 // writeCache writes a cache file, quietly giving up when it cannot: a
 // cache only saves time.
 func writeCache(path string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil || os.MkdirAll(filepath.Dir(path), 0o700) != nil {
-		return
+	if data, err := json.Marshal(v); err == nil {
+		writeFile(path, data)
+	}
+}
+
+// writeFile replaces path with data (written beside it, then renamed) and
+// reports whether it did.
+func writeFile(path string, data []byte) bool {
+	if os.MkdirAll(filepath.Dir(path), 0o700) != nil {
+		return false
 	}
 	tmp := path + ".tmp"
-	if os.WriteFile(tmp, data, 0o600) == nil {
-		_ = os.Rename(tmp, path)
+	if os.WriteFile(tmp, data, 0o600) != nil {
+		return false
 	}
+	return os.Rename(tmp, path) == nil
 }
 
 // canonical loads an nft script into a fresh, empty network namespace that
@@ -162,7 +196,9 @@ func canonical(script []byte) (string, error) {
 // applied is the record of the last apply in a namespace: the script's sum,
 // and the generation and fingerprint of the table it made. While the
 // ruleset is still at that generation (same boot, same namespace), or fwc's
-// table still has that fingerprint, the same script has nothing to change.
+// table still has that fingerprint, the table is what the script made. The
+// script itself is kept beside the record (scriptPath), so that a plan for
+// a changed policy can compare scripts instead of listing the table.
 type applied struct {
 	NetNS       string `json:"netns"`
 	Sum         string `json:"sum"`
@@ -172,31 +208,51 @@ type applied struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
+// lastApply is a record whose script was read back and matched its sum.
+type lastApply struct {
+	applied
+	script string
+}
+
 func (h *Host) appliedPath() string {
 	return filepath.Join(h.Cache, "applied-"+nsKey(h.NetNS)+".json")
 }
 
-// unchanged reports whether have is still what the script with sum made
-// when it was last applied here: the ruleset generation has not moved since
-// (one GETGEN, already read), or, if it has, fwc's table still has the
-// fingerprint it had then.
-func (h *Host) unchanged(have *State, sum string) (bool, error) {
+func (h *Host) scriptPath() string {
+	return filepath.Join(h.Cache, "applied-"+nsKey(h.NetNS)+".nft")
+}
+
+// lastApplied returns the record of fwc's last apply here if have is still
+// what that apply made: the ruleset generation has not moved since (one
+// GETGEN, already read), or, if it has, fwc's table still has the
+// fingerprint it had then. It returns nil when there is no such record or
+// it cannot vouch for the table; only a failure to read the kernel is an
+// error.
+func (h *Host) lastApplied(have *State) (*lastApply, error) {
 	if h.Cache == "" {
-		return false, nil
+		return nil, nil
 	}
 	var a applied
 	data, err := os.ReadFile(h.appliedPath())
-	if err != nil || json.Unmarshal(data, &a) != nil || a.Sum != sum || a.NetNS != h.NetNS {
-		return false, nil
+	if err != nil || json.Unmarshal(data, &a) != nil || a.NetNS != h.NetNS {
+		return nil, nil
 	}
+	script, err := os.ReadFile(h.scriptPath())
+	if sum := sha256.Sum256(script); err != nil || hex.EncodeToString(sum[:]) != a.Sum {
+		return nil, nil
+	}
+	last := &lastApply{applied: a, script: string(script)}
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
-		return true, nil
+		return last, nil
 	}
 	if a.Fingerprint == "" {
-		return false, nil // too large a table to fingerprint: compare listings
+		return nil, nil // too large a table to fingerprint: compare listings
 	}
 	fp, err := have.Fingerprint()
-	return fp != "" && fp == a.Fingerprint, err
+	if err != nil || fp == "" || fp != a.Fingerprint {
+		return nil, err
+	}
+	return last, nil
 }
 
 // bootID identifies this boot of the kernel.
@@ -205,18 +261,36 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// recordApplied notes that the script with sum made the table committed
-// as generation gen, if the ruleset is still at gen.
-func (h *Host) recordApplied(sum string, gen uint32) {
+// maxFingerprintRules bounds the rules of a table fingerprinted after an
+// apply. The kernel dumps rules in 32 KiB pieces and walks the chain from
+// its start for each, so a dump costs about the square of the rules:
+// 2,000 take some 10 ms, 10,000 a quarter of a second, 50,000 over 3 s,
+// more than the apply itself. A larger table is recorded without a
+// fingerprint: plans trust it while the generation holds, and compare
+// listings once it has moved.
+const maxFingerprintRules = 2000
+
+// recordApplied notes that w's script made the table committed as
+// generation gen, if the ruleset is still at gen.
+func (h *Host) recordApplied(w *Want, gen uint32) {
 	if h.Cache == "" {
 		return
 	}
-	fp, err := h.fingerprint(maxFingerprintSets)
-	if err != nil && !errors.Is(err, errTooManySets) {
-		return
+	fp := ""
+	if w.rules() <= maxFingerprintRules {
+		var err error
+		fp, err = h.fingerprint(maxFingerprintSets)
+		if err != nil && !errors.Is(err, errTooManySets) {
+			return
+		}
 	}
 	if now, err := h.nft.Generation(); err != nil || now != gen {
 		return // someone else committed too: the table may not be ours alone
 	}
-	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: sum, BootID: bootID(), NetNSCookie: h.netnsCookie(), Generation: gen, Fingerprint: fp})
+	// The script first: a record whose script is missing or another's
+	// does not match its sum and is ignored.
+	if !writeFile(h.scriptPath(), w.Script) {
+		return
+	}
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.netnsCookie(), Generation: gen, Fingerprint: fp})
 }

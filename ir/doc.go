@@ -19,5 +19,6 @@
 //
 // Merge is the optimisation pass the nft backend runs: adjacent rules that
 // differ in one field become one rule with an anonymous set, or a verdict
-// map when only the verdict differs.
+// map when only the verdict differs; a new set or map takes three rules or
+// more, since each costs the kernel a walk of the whole transaction.
 package ir

@@ -69,8 +69,10 @@ func TestMergeKeepsOrder(t *testing.T) {
 	rs, _ := ir.Lower(input(
 		b.R(sample.C(sample.TCP, sample.Dport(22)), sample.Accept),
 		b.R(sample.C(sample.TCP, sample.Dport(80)), sample.Accept),
+		b.R(sample.C(sample.TCP, sample.Dport(443)), sample.Accept),
 		b.R(sample.C(sample.Saddr("10.0.0.1")), sample.Accept),
 		b.R(sample.C(sample.Saddr("10.0.0.2")), sample.Drop),
+		b.R(sample.C(sample.Saddr("10.0.0.3")), sample.Drop),
 		b.R(sample.C(sample.Saddr("10.0.0.1")), sample.Drop), // dead: must not join the map
 		b.R(sample.C(sample.TCP, sample.Dport(443), &policy.LimitCond{Rate: policy.Rate{Count: 1, Unit: 1e9}}), sample.Accept),
 		b.R(sample.C(sample.TCP, sample.Dport(444), &policy.LimitCond{Rate: policy.Rate{Count: 1, Unit: 1e9}}), sample.Accept),
@@ -79,17 +81,56 @@ func TestMergeKeepsOrder(t *testing.T) {
 	if len(got) != 5 {
 		t.Fatalf("%d rules after merge, want 5", len(got))
 	}
-	if p, ok := got[0].Matches[1].(*ir.Port); !ok || len(p.Ranges) != 2 {
+	if p, ok := got[0].Matches[1].(*ir.Port); !ok || len(p.Ranges) != 3 {
 		t.Errorf("ports not merged into one set: %#v", got[0].Matches)
 	}
-	if vm, ok := got[1].Actions[0].(*ir.VerdictMap); !ok || len(vm.Entries) != 2 {
+	if vm, ok := got[1].Actions[0].(*ir.VerdictMap); !ok || len(vm.Entries) != 3 {
 		t.Errorf("addresses not merged into a verdict map: %#v", got[1].Actions)
 	}
-	if c := got[1].Comment(128); c != "m.fw:3-4" {
+	if c := got[1].Comment(128); c != "m.fw:4-6" {
 		t.Errorf("merged comment %q", c)
 	}
-	if len(rs.Tables[0].Chains[0].Rules) != 7 {
+	if len(rs.Tables[0].Chains[0].Rules) != 9 {
 		t.Error("Merge changed its input")
+	}
+}
+
+// TestMergeNewSets: two rules do not become a new anonymous set or verdict
+// map (the kernel's cost of binding a set outweighs one rule saved); two
+// that join values already in a set, or ct state bits, still merge.
+func TestMergeNewSets(t *testing.T) {
+	b := &sample.Builder{File: "m.fw"}
+	for _, tc := range []struct {
+		name  string
+		rules []*policy.Rule
+		want  int
+	}{
+		{"port pair", []*policy.Rule{
+			b.R(sample.C(sample.TCP, sample.Dport(22)), sample.Accept),
+			b.R(sample.C(sample.TCP, sample.Dport(80)), sample.Accept),
+		}, 2},
+		{"verdict pair", []*policy.Rule{
+			b.R(sample.C(sample.Saddr("10.0.0.1")), sample.Accept),
+			b.R(sample.C(sample.Saddr("10.0.0.2")), sample.Drop),
+		}, 2},
+		{"pair joining a set", []*policy.Rule{
+			b.R(sample.C(sample.TCP, sample.Dport(22, 23)), sample.Accept),
+			b.R(sample.C(sample.TCP, sample.Dport(80)), sample.Accept),
+		}, 1},
+		{"ct state pair", []*policy.Rule{
+			b.R(sample.C(sample.Ct(policy.CtEstablished)), sample.Accept),
+			b.R(sample.C(sample.Ct(policy.CtRelated)), sample.Accept),
+		}, 1},
+		{"address triple", []*policy.Rule{
+			b.R(sample.C(sample.Saddr("10.0.0.1")), sample.Drop),
+			b.R(sample.C(sample.Saddr("10.0.0.2")), sample.Drop),
+			b.R(sample.C(sample.Saddr("10.0.0.3")), sample.Drop),
+		}, 1},
+	} {
+		rs, _ := ir.Lower(input(tc.rules...))
+		if got := len(ir.Merge(rs).Tables[0].Chains[0].Rules); got != tc.want {
+			t.Errorf("%s: %d rules after merge, want %d", tc.name, got, tc.want)
+		}
 	}
 }
 

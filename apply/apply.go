@@ -92,7 +92,7 @@ func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
 	case opts.Build != nil:
 		return h.nft.Commit(gen, func(c *nftables.Conn) error { return opts.Build(c, w.Ruleset) })
 	}
-	msgs, err := nft.Messages(w.Ruleset)
+	msgs, err := w.messages()
 	if err != nil {
 		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
 	}

@@ -584,3 +584,26 @@ func TestPlanScripts(t *testing.T) {
 		}
 	})
 }
+
+// TestEncodeAhead: a batch encoded in the background while planning is the
+// one Apply sends, once; without Encode, Apply encodes it itself.
+func TestEncodeAhead(t *testing.T) {
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	w := compileSrc(t, "table filter { chain input policy drop {\ntcp dport 22 accept\n} }\n")
+	w.Encode()
+	enc := w.enc
+	mustApply(t, h, w, Options{})
+	if w.enc != nil {
+		t.Error("the encoded batch was kept after it was sent")
+	}
+	select {
+	case <-enc.done:
+	default:
+		t.Error("Apply did not wait for the background encoding")
+	}
+	mustBeEmpty(t, h, w)
+	if l := testnetns.Run(t, ns, "nft", "list", "chain", "inet", "fwc", "filter_input"); !strings.Contains(l, "tcp dport 22 accept") {
+		t.Errorf("the rule is not in the kernel:\n%s", l)
+	}
+}

@@ -64,7 +64,11 @@ func parseTable(text string) *Table {
 		if i := strings.Index(s, " # handle "); i >= 0 {
 			s = s[:i]
 		}
-		s = counterRe.ReplaceAllString(s, "counter")
+		if strings.Contains(s, "counter packets ") {
+			// The guard spares the regexp most lines: a listing of 50,000
+			// rules has few counters.
+			s = counterRe.ReplaceAllString(s, "counter")
+		}
 		switch {
 		case elems != nil:
 			elems.WriteString(" " + s)
@@ -122,7 +126,10 @@ func splitElements(s string) []string {
 	s = strings.TrimSpace(strings.TrimSuffix(s, "}"))
 	var out []string
 	for e := range strings.SplitSeq(s, ",") {
-		e = strings.TrimSpace(expiresRe.ReplaceAllString(e, ""))
+		if strings.Contains(e, " expires ") {
+			e = expiresRe.ReplaceAllString(e, "")
+		}
+		e = strings.TrimSpace(e)
 		if e != "" {
 			out = append(out, e)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/mdlayher/netlink"
 )
 
 // State is the live state fwc manages in one namespace.
@@ -108,6 +109,41 @@ type Want struct {
 	Routing Routing
 
 	table *Table // Script as nft lists it once loaded, made on demand
+	enc   *encoding
+}
+
+// encoding is the netlink batch of a Want's ruleset, encoded in the
+// background; done is closed when msgs and err are set.
+type encoding struct {
+	done chan struct{}
+	msgs []netlink.Message
+	err  error
+}
+
+// Encode starts encoding the ruleset's netlink batch in the background,
+// for the Apply that follows, so that the encoding (a quarter of a second
+// at 50,000 rules) overlaps reading and planning instead of following
+// them. Without it, Apply encodes the batch itself.
+func (w *Want) Encode() {
+	if w.enc != nil {
+		return
+	}
+	e := &encoding{done: make(chan struct{})}
+	w.enc = e
+	go func() {
+		defer close(e.done)
+		e.msgs, e.err = nft.Messages(w.Ruleset)
+	}()
+}
+
+// messages returns the batch Encode started (starting it if need be) and
+// forgets it: a batch is sent once.
+func (w *Want) messages() ([]netlink.Message, error) {
+	w.Encode()
+	<-w.enc.done
+	e := w.enc
+	w.enc = nil
+	return e.msgs, e.err
 }
 
 // NewWant describes what rs (whose nft script is script) and routes ask

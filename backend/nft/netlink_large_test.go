@@ -6,9 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +20,7 @@ import (
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/internal/polgen"
+	"github.com/fwcproject/fwc/internal/rss"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
@@ -316,36 +314,24 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// resetPeakRSS collects garbage, returns freed memory to the kernel, resets
-// the process's peak RSS (VmHWM) to its current RSS and returns that, in KiB.
+// resetPeakRSS is rss.ResetPeak for a benchmark.
 func resetPeakRSS(b *testing.B) int64 {
 	b.Helper()
-	runtime.GC()
-	debug.FreeOSMemory()
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		b.Fatal(err)
-	}
-	return procStatus(b, "VmRSS")
-}
-
-// procStatus reads a "kB" field of /proc/self/status.
-func procStatus(b *testing.B, field string) int64 {
-	b.Helper()
-	data, err := os.ReadFile("/proc/self/status")
+	n, err := rss.ResetPeak()
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return n
-		}
+	return n
+}
+
+// procStatus is rss.Status for a benchmark.
+func procStatus(b *testing.B, field string) int64 {
+	b.Helper()
+	n, err := rss.Status(field)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.Fatalf("no %s in /proc/self/status", field)
-	return 0
+	return n
 }
 
 // BenchmarkBuild measures the Go side alone: encoding the messages

@@ -69,7 +69,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if cmd.Flags().Changed("confirm") && confirm <= 0 {
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
-			w, h, plan, err := planFor(e, paths, netns, stateDir)
+			w, h, plan, err := planFor(e, paths, netns, stateDir, !dryRun)
 			if err != nil {
 				return err
 			}
@@ -137,8 +137,9 @@ func netnsFlag(netns string) string {
 }
 
 // planFor compiles the policy at paths and compares it with the kernel in
-// netns, keeping its cache in stateDir. Errors are exitErrors.
-func planFor(e *env, paths []string, netns, stateDir string) (*apply.Want, *apply.Host, *apply.Plan, error) {
+// netns, keeping its cache in stateDir; with encode, the netlink batch is
+// encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
+func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
 	if _, err := os.Stat(paths[0]); err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
@@ -159,6 +160,9 @@ func planFor(e *env, paths []string, netns, stateDir string) (*apply.Want, *appl
 		return nil, nil, nil, &exitError{code: exitFindings, err: errors.New("the policy has errors; nothing applied")}
 	}
 	w := c.Want()
+	if encode {
+		w.Encode()
+	}
 	h, err := apply.Open(netns)
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}

@@ -15,6 +15,13 @@ func newPlanCmd(e *env) *cobra.Command {
 difference, one change a line: + added, - removed, ~ changed. It changes
 nothing.
 
+Apply keeps a record of what it loaded in --state-dir. While that record
+still vouches for the table (the ruleset generation has not moved since,
+or a small table's fingerprint still matches), plan compares the policy
+with the script apply loaded and does not read the table, which for tens
+of thousands of rules takes the kernel seconds. Otherwise it compares nft's
+listings of the live table and of the policy.
+
 Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
 error (policy errors included), so that configuration management can use
 it as a check.`,
@@ -27,7 +34,7 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			_, h, plan, err := planFor(e, paths, netns, stateDir)
+			_, h, plan, err := planFor(e, paths, netns, stateDir, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage

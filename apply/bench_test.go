@@ -3,10 +3,8 @@ package apply
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
@@ -87,14 +85,7 @@ func BenchmarkApply(b *testing.B) {
 					before := must(rss.ResetPeak())
 					b.StartTimer()
 					w.Encode()
-					have, err := Read(h)
-					if err != nil {
-						b.Fatal(err)
-					}
-					p, err := NewPlan(have, w)
-					if err != nil {
-						b.Fatal(err)
-					}
+					p := plan(b, h, w)
 					if p.Empty() != (start == "unchanged") {
 						b.Fatalf("%s: plan empty %v", start, p.Empty())
 					}
@@ -113,7 +104,7 @@ func BenchmarkApply(b *testing.B) {
 			b.Run(fmt.Sprintf("rules=%d/%s/nft-f", n, start), func(b *testing.B) {
 				ns := testnetns.New(b)
 				if start == "replace" {
-					testnetns.Run(b, ns, "nft", "-f", script)
+					testnetns.LoadNft(b, ns, script)
 				}
 				var maxrss int64
 				for b.Loop() {
@@ -122,13 +113,7 @@ func BenchmarkApply(b *testing.B) {
 						testnetns.Run(b, ns, "nft", "flush", "ruleset")
 						b.StartTimer()
 					}
-					cmd := exec.Command("ip", "netns", "exec", ns, "env", "TZ=UTC", "nft", "-f", script)
-					if out, err := cmd.CombinedOutput(); err != nil {
-						b.Fatalf("nft -f: %v\n%.2000s", err, out)
-					}
-					if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-						maxrss = max(maxrss, ru.Maxrss)
-					}
+					maxrss = max(maxrss, testnetns.LoadNft(b, ns, script))
 				}
 				b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
 			})

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -300,13 +298,7 @@ func BenchmarkApply(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					prepare(b, ns)
-					cmd := exec.Command("ip", "netns", "exec", ns, "env", "TZ=UTC", "nft", "-f", file)
-					if out, err := cmd.CombinedOutput(); err != nil {
-						b.Fatalf("nft -f: %v\n%.2000s", err, out)
-					}
-					if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-						maxrss = max(maxrss, ru.Maxrss)
-					}
+					maxrss = max(maxrss, testnetns.LoadNft(b, ns, file))
 				}
 				b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
 			})

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"sync"
 	"testing"
 )
@@ -133,6 +134,21 @@ func Try(name string, args ...string) (string, error) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", name}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// LoadNft loads an nft script with `nft -f` inside the namespace, under
+// TZ=UTC as Feed, failing the test if nft fails, and returns nft's peak
+// RSS in KiB: benchmarks compare fwc's apply with it.
+func LoadNft(t testing.TB, name, file string) (maxrssKiB int64) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", name, "env", "TZ=UTC", "nft", "-f", file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("in netns %s: nft -f %s: %v\n%.2000s", name, file, err, out)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return 0
 }
 
 // Feed runs a command inside the namespace with stdin and returns its

@@ -119,7 +119,7 @@ func differingMatch(a, b *Rule) (int, bool) {
 	}
 	idx := -1
 	for i := range a.Matches {
-		if !reflect.DeepEqual(a.Matches[i], b.Matches[i]) {
+		if !matchEqual(a.Matches[i], b.Matches[i]) {
 			if idx >= 0 {
 				return 0, false
 			}
@@ -129,12 +129,35 @@ func differingMatch(a, b *Rule) (int, bool) {
 	return idx, idx >= 0
 }
 
+// matchEqual is reflect.DeepEqual(a, b) with the commonest kinds compared
+// field by field: Merge compares every pair of adjacent rules, and
+// DeepEqual was a fifth of encoding a 50,000-rule batch.
+func matchEqual(a, b Match) bool {
+	switch a := a.(type) {
+	case *Addr:
+		b, ok := b.(*Addr)
+		return ok && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Items, b.Items)
+	case *Port:
+		b, ok := b.(*Port)
+		return ok && a.Proto == b.Proto && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Ranges, b.Ranges)
+	case *Iface:
+		b, ok := b.(*Iface)
+		return ok && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Ifaces, b.Ifaces)
+	case *Proto:
+		b, ok := b.(*Proto)
+		return ok && a.Neg == b.Neg && slices.Equal(a.Protos, b.Protos)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func sameSet(a, b *Set) bool { return a == b || reflect.DeepEqual(a, b) }
+
 func sameExcept(a, b *Rule, i int) bool {
 	if a.Family != b.Family || len(a.Matches) != len(b.Matches) || !mergeable(b) {
 		return false
 	}
 	for j := range a.Matches {
-		if j != i && !reflect.DeepEqual(a.Matches[j], b.Matches[j]) {
+		if j != i && !matchEqual(a.Matches[j], b.Matches[j]) {
 			return false
 		}
 	}

@@ -327,17 +327,24 @@ func procStatus(b *testing.B, field string) int64 {
 }
 
 // BenchmarkBuild measures the Go side alone: encoding the messages
-// (Messages), no kernel.
+// (Messages), no kernel, for both shapes of BenchmarkApply.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10000, 50000} {
-		rs := generated(b, n)
-		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := nft.Messages(rs); err != nil {
-					b.Fatal(err)
-				}
+		for _, shape := range []string{"distinct", "generated"} {
+			var rs *ir.Ruleset
+			if shape == "distinct" {
+				rs = distinctRules(n)
+			} else {
+				rs = generated(b, n)
 			}
-		})
+			b.Run(fmt.Sprintf("%s/rules=%d", shape, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := nft.Messages(rs); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -346,6 +346,10 @@ func (e *ruleEnc) addr(m *ir.Addr) {
 		switch {
 		case bits == int(n)*8:
 			e.payload(expr.PayloadBaseNetworkHeader, off, n)
+			// A host address seldom recurs the way a zone's network does:
+			// keeping it in the cache costs more than encoding it again.
+			e.add(&expr.Cmp{Op: eqOp(m.Neg), Register: 1, Data: a})
+			return
 		case bits > 0 && bits%8 == 0:
 			e.payload(expr.PayloadBaseNetworkHeader, off, uint32(bits/8))
 			a = a[:bits/8]

@@ -5,9 +5,11 @@
 // works whether or not the table exists.
 //
 // It is one of fwc's two backends (see also backend/restore) and reads
-// only the ir. Before printing it runs ir.Merge, so runs of rules that
-// differ in one field become anonymous-set lookups or verdict maps, and a
-// port list that many rules repeat becomes one named set (share.go). Every
+// only the ir. Before printing it runs ir.Merge, so runs of three or more
+// rules that differ in one field become anonymous-set lookups or verdict
+// maps (a pair stays two rules: each anonymous set costs the kernel a walk
+// of the whole transaction when it loads), and a port list that many rules
+// repeat becomes one named set (share.go). Every
 // rule carries `comment "file:line"`. A construct nft cannot express (a
 // payload string match, a partial-mask connmark copy) is an error
 // diagnostic FW2001, never a different rule or a comment.

@@ -489,7 +489,7 @@ func TestPlanScripts(t *testing.T) {
 			return compilePath(t, path)
 		}
 		line := strings.Count(head+rules, "\n") + 1
-		add := fmt.Sprintf("rule in filter_input: udp dport 53 drop comment %q", fmt.Sprintf("%s:%d", path, line))
+		add := fmt.Sprintf("rule in filter_input: udp dport 53 drop comment \"policy.fw:%d\"", line)
 		return at(head + rules + "} }\n"), at(head + rules + tail), add
 	}
 	changes := func(p *Plan) []string {

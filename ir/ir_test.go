@@ -1,6 +1,7 @@
 package ir_test
 
 import (
+	"github.com/fwcproject/fwc/ast"
 	"strings"
 	"testing"
 
@@ -191,5 +192,31 @@ func TestCommentSameLine(t *testing.T) {
 	r := &ir.Rule{Pos: []ir.Pos{{File: "a.fw", Line: 18}, {File: "a.fw", Line: 18}, {File: "a.fw", Line: 19}, {File: "a.fw", Line: 30}}}
 	if c := r.Comment(128); c != "a.fw:18-19,30" {
 		t.Errorf("comment %q", c)
+	}
+}
+
+// TestCommentNames: rule positions name files relative to the root file's
+// directory, however the root was named; a file the root's directory
+// cannot reach keeps its name.
+func TestCommentNames(t *testing.T) {
+	for _, tc := range []struct{ root, file, want string }{
+		{"/etc/fwc/host.fw", "/etc/fwc/host.fw", "host.fw"},
+		{"/etc/fwc/host.fw", "/etc/fwc/inc/zones.fw", "inc/zones.fw"},
+		{"/etc/fwc/host.fw", "/etc/common.fw", "../common.fw"},
+		{"examples/host.fw", "examples/host.fw", "host.fw"},
+		{"host.fw", "host.fw", "host.fw"},
+		{"host.fw", "/srv/common.fw", "/srv/common.fw"},
+	} {
+		b := &sample.Builder{File: tc.file}
+		p := input(b.R(sample.C(sample.TCP, sample.Dport(22)), sample.Accept))
+		p.Files = []*ast.File{{Range: ast.Range{Filename: tc.root}}}
+		rs, _ := ir.Lower(p)
+		r := rs.Tables[0].Chains[0].Rules[0]
+		if got := r.Comment(128); got != tc.want+":1" {
+			t.Errorf("root %s, rule in %s: comment %q, want %q", tc.root, tc.file, got, tc.want+":1")
+		}
+		if r.Pos[0].Range.Filename != tc.file {
+			t.Errorf("root %s: the rule's range names %q, want the file as loaded, %q", tc.root, r.Pos[0].Range.Filename, tc.file)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -29,6 +30,12 @@ policy.`,
 // Lower turns a checked program into a Ruleset, splitting rules per family.
 // It never panics on a malformed program: what it cannot place is reported
 // as FW2000 and left out.
+//
+// Rule positions name files relative to the directory of the program's
+// root file (its first file), so the comments the backends make of them
+// do not depend on the directory fwc ran in or how the path was typed: a
+// policy applied as /etc/fwc/host.fw and as host.fw loads the same rules,
+// and a plan compares equal. Diagnostic ranges keep the name as loaded.
 func Lower(p *policy.Program) (*Ruleset, diag.Diagnostics) {
 	l := &lowerer{
 		rs:       &Ruleset{},
@@ -39,6 +46,10 @@ func Lower(p *policy.Program) (*Ruleset, diag.Diagnostics) {
 	}
 	if p == nil {
 		return l.rs, nil
+	}
+	if len(p.Files) > 0 && p.Files[0] != nil && p.Files[0].Filename != "" {
+		l.base = filepath.Dir(p.Files[0].Filename)
+		l.names = map[string]string{}
 	}
 	for _, s := range p.Sets {
 		l.set(s)
@@ -95,6 +106,26 @@ type lowerer struct {
 	diags     diag.Diagnostics
 	cur       ast.Node // source of the rule being lowered
 	reported  map[string]bool
+	// base is the root file's directory; names caches commentName.
+	base  string
+	names map[string]string
+}
+
+// commentName returns file relative to l.base, in slash form, or file
+// itself when it cannot be made so.
+func (l *lowerer) commentName(file string) string {
+	if l.base == "" {
+		return file
+	}
+	if n, ok := l.names[file]; ok {
+		return n
+	}
+	n := file
+	if rel, err := filepath.Rel(l.base, file); err == nil {
+		n = filepath.ToSlash(rel)
+	}
+	l.names[file] = n
+	return n
 }
 
 func (l *lowerer) set(s *policy.Set) *Set {
@@ -145,7 +176,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	var pos []Pos
 	if r.Src != nil {
 		sp := r.Src.Span()
-		pos = []Pos{{File: sp.Filename, Line: sp.Start.Line, Range: lang.Range(sp)}}
+		pos = []Pos{{File: l.commentName(sp.Filename), Line: sp.Start.Line, Range: lang.Range(sp)}}
 	}
 	var out []*Rule
 	specific := false

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/check"
@@ -13,8 +14,10 @@ import (
 
 // Compiled is a policy taken through the front end and the nft backend.
 type Compiled struct {
+	// Loaded holds the sources, for rendering diagnostics; its syntax trees
+	// are dropped once lowered.
 	Loaded  *lang.Loaded
-	Program *policy.Program
+	Routes  []*policy.Route
 	Ruleset *ir.Ruleset
 	Script  []byte // backend/nft.Text of Ruleset
 }
@@ -41,15 +44,26 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 		return &Compiled{Loaded: l}, ds, fmt.Errorf("one policy at a time: %v are %d separate policies (include the others from one root file)", roots, len(roots))
 	}
 	c := &Compiled{Loaded: l}
-	var cds diag.Diagnostics
-	c.Program, cds = check.Check(l.Units[0].Files, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
+	// The syntax tree, the biggest thing a large policy makes, is needed
+	// only until the policy is lowered: let it go then, as translate does.
+	files := l.Units[0].Files
+	l.Units = nil
+	prog, cds := check.Check(files, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
+	files = nil
 	ds = append(ds, cds...)
 	if ds.HasErrors() {
 		return c, ds, nil
 	}
 	var lds diag.Diagnostics
-	c.Ruleset, lds = ir.Lower(c.Program)
+	c.Ruleset, lds = ir.Lower(prog)
+	c.Routes = prog.Routes
 	ds = append(ds, lds...)
+	// Nothing refers to the tree and the checked program any more: collect
+	// them before the script and the batch are made, so that those reuse
+	// their memory instead of growing the heap (50,000 rules: 250 MiB
+	// peak before, about the same as nft -f's).
+	prog = nil
+	runtime.GC()
 	c.Script, lds = nft.Text(c.Ruleset)
 	ds = append(ds, lds...)
 	return c, ds, nil
@@ -57,5 +71,5 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 
 // Want describes what the compiled policy asks of the kernel (see NewWant).
 func (c *Compiled) Want() *Want {
-	return NewWant(c.Ruleset, c.Script, c.Program.Routes)
+	return NewWant(c.Ruleset, c.Script, c.Routes)
 }

@@ -582,6 +582,16 @@ func TestPlanScripts(t *testing.T) {
 		if p := plan(t, h, w2); !p.Have.listed || !slices.Equal(changes(p), want) {
 			t.Errorf("plan after the generation moved: %.300q, listed %v; want %q from listings", changes(p), p.Have.listed, want)
 		}
+		// The listings show the table is w1's: that is recorded, and the
+		// next plans need no listing.
+		if p := plan(t, h, w1); !p.Empty() || !p.Have.listed {
+			t.Errorf("plan of the loaded policy after the generation moved: %.300q, listed %v; want nothing to do, from listings", changes(p), p.Have.listed)
+		}
+		for _, w := range []*Want{w1, w2} {
+			if p := plan(t, h, w); p.Have.listed || p.Empty() != (w == w1) {
+				t.Errorf("plan after the listings matched: %.300q, listed %v; want no listing", changes(p), p.Have.listed)
+			}
+		}
 	})
 }
 

@@ -23,7 +23,8 @@ type Plan struct {
 // apply's script and want's, and costs no read of the table; when that was
 // want's script, there is nothing to change. When there is no table, the
 // plan adds what the script says. Otherwise nft's listings of both are
-// compared.
+// compared; when they are equal, that is recorded as if want's script had
+// just been applied.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
 	last, err := have.h.lastApplied(have)
@@ -59,6 +60,13 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table = diffTables(ht, wt)
+		if exists && len(p.Table) == 0 {
+			// The table is what want's script makes, shown the slow way:
+			// record it, so that the next plan of this policy need not
+			// list the table again (no record is written if the ruleset
+			// moved since the generation was read).
+			have.h.recordApplied(want, have.Generation)
+		}
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
 	for _, s := range p.steps {

@@ -70,6 +70,9 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
 			w, h, plan, err := planFor(e, paths, netns, stateDir, !dryRun)
+			if errors.Is(err, errPolicyErrors) {
+				return &exitError{code: exitFindings, err: fmt.Errorf("%w; nothing applied", errPolicyErrors)}
+			}
 			if err != nil {
 				return err
 			}
@@ -136,6 +139,10 @@ func netnsFlag(netns string) string {
 	return " --netns " + netns
 }
 
+// errPolicyErrors is planFor's error when the policy has errors (their
+// diagnostics are printed).
+var errPolicyErrors = errors.New("the policy has errors")
+
 // planFor compiles the policy at paths and compares it with the kernel in
 // netns, keeping its cache in stateDir; with encode, the netlink batch is
 // encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
@@ -157,7 +164,7 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 	case err != nil:
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	case ds.HasErrors():
-		return nil, nil, nil, &exitError{code: exitFindings, err: errors.New("the policy has errors; nothing applied")}
+		return nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
 	}
 	w := c.Want()
 	if encode {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/polgen"
@@ -16,8 +17,11 @@ import (
 // BenchmarkApply is what `fwc apply` does once the policy is compiled:
 // encode the batch (in the background, as Want.Encode), read the state,
 // plan, commit the batch, check the outcome and record it in the cache;
-// against `nft -f` of the same policy's script (including
-// starting nft), in one run, on polgen's policies:
+// against `nft -f` of the same policy's script (including starting nft),
+// on polgen's policies. Each iteration runs both, one after the other,
+// each in its own namespace, so that both see the same machine; fwc-s/op
+// and nft-s/op are their times and ratio is fwc's over nft's (ns/op is
+// their sum).
 //
 //   - fresh: no fwc table and no record (both removed, timer stopped,
 //     before every iteration);
@@ -25,12 +29,11 @@ import (
 //     alternates between the policy and a copy with one rule changed, so
 //     every apply replaces the table; nft -f reloads the script over the
 //     table it loaded;
-//   - unchanged: fwc applies the policy it applied last, which reads the
-//     generation and writes nothing.
+//   - unchanged (fwc alone): fwc applies the policy it applied last, which
+//     reads the generation and writes nothing.
 //
-// apply-rss-KiB is what the apply adds to the process's RSS at its peak
-// (the policy compiled beforehand is not counted); nft-maxrss-KiB is nft's
-// peak RSS.
+// fwc-rss-KiB is what the apply adds to the process's RSS at its peak (the
+// policy compiled beforehand is not counted); nft-maxrss-KiB is nft's peak.
 func BenchmarkApply(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root")
@@ -44,7 +47,7 @@ func BenchmarkApply(b *testing.B) {
 		if changed == src {
 			b.Fatal("polgen's policy lacks the rule the benchmark changes")
 		}
-		// Both versions from the same path: rule comments carry it.
+		// Both versions from the same path (rule comments name the file).
 		var ws []*Want
 		for _, s := range []string{src, changed} {
 			if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
@@ -58,32 +61,42 @@ func BenchmarkApply(b *testing.B) {
 		}
 
 		for _, start := range []string{"fresh", "replace", "unchanged"} {
-			b.Run(fmt.Sprintf("rules=%d/%s/fwc", n, start), func(b *testing.B) {
+			b.Run(fmt.Sprintf("rules=%d/%s", n, start), func(b *testing.B) {
 				ns := testnetns.New(b)
 				h := openHost(b, ns)
 				h.Cache = b.TempDir()
+				nsNft := ""
+				if start != "unchanged" {
+					nsNft = testnetns.New(b)
+				}
 				if start != "fresh" {
 					mustApply(b, h, ws[0], Options{})
+					if nsNft != "" {
+						testnetns.LoadNft(b, nsNft, script)
+					}
 				}
-				var peak int64
+				var fwcTime, nftTime time.Duration
+				var peak, nftPeak int64
+				iters := 0
 				b.ReportAllocs()
-				i := 0
 				for b.Loop() {
 					b.StopTimer()
 					if start == "fresh" {
 						testnetns.Run(b, ns, "nft", "flush", "ruleset")
+						testnetns.Run(b, nsNft, "nft", "flush", "ruleset")
 						if err := os.RemoveAll(h.Cache); err != nil {
 							b.Fatal(err)
 						}
 					}
+					iters++
 					w := ws[0]
 					if start == "replace" {
-						i++
-						w = ws[i%2]
+						w = ws[iters%2]
 					}
 					w = NewWant(w.Ruleset, w.Script, w.Routes) // nothing encoded yet
 					before := must(rss.ResetPeak())
 					b.StartTimer()
+					t0 := time.Now()
 					w.Encode()
 					p := plan(b, h, w)
 					if p.Empty() != (start == "unchanged") {
@@ -92,30 +105,23 @@ func BenchmarkApply(b *testing.B) {
 					if out, err := Apply(h, p, Options{}); out != batch.Applied {
 						b.Fatal(out, err)
 					}
+					fwcTime += time.Since(t0)
 					b.StopTimer()
 					peak = max(peak, must(rss.Status("VmHWM"))-before)
 					b.StartTimer()
-				}
-				b.ReportMetric(float64(peak), "apply-rss-KiB")
-			})
-			if start == "unchanged" {
-				continue
-			}
-			b.Run(fmt.Sprintf("rules=%d/%s/nft-f", n, start), func(b *testing.B) {
-				ns := testnetns.New(b)
-				if start == "replace" {
-					testnetns.LoadNft(b, ns, script)
-				}
-				var maxrss int64
-				for b.Loop() {
-					if start == "fresh" {
-						b.StopTimer()
-						testnetns.Run(b, ns, "nft", "flush", "ruleset")
-						b.StartTimer()
+					if nsNft != "" {
+						t1 := time.Now()
+						nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script))
+						nftTime += time.Since(t1)
 					}
-					maxrss = max(maxrss, testnetns.LoadNft(b, ns, script))
 				}
-				b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
+				b.ReportMetric(fwcTime.Seconds()/float64(iters), "fwc-s/op")
+				b.ReportMetric(float64(peak), "fwc-rss-KiB")
+				if nsNft != "" {
+					b.ReportMetric(nftTime.Seconds()/float64(iters), "nft-s/op")
+					b.ReportMetric(float64(fwcTime)/float64(nftTime), "ratio")
+					b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
+				}
 			})
 		}
 	}

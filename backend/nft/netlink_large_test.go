@@ -209,18 +209,19 @@ func TestMillionElements(t *testing.T) {
 
 // BenchmarkApply compares loading the same policy with Messages and
 // batch.CommitMessages (encoding and the kernel's work, in process) against
-// `nft -f` of Text's script (including starting nft), in one run, each from
-// the same starting state in its own namespace: "fresh" (no fwc table:
-// deleted, timer stopped, before every iteration) and "replace" (the same
-// ruleset already loaded, so the batch also deletes the old table).
-// Both load the starting ruleset the same way, before timing starts.
+// `nft -f` of Text's script (including starting nft). Each iteration runs
+// both, one after the other, each in its own namespace and from the same
+// starting state, so that both see the same machine: "fresh" (no fwc
+// table: deleted, timer stopped, before every iteration) and "replace" (the
+// same ruleset already loaded, so the batch also deletes the old table).
+// fwc-s/op and nft-s/op are their times, ratio is ours over nft's (ns/op
+// is their sum).
 //
-// Memory: for nft, nft-maxrss-KiB is the child's peak RSS (B/op and
-// allocs/op mean nothing there). For Messages+Commit, B/op and allocs/op
-// are the Go side; apply-rss-KiB is the peak RSS of the test process during
-// the apply above its RSS just before (the kernel's peak RSS counter is
-// reset first), and peak-rss-KiB the process's whole peak, which also holds
-// the checked policy and its IR, as `fwc apply` does.
+// Memory: nft-maxrss-KiB is nft's peak RSS. For Messages+Commit, B/op and
+// allocs/op are the Go side; fwc-rss-KiB is the peak RSS of the test
+// process during the apply above its RSS just before (the kernel's peak
+// RSS counter is reset first), and peak-rss-KiB the process's whole peak,
+// which also holds the checked policy and its IR, as `fwc apply` does.
 //
 // Two shapes: "generated" is polgen's policy (many rules carry an anonymous
 // set, and the kernel's cost of resolving a set referenced by a rule in
@@ -244,38 +245,31 @@ func BenchmarkApply(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, start := range []string{"fresh", "replace"} {
-			// setup brings namespace ns to the starting state once; for
-			// "fresh", prepare empties it again before every iteration
-			// (timer stopped; the namespace is the test's own).
-			setup := func(b *testing.B, ns string) {
-				if start == "replace" {
-					commitBuild(b, ns, rs)
-				}
-			}
-			prepare := func(b *testing.B, ns string) {
-				if start == "fresh" {
-					b.StopTimer()
-					if out, err := testnetns.Try(ns, "nft", "flush", "ruleset"); err != nil {
-						b.Fatalf("nft flush ruleset: %v\n%s", err, out)
-					}
-					b.StartTimer()
-				}
-			}
-			b.Run(fmt.Sprintf("%s/rules=%d/%s/build", c.shape, n, start), func(b *testing.B) {
-				ns := testnetns.New(b)
+			b.Run(fmt.Sprintf("%s/rules=%d/%s", c.shape, n, start), func(b *testing.B) {
+				ns, nsNft := testnetns.New(b), testnetns.New(b)
 				c, err := batch.Open(batch.WithNetNSPath(ns))
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer c.Close()
-				setup(b, ns)
-				var peak, hwm int64
+				if start == "replace" {
+					commitBuild(b, ns, rs)
+					commitBuild(b, nsNft, rs)
+				}
+				var fwcTime, nftTime time.Duration
+				var peak, hwm, nftPeak int64
+				iters := 0
 				b.ReportAllocs()
 				for b.Loop() {
-					prepare(b, ns)
 					b.StopTimer()
+					if start == "fresh" {
+						testnetns.Run(b, ns, "nft", "flush", "ruleset")
+						testnetns.Run(b, nsNft, "nft", "flush", "ruleset")
+					}
+					iters++
 					before := resetPeakRSS(b)
 					b.StartTimer()
+					t0 := time.Now()
 					msgs, err := nft.Messages(rs)
 					if err != nil {
 						b.Fatal(err)
@@ -283,24 +277,21 @@ func BenchmarkApply(b *testing.B) {
 					if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
 						b.Fatal(out, err)
 					}
+					fwcTime += time.Since(t0)
 					b.StopTimer()
 					h := procStatus(b, "VmHWM")
 					peak, hwm = max(peak, h-before), max(hwm, h)
 					b.StartTimer()
+					t1 := time.Now()
+					nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, file))
+					nftTime += time.Since(t1)
 				}
-				b.ReportMetric(float64(peak), "apply-rss-KiB")
+				b.ReportMetric(fwcTime.Seconds()/float64(iters), "fwc-s/op")
+				b.ReportMetric(nftTime.Seconds()/float64(iters), "nft-s/op")
+				b.ReportMetric(float64(fwcTime)/float64(nftTime), "ratio")
+				b.ReportMetric(float64(peak), "fwc-rss-KiB")
 				b.ReportMetric(float64(hwm), "peak-rss-KiB")
-			})
-			b.Run(fmt.Sprintf("%s/rules=%d/%s/nft-f", c.shape, n, start), func(b *testing.B) {
-				ns := testnetns.New(b)
-				setup(b, ns)
-				var maxrss int64
-				b.ReportAllocs()
-				for b.Loop() {
-					prepare(b, ns)
-					maxrss = max(maxrss, testnetns.LoadNft(b, ns, file))
-				}
-				b.ReportMetric(float64(maxrss), "nft-maxrss-KiB")
+				b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
 			})
 		}
 	}

@@ -35,12 +35,12 @@ func (*VerdictMap) action() {}
 // the differing match takes the union of the values (an nft anonymous
 // set); with one different verdict each and single-valued keys, a verdict
 // map. A run that would make a new anonymous set or map is merged only
-// from minSetRun rules on (see there). Only adjacent rules merge, so order semantics hold: a packet
-// matching the merged rule would have matched one of the run's rules, and
-// the first of them, because the keys of a verdict map are distinct values
-// and a set merge keeps one action list. Rules with stateful matches
-// (limit, meter, connlimit, random) or counters never merge, since the
-// merged rule would share one state.
+// from minSetRun rules on (see there). Only adjacent rules merge, so order
+// semantics hold: a packet matching the merged rule would have matched one
+// of the run's rules, and the first of them, because the keys of a verdict
+// map are distinct values and a set merge keeps one action list. Rules
+// with stateful matches (limit, meter, connlimit, random) or counters
+// never merge, since the merged rule would share one state.
 func Merge(rs *Ruleset) *Ruleset {
 	out := rs.Clone()
 	for _, t := range out.Tables {
@@ -229,9 +229,9 @@ func union(a, b Match) (Match, bool) {
 	return nil, false
 }
 
-// values returns how many values a match of a kind union joins holds: more
-// than one makes an anonymous set. A ct state match is a bit mask, never a
-// set (0).
+// values returns the number of values m holds, for the kinds union joins:
+// more than one makes an anonymous set. A ct state match is a bit mask,
+// never a set (0).
 func values(m Match) int {
 	switch m := m.(type) {
 	case *Addr:

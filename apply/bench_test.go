@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/rss"
 	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/internal/versus"
 )
 
 // BenchmarkApply is what `fwc apply` does once the policy is compiled:
@@ -75,9 +75,9 @@ func BenchmarkApply(b *testing.B) {
 						testnetns.LoadNft(b, nsNft, script)
 					}
 				}
-				var fwcTime, nftTime time.Duration
+				var pair versus.Pair
 				var peak, nftPeak int64
-				iters := 0
+				i := 0
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
@@ -88,38 +88,34 @@ func BenchmarkApply(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
-					iters++
+					i++
 					w := ws[0]
 					if start == "replace" {
-						w = ws[iters%2]
+						w = ws[i%2]
 					}
 					w = NewWant(w.Ruleset, w.Script, w.Routes) // nothing encoded yet
 					before := must(rss.ResetPeak())
 					b.StartTimer()
-					t0 := time.Now()
-					w.Encode()
-					p := plan(b, h, w)
-					if p.Empty() != (start == "unchanged") {
-						b.Fatalf("%s: plan empty %v", start, p.Empty())
-					}
-					if out, err := Apply(h, p, Options{}); out != batch.Applied {
-						b.Fatal(out, err)
-					}
-					fwcTime += time.Since(t0)
+					pair.Fwc(func() {
+						w.Encode()
+						p := plan(b, h, w)
+						if p.Empty() != (start == "unchanged") {
+							b.Fatalf("%s: plan empty %v", start, p.Empty())
+						}
+						if out, err := Apply(h, p, Options{}); out != batch.Applied {
+							b.Fatal(out, err)
+						}
+					})
 					b.StopTimer()
 					peak = max(peak, must(rss.Status("VmHWM"))-before)
 					b.StartTimer()
 					if nsNft != "" {
-						t1 := time.Now()
-						nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script))
-						nftTime += time.Since(t1)
+						pair.Nft(func() { nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script)) })
 					}
 				}
-				b.ReportMetric(fwcTime.Seconds()/float64(iters), "fwc-s/op")
+				pair.Report(b)
 				b.ReportMetric(float64(peak), "fwc-rss-KiB")
 				if nsNft != "" {
-					b.ReportMetric(nftTime.Seconds()/float64(iters), "nft-s/op")
-					b.ReportMetric(float64(fwcTime)/float64(nftTime), "ratio")
 					b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
 				}
 			})

@@ -20,6 +20,7 @@ import (
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/rss"
 	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/internal/versus"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
 )
@@ -256,9 +257,8 @@ func BenchmarkApply(b *testing.B) {
 					commitBuild(b, ns, rs)
 					commitBuild(b, nsNft, rs)
 				}
-				var fwcTime, nftTime time.Duration
+				var pair versus.Pair
 				var peak, hwm, nftPeak int64
-				iters := 0
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
@@ -266,29 +266,24 @@ func BenchmarkApply(b *testing.B) {
 						testnetns.Run(b, ns, "nft", "flush", "ruleset")
 						testnetns.Run(b, nsNft, "nft", "flush", "ruleset")
 					}
-					iters++
 					before := resetPeakRSS(b)
 					b.StartTimer()
-					t0 := time.Now()
-					msgs, err := nft.Messages(rs)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
-						b.Fatal(out, err)
-					}
-					fwcTime += time.Since(t0)
+					pair.Fwc(func() {
+						msgs, err := nft.Messages(rs)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if out, err := c.CommitMessages(0, msgs); out != batch.Applied {
+							b.Fatal(out, err)
+						}
+					})
 					b.StopTimer()
 					h := procStatus(b, "VmHWM")
 					peak, hwm = max(peak, h-before), max(hwm, h)
 					b.StartTimer()
-					t1 := time.Now()
-					nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, file))
-					nftTime += time.Since(t1)
+					pair.Nft(func() { nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, file)) })
 				}
-				b.ReportMetric(fwcTime.Seconds()/float64(iters), "fwc-s/op")
-				b.ReportMetric(nftTime.Seconds()/float64(iters), "nft-s/op")
-				b.ReportMetric(float64(fwcTime)/float64(nftTime), "ratio")
+				pair.Report(b)
 				b.ReportMetric(float64(peak), "fwc-rss-KiB")
 				b.ReportMetric(float64(hwm), "peak-rss-KiB")
 				b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")

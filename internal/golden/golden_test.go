@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -256,16 +255,6 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// run runs argv inside the namespace with stdin and TZ=UTC (nft converts
-// times of day with its local zone), returning combined output.
-func run(ns string, stdin []byte, argv ...string) (string, error) {
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
 // requireTools skips (or under FWC_REQUIRE_NETNS=1 fails) without the
 // namespace tools and the iptables tools.
 func requireTools(t *testing.T) {
@@ -294,7 +283,7 @@ func loadAll(t *testing.T, ns string, tr translation) string {
 		{"want.nft", []string{"nft", "-f", "-"}},
 	}
 	for _, cmd := range [][]string{{"ipset", "destroy"}, {"nft", "flush", "ruleset"}} {
-		if out, err := run(ns, nil, cmd...); err != nil {
+		if out, err := testnetns.Feed(ns, nil, cmd...); err != nil {
 			t.Fatalf("%s: %v\n%s", strings.Join(cmd, " "), err, out)
 		}
 	}
@@ -303,18 +292,18 @@ func loadAll(t *testing.T, ns string, tr translation) string {
 		if !ok {
 			continue
 		}
-		if out, err := run(ns, text, s.argv...); err != nil {
+		if out, err := testnetns.Feed(ns, text, s.argv...); err != nil {
 			t.Errorf("%s < %s: %v\n%s", strings.Join(s.argv, " "), s.section, err, out)
 		}
 	}
 	if _, ok := tr.out["want.nft"]; !ok {
 		return ""
 	}
-	list, err := run(ns, nil, "nft", "list", "ruleset")
+	list, err := testnetns.Feed(ns, nil, "nft", "list", "ruleset")
 	if err != nil {
 		t.Fatalf("nft list ruleset: %v\n%s", err, list)
 	}
-	_, _ = run(ns, nil, "ipset", "destroy")
+	_, _ = testnetns.Feed(ns, nil, "ipset", "destroy")
 	return expiry.ReplaceAllString(list, "")
 }
 

@@ -315,7 +315,7 @@ func (n *testNet) serve(t *testing.T, ns, name string, ports []string) {
 // namespace.
 func (n *testNet) load(t *testing.T, text []byte, argv ...string) {
 	t.Helper()
-	if out, err := run(n.fw, text, argv...); err != nil {
+	if out, err := testnetns.Feed(n.fw, text, argv...); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 }

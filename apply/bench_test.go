@@ -82,8 +82,7 @@ func BenchmarkApply(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					if start == "fresh" {
-						testnetns.Run(b, ns, "nft", "flush", "ruleset")
-						testnetns.Run(b, nsNft, "nft", "flush", "ruleset")
+						testnetns.Flush(b, ns, nsNft)
 						if err := os.RemoveAll(h.Cache); err != nil {
 							b.Fatal(err)
 						}

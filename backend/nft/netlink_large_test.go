@@ -263,8 +263,7 @@ func BenchmarkApply(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					if start == "fresh" {
-						testnetns.Run(b, ns, "nft", "flush", "ruleset")
-						testnetns.Run(b, nsNft, "nft", "flush", "ruleset")
+						testnetns.Flush(b, ns, nsNft)
 					}
 					before := resetPeakRSS(b)
 					b.StartTimer()

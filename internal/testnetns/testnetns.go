@@ -136,6 +136,15 @@ func Try(name string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// Flush empties the nftables ruleset of each named namespace, failing the
+// test if nft fails.
+func Flush(t testing.TB, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		Run(t, name, "nft", "flush", "ruleset")
+	}
+}
+
 // LoadNft loads an nft script with `nft -f` inside the namespace, under
 // TZ=UTC as Feed, failing the test if nft fails, and returns nft's peak
 // RSS in KiB: benchmarks compare fwc's apply with it.

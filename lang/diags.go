@@ -31,6 +31,13 @@ The port keys of one concatenated set lookup must belong to one protocol.
     tcp sport . udp dport @pairs   # error
     tcp sport . tcp dport @pairs   # fine
 `},
+		{Code: "FW0009", Title: "Internal error in the fast parser", Severity: diag.Warning, Doc: `
+The fast path of the parser (an optimisation that declines what it is not
+sure of) failed on a declaration because of a bug in fwc. The declaration
+was parsed by the reference parser instead, so the result is correct; the
+warning is there so that the bug gets reported. Please report it with the
+declaration it points at.
+`},
 		{Code: "FW0010", Title: "Cannot read file", Severity: diag.Error, Doc: `
 A path given on the command line does not exist or cannot be read.
 A directory is read as every *.fw file below it.

@@ -198,9 +198,12 @@ func (p *fastParser) resetArenas() {
 // fastDecl parses the raw tokens of one top-level declaration (end is its
 // terminator); ok is false if the fast path declined.
 //
-// A panic other than a decline is a bug in the fast path; it declines too,
-// unless strict (tests) is set.
-func (p *fastParser) fastDecl(raw *tokens, end lexer.Token, strict bool) (d decl, ok bool) {
+// A panic other than a decline is a bug in the fast path. Under strict (the
+// tests that hold the fast path to participle) it propagates. Otherwise the
+// declaration declines, so that participle still parses it correctly, and
+// bug holds the panic value for the caller to report: a fast-path bug is
+// never swallowed silently.
+func (p *fastParser) fastDecl(raw *tokens, end lexer.Token, strict bool) (d decl, ok bool, bug any) {
 	p.raw, p.eof = raw, lexer.EOFToken(end.Pos)
 	p.idx, p.i = p.idx[:0], 0
 	p.resetArenas()
@@ -223,20 +226,30 @@ func (p *fastParser) fastDecl(raw *tokens, end lexer.Token, strict bool) (d decl
 	defer func() {
 		p.raw = nil
 		if r := recover(); r != nil {
-			if _, is := r.(decline); !is && strict {
-				panic(r)
+			if _, is := r.(decline); !is {
+				if strict {
+					panic(r)
+				}
+				bug = r
 			}
 			d, ok = nil, false
 		}
 	}()
+	if injectFastBug != nil {
+		injectFastBug()
+	}
 	d = p.decl()
 	if !p.peek().EOF() {
 		p.fail()
 	}
-	return d, true
+	return d, true, nil
 }
 
 func (p *fastParser) fail() { panic(decline{}) }
+
+// injectFastBug, when set (by tests only), runs at the start of every
+// fast-path declaration, to stand in for a bug in the fast path.
+var injectFastBug func()
 
 // tok is the token idx[i] points at.
 func (p *fastParser) tok(i int) *lexer.Token {

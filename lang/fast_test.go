@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/fwcproject/fwc/diag"
 )
 
 // sameAsParticiple parses src with and without the fast path and fails if
@@ -216,6 +218,34 @@ func TestFastPathStreamedRules(t *testing.T) {
 		}
 		if len(ds) == 0 {
 			t.Errorf("%q: no diagnostics", src)
+		}
+	}
+}
+
+// TestFastBugReported: a panic in the fast path (a bug, not a decline) is
+// not swallowed: the declaration is parsed by participle, so the tree is
+// the same as without the fast path, and a warning says what happened.
+func TestFastBugReported(t *testing.T) {
+	src := []byte("zone lan { iface eth1 }\npolicy lan -> lan accept\n")
+	want, wantDs, _ := parseFile("d.fw", src, fastOff)
+	if len(wantDs) != 0 {
+		t.Fatalf("participle: %v", wantDs)
+	}
+	injectFastBug = func() { panic("index out of range (injected)") }
+	defer func() { injectFastBug = nil }()
+	got, ds, fast := parseFile("d.fw", src, fastOn)
+	if fast != 0 {
+		t.Errorf("the fast path took %d declarations while panicking", fast)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tree after the fallback differs from participle's:\n%s\nwant:\n%s", dump(got), dump(want))
+	}
+	if len(ds) != 2 {
+		t.Fatalf("want one FW0009 per declaration, got %v", ds)
+	}
+	for i, d := range ds {
+		if d.Code != "FW0009" || d.Severity != diag.Warning || !strings.Contains(d.Summary, "injected") || d.Subject.Start.Line != i+1 {
+			t.Errorf("diagnostic %d: %+v", i, d)
 		}
 	}
 }

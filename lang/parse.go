@@ -176,11 +176,15 @@ func (cv *converter) parseStmt(raw *tokens, end lexer.Token) (d ast.Decl) {
 		// it then declines, participle's tree is converted again, with
 		// the same diagnostics.
 		n := len(*cv.diags)
-		if s, ok := cv.fast.fastDecl(raw, end, cv.fastMode == fastStrict); ok {
+		s, ok, bug := cv.fast.fastDecl(raw, end, cv.fastMode == fastStrict)
+		if ok {
 			cv.fastHits++
 			return cv.decl(s)
 		}
 		*cv.diags = (*cv.diags)[:n]
+		if bug != nil {
+			cv.fastBug(bug)
+		}
 	}
 	// participle sees every token of the declaration: lex it again.
 	toks := cv.relex(end.Pos.Offset)
@@ -211,6 +215,18 @@ func (cv *converter) parseStmt(raw *tokens, end lexer.Token) (d ast.Decl) {
 	}
 	cv.syntaxError(err, end)
 	return nil
+}
+
+// fastBug reports a panic of the fast path (a bug in fwc, not in the
+// policy) at the declaration's first token. The declaration is parsed by
+// participle all the same, so the result is right; the warning is there so
+// that the bug is seen and reported rather than hidden by the fallback.
+func (cv *converter) fastBug(bug any) {
+	_, n := scanToken(cv.text[cv.stmtStart:])
+	pos := cv.lines.rng(cv.file, cv.stmtStart, cv.stmtStart+n)
+	cv.diags.Add(diag.Warning, "FW0009", lang(pos),
+		fmt.Sprintf("internal error in the fast parser (%v); this declaration was parsed by the reference parser instead", bug),
+		"This is a bug in fwc, not in the policy: please report it with the declaration. The result is unaffected.")
 }
 
 // relex returns all the tokens from the start of the declaration being

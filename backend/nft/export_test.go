@@ -8,4 +8,4 @@ import (
 
 // MessagesViaConn is Messages with every rule queued on the google/nftables
 // Conn, the encoding appendRule must reproduce.
-func MessagesViaConn(rs *ir.Ruleset) ([]netlink.Message, error) { return messages(rs, true) }
+func MessagesViaConn(rs *ir.Ruleset) ([]netlink.Message, error) { return Prepare(rs).messages(true) }

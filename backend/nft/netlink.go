@@ -44,11 +44,15 @@ import (
 // On error no messages are returned. The error names every rule nft cannot
 // express (the FW2001 constructs of Text) and every construct that cannot be
 // encoded, with its source position.
-func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return messages(rs, false) }
+func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return Prepare(rs).messages(false) }
+
+// Messages returns the batch for the prepared ruleset (see the package
+// function Messages).
+func (pr *Prepared) Messages() ([]netlink.Message, error) { return pr.messages(false) }
 
 // messages is Messages; with viaConn, rules too are queued on the
 // google/nftables Conn (the encoding appendRule must reproduce, for tests).
-func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
+func (pr *Prepared) messages(viaConn bool) ([]netlink.Message, error) {
 	rec, err := batch.NewRecorder()
 	if err != nil {
 		return nil, err
@@ -63,7 +67,7 @@ func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
 		nameAnon: true,
 	}
 	b.exprs.init()
-	b.build(rs)
+	b.build(pr)
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
@@ -79,11 +83,11 @@ func messages(rs *ir.Ruleset, viaConn bool) ([]netlink.Message, error) {
 	return msgs, nil
 }
 
-// build queues the ruleset.
-func (b *builder) build(rs *ir.Ruleset) {
+// build queues the prepared ruleset.
+func (b *builder) build(pr *Prepared) {
 	b.t = batch.ResetTable(b.c, &nftables.Table{Name: Table, Family: nftables.TableFamilyINet})
-	m := ir.Merge(rs)
-	b.sh = share(m)
+	m := pr.rs
+	b.sh = pr.sh
 	for _, t := range m.Tables {
 		for _, ch := range t.Chains {
 			b.chain(ch)

@@ -48,29 +48,44 @@ its place. Rewrite the rule, or use the iptables backend.`,
 // Table is the name of the inet table fwc owns.
 const Table = "fwc"
 
-// Text returns the nft script for rs, and an FW2001 error for each rule
-// nft cannot express (those rules are left out of the script).
-func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
-	p := &printer{}
-	rs = ir.Merge(rs)
-	p.sh = share(rs)
+// Prepared is a ruleset made ready for nft: merged (ir.Merge: runs of rules
+// into anonymous sets and verdict maps) and with the port lists that many
+// rules repeat shared as named sets (share.go). Text and Messages of one
+// Prepared emit the same ruleset, so a command that needs both (apply: the
+// script for the plan and the record, the batch for the kernel) merges
+// once.
+type Prepared struct {
+	rs *ir.Ruleset // merged
+	sh *shared
+}
+
+// Prepare merges rs and finds its shared port lists. rs is not changed.
+func Prepare(rs *ir.Ruleset) *Prepared {
+	m := ir.Merge(rs)
+	return &Prepared{rs: m, sh: share(m)}
+}
+
+// Text returns the nft script for rs (Prepare(rs).Text()).
+func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return Prepare(rs).Text() }
+
+// Text returns the nft script, and an FW2001 error for each rule nft
+// cannot express (those rules are left out of the script).
+func (pr *Prepared) Text() ([]byte, diag.Diagnostics) {
+	p := &printer{sh: pr.sh}
 	// About 100 bytes a rule: grow once rather than copy the script over
 	// and over while it grows.
-	n := 0
-	for _, t := range rs.Tables {
-		for _, c := range t.Chains {
-			n += len(c.Rules)
-		}
-	}
-	p.b.Grow(4096 + 128*n)
-	p.ruleset(rs)
+	p.b.Grow(4096 + 128*pr.RuleCount())
+	p.ruleset(pr.rs)
 	return p.b.Bytes(), p.diags
 }
 
 // RuleCount returns how many rules Text emits for rs, after merging.
-func RuleCount(rs *ir.Ruleset) int {
+func RuleCount(rs *ir.Ruleset) int { return Prepare(rs).RuleCount() }
+
+// RuleCount returns how many rules Text emits, after merging.
+func (pr *Prepared) RuleCount() int {
 	n := 0
-	for _, t := range ir.Merge(rs).Tables {
+	for _, t := range pr.rs.Tables {
 		for _, c := range t.Chains {
 			n += len(c.Rules)
 		}

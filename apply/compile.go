@@ -2,24 +2,24 @@ package apply
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // Compiled is a policy taken through the front end and the nft backend.
 type Compiled struct {
 	// Loaded holds the sources, for rendering diagnostics; its syntax trees
 	// are dropped once lowered.
-	Loaded  *lang.Loaded
+	Loaded  *compile.Loaded
 	Routes  []*policy.Route
 	Ruleset *ir.Ruleset
 	Script  []byte // backend/nft.Text of Ruleset
+	nft     *nft.Prepared
 }
 
 // Compile loads, checks (for the nft backend, with the lint passes that
@@ -28,7 +28,7 @@ type Compiled struct {
 // returns nil with the diagnostics when they hold an error, and an error
 // when paths hold no policy or more than one.
 func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
-	l, ds := lang.Load(paths)
+	l, ds := compile.Load(paths)
 	if ds.HasErrors() {
 		return &Compiled{Loaded: l}, ds, nil
 	}
@@ -44,30 +44,23 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 		return &Compiled{Loaded: l}, ds, fmt.Errorf("one policy at a time: %v are %d separate policies (include the others from one root file)", roots, len(roots))
 	}
 	c := &Compiled{Loaded: l}
-	// The syntax tree, the biggest thing a large policy makes, is needed
-	// only until the policy is lowered: let it go then, as translate does.
-	files := l.Units[0].Files
-	l.Units = nil
-	prog, cds := check.Check(files, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
+	low, cds := compile.Lower(l, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
 	ds = append(ds, cds...)
 	if ds.HasErrors() {
 		return c, ds, nil
 	}
+	c.Ruleset, c.Routes = low.Ruleset, low.Routes
+	// Merged once, for the script here and the batch Apply sends.
+	c.nft = nft.Prepare(c.Ruleset)
 	var lds diag.Diagnostics
-	c.Ruleset, lds = ir.Lower(prog)
-	c.Routes = prog.Routes
-	ds = append(ds, lds...)
-	// Nothing refers to the tree and the checked program any more: collect
-	// them before the script and the batch are made, so that those reuse
-	// their memory instead of growing the heap (50,000 rules: 250 MiB
-	// peak before, about the same as nft -f's; 180 MiB after).
-	runtime.GC()
-	c.Script, lds = nft.Text(c.Ruleset)
+	c.Script, lds = c.nft.Text()
 	ds = append(ds, lds...)
 	return c, ds, nil
 }
 
 // Want describes what the compiled policy asks of the kernel (see NewWant).
 func (c *Compiled) Want() *Want {
-	return NewWant(c.Ruleset, c.Script, c.Routes)
+	w := NewWant(c.Ruleset, c.Script, c.Routes)
+	w.nft = c.nft
+	return w
 }

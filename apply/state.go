@@ -110,6 +110,7 @@ type Want struct {
 
 	table *Table // Script as nft lists it once loaded, made on demand
 	enc   *encoding
+	nft   *nft.Prepared // Ruleset made ready for nft; nil until needed
 }
 
 // encoding is the netlink batch of a Want's ruleset, encoded in the
@@ -132,7 +133,10 @@ func (w *Want) Encode() {
 	w.enc = e
 	go func() {
 		defer close(e.done)
-		e.msgs, e.err = nft.Messages(w.Ruleset)
+		if w.nft == nil {
+			w.nft = nft.Prepare(w.Ruleset)
+		}
+		e.msgs, e.err = w.nft.Messages()
 	}()
 }
 

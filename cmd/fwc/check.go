@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/spf13/cobra"
 )
@@ -81,8 +82,9 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 				return err
 			}
 			l, ds := loadPolicies(paths)
-			for _, u := range l.units {
-				ds = append(ds, checkUnit(u, opts)...)
+			for _, u := range l.Units {
+				_, uds := compile.Check(u.Files, opts)
+				ds = append(ds, uds...)
 			}
 
 			switch format {
@@ -98,7 +100,7 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 				return &exitError{code: exitUsage, err: err}
 			case slices.ContainsFunc(ds, func(d *diag.Diagnostic) bool { return d.Code == ioCode }):
 				return &exitError{code: exitUsage}
-			case len(l.units) == 0 && !ds.HasErrors():
+			case len(l.Units) == 0 && !ds.HasErrors():
 				// Nothing was checked; lang has said why, or we do.
 				if len(ds) == 0 {
 					return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", strings.Join(paths, " "))}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/restore"
 	"github.com/fwcproject/fwc/check"
+	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/spf13/cobra"
@@ -129,24 +129,12 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		}
 	}
 	var texts [][]byte
-	if len(l.units) == 1 && !ds.HasErrors() {
-		// The syntax tree (the biggest thing a large policy makes) is
-		// needed only until it is lowered: forget it here so that the
-		// emitters do not run with it still in memory.
-		files := l.units[0]
-		l.units[0] = nil
-		prog, cds := check.Check(files, check.Options{Backends: backends, ErrorsOnly: true})
+	if len(l.Units) == 1 && !ds.HasErrors() {
+		low, cds := compile.Lower(l.Loaded, check.Options{Backends: backends, ErrorsOnly: true})
 		ds = append(ds, cds...)
 		if !ds.HasErrors() {
-			rs, lds := ir.Lower(prog)
-			ds = append(ds, lds...)
-			// Nothing refers to the syntax tree and the checked program
-			// any more: collect them now, so that the emitters reuse
-			// their memory rather than grow the heap until the collector
-			// would have run by itself.
-			runtime.GC()
 			for _, o := range outs {
-				text, ods := o.emit(rs)
+				text, ods := o.emit(low.Ruleset)
 				ds = append(ds, ods...)
 				texts = append(texts, text)
 			}
@@ -160,13 +148,13 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		return &exitError{code: exitUsage}
 	case ds.HasErrors():
 		return findings
-	case len(l.units) == 0 && len(ds) > 0:
+	case len(l.Units) == 0 && len(ds) > 0:
 		return &exitError{code: exitUsage} // lang has said why
-	case len(l.units) == 0:
+	case len(l.Units) == 0:
 		return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", path)}
-	case len(l.units) > 1:
+	case len(l.Units) > 1:
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s holds %d policies (%s); translate one at a time",
-			path, len(l.units), strings.Join(unitRoots(l), ", "))}
+			path, len(l.Units), strings.Join(unitRoots(l), ", "))}
 	}
 	switch {
 	case outFile != "":
@@ -190,9 +178,9 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 // unitRoots names the root file of each loaded policy.
 func unitRoots(l *loaded) []string {
 	var roots []string
-	for _, u := range l.units {
-		if len(u) > 0 && u[0] != nil {
-			roots = append(roots, u[0].Range.Filename)
+	for _, u := range l.Units {
+		if u != nil && len(u.Files) > 0 {
+			roots = append(roots, u.Files[0].Range.Filename)
 		}
 	}
 	return roots

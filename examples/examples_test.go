@@ -21,7 +21,7 @@ import (
 // iptables-only/ must be fit for.
 var backends = []string{"nft", "iptables", "ip6tables"}
 
-// scenarioFiles are the policies the scenarios (SCENARIOS.md S1-S14) are
+// scenarioFiles are the policies the scenarios (docs/scenarios.md S1-S14) are
 // written in; the test fails if one goes missing, so the coverage the
 // README promises cannot silently shrink.
 var scenarioFiles = []string{

@@ -3,7 +3,7 @@
 // code of its own, only tests:
 //
 //   - testdata/scenarios/*.txtar: one policy per scenario of
-//     docs SCENARIOS (in.fw and the files it includes) with the expected
+//     docs/scenarios.md (in.fw and the files it includes) with the expected
 //     iptables-save, ip6tables-save, ipset and nft text (want.iptables,
 //     want.ip6tables, want.ipset, want.nft) and the rendered diagnostics
 //     (want.diag) when there are any, for instance a backend's refusal;

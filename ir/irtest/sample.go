@@ -1,5 +1,5 @@
 // Package irtest builds checked programs by hand for the backend tests,
-// covering the scenarios of SCENARIOS.md until the parser and checker can
+// covering the scenarios of docs/scenarios.md until the parser and checker can
 // build them from source.
 package irtest
 

@@ -1,0 +1,2 @@
+" fwc policies: *.fw
+autocmd BufRead,BufNewFile *.fw setfiletype fwc

@@ -16,7 +16,7 @@ import (
 const ioCode = "FW0010"
 
 var (
-	checkFormats  = []string{"text", "json", "sarif"}
+	checkFormats  = []string{"text", "json", "sarif", "github"}
 	checkBackends = []string{"nft", "iptables", "ip6tables"}
 )
 
@@ -28,7 +28,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		severity []string
 	)
 	cmd := &cobra.Command{
-		Use:   "check [--format text|json|sarif] [--strict] [--backend NAME]... PATH...",
+		Use:   "check [--format text|json|sarif|github] [--strict] [--backend NAME]... PATH...",
 		Short: "Check policies for errors and likely mistakes",
 		Long: `Check parses the policies in the given files and directories (every *.fw
 file below a directory), resolves names, checks types and runs the lint
@@ -40,7 +40,9 @@ constructs a backend cannot express are reported; repeat it or separate
 names with commas.
 
 Text diagnostics go to standard error; --format json and --format sarif
-write one document to standard output instead.
+write one document to standard output instead, and --format github writes
+GitHub Actions workflow commands (annotations on the policy's lines) to
+standard output.
 
 --severity changes how lint findings (codes FW1000-FW1999) count:
 --severity FW1201=error makes redundant rules fail the check, FW1003=off
@@ -92,6 +94,8 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 				err = diag.RenderText(e.stderr, ds, l.source, diag.TextOptions{Color: wantColor(e.stderr)})
 			case "json":
 				err = diag.RenderJSON(e.stdout, ds)
+			case "github":
+				err = diag.RenderGitHub(e.stdout, ds)
 			case "sarif":
 				err = diag.RenderSARIF(e.stdout, ds, l.source, diag.SARIFOptions{Version: fwcVersion()})
 			}
@@ -112,7 +116,7 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json or sarif")
+	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json, sarif or github")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
 	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")

@@ -112,6 +112,7 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newApplyCmd(e),
 		newPlanCmd(e),
 		newConfirmCmd(e),
+		newManCmd(e),
 	)
 	return root
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The full test suite, the one command CI runs (.ci/run) and the README names.
 #
-#   1. installs the system packages the kernel tests use (nftables, iptables,
-#      ipset, iproute2) when they are missing: apt-get update + install as
-#      root; without root it only says what is missing;
+#   1. installs the system packages the tests use (nftables, iptables,
+#      ipset, iproute2 for the kernel tests; nodejs, npm, vim and man-db for
+#      the editor grammars and the manual pages) when they are missing:
+#      apt-get update + install as root; without root it only says what is
+#      missing;
 #   2. gofmt (fails listing the files), go vet, staticcheck (installed from
 #      the Go module proxy at a pinned version when missing);
 #   3. go test ./... ;
-#   4. a fuzz smoke: every Fuzz* target in the repo, found by grep, for
+#   4. the editor grammars' tests (editors/test: npm ci from the npm
+#      registry, then node's test runner; vim -es);
+#   5. a fuzz smoke: every Fuzz* target in the repo, found by grep, for
 #      FUZZTIME (default 3000x: executions, not seconds) each.
 #
 # Kernel tests (network namespaces, nft, iptables) run when they can and skip
@@ -53,8 +57,13 @@ for pkg in nftables iptables ipset iproute2; do
 		PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null || missing+=("$pkg")
 	fi
 done
+# The editor and manual tests need these commands; they are looked up by
+# command, not package, since node may come from elsewhere than Debian.
+for tool in node:nodejs npm:npm vim:vim man:man-db; do
+	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
 if ((${#missing[@]} == 0)); then
-	echo "all present: nftables iptables ipset iproute2"
+	echo "all present: nftables iptables ipset iproute2 nodejs npm vim man-db"
 elif is_root && command -v apt-get >/dev/null; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -75,6 +84,10 @@ step "go vet"
 go vet ./... || die "go vet found problems"
 echo ok
 
+step "go mod tidy"
+go mod tidy -diff || die "go mod tidy would change go.mod or go.sum (run go mod tidy and commit)"
+echo ok
+
 step "staticcheck"
 staticcheck=$(command -v staticcheck || echo "$(go env GOPATH)/bin/staticcheck")
 if [[ ! -x $staticcheck ]]; then
@@ -86,6 +99,16 @@ echo ok
 
 step "go test (FWC_REQUIRE_NETNS=${FWC_REQUIRE_NETNS:-unset})"
 go test -timeout 30m ./... || die "go test failed"
+
+step "editor grammars (editors/test)"
+if command -v npm >/dev/null && command -v vim >/dev/null; then
+	(cd editors/test && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) || die "the TextMate grammar test failed"
+	bash editors/test/vim.sh || die "the Vim syntax test failed"
+elif [[ ${FWC_REQUIRE_NETNS:-} == 1 ]]; then
+	die "npm and vim are needed for the editor tests"
+else
+	echo "skipped: npm or vim missing"
+fi
 
 step "fuzz smoke (${FUZZTIME:-3000x} per target)"
 mapfile -t targets < <(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . |

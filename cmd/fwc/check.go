@@ -49,7 +49,8 @@ standard output.
 hides correlated-rule warnings. Name and type errors cannot be lowered.
 
 Exit status: 0 when there are no errors, 1 when there are (or there are
-warnings and --strict is given), 2 for usage or I/O problems.`,
+warnings and --strict is given), 2 for usage or I/O problems and when the
+paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 		Example: `  fwc check examples/
   fwc check --strict --backend nft,iptables host.fw
   fwc check --format sarif policies/ > fwc.sarif
@@ -106,10 +107,9 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 				return &exitError{code: exitUsage}
 			case len(l.Units) == 0 && !ds.HasErrors():
 				// Nothing was checked; lang has said why, or we do.
-				if len(ds) == 0 {
-					return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", strings.Join(paths, " "))}
-				}
-				return &exitError{code: exitUsage}
+				// Exit 2, not 0: a check that checked nothing must not
+				// pass in CI (a wrong path would hide every policy).
+				return &exitError{code: exitUsage, err: fmt.Errorf("nothing to check: no .fw files in %s", strings.Join(paths, " "))}
 			case ds.HasErrors(), strict && ds.Count(diag.Warning) > 0:
 				return findings
 			}

@@ -148,10 +148,8 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		return &exitError{code: exitUsage}
 	case ds.HasErrors():
 		return findings
-	case len(l.Units) == 0 && len(ds) > 0:
-		return &exitError{code: exitUsage} // lang has said why
 	case len(l.Units) == 0:
-		return &exitError{code: exitUsage, err: fmt.Errorf("no .fw files in %s", path)}
+		return &exitError{code: exitUsage, err: fmt.Errorf("nothing to translate: no .fw files in %s", path)}
 	case len(l.Units) > 1:
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s holds %d policies (%s); translate one at a time",
 			path, len(l.Units), strings.Join(unitRoots(l), ", "))}

@@ -28,6 +28,8 @@ type converter struct {
 	fast     fastParser
 	fastMode fastMode
 	fastHits int
+	// opens holds the "{" tokens not closed yet, innermost last.
+	opens []lexer.Token
 }
 
 func (cv *converter) rng(s span) ast.Range {

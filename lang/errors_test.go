@@ -23,8 +23,17 @@ func TestParseErrors(t *testing.T) {
 			[]string{`1:25-2:1 FW0001 unexpected end of line; expected an action`}},
 		{"from a to b tcp dport 22; zone z {}", 1,
 			[]string{`1:25-1:26 FW0001 unexpected ";"; expected an action`}},
+		// An unclosed "{" is reported where it was opened, not where the
+		// parser noticed (the end of the file, or the next declaration).
 		{"zone a {\n iface x\n", 0,
-			[]string{`3:1-3:1 FW0001 unexpected end of file; expected "}"`}},
+			[]string{`1:8-1:9 FW0001 unclosed "{"`}},
+		{"zone lan { iface eth1\npolicy lan -> self accept\n", 0,
+			[]string{`1:10-1:11 FW0001 unclosed "{"`}},
+		{"table filter {\n chain input {\n  accept\n}\nzone z {}\n", 0,
+			[]string{`1:14-1:15 FW0001 unclosed "{"`}}, // the chain's "{" is closed by the "}" on line 4
+		// Closed, but wrong inside: the error stays where the parser is.
+		{"zone a { iface }\n", 0,
+			[]string{`1:10-1:15 FW0001 unexpected "iface"; expected "}"`}},
 		{"policy a -> b % drop\nzone b { iface y }", 1,
 			[]string{`1:15-1:16 FW0002 unexpected character "%"`}},
 		{"define x = \"abc\nzone c {}", 1,

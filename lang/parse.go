@@ -77,9 +77,11 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 			switch t.Value {
 			case "{":
 				depth++
+				cv.opens = append(cv.opens, t)
 			case "}":
 				if depth > 0 {
 					depth--
+					cv.opens = cv.opens[:len(cv.opens)-1]
 				}
 			}
 		}
@@ -217,6 +219,15 @@ func (cv *converter) parseStmt(raw *tokens, end lexer.Token) (d ast.Decl) {
 	return nil
 }
 
+// unclosed returns the innermost "{" of the declaration being parsed that
+// no "}" closed before its end, or nil.
+func (cv *converter) unclosed() *lexer.Token {
+	if len(cv.opens) == 0 || cv.opens[len(cv.opens)-1].Pos.Offset < cv.stmtStart {
+		return nil
+	}
+	return &cv.opens[len(cv.opens)-1]
+}
+
 // fastBug reports a panic of the fast path (a bug in fwc, not in the
 // policy) at the declaration's first token. The declaration is parsed by
 // participle all the same, so the result is right; the warning is there so
@@ -276,6 +287,16 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 			what = fmt.Sprintf("%q", t.Value)
 		}
 		summary := "unexpected " + what
+		if open := cv.unclosed(); end.EOF() && open != nil && strings.Contains(ute.Message(), `"}"`) {
+			// The block ran to the end of the file: the mistake is the
+			// "{" never closed, not the declaration after it, which is
+			// only where the parser noticed.
+			cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(*open)), `unclosed "{"`,
+				fmt.Sprintf(`The block opened here has no "}": the parser reached %s at line %d, where a "}" would have been expected.`,
+					what, r.Start.Line),
+				diag.Related{Message: `expected "}" before this`, Range: lang(r)})
+			return
+		}
 		switch exp := expected(ute.Message()); {
 		case exp != "":
 			summary += "; expected " + exp

@@ -16,13 +16,23 @@ func TestParseErrors(t *testing.T) {
 		{"zone lan { iface eth1 net 10.0.0.0/8 }", 0,
 			[]string{`1:23-1:26 FW0001 unexpected "net"; expected "}"`}},
 		{"from a to b tcp dport 22 acept\nzone z {}", 1,
-			[]string{`1:26-1:31 FW0001 unexpected "acept"; expected an action`}},
+			[]string{`1:26-1:31 FW0001 unexpected "acept"; expected an action; did you mean "accept"?`}},
 		{"from a to b tcp dport 22", 0,
 			[]string{`1:25-1:25 FW0001 unexpected end of file; expected an action`}},
 		{"from a to b tcp dport 22\n", 0,
 			[]string{`1:25-2:1 FW0001 unexpected end of line; expected an action`}},
 		{"from a to b tcp dport 22; zone z {}", 1,
 			[]string{`1:25-1:26 FW0001 unexpected ";"; expected an action`}},
+		// A misspelt keyword gets a "did you mean"; after a keyword that
+		// participle backed up to, the word after it is the one meant.
+		{"from a to b acept", 0,
+			[]string{`1:13-1:18 FW0001 unexpected "acept"; expected an action; did you mean "accept"?`}},
+		{"from a to b tcp port 22 accept", 0,
+			[]string{`1:13-1:16 FW0001 unexpected "tcp"; expected an action; did you mean "tcp dport" instead of "tcp port"?`}},
+		{"from a to b ct stat new accept", 0,
+			[]string{`1:13-1:15 FW0001 unexpected "ct"; expected an action; did you mean "ct state" instead of "ct stat"?`}},
+		{"from a to b saddr 10.0.0.1 xyzzy", 0,
+			[]string{`1:28-1:33 FW0001 unexpected "xyzzy"; expected an action`}},
 		// An unclosed "{" is reported where it was opened, not where the
 		// parser noticed (the end of the file, or the next declaration).
 		{"zone a {\n iface x\n", 0,

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -300,6 +302,11 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 		switch exp := expected(ute.Message()); {
 		case exp != "":
 			summary += "; expected " + exp
+			if t.Type == tokWord {
+				if hint := cv.didYouMean(t); hint != "" {
+					summary += "; " + hint
+				}
+			}
 		case t.Pos.Offset == cv.stmtStart:
 			summary += "; expected a declaration (include, define, zone, service, set, policy, from, table, route or balance)"
 		default:
@@ -316,6 +323,70 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 	}
 	cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(end)), err.Error(), "")
 }
+
+// didYouMean suggests a keyword for the word t the grammar did not expect
+// or, when t is a keyword itself (participle backs up to the start of the
+// match it could not finish: "tcp" in "tcp port 22"), for the word after
+// it. It returns "" when no keyword is close.
+func (cv *converter) didYouMean(t lexer.Token) string {
+	kws := keywords()
+	if !slices.Contains(kws, t.Value) {
+		if kw := closestKeyword(t.Value, kws); kw != "" {
+			return fmt.Sprintf("did you mean %q?", kw)
+		}
+		return ""
+	}
+	off := t.Pos.Offset + len(t.Value)
+	for off < len(cv.text) {
+		typ, n := scanToken(cv.text[off:])
+		switch typ {
+		case tokSpace:
+			off += n
+			continue
+		case tokWord:
+			next := cv.text[off : off+n]
+			if !slices.Contains(kws, next) {
+				if kw := closestKeyword(next, kws); kw != "" {
+					return fmt.Sprintf("did you mean %q instead of %q?", t.Value+" "+kw, t.Value+" "+next)
+				}
+			}
+		}
+		break
+	}
+	return ""
+}
+
+// closestKeyword is diag.Suggest among keywords, where a tie goes to the
+// keyword sharing the longest prefix with word ("stat": "state", not
+// "snat").
+func closestKeyword(word string, kws []string) string {
+	best, bestP := "", -1
+	for _, kw := range diag.SuggestAll(word, kws) {
+		p := 0
+		for p < len(kw) && p < len(word) && kw[p] == word[p] {
+			p++
+		}
+		if p > bestP {
+			best, bestP = kw, p
+		}
+	}
+	return best
+}
+
+// keywords returns the literal words of the grammar (accept, dport, ...),
+// the candidates of a "did you mean" for a word the grammar did not expect.
+var keywords = sync.OnceValue(func() []string {
+	var kws []string
+	for _, m := range keywordLit.FindAllStringSubmatch(Grammar(), -1) {
+		if !slices.Contains(kws, m[1]) {
+			kws = append(kws, m[1])
+		}
+	}
+	slices.Sort(kws)
+	return kws
+})
+
+var keywordLit = regexp.MustCompile(`"([a-z][a-z0-9-]*)"`)
 
 // expected extracts the "(expected X)" part of a participle message and
 // names the productions in words.

@@ -124,4 +124,3 @@ func TestDormantTable(t *testing.T) {
 		})
 	}
 }
-

@@ -124,3 +124,53 @@ func TestDormantTable(t *testing.T) {
 		})
 	}
 }
+
+// outsideObjects are the stateful objects nft can add to fwc's table, one
+// of each kind this kernel takes (secmark needs an SELinux kernel, so it is
+// left out), as an nft script and as the plan line that must remove it.
+var outsideObjects = []struct{ script, plan string }{
+	{"counter c1 {\n}", "- counter c1"},
+	{"quota q1 {\nover 25 mbytes\n}", "- quota q1: over 25 mbytes"},
+	{"limit l1 {\nrate 10/second\n}", "- limit l1: rate 10/second"},
+	{"ct helper h1 {\ntype \"ftp\" protocol tcp\nl3proto inet\n}", "- ct helper h1: type \"ftp\" protocol tcp; l3proto inet"},
+	{"ct timeout t1 {\nprotocol tcp\nl3proto ip\npolicy = { established : 100 }\n}", "- ct timeout t1: protocol tcp; l3proto ip; policy = { established : 100 }"},
+	{"ct expectation e1 {\nprotocol tcp\ndport 21\ntimeout 1m\nsize 10\nl3proto ip\n}", "- ct expectation e1: protocol tcp; dport 21; timeout 1m; size 10; l3proto ip"},
+	{"synproxy s1 {\nmss 1460\nwscale 7\n}", "- synproxy s1: mss 1460; wscale 7"},
+}
+
+// TestOutsideObjects: a stateful object added to fwc's table by someone
+// else shows in the plan, with or without a record of the last apply (the
+// record's fingerprint must cover objects), and the apply removes it.
+func TestOutsideObjects(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		name := "listings"
+		if cached {
+			name = "cached"
+		}
+		t.Run(name, func(t *testing.T) {
+			ns := nsWithLinks(t)
+			h := openHost(t, ns)
+			if cached {
+				h.Cache = t.TempDir()
+			}
+			w := compileSrc(t, rejectPort)
+			mustApply(t, h, w, Options{})
+			for _, o := range outsideObjects {
+				if out, err := testnetns.Feed(ns, []byte("table inet fwc {\n"+o.script+"\n}\n"), "nft", "-f", "-"); err != nil {
+					t.Fatalf("add %s: %v\n%s", o.plan, err, out)
+				}
+				p := plan(t, h, w)
+				if len(p.Table) != 1 || p.Table[0].String() != o.plan {
+					t.Errorf("plan with an outside object:\n%s\nwant %q", planText(p), o.plan)
+				}
+				if out, err := Apply(h, p, Options{}); err != nil {
+					t.Fatalf("apply: %v %v", out, err)
+				}
+				if l := testnetns.Run(t, ns, "nft", "-s", "list", "table", "inet", "fwc"); strings.Contains(l, o.script[:strings.IndexByte(o.script, '{')]) {
+					t.Errorf("the object is still there:\n%s", l)
+				}
+				mustBeEmpty(t, h, w)
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package apply
 import (
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -172,5 +174,53 @@ func TestOutsideObjects(t *testing.T) {
 				mustBeEmpty(t, h, w)
 			}
 		})
+	}
+}
+
+// TestNoPathLookup: fwc finds nft in fixed system directories and enters
+// namespaces itself: an nft or nsenter put first on PATH is never run, in a
+// plan that lists the table and the policy (nft in the namespace and in a
+// scratch one), an apply with nft -f, and a rollback.
+func TestNoPathLookup(t *testing.T) {
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	w := compileSrc(t, rejectPort)
+	mustApply(t, h, w, Options{})
+	have, err := Read(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := have.Listing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_input", "udp", "dport", "9", "drop")
+
+	t.Run("planted", func(t *testing.T) {
+		bin := t.TempDir()
+		ran := filepath.Join(t.TempDir(), "ran")
+		for _, tool := range []string{"nft", "nsenter", "sh"} {
+			script := "#!/bin/sh\necho " + tool + " >>" + ran + "\nexit 1\n"
+			if err := os.WriteFile(filepath.Join(bin, tool), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+		p := plan(t, h, w)
+		if want := "- rule in filter_input: udp dport 9 drop"; len(p.Table) != 1 || p.Table[0].String() != want {
+			t.Errorf("plan:\n%s\nwant %q", planText(p), want)
+		}
+		if out, err := Apply(h, p, Options{Script: true}); err != nil {
+			t.Errorf("apply with nft -f: %v %v", out, err)
+		}
+		if err := Rollback(&Pending{NetNS: h.NetNS, Table: before.Text}); err != nil {
+			t.Errorf("rollback: %v", err)
+		}
+		if b, err := os.ReadFile(ran); err == nil {
+			t.Errorf("programs from PATH were run: %s", b)
+		}
+	})
+	if p := plan(t, h, w); !p.Empty() {
+		t.Errorf("the rollback did not restore the table:\n%s", planText(p))
 	}
 }

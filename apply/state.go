@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/check/policy"
@@ -214,12 +213,23 @@ func writeFile(path string, data []byte) bool {
 	return os.Rename(tmp, path) == nil
 }
 
-// canonical loads an nft script into a fresh, empty network namespace that
-// lives as long as one shell, and returns nft's listing of fwc's table.
+// canonical loads an nft script into a fresh, empty network namespace
+// (made for the purpose, gone when its thread ends) and returns nft's
+// listing of fwc's table.
 func canonical(script []byte) (string, error) {
-	cmd := exec.Command("/bin/sh", "-c", "nft -f - && nft -s list table inet "+nft.Table)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-	out, err := runCmd(cmd, script)
+	path, err := nftPath()
+	if err != nil {
+		return "", err
+	}
+	var out []byte
+	err = inNetNS(-1, true, func() error {
+		if _, err := runCmd(exec.Command(path, "-f", "-"), script); err != nil {
+			return err
+		}
+		var err error
+		out, err = runCmd(exec.Command(path, "-s", "list", "table", "inet", nft.Table), nil)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("load the policy into a scratch namespace: %w", err)
 	}

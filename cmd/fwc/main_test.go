@@ -8,16 +8,25 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/fwcproject/fwc/apply"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp files of testdata/script/*.txtar")
 
 // TestMain lets scripts run "fwc" as a real process: the test binary
-// re-executes itself as fwc with run as its main.
+// re-executes itself as fwc with run as its main. FWC_TEST_FAIL_RESTORE,
+// read only here, makes every attempt to put fwc's previous table back
+// fail with its value (apply.Hooks), as a failing nft would: fwc runs nft
+// only from the system's directories, so a script cannot plant one.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"fwc": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"fwc": func() {
+			if msg := os.Getenv("FWC_TEST_FAIL_RESTORE"); msg != "" {
+				apply.Hooks.RestoreTable = errors.New(msg)
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 

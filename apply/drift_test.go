@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -223,4 +224,62 @@ func TestNoPathLookup(t *testing.T) {
 	if p := plan(t, h, w); !p.Empty() {
 		t.Errorf("the rollback did not restore the table:\n%s", planText(p))
 	}
+}
+
+// TestForgedRecord: what the state directory says is checked against the
+// kernel before a plan says there is nothing to do, once the generation
+// has moved: a record pairing the live table's fingerprint with another
+// policy's script, or a cached listing of the policy that is another
+// table's, must not hide that the kernel holds something else.
+func TestForgedRecord(t *testing.T) {
+	const otherPort = "table filter { chain input { tcp dport 8 reject with tcp-reset } }\n"
+	setup := func(t *testing.T) (string, *Host, *Want) {
+		ns := nsWithLinks(t)
+		listen7(t, ns)
+		h := openHost(t, ns)
+		h.Cache = t.TempDir()
+		x, y := compileSrc(t, rejectPort), compileSrc(t, otherPort)
+		mustApply(t, h, x, Options{})
+		mustApply(t, h, y, Options{})
+		if !dialPort7(t, ns) {
+			t.Fatal("port 7 is reset while the kernel holds the other policy")
+		}
+		return ns, h, x
+	}
+
+	t.Run("record", func(t *testing.T) {
+		ns, h, x := setup(t)
+		// The record of y's apply, made to name x's script.
+		var a applied
+		data, err := os.ReadFile(h.appliedPath())
+		if err != nil || json.Unmarshal(data, &a) != nil || a.Fingerprint == "" {
+			t.Fatalf("record: %s %v", data, err)
+		}
+		a.Sum = x.Sum
+		if err := os.WriteFile(h.scriptPath(), x.Script, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		writeCache(h.appliedPath(), a)
+		testnetns.Run(t, ns, "nft", "add", "table", "ip", "other")
+		if p := plan(t, h, x); p.Empty() {
+			t.Fatal("plan of x with a forged record says nothing to do while the kernel holds y")
+		}
+		mustApply(t, h, x, Options{})
+		if dialPort7(t, ns) {
+			t.Error("port 7 is open after applying x")
+		}
+	})
+
+	t.Run("listing cache", func(t *testing.T) {
+		ns, h, x := setup(t)
+		if err := os.Remove(h.appliedPath()); err != nil {
+			t.Fatal(err)
+		}
+		// The cached listing of x's script, made to be y's table.
+		live := testnetns.Run(t, ns, "nft", "-s", "list", "table", "inet", "fwc")
+		writeCache(filepath.Join(h.Cache, "want-listing.json"), struct{ Sum, Text string }{x.Sum, live})
+		if p := plan(t, h, x); p.Empty() {
+			t.Fatal("plan of x with a forged listing cache says nothing to do while the kernel holds y")
+		}
+	})
 }

@@ -1,8 +1,12 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 )
 
 // Plan is the difference between the live state and a policy: what Apply
@@ -27,7 +31,7 @@ type Plan struct {
 // just been applied.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	last, err := have.h.lastApplied(have)
+	last, err := have.h.lastApplied(have, want)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +64,20 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table = diffTables(ht, wt)
+		if exists && len(p.Table) == 0 && want.cached {
+			// "Nothing to do" must not rest on a file of the cache
+			// directory alone: a damaged or forged listing of want's
+			// script would hide any difference. The script is loaded
+			// again and its listing compared (and cached afresh).
+			want.table, want.cached = nil, false
+			if err := os.Remove(filepath.Join(have.h.Cache, "want-listing.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			if wt, err = want.Listing(have.h.Cache); err != nil {
+				return nil, err
+			}
+			p.Table = diffTables(ht, wt)
+		}
 		if exists && len(p.Table) == 0 {
 			// The table is what want's script makes, shown the slow way:
 			// record it, so that the next plan of this policy need not

@@ -12,9 +12,11 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/mdlayher/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // State is the live state fwc manages in one namespace.
@@ -108,7 +110,10 @@ type Want struct {
 	Routing Routing
 
 	table *Table // Script as nft lists it once loaded, made on demand
-	enc   *encoding
+	// cached is set when table was read from the cache directory rather
+	// than made by loading Script.
+	cached bool
+	enc    *encoding
 }
 
 // encoding is the netlink batch of a Want's ruleset, encoded in the
@@ -171,13 +176,12 @@ func (w *Want) Listing(cache string) (*Table, error) {
 	if w.table != nil {
 		return w.table, nil
 	}
-	type entry struct{ Sum, Text string }
 	path := ""
 	if cache != "" {
 		path = filepath.Join(cache, "want-listing.json")
-		var e entry
+		var e listingEntry
 		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &e) == nil && e.Sum == w.Sum {
-			w.table = parseTable(e.Text)
+			w.table, w.cached = parseTable(e.Text), true
 			return w.table, nil
 		}
 	}
@@ -187,10 +191,14 @@ func (w *Want) Listing(cache string) (*Table, error) {
 	}
 	w.table = parseTable(text)
 	if path != "" {
-		writeCache(path, entry{w.Sum, text})
+		writeCache(path, listingEntry{w.Sum, text})
 	}
 	return w.table, nil
 }
+
+// listingEntry is the cache file of Want.Listing: a script's sum and nft's
+// listing of the table it makes.
+type listingEntry struct{ Sum, Text string }
 
 // writeCache writes a cache file, quietly giving up when it cannot: a
 // cache only saves time.
@@ -269,12 +277,18 @@ func (h *Host) scriptPath() string {
 }
 
 // lastApplied returns the record of fwc's last apply here if have is still
-// what that apply made: the ruleset generation has not moved since (one
-// GETGEN, already read), or, if it has, fwc's table still has the
-// fingerprint it had then. It returns nil when there is no such record or
-// it cannot vouch for the table; only a failure to read the kernel is an
-// error.
-func (h *Host) lastApplied(have *State) (*lastApply, error) {
+// what that apply made. While the ruleset generation has not moved since
+// (one GETGEN, already read; same boot, same namespace), the record is
+// believed. Once it has moved, the record is not evidence enough: a file of
+// the cache directory, damaged or forged, could pair the live table's
+// fingerprint with another script and hide every difference. Then the
+// record stands only for want's own script (its sum is want's), and only if
+// want's batch, committed into a scratch namespace as Apply commits it,
+// fingerprints as the live table does: the kernel vouches, not the file.
+// A changed policy is then compared on listings. It returns nil when there
+// is no such record or it cannot vouch for the table; only a failure to
+// read the kernel is an error.
+func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 	if h.Cache == "" {
 		return nil, nil
 	}
@@ -291,14 +305,54 @@ func (h *Host) lastApplied(have *State) (*lastApply, error) {
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
 		return last, nil
 	}
-	if a.Fingerprint == "" {
-		return nil, nil // too large a table to fingerprint: compare listings
+	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
+		return nil, nil // compare listings
 	}
 	fp, err := have.Fingerprint()
 	if err != nil || fp == "" || fp != a.Fingerprint {
 		return nil, err
 	}
+	// A few milliseconds to tens of them: only tables of up to
+	// maxFingerprintRules rules have a fingerprint.
+	if sfp, err := scratchFingerprint(want); err != nil || sfp != fp {
+		return nil, nil
+	}
 	return last, nil
+}
+
+// scratchFingerprint commits want's batch, as Apply does, into a fresh,
+// empty network namespace and returns the fingerprint of the table it
+// makes there. (Loading the script with nft would not do: nft merges
+// adjacent matches, sport and dport into one load, where backend/nft's
+// batch keeps two; the two tables behave the same but dump differently.)
+func scratchFingerprint(want *Want) (string, error) {
+	msgs, err := nft.Messages(want.Ruleset)
+	if err != nil {
+		return "", err
+	}
+	var fp string
+	err = inNetNS(-1, true, func() error {
+		ns, err := netns.Get()
+		if err != nil {
+			return err
+		}
+		defer ns.Close()
+		c, err := batch.Open(batch.WithNetNS(int(ns)))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		gen, err := c.Generation()
+		if err != nil {
+			return err
+		}
+		if out, err := c.CommitMessages(gen, msgs); out != batch.Applied {
+			return fmt.Errorf("load the policy into a scratch namespace: %w", err)
+		}
+		fp, err = (&Host{ns: ns}).fingerprint(0)
+		return err
+	})
+	return fp, err
 }
 
 // bootID identifies this boot of the kernel.

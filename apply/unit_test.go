@@ -208,3 +208,70 @@ func TestParseSSHConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestParseObjects: the table's own lines and objects of every kind are
+// parsed apart from sets and chains, named by kind and name (each kind has
+// its own namespace), and compared.
+func TestParseObjects(t *testing.T) {
+	const live = `table inet fwc {
+	flags dormant
+
+	set c1 {
+		type ipv4_addr
+	}
+
+	counter c1 {
+	}
+
+	ct helper c1 {
+		type "ftp" protocol tcp
+		l3proto inet
+	}
+
+	ct timeout c1 {
+		protocol tcp
+		l3proto ip
+		policy = { established : 100 }
+	}
+
+	quota q1 {
+		over 25 mbytes
+	}
+
+	chain filter_input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+`
+	const want = `table inet fwc {
+	set c1 {
+		type ipv4_addr
+	}
+
+	quota q1 {
+		over 30 mbytes
+	}
+
+	chain filter_input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+`
+	var got []string
+	for _, c := range diffTables(parseTable(live), parseTable(want)) {
+		got = append(got, c.String())
+	}
+	wantChanges := []string{
+		"~ table inet fwc: flags dormant → (none)",
+		"~ quota q1: over 25 mbytes → over 30 mbytes",
+		"- counter c1",
+		"- ct helper c1: type \"ftp\" protocol tcp; l3proto inet",
+		"- ct timeout c1: protocol tcp; l3proto ip; policy = { established : 100 }",
+	}
+	if !slices.Equal(got, wantChanges) {
+		t.Errorf("diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantChanges, "\n"))
+	}
+	if d := diffTables(parseTable(want), parseTable(live)); len(d) != 5 || d[0].String() != "~ table inet fwc: (none) → flags dormant" {
+		t.Errorf("the other way: %v", d)
+	}
+}

@@ -94,7 +94,8 @@ func (h *Host) Routing() *netlink.Handle { return h.route }
 var nftDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
 // nftPath returns the nft tool to run: the first nft in nftDirs that is a
-// regular executable file owned by root and writable by nobody else.
+// regular executable file, in a directory, owned by root and writable by
+// nobody else.
 func nftPath() (string, error) {
 	var refused []string
 	for _, d := range nftDirs {
@@ -103,8 +104,8 @@ func nftPath() (string, error) {
 		if err != nil {
 			continue
 		}
-		sys, ok := st.Sys().(*syscall.Stat_t)
-		if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 || !ok || sys.Uid != 0 || st.Mode()&0o022 != 0 {
+		dst, err := os.Stat(d)
+		if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 || !rootOnly(st) || !rootOnly(dst) {
 			refused = append(refused, p)
 			continue
 		}
@@ -114,6 +115,13 @@ func nftPath() (string, error) {
 		return "", fmt.Errorf("no trusted nft: %s is not a root-owned executable that only root can write", strings.Join(refused, ", "))
 	}
 	return "", fmt.Errorf("nft is not installed (looked in %s)", strings.Join(nftDirs, ", "))
+}
+
+// rootOnly reports whether a file is owned by root and writable by no one
+// else.
+func rootOnly(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && sys.Uid == 0 && st.Mode()&0o022 == 0
 }
 
 // nftCmd runs nft with args inside the host's namespace, with stdin, and

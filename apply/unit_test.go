@@ -275,3 +275,39 @@ func TestParseObjects(t *testing.T) {
 		t.Errorf("the other way: %v", d)
 	}
 }
+
+// TestNftPath: nft is taken from the first of the fixed directories that
+// holds a root-owned executable only root can write, in a directory only
+// root can write; others are refused and named.
+func TestNftPath(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("makes root-owned files")
+	}
+	mk := func(dirMode, mode os.FileMode) string {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, "nft"), []byte("#!/bin/sh\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(d, "nft"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, dirMode); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	writable, openDir, good := mk(0o755, 0o777), mk(0o777, 0o755), mk(0o755, 0o755)
+	defer func(d []string) { nftDirs = d }(nftDirs)
+	nftDirs = []string{t.TempDir(), writable, openDir, good}
+	if p, err := nftPath(); err != nil || p != filepath.Join(good, "nft") {
+		t.Errorf("nftPath: %q, %v; want %s", p, err, filepath.Join(good, "nft"))
+	}
+	nftDirs = []string{writable, openDir}
+	if _, err := nftPath(); err == nil || !strings.Contains(err.Error(), filepath.Join(writable, "nft")) || !strings.Contains(err.Error(), filepath.Join(openDir, "nft")) {
+		t.Errorf("nftPath with no trusted nft: %v", err)
+	}
+	nftDirs = []string{t.TempDir()}
+	if _, err := nftPath(); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("nftPath with no nft: %v", err)
+	}
+}

@@ -121,9 +121,18 @@ func TestDormantTable(t *testing.T) {
 			if !dialPort7(t, ns) {
 				t.Error("port 7 is reset after rolling back to a dormant table")
 			}
-			if p := plan(t, h, w); len(p.Table) != 1 || p.Table[0].String() != want {
-				t.Errorf("plan after the rollback:\n%s\nwant %q", planText(p), want)
+			p = plan(t, h, w)
+			if len(p.Table) != 1 || p.Table[0].String() != want {
+				t.Fatalf("plan after the rollback:\n%s\nwant %q", planText(p), want)
 			}
+			// Loading the script with nft -f wakes the table as well.
+			if out, err := Apply(h, p, Options{Script: true}); err != nil {
+				t.Fatalf("apply with nft -f: %v %v", out, err)
+			}
+			if dialPort7(t, ns) {
+				t.Error("port 7 is open after the apply with nft -f")
+			}
+			mustBeEmpty(t, h, w)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	"golang.org/x/sys/unix"
 )
@@ -280,9 +281,7 @@ func TestParseObjects(t *testing.T) {
 // holds a root-owned executable only root can write, in a directory only
 // root can write; others are refused and named.
 func TestNftPath(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("makes root-owned files")
-	}
+	testnetns.Require(t) // root, for root-owned files
 	mk := func(dirMode, mode os.FileMode) string {
 		d := t.TempDir()
 		if err := os.WriteFile(filepath.Join(d, "nft"), []byte("#!/bin/sh\n"), 0o700); err != nil {

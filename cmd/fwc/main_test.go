@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -39,6 +40,18 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitcode},
+		// [root]: the script runs as root (to make files owned by other
+		// users); under FWC_REQUIRE_NETNS=1 a script that needs it and
+		// is not root fails instead of skipping, as kernel tests do.
+		Condition: func(cond string) (bool, error) {
+			if cond != "root" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if os.Geteuid() != 0 && os.Getenv("FWC_REQUIRE_NETNS") == "1" {
+				return false, errors.New("FWC_REQUIRE_NETNS=1 but this script needs root")
+			}
+			return os.Geteuid() == 0, nil
+		},
 		Setup: func(e *testscript.Env) error {
 			// Diagnostics must never be coloured in tests, whatever the
 			// terminal; NO_COLOR is set to check that it is honoured too.

@@ -67,7 +67,8 @@ printed and the translation goes on.
 Without -o or --out-dir the output goes to standard output. -o FILE writes
 one output to FILE; --out-dir DIR writes each output to its file name in
 DIR (created if missing), and refuses to write through a symbolic link
-found there. Files are replaced atomically, and with --to all only once
+found there. A link given as FILE or DIR is followed only if it belongs to
+the caller or root. Files are replaced atomically, and with --to all only once
 every backend has succeeded. The output is deterministic: the
 same policy gives the same bytes.
 
@@ -220,7 +221,11 @@ func writeOutputs(names []string, texts [][]byte) (err error) {
 	}()
 	for i, name := range names {
 		// Replace the target of a symbolic link (/etc/iptables/rules.v4
-		// may be one), not the link.
+		// may be one), not the link; but only of a link the caller or
+		// root made.
+		if err := safefile.TrustedLink(name); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
 		if target, err := filepath.EvalSymlinks(name); err == nil {
 			names[i], name = target, target
 		}

@@ -28,6 +28,9 @@ import (
 // before that leaves the old files as they were. names are plain file names,
 // without a directory.
 func ReplaceAll(dir string, names []string, data [][]byte, perm os.FileMode) (err error) {
+	if err := TrustedLink(dir); err != nil {
+		return err
+	}
 	d, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -94,4 +97,18 @@ func writeTemp(dirfd int, name string, data []byte, perm os.FileMode) (string, e
 		return "", err
 	}
 	return tmp, nil
+}
+
+// TrustedLink returns an error when path is a symbolic link that belongs
+// to neither the caller nor root: a link the operator (or the system) made
+// is followed, one someone else planted is not.
+func TrustedLink(path string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return nil // not a link (or not there: the caller's open says why)
+	}
+	if st.Uid == 0 || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	return fmt.Errorf("%s is a symbolic link owned by uid %d: refusing to follow it", path, st.Uid)
 }

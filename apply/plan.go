@@ -1,12 +1,8 @@
 package apply
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 )
 
 // Plan is the difference between the live state and a policy: what Apply
@@ -70,11 +66,11 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			// script would hide any difference. The script is loaded
 			// again and its listing compared (and cached afresh).
 			want.table, want.cached = nil, false
-			if err := os.Remove(filepath.Join(have.h.Cache, "want-listing.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if wt, err = want.Listing(""); err != nil {
 				return nil, err
 			}
-			if wt, err = want.Listing(have.h.Cache); err != nil {
-				return nil, err
+			if path := want.listingPath(have.h.Cache); path != "" {
+				writeCache(path, listingEntry{want.Sum, wt.Text})
 			}
 			p.Table = diffTables(ht, wt)
 		}

@@ -176,9 +176,8 @@ func (w *Want) Listing(cache string) (*Table, error) {
 	if w.table != nil {
 		return w.table, nil
 	}
-	path := ""
-	if cache != "" {
-		path = filepath.Join(cache, "want-listing.json")
+	path := w.listingPath(cache)
+	if path != "" {
 		var e listingEntry
 		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &e) == nil && e.Sum == w.Sum {
 			w.table, w.cached = parseTable(e.Text), true
@@ -194,6 +193,15 @@ func (w *Want) Listing(cache string) (*Table, error) {
 		writeCache(path, listingEntry{w.Sum, text})
 	}
 	return w.table, nil
+}
+
+// listingPath is the cache file of Listing in the cache directory cache
+// ("" for none).
+func (w *Want) listingPath(cache string) string {
+	if cache == "" {
+		return ""
+	}
+	return filepath.Join(cache, "want-listing.json")
 }
 
 // listingEntry is the cache file of Want.Listing: a script's sum and nft's

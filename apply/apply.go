@@ -125,9 +125,21 @@ func (h *Host) loadScript(gen uint32, script []byte) (Outcome, error) {
 	return batch.Unknown, fmt.Errorf("nft -f succeeded but the generation moved from %d to %d: others changed the ruleset at the same time", gen, after)
 }
 
+// Hooks let tests of fwc's command line reach states that no input makes
+// on a healthy host. They are zero in use.
+var Hooks struct {
+	// RestoreTable, when not nil, is the error of every attempt to put
+	// fwc's previous table back (after a failed routing step, or in a
+	// rollback), as if nft had failed.
+	RestoreTable error
+}
+
 // restoreTable makes fwc's table what text (an nft listing of it) says, or
 // removes it when text is empty, in one nft transaction.
 func (h *Host) restoreTable(text string) error {
+	if Hooks.RestoreTable != nil {
+		return Hooks.RestoreTable
+	}
 	script := fmt.Sprintf("table inet %s {}\ndelete table inet %s\n%s", nft.Table, nft.Table, text)
 	_, err := h.nftCmd([]byte(script), "-f", "-")
 	return err

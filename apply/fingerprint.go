@@ -25,14 +25,30 @@ const (
 	nftaChainID           = 0xb
 	nftaSetHandle         = 0x10
 	nftaSetElemExpression = 0xb
+	nftaObjHandle         = 6
+	nftaObjPad            = 7
+	nftaFlowtableTable    = 1
+	nftaFlowtableUse      = 4
+	nftaFlowtableHandle   = 5
+	nftaFlowtablePad      = 6
+	nftObjectCounter      = 1
+	nftObjectQuota        = 2
+	nftaQuotaConsumed     = 4
+	nftaQuotaPad          = 3
 )
+
+// fingerprintVersion starts every digest: a record written with another
+// way of digesting never matches.
+const fingerprintVersion = "fwc fingerprint 2\n"
 
 // fingerprint reads fwc's table from the kernel as raw netlink dumps (fast:
 // no nft process, no text) and returns a digest of what makes it what it
-// is: the table, chains, rules with their expressions, sets and their
-// elements, without handles, use counts, counter and quota values, element
-// expiry times and the contents of dynamic sets. Two tables with the same
-// fingerprint behave the same. "" means there is no table.
+// is: the table with its flags, chains, rules with their expressions, sets
+// and their elements, stateful objects (counters, quotas, limits, ct
+// helpers, ...) and flowtables, without handles, use counts, counter and
+// quota values, element expiry times and the contents of dynamic sets. Two
+// tables with the same fingerprint behave the same. "" means there is no
+// table.
 //
 // Its cost is dominated by one element dump per set, anonymous ones
 // included, each of which the kernel answers after a linear search through
@@ -60,6 +76,7 @@ func (h *Host) fingerprint(maxSets int) (string, error) {
 		return "", fmt.Errorf("read table inet %s: %w", nft.Table, err)
 	}
 	d := sha256.New()
+	d.Write([]byte(fingerprintVersion))
 	for _, m := range tables {
 		d.Write(normalise(m.Data[4:], tableDrop, nil))
 	}
@@ -136,8 +153,60 @@ func (h *Host) fingerprint(maxSets int) (string, error) {
 			d.Write(e)
 		}
 	}
+
+	// Objects and flowtables: fwc makes none, so any there was put there
+	// by someone else and is a difference.
+	objs, err := nfRequest(c, unix.NFT_MSG_GETOBJ, true, attr(unix.NFTA_OBJ_TABLE, nft.Table))
+	if err != nil {
+		return "", fmt.Errorf("read stateful objects: %w", err)
+	}
+	var obs [][]byte
+	for _, m := range objs {
+		if attrString(m.Data[4:], unix.NFTA_OBJ_TABLE) != nft.Table {
+			continue
+		}
+		obs = append(obs, normalise(m.Data[4:], objDrop, map[uint16]func([]byte) []byte{unix.NFTA_OBJ_DATA: objData(attrU32(m.Data[4:], unix.NFTA_OBJ_TYPE))}))
+	}
+	slices.SortFunc(obs, bytes.Compare)
+	fmt.Fprintf(d, "objects %d\n", len(obs))
+	for _, x := range obs {
+		d.Write(x)
+	}
+	fts, err := nfRequest(c, unix.NFT_MSG_GETFLOWTABLE, true, attr(nftaFlowtableTable, nft.Table))
+	if err != nil {
+		return "", fmt.Errorf("read flowtables: %w", err)
+	}
+	var fs [][]byte
+	for _, m := range fts {
+		if attrString(m.Data[4:], nftaFlowtableTable) == nft.Table {
+			fs = append(fs, normalise(m.Data[4:], flowtableDrop, nil))
+		}
+	}
+	slices.SortFunc(fs, bytes.Compare)
+	fmt.Fprintf(d, "flowtables %d\n", len(fs))
+	for _, x := range fs {
+		d.Write(x)
+	}
 	return hex.EncodeToString(d.Sum(nil)), nil
 }
+
+// objData returns the normaliser of a stateful object's data: what the
+// packet path changes (a counter's values, a quota's consumed bytes) is
+// left out, as nft -s leaves it out.
+func objData(typ uint32) func([]byte) []byte {
+	switch typ {
+	case nftObjectCounter:
+		return func([]byte) []byte { return nil }
+	case nftObjectQuota:
+		return func(b []byte) []byte { return normalise(b, []uint16{nftaQuotaConsumed, nftaQuotaPad}, nil) }
+	}
+	return func(b []byte) []byte { return normalise(b, nil, nil) }
+}
+
+var (
+	objDrop       = []uint16{unix.NFTA_OBJ_USE, nftaObjHandle, nftaObjPad}
+	flowtableDrop = []uint16{nftaFlowtableUse, nftaFlowtableHandle, nftaFlowtablePad}
+)
 
 var (
 	tableDrop = []uint16{unix.NFTA_TABLE_USE, nftaTableHandle, nftaTablePad}

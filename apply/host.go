@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Host is a connection to the kernel state fwc manages in one network
@@ -84,15 +87,88 @@ func (h *Host) Batch() *batch.Conn { return h.nft }
 // Routing returns the routing netlink handle.
 func (h *Host) Routing() *netlink.Handle { return h.route }
 
+// nftDirs are where fwc looks for the nft tool, in order. Never $PATH:
+// fwc runs as root, and whoever set its environment (a sudo rule keeping
+// PATH, a service file, a CI job) must not choose the program that lists
+// and restores the firewall.
+var nftDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
+
+// nftPath returns the nft tool to run: the first nft in nftDirs that is a
+// regular executable file, in a directory, owned by root and writable by
+// nobody else.
+func nftPath() (string, error) {
+	var refused []string
+	for _, d := range nftDirs {
+		p := filepath.Join(d, "nft")
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		dst, err := os.Stat(d)
+		if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 || !rootOnly(st) || !rootOnly(dst) {
+			refused = append(refused, p)
+			continue
+		}
+		return p, nil
+	}
+	if len(refused) > 0 {
+		return "", fmt.Errorf("no trusted nft: %s is not a root-owned executable that only root can write", strings.Join(refused, ", "))
+	}
+	return "", fmt.Errorf("nft is not installed (looked in %s)", strings.Join(nftDirs, ", "))
+}
+
+// rootOnly reports whether a file is owned by root and writable by no one
+// else.
+func rootOnly(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && sys.Uid == 0 && st.Mode()&0o022 == 0
+}
+
 // nftCmd runs nft with args inside the host's namespace, with stdin, and
 // returns its standard output. TZ=UTC: nft converts times of day with its
 // local zone, and fwc policies mean UTC.
 func (h *Host) nftCmd(stdin []byte, args ...string) ([]byte, error) {
-	argv := append([]string{"nft"}, args...)
-	if h.NetNS != "" {
-		argv = append([]string{"nsenter", "--net=" + h.NetNS}, argv...)
+	path, err := nftPath()
+	if err != nil {
+		return nil, err
 	}
-	return runCmd(exec.Command(argv[0], argv[1:]...), stdin)
+	var out []byte
+	err = inNetNS(h.ns, false, func() error {
+		var err error
+		out, err = runCmd(exec.Command(path, args...), stdin)
+		return err
+	})
+	return out, err
+}
+
+// inNetNS runs f with the calling thread in the network namespace ns (or,
+// when fresh is set, in a new, empty one that lives as long as the
+// processes f starts and no longer); a process f starts is born there. With
+// ns < 0 and fresh unset, f runs as it is. Switching a thread in-process
+// (setns, unshare) takes the place of nsenter and a shell: no other
+// program is run, and none is looked up.
+func inNetNS(ns netns.NsHandle, fresh bool, f func() error) error {
+	if ns < 0 && !fresh {
+		return f()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		// The thread is never unlocked: it ends with this goroutine, so
+		// no other goroutine ever runs in the namespace it was moved to.
+		runtime.LockOSThread()
+		var err error
+		if fresh {
+			err = unix.Unshare(unix.CLONE_NEWNET)
+		} else {
+			err = netns.Set(ns)
+		}
+		if err != nil {
+			errc <- fmt.Errorf("enter the network namespace: %w", err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
 }
 
 func runCmd(cmd *exec.Cmd, stdin []byte) ([]byte, error) {

@@ -12,7 +12,14 @@ import (
 type Table struct {
 	// Text is the listing as nft printed it; empty when the table is absent.
 	Text string
-	// Sets and Chains by name, in listing order.
+	// Props are the table's own lines ("flags dormant", a comment): a
+	// dormant table is loaded but evaluates nothing, so they are state a
+	// plan compares like any other.
+	Props []string
+	// Sets (named sets and maps, and every other object nft lists in the
+	// table: counters, quotas, limits, ct helpers, ct timeouts, ct
+	// expectations, synproxies, secmarks, flowtables) and Chains, in
+	// listing order.
 	Sets   []*SetListing
 	Chains []*ChainListing
 }
@@ -20,9 +27,11 @@ type Table struct {
 // Present reports whether the table exists.
 func (t *Table) Present() bool { return t != nil && t.Text != "" }
 
-// SetListing is one named set or map.
+// SetListing is one named set or map, or another named object of the
+// table (a stateful object such as a counter, or a flowtable): nft keeps
+// each kind in its own namespace, so Kind and Name together name it.
 type SetListing struct {
-	Kind string // "set" or "map"
+	Kind string // "set", "map", "counter", "ct helper", "flowtable", ...
 	Name string
 	// Props are its other lines (type, flags, timeout, size, ...).
 	Props []string
@@ -80,14 +89,21 @@ func parseTable(text string) *Table {
 		case s == "}":
 			set, chain = nil, nil
 		case set == nil && chain == nil && strings.HasSuffix(s, "{"):
+			// "chain NAME {", "set NAME {", "ct helper NAME {": the kind
+			// is every word before the name.
 			f := strings.Fields(s)
-			if len(f) >= 2 && f[0] == "chain" {
+			if len(f) == 3 && f[0] == "chain" {
 				chain = &ChainListing{Name: f[1]}
 				t.Chains = append(t.Chains, chain)
-			} else if len(f) >= 2 {
-				set = &SetListing{Kind: f[0], Name: f[1]}
+			} else if len(f) >= 3 {
+				set = &SetListing{Kind: strings.Join(f[:len(f)-2], " "), Name: f[len(f)-2]}
 				t.Sets = append(t.Sets, set)
+			} else {
+				// Not a form nft prints: keep it, so that it is compared.
+				t.Props = append(t.Props, s)
 			}
+		case set == nil && chain == nil:
+			t.Props = append(t.Props, s)
 		case set != nil && strings.HasPrefix(s, "elements = {"):
 			elems = &strings.Builder{}
 			elems.WriteString(s)
@@ -165,30 +181,43 @@ func diffTables(have, want *Table) []Change {
 	if !have.Present() {
 		out = append(out, Change{'+', tbl, ""})
 		have = &Table{}
+	} else if !slices.Equal(have.Props, want.Props) {
+		out = append(out, Change{'~', tbl, propsOrNone(have.Props) + " → " + propsOrNone(want.Props)})
+	}
+	// A set and a map share a namespace; every other kind has its own.
+	key := func(s *SetListing) string {
+		if s.Kind == "map" {
+			return "set " + s.Name
+		}
+		return s.Kind + " " + s.Name
 	}
 	hs := map[string]*SetListing{}
 	for _, s := range have.Sets {
-		hs[s.Name] = s
+		hs[key(s)] = s
 	}
 	ws := map[string]bool{}
 	for _, w := range want.Sets {
-		ws[w.Name] = true
+		ws[key(w)] = true
 		what := w.Kind + " " + w.Name
-		h := hs[w.Name]
+		h := hs[key(w)]
 		if h == nil {
-			out = append(out, Change{'+', what, fmt.Sprintf("%s, %d elements", strings.Join(w.Props, "; "), len(w.Elements))})
+			detail := strings.Join(w.Props, "; ")
+			if w.Kind == "set" || w.Kind == "map" {
+				detail = fmt.Sprintf("%s, %d elements", detail, len(w.Elements))
+			}
+			out = append(out, Change{'+', what, detail})
 			continue
 		}
 		if !slices.Equal(h.Props, w.Props) || h.Kind != w.Kind {
-			out = append(out, Change{'~', what, strings.Join(h.Props, "; ") + " → " + strings.Join(w.Props, "; ")})
+			out = append(out, Change{'~', what, propsOrNone(h.Props) + " → " + propsOrNone(w.Props)})
 		}
 		add, del := setDiff(h.Elements, w.Elements)
 		out = append(out, elementChanges('+', what, add)...)
 		out = append(out, elementChanges('-', what, del)...)
 	}
 	for _, h := range have.Sets {
-		if !ws[h.Name] {
-			out = append(out, Change{'-', h.Kind + " " + h.Name, ""})
+		if !ws[key(h)] {
+			out = append(out, Change{'-', h.Kind + " " + h.Name, strings.Join(h.Props, "; ")})
 		}
 	}
 
@@ -223,6 +252,13 @@ func diffTables(have, want *Table) []Change {
 		}
 	}
 	return out
+}
+
+func propsOrNone(p []string) string {
+	if len(p) == 0 {
+		return "(none)"
+	}
+	return strings.Join(p, "; ")
 }
 
 func orNone(s string) string {

@@ -27,7 +27,7 @@ type Plan struct {
 // just been applied.
 func NewPlan(have *State, want *Want) (*Plan, error) {
 	p := &Plan{Have: have, Want: want}
-	last, err := have.h.lastApplied(have)
+	last, err := have.h.lastApplied(have, want)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,20 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table = diffTables(ht, wt)
+		if exists && len(p.Table) == 0 && want.cached {
+			// "Nothing to do" must not rest on a file of the cache
+			// directory alone: a damaged or forged listing of want's
+			// script would hide any difference. The script is loaded
+			// again and its listing compared (and cached afresh).
+			want.table, want.cached = nil, false
+			if wt, err = want.Listing(""); err != nil {
+				return nil, err
+			}
+			if path := want.listingPath(have.h.Cache); path != "" {
+				writeCache(path, listingEntry{want.Sum, wt.Text})
+			}
+			p.Table = diffTables(ht, wt)
+		}
 		if exists && len(p.Table) == 0 {
 			// The table is what want's script makes, shown the slow way:
 			// record it, so that the next plan of this policy need not

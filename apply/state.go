@@ -10,12 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/mdlayher/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // State is the live state fwc manages in one namespace.
@@ -109,8 +110,11 @@ type Want struct {
 	Routing Routing
 
 	table *Table // Script as nft lists it once loaded, made on demand
-	enc   *encoding
-	nft   *nft.Prepared // Ruleset made ready for nft; nil until needed
+	// cached is set when table was read from the cache directory rather
+	// than made by loading Script.
+	cached bool
+	enc    *encoding
+	nft    *nft.Prepared // Ruleset made ready for nft; nil until needed
 }
 
 // encoding is the netlink batch of a Want's ruleset, encoded in the
@@ -176,13 +180,11 @@ func (w *Want) Listing(cache string) (*Table, error) {
 	if w.table != nil {
 		return w.table, nil
 	}
-	type entry struct{ Sum, Text string }
-	path := ""
-	if cache != "" {
-		path = filepath.Join(cache, "want-listing.json")
-		var e entry
+	path := w.listingPath(cache)
+	if path != "" {
+		var e listingEntry
 		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &e) == nil && e.Sum == w.Sum {
-			w.table = parseTable(e.Text)
+			w.table, w.cached = parseTable(e.Text), true
 			return w.table, nil
 		}
 	}
@@ -192,10 +194,23 @@ func (w *Want) Listing(cache string) (*Table, error) {
 	}
 	w.table = parseTable(text)
 	if path != "" {
-		writeCache(path, entry{w.Sum, text})
+		writeCache(path, listingEntry{w.Sum, text})
 	}
 	return w.table, nil
 }
+
+// listingPath is the cache file of Listing in the cache directory cache
+// ("" for none).
+func (w *Want) listingPath(cache string) string {
+	if cache == "" {
+		return ""
+	}
+	return filepath.Join(cache, "want-listing.json")
+}
+
+// listingEntry is the cache file of Want.Listing: a script's sum and nft's
+// listing of the table it makes.
+type listingEntry struct{ Sum, Text string }
 
 // writeCache writes a cache file, quietly giving up when it cannot: a
 // cache only saves time.
@@ -218,12 +233,23 @@ func writeFile(path string, data []byte) bool {
 	return os.Rename(tmp, path) == nil
 }
 
-// canonical loads an nft script into a fresh, empty network namespace that
-// lives as long as one shell, and returns nft's listing of fwc's table.
+// canonical loads an nft script into a fresh, empty network namespace
+// (made for the purpose, gone when its thread ends) and returns nft's
+// listing of fwc's table.
 func canonical(script []byte) (string, error) {
-	cmd := exec.Command("/bin/sh", "-c", "nft -f - && nft -s list table inet "+nft.Table)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-	out, err := runCmd(cmd, script)
+	path, err := nftPath()
+	if err != nil {
+		return "", err
+	}
+	var out []byte
+	err = inNetNS(-1, true, func() error {
+		if _, err := runCmd(exec.Command(path, "-f", "-"), script); err != nil {
+			return err
+		}
+		var err error
+		out, err = runCmd(exec.Command(path, "-s", "list", "table", "inet", nft.Table), nil)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("load the policy into a scratch namespace: %w", err)
 	}
@@ -263,12 +289,18 @@ func (h *Host) scriptPath() string {
 }
 
 // lastApplied returns the record of fwc's last apply here if have is still
-// what that apply made: the ruleset generation has not moved since (one
-// GETGEN, already read), or, if it has, fwc's table still has the
-// fingerprint it had then. It returns nil when there is no such record or
-// it cannot vouch for the table; only a failure to read the kernel is an
-// error.
-func (h *Host) lastApplied(have *State) (*lastApply, error) {
+// what that apply made. While the ruleset generation has not moved since
+// (one GETGEN, already read; same boot, same namespace), the record is
+// believed. Once it has moved, the record is not evidence enough: a file of
+// the cache directory, damaged or forged, could pair the live table's
+// fingerprint with another script and hide every difference. Then the
+// record stands only for want's own script (its sum is want's), and only if
+// want's batch, committed into a scratch namespace as Apply commits it,
+// fingerprints as the live table does: the kernel vouches, not the file.
+// A changed policy is then compared on listings. It returns nil when there
+// is no such record or it cannot vouch for the table; only a failure to
+// read the kernel is an error.
+func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 	if h.Cache == "" {
 		return nil, nil
 	}
@@ -285,14 +317,54 @@ func (h *Host) lastApplied(have *State) (*lastApply, error) {
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
 		return last, nil
 	}
-	if a.Fingerprint == "" {
-		return nil, nil // too large a table to fingerprint: compare listings
+	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
+		return nil, nil // compare listings
 	}
 	fp, err := have.Fingerprint()
 	if err != nil || fp == "" || fp != a.Fingerprint {
 		return nil, err
 	}
+	// A few milliseconds to tens of them: only tables of up to
+	// maxFingerprintRules rules have a fingerprint.
+	if sfp, err := scratchFingerprint(want); err != nil || sfp != fp {
+		return nil, nil
+	}
 	return last, nil
+}
+
+// scratchFingerprint commits want's batch, as Apply does, into a fresh,
+// empty network namespace and returns the fingerprint of the table it
+// makes there. (Loading the script with nft would not do: nft merges
+// adjacent matches, sport and dport into one load, where backend/nft's
+// batch keeps two; the two tables behave the same but dump differently.)
+func scratchFingerprint(want *Want) (string, error) {
+	msgs, err := nft.Messages(want.Ruleset)
+	if err != nil {
+		return "", err
+	}
+	var fp string
+	err = inNetNS(-1, true, func() error {
+		ns, err := netns.Get()
+		if err != nil {
+			return err
+		}
+		defer ns.Close()
+		c, err := batch.Open(batch.WithNetNS(int(ns)))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		gen, err := c.Generation()
+		if err != nil {
+			return err
+		}
+		if out, err := c.CommitMessages(gen, msgs); out != batch.Applied {
+			return fmt.Errorf("load the policy into a scratch namespace: %w", err)
+		}
+		fp, err = (&Host{ns: ns}).fingerprint(0)
+		return err
+	})
+	return fp, err
 }
 
 // bootID identifies this boot of the kernel.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	"golang.org/x/sys/unix"
 )
@@ -206,5 +207,106 @@ func TestParseSSHConnection(t *testing.T) {
 		if _, err := ParseSSHConnection(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestParseObjects: the table's own lines and objects of every kind are
+// parsed apart from sets and chains, named by kind and name (each kind has
+// its own namespace), and compared.
+func TestParseObjects(t *testing.T) {
+	const live = `table inet fwc {
+	flags dormant
+
+	set c1 {
+		type ipv4_addr
+	}
+
+	counter c1 {
+	}
+
+	ct helper c1 {
+		type "ftp" protocol tcp
+		l3proto inet
+	}
+
+	ct timeout c1 {
+		protocol tcp
+		l3proto ip
+		policy = { established : 100 }
+	}
+
+	quota q1 {
+		over 25 mbytes
+	}
+
+	chain filter_input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+`
+	const want = `table inet fwc {
+	set c1 {
+		type ipv4_addr
+	}
+
+	quota q1 {
+		over 30 mbytes
+	}
+
+	chain filter_input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+`
+	var got []string
+	for _, c := range diffTables(parseTable(live), parseTable(want)) {
+		got = append(got, c.String())
+	}
+	wantChanges := []string{
+		"~ table inet fwc: flags dormant → (none)",
+		"~ quota q1: over 25 mbytes → over 30 mbytes",
+		"- counter c1",
+		"- ct helper c1: type \"ftp\" protocol tcp; l3proto inet",
+		"- ct timeout c1: protocol tcp; l3proto ip; policy = { established : 100 }",
+	}
+	if !slices.Equal(got, wantChanges) {
+		t.Errorf("diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantChanges, "\n"))
+	}
+	if d := diffTables(parseTable(want), parseTable(live)); len(d) != 5 || d[0].String() != "~ table inet fwc: (none) → flags dormant" {
+		t.Errorf("the other way: %v", d)
+	}
+}
+
+// TestNftPath: nft is taken from the first of the fixed directories that
+// holds a root-owned executable only root can write, in a directory only
+// root can write; others are refused and named.
+func TestNftPath(t *testing.T) {
+	testnetns.Require(t) // root, for root-owned files
+	mk := func(dirMode, mode os.FileMode) string {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, "nft"), []byte("#!/bin/sh\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(d, "nft"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, dirMode); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	writable, openDir, good := mk(0o755, 0o777), mk(0o777, 0o755), mk(0o755, 0o755)
+	defer func(d []string) { nftDirs = d }(nftDirs)
+	nftDirs = []string{t.TempDir(), writable, openDir, good}
+	if p, err := nftPath(); err != nil || p != filepath.Join(good, "nft") {
+		t.Errorf("nftPath: %q, %v; want %s", p, err, filepath.Join(good, "nft"))
+	}
+	nftDirs = []string{writable, openDir}
+	if _, err := nftPath(); err == nil || !strings.Contains(err.Error(), filepath.Join(writable, "nft")) || !strings.Contains(err.Error(), filepath.Join(openDir, "nft")) {
+		t.Errorf("nftPath with no trusted nft: %v", err)
+	}
+	nftDirs = []string{t.TempDir()}
+	if _, err := nftPath(); err == nil || !strings.Contains(err.Error(), "not installed") {
+		t.Errorf("nftPath with no nft: %v", err)
 	}
 }

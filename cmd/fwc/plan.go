@@ -15,12 +15,15 @@ func newPlanCmd(e *env) *cobra.Command {
 difference, one change a line: + added, - removed, ~ changed. It changes
 nothing.
 
-Apply keeps a record of what it loaded in --state-dir. While that record
-still vouches for the table (the ruleset generation has not moved since,
-or a small table's fingerprint still matches), plan compares the policy
-with the script apply loaded and does not read the table, which for tens
-of thousands of rules takes the kernel seconds. Otherwise it compares nft's
-listings of the live table and of the policy.
+Apply keeps a record of what it loaded in --state-dir. While the ruleset
+generation has not moved since, plan compares the policy with the script
+apply loaded and does not read the table, which for tens of thousands of
+rules takes the kernel seconds. Once it has moved, the record is checked
+against the kernel, not believed: for the same policy, a small table's
+fingerprint must equal that of the policy loaded into a scratch namespace.
+Otherwise plan compares nft's listings of the live table and of the
+policy. Everything in the table is compared: its flags (a dormant table),
+chains, rules, sets and their elements, stateful objects and flowtables.
 
 Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
 error (policy errors included), so that configuration management can use

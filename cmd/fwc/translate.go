@@ -13,6 +13,7 @@ import (
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/internal/safefile"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/spf13/cobra"
 )
@@ -65,8 +66,10 @@ printed and the translation goes on.
 
 Without -o or --out-dir the output goes to standard output. -o FILE writes
 one output to FILE; --out-dir DIR writes each output to its file name in
-DIR (created if missing). Files are replaced atomically, and with --to all
-only once every backend has succeeded. The output is deterministic: the
+DIR (created if missing), and refuses to write through a symbolic link
+found there. A link given as FILE or DIR is followed only if it belongs to
+the caller or root. Files are replaced atomically, and with --to all only once
+every backend has succeeded. The output is deterministic: the
 same policy gives the same bytes.
 
 Exit status: 0 on success, 1 when the policy has errors or a backend cannot
@@ -161,11 +164,16 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 		if err := os.MkdirAll(outDir, 0o755); err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
+		// The directory may be shared (a build tree, /tmp): a link
+		// planted where an output goes is refused, never written through.
 		var names []string
 		for _, o := range outs {
-			names = append(names, filepath.Join(outDir, o.file))
+			names = append(names, o.file)
 		}
-		return writeOutputs(names, texts)
+		if err := safefile.ReplaceAll(outDir, names, texts, 0o644); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		return nil
 	}
 	if _, err := e.stdout.Write(texts[0]); err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -199,7 +207,11 @@ func writeOutputs(names []string, texts [][]byte) (err error) {
 	}()
 	for i, name := range names {
 		// Replace the target of a symbolic link (/etc/iptables/rules.v4
-		// may be one), not the link.
+		// may be one), not the link; but only of a link the caller or
+		// root made.
+		if err := safefile.TrustedLink(name); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
 		if target, err := filepath.EvalSymlinks(name); err == nil {
 			names[i], name = target, target
 		}

@@ -33,9 +33,10 @@ func (d Dim) String() string { return dimNames[d] }
 
 var max128 = u128{^uint64(0), ^uint64(0)}
 
-// maxOf is the largest value of each dimension; addresses depend on the
-// family and are filled in by newSpace.
+// maxOf is the largest value of each dimension, for IPv6; NewSpace cuts
+// the addresses to 32 bits for IPv4.
 var maxOf = [NDim]u128{
+	SAddr: max128, DAddr: max128,
 	Proto: u64(255), SPort: u64(65535), DPort: u64(65535),
 	IIf: max128, OIf: max128,
 	CtState: u64(4), CtStatus: u64(127), ICMP: u64(0xffff), TCPFlags: u64(255),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/check/policy"
@@ -154,28 +155,87 @@ type ruleInfo struct {
 	unmodeled string // what made it inexact, for messages
 }
 
+// Conflict says why a rule matches no packet of a family although it
+// exists in that family: its conditions on one field allow no common value
+// (saddr 10.0.0.0/8 saddr 192.168.0.0/16, iif eth0 iif != eth*).
+type Conflict struct {
+	// Field is the packet field ("saddr", "dport", "iif", ...).
+	Field string
+	// Cond is the condition after which no value of Field was left.
+	Cond policy.Cond
+	// Others are the rule's earlier conditions on Field, in rule order;
+	// never empty (a single condition that matches nothing, such as a
+	// lookup in an empty set, is not a Conflict: a set may be filled at
+	// run time).
+	Others []policy.Cond
+}
+
+// Contradiction returns why r can match no packet, or nil: r exists in at
+// least one family and in every family it exists in, two or more of its
+// conditions contradict each other. The IPv4 conflict is returned when
+// there is one. A rule absent from both families (conditions of different
+// families) is the front end's error, not a Contradiction.
+func Contradiction(r *policy.Rule) *Conflict {
+	var first *Conflict
+	for _, v6 := range []bool{false, true} {
+		_, ok, conf := spaces[boolIndex(v6)].lowerRule(r)
+		switch {
+		case ok || conf == nil:
+			return nil // matches packets, or its emptiness is not two conditions'
+		case conf == absent:
+			continue
+		case first == nil:
+			first = conf
+		}
+	}
+	return first
+}
+
+// absent is lowerRule's conf for a rule that does not exist in the family.
+var absent = &Conflict{}
+
+var spaces = [2]*Space{NewSpace(false), NewSpace(true)}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // lowerRule builds the ruleInfo of r in s; ok is false when the rule does
-// not exist in this family (or its conditions contradict each other).
-func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
+// not exist in this family or its conditions contradict each other, and
+// then conf is absent for a rule of the other family, the conditions that
+// contradict, or nil when the emptiness is not traced to two conditions.
+func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict) {
 	fam := policy.IPv4
 	if s.V6 {
 		fam = policy.IPv6
 	}
 	if r.Family != 0 && r.Family&fam == 0 {
-		return nil, false
+		return nil, false, absent
 	}
 	ri = &ruleInfo{r: r, exact: true}
 	s.actions(ri)
 	c := s.full
 	loose := s.full
 	var concat []Region
+	var by [NDim][]policy.Cond // the conditions that restricted each field so far
+	var cur policy.Cond
 	restrict := func(d Dim, set ivs, neg bool) {
 		if neg {
 			set = s.full[d].minus(set)
 		}
+		was := c[d].empty()
 		c[d] = c[d].intersect(set)
 		if d != Mark && d != CtMark {
 			loose[d] = loose[d].intersect(set)
+		}
+		if !was && c[d].empty() && conf == nil && len(by[d]) > 0 && !emptySet(cur) {
+			conf = &Conflict{Field: d.String(), Cond: cur, Others: slices.Clone(by[d])}
+		}
+		if len(by[d]) == 0 || by[d][len(by[d])-1] != cur {
+			by[d] = append(by[d], cur)
 		}
 	}
 	inexact := func(why string) {
@@ -185,6 +245,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 		}
 	}
 	for _, cond := range r.Conds {
+		cur = cond
 		switch k := cond.(type) {
 		case *policy.AddrCond:
 			d := SAddr
@@ -194,7 +255,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			var set []iv
 			if k.Set != nil {
 				if k.Set.Family&fam == 0 {
-					return nil, false
+					return nil, false, absent
 				}
 				if dynamic(k.Set) {
 					inexact("set @" + k.Set.Name + " can change at run time")
@@ -212,7 +273,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 					}
 				}
 				if len(set) == 0 && !k.Neg {
-					return nil, false
+					return nil, false, absent
 				}
 			}
 			restrict(d, normalize(set), k.Neg)
@@ -271,7 +332,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			restrict(d, normalize(set), k.Neg)
 		case *policy.ICMPCond:
 			if k.V6 != s.V6 {
-				return nil, false
+				return nil, false, absent
 			}
 			p := uint64(policy.ProtoICMP)
 			if k.V6 {
@@ -332,7 +393,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			}
 			reg, ok, usesMark := s.concat(k)
 			if !ok {
-				return nil, false
+				return nil, false, absent
 			}
 			ri.usesMark = ri.usesMark || usesMark
 			concat = append(concat, reg)
@@ -354,7 +415,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 	}
 	for d := range NDim {
 		if c[d].empty() {
-			return nil, false
+			return nil, false, conf
 		}
 	}
 	ri.region = Region{c}
@@ -364,13 +425,28 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 		ri.loose = ri.loose.Intersect(reg) // marks inside concatenations stay; rare
 	}
 	if ri.region.Empty() {
-		return nil, false
+		return nil, false, nil // a concatenation: not traced to two conditions
 	}
 	if !ri.usesMark {
 		ri.loose = ri.region
 	}
 	ri.indexed = ri.loose
-	return ri, true
+	return ri, true, nil
+}
+
+// emptySet reports whether c looks up a named set without elements: it
+// matches nothing now, but may be filled at run time.
+func emptySet(c policy.Cond) bool {
+	var set *policy.Set
+	switch k := c.(type) {
+	case *policy.AddrCond:
+		set = k.Set
+	case *policy.PortCond:
+		set = k.Set
+	case *policy.IfaceCond:
+		set = k.Set
+	}
+	return set != nil && len(set.Elements) == 0
 }
 
 func dynamic(set *policy.Set) bool {

@@ -147,7 +147,7 @@ func (w *walker) info(c *policy.Chain) *chainInfo {
 		ci.policy = c.Policy.Kind.String()
 	}
 	for i, r := range c.Rules {
-		if ri, ok := w.s.lowerRule(r); ok {
+		if ri, ok, _ := w.s.lowerRule(r); ok {
 			ri.pos, ri.chain = i, c
 			ci.rules[i] = ri
 			if ci.firstOut < 0 && (ri.verdict == "return" || ri.kind == actGoto) {
@@ -189,7 +189,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 		}
 	}
 	for _, r := range c.Rules {
-		ri, ok := w.s.lowerRule(r)
+		ri, ok, _ := w.s.lowerRule(r)
 		if !ok || ri.verdict == "return" && !ri.effects {
 			continue
 		}

@@ -125,6 +125,7 @@ func match(r *policy.Rule, p pkt, mayNot bool) bool {
 type brute struct {
 	mayNot  bool
 	skip    *policy.Rule                     // evaluate as if this rule were deleted
+	without func(*policy.Rule) bool          // and these rules too
 	entered map[*policy.Rule]map[string]bool // contexts in which packets reached the rule's chain
 	fired   map[*policy.Rule]bool
 	firedBy []*policy.Rule // non-terminal rules fired for the current packet
@@ -283,7 +284,7 @@ func (b *brute) run(c *policy.Chain, p pkt, ctx string) (string, bool) {
 		b.entered[r][ctx+famSuffix(p.saddr.Is6())] = true
 	}
 	for i, r := range c.Rules {
-		if r == b.skip || !match(r, p, b.mayNot) {
+		if r == b.skip || b.without != nil && b.without(r) || !match(r, p, b.mayNot) {
 			continue
 		}
 		b.fired[r] = true
@@ -497,7 +498,7 @@ func TestPropertyIndexed(t *testing.T) {
 func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 	u := universe()
 	rng := rand.New(rand.NewPCG(seed, 2))
-	var dead, same, polRed, mayNotRuns, contra int
+	var dead, same, sameCover, polRed, mayNotRuns, contra int
 	for iter := range n {
 		allowMayNot := iter%3 == 2
 		src := randPolicy(rng, allowMayNot, big)
@@ -510,6 +511,7 @@ func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 			interps = []bool{true, false}
 			mayNotRuns++
 		}
+		coverChecks := 0
 		for _, mayNot := range interps {
 			b := newBrute(mayNot)
 			b.outcome(prog, u)
@@ -536,6 +538,29 @@ func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 							dead++
 							if bSame {
 								same++
+							}
+							if bSame && !f.SameCover {
+								t.Fatalf("iter %d: same verdict but not SameCover: line %d\n%s", iter, r.Src.Span().Start.Line, src)
+							}
+							// SameCover: the earlier rules with the rule's
+							// verdict cover it by themselves, so with every
+							// accept, drop or reject of another verdict
+							// deleted it still never fires.
+							if f.SameCover {
+								sameCover++
+							}
+							if f.SameCover && coverChecks < 2 { // two per policy: each runs every packet again
+								coverChecks++
+								v := verdictOf(r)
+								nb := newBrute(mayNot)
+								nb.without = func(o *policy.Rule) bool {
+									ov := verdictOf(o)
+									return ov != v && (ov == "accept" || ov == "drop" || ov == "reject")
+								}
+								nb.outcome(prog, u)
+								if nb.fired[r] {
+									t.Fatalf("iter %d: SameCover, but line %d fires once the rules of other verdicts are deleted\n%s", iter, r.Src.Span().Start.Line, src)
+								}
 							}
 						}
 					}
@@ -591,8 +616,9 @@ func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 			}
 		}
 	}
-	t.Logf("%d policies (%d with may-not-match rules): %d dead rules (%d redundant), %d policy-redundant, %d contradictions", n, mayNotRuns, dead, same, polRed, contra)
-	if dead == 0 || polRed == 0 || contra == 0 {
+	t.Logf("%d policies (%d with may-not-match rules): %d dead rules (%d redundant, %d covered by their verdict's rules), %d policy-redundant, %d contradictions",
+		n, mayNotRuns, dead, same, sameCover, polRed, contra)
+	if dead == 0 || polRed == 0 || contra == 0 || sameCover <= same {
 		t.Fatal("the generator produced no dead or policy-redundant rules: the test checks nothing")
 	}
 }

@@ -32,6 +32,16 @@ type Facts struct {
 	// SameVerdict reports that in every dead context every packet of the
 	// rule was decided with the rule's own verdict.
 	SameVerdict bool
+	// SameCover reports that in every dead context the earlier rules with
+	// the rule's own verdict cover all its packets by themselves, though
+	// rules with another verdict may take some of them first: the rule
+	// only repeats them, and moving it up would override those rules.
+	// SameVerdict implies it.
+	SameCover bool
+	// SameCovers lists, for the first dead context, a small set of earlier
+	// rules with the rule's verdict that together cover it (when
+	// SameCover holds there).
+	SameCovers []Cover
 	// PolicyIn counts the contexts in which the rule is live, has the
 	// chain's policy as its verdict, and no later rule treats any of its
 	// packets differently: removing it changes nothing there.
@@ -221,7 +231,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 func (w *walker) facts(ri *ruleInfo) *Facts {
 	f := w.res.facts[ri.r]
 	if f == nil {
-		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
+		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, SameCover: true, Unmodeled: ri.unmodeled}
 		w.res.facts[ri.r] = f
 	}
 	if f.Unmodeled == "" {
@@ -324,7 +334,7 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			if f.DeadIn == 1 && fr.via != nil {
 				f.Covers = []Cover{{fr.via.r, fr.via.chain, fr.via.verdict}}
 			}
-			f.SameVerdict = false
+			f.SameVerdict, f.SameCover = false, false
 			continue
 		}
 		qs[i] = q
@@ -656,10 +666,54 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 	if !same {
 		f.SameVerdict = false
 	}
-	if f.Covers == nil {
+	first := f.Covers == nil
+	if first {
 		f.Covers = covers
 		f.MinCovers = w.minimize(q, covers, took)
 	}
+	if f.SameCover {
+		sc, scTook, ok := w.sameCover(ri, q, frames, groups)
+		f.SameCover = ok
+		if ok && first {
+			f.SameCovers = w.minimize(q, sc, scTook)
+		}
+	}
+}
+
+// sameCover reports whether the pieces of the deciders with ri's verdict
+// cover q by themselves, and lists their rules with the pieces of each.
+func (w *walker) sameCover(ri *ruleInfo, q Region, frames []*frame, groups [][]int) ([]Cover, [][]*Cube, bool) {
+	if ri.kind == actNone || ri.verdict == "" {
+		return nil, nil, false
+	}
+	var covers []Cover
+	var took [][]*Cube
+	var all []*Cube
+	for g, js := range groups {
+		fg := frames[len(frames)-1-g]
+		for _, j := range js {
+			for _, p := range fg.cov[j] {
+				if p.verdict != ri.verdict || !slices.ContainsFunc(q, func(c Cube) bool { return c.intersects(p.c) }) {
+					continue
+				}
+				all = append(all, p.c)
+				k := slices.IndexFunc(covers, func(c Cover) bool { return c.Rule == p.by.r })
+				if k < 0 {
+					k = len(covers)
+					covers = append(covers, Cover{p.by.r, p.by.chain, p.verdict})
+					took = append(took, nil)
+				}
+				took[k] = append(took[k], p.c)
+			}
+		}
+	}
+	budget := subtractBudget
+	for k := range q {
+		if w.s.anyLeft(q[k], all, &budget) || budget <= 0 {
+			return nil, nil, false
+		}
+	}
+	return covers, took, true
 }
 
 // maxMinimize bounds the covers that minimize tries to drop one by one.

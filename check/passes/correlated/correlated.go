@@ -25,7 +25,7 @@ package correlated
 
 import (
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/passes/internal/dead"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
 )
@@ -56,8 +56,8 @@ func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[space.Analyzer].(*space.Result)
-	for _, g := range shadow.Group(res) {
-		if shadow.AllDead(g) {
+	for _, g := range dead.Group(res) {
+		if dead.AllDead(g) {
 			continue
 		}
 		for _, f := range g {

@@ -80,7 +80,8 @@ type Correlation struct {
 	With        *policy.Rule
 	WithVerdict string
 	// Example is a packet of the overlap that the earlier rule decides,
-	// written like "tcp 10.1.0.0 port 1024 -> 0.0.0.0 port 22".
+	// given by the fields either rule restricts, like a rule's conditions:
+	// "tcp saddr 198.51.100.66 dport 23".
 	Example string
 }
 
@@ -761,9 +762,19 @@ func (w *walker) minimize(q Region, covers []Cover, took [][]*Cube) []Cover {
 }
 
 // correlate looks for an earlier terminal rule with another verdict that
-// crosses this one: compared on the fields both restrict, neither contains
-// the other, and some packet of the overlap reaches the earlier rule (so
-// swapping the two would change its verdict).
+// crosses this one: neither contains the other, and some packet of the
+// overlap reaches the earlier rule (so swapping the two would change its
+// verdict). The containment is judged as Al-Shaer and Hamed define
+// correlation, field by field, where a field one rule leaves open is wider
+// than the other's ("saddr 198.51.100.0/24 tcp dport 22 accept" and a later
+// "saddr 198.51.100.66 proto tcp drop" cross: the first is wider in
+// addresses, the second in ports), with two limits that keep the ordinary
+// guards quiet: a field outside the address/port 5-tuple counts only when
+// both rules restrict it ("ct state invalid drop" before "tcp dport 443
+// accept" is a guard, not a crossing), and the rules must share a
+// restricted field other than the protocol: an address or port both
+// restrict, or another field both restrict differently (a blocklist
+// "saddr 192.0.2.1 drop" before "tcp dport 22 accept" shares none).
 func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, hit func(int) (Region, bool), exactAt []bool) {
 	if len(ri.region) != 1 {
 		return
@@ -776,15 +787,7 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 			continue
 		}
 		a := &rj.region[0]
-		aOut, bOut := false, false
-		for d := range NDim {
-			if w.s.IsFull(a, Dim(d)) || w.s.IsFull(b, Dim(d)) {
-				continue
-			}
-			aOut = aOut || !a[d].subset(b[d])
-			bOut = bOut || !b[d].subset(a[d])
-		}
-		if !aOut || !bOut {
+		if !w.crosses(a, b) {
 			continue
 		}
 		hj, ok := hit(j)
@@ -792,10 +795,35 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 			continue // not known exactly: no example to give
 		}
 		for _, h := range hj.IntersectCube(b) {
-			f.Correlated = &Correlation{With: rj.r, WithVerdict: rj.verdict, Example: w.s.Sample(&h).String()}
+			var shown [NDim]bool
+			for d := range NDim {
+				shown[d] = !w.s.IsFull(a, Dim(d)) || !w.s.IsFull(b, Dim(d))
+			}
+			f.Correlated = &Correlation{With: rj.r, WithVerdict: rj.verdict, Example: w.s.Sample(&h).Fields(shown)}
 			return
 		}
 	}
+}
+
+// tuple reports whether d is a field of the address/port 5-tuple.
+func tuple(d Dim) bool { return d <= DPort }
+
+// crosses reports whether cubes a and b cross in the sense of correlate.
+func (w *walker) crosses(a, b *Cube) bool {
+	aOut, bOut, shared := false, false, false
+	for d := range NDim {
+		aFull, bFull := w.s.IsFull(a, Dim(d)), w.s.IsFull(b, Dim(d))
+		if aFull && bFull || (aFull || bFull) && !tuple(Dim(d)) {
+			continue
+		}
+		aSub, bSub := a[d].subset(b[d]), b[d].subset(a[d])
+		aOut = aOut || !aSub
+		bOut = bOut || !bSub
+		if !aFull && !bFull && Dim(d) != Proto && (tuple(Dim(d)) || !aSub || !bSub) {
+			shared = true
+		}
+	}
+	return aOut && bOut && shared
 }
 
 // policyRedundant finds the live rules whose verdict is the chain's policy

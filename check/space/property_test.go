@@ -500,7 +500,7 @@ func TestPropertyIndexed(t *testing.T) {
 func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 	u := universe()
 	rng := rand.New(rand.NewPCG(seed, 2))
-	var dead, same, sameCover, polRed, mayNotRuns, contra int
+	var dead, same, sameCover, polRed, mayNotRuns, contra, correl int
 	for iter := range n {
 		allowMayNot := iter%3 == 2
 		src := randPolicy(rng, allowMayNot, big)
@@ -569,6 +569,27 @@ func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 				}
 			}
 		}
+		// A correlation is a real crossing: some packet matches both rules,
+		// each matches a packet the other does not, and the verdicts differ.
+		for _, t0 := range prog.Tables {
+			for _, c := range t0.Chains {
+				for _, r := range c.Rules {
+					f := res.Facts(r)
+					if f == nil || f.Correlated == nil {
+						continue
+					}
+					correl++
+					o := f.Correlated.With
+					both := slices.ContainsFunc(u, func(p pkt) bool { return match(r, p, true) && match(o, p, true) })
+					rOnly := slices.ContainsFunc(u, func(p pkt) bool { return match(r, p, true) && !match(o, p, true) })
+					oOnly := slices.ContainsFunc(u, func(p pkt) bool { return !match(r, p, true) && match(o, p, true) })
+					if !both || !rOnly || !oOnly || verdictOf(r) == verdictOf(o) {
+						t.Fatalf("iter %d: line %d correlated with line %d, but overlap %v, only this %v, only that %v\n%s",
+							iter, r.Src.Span().Start.Line, o.Src.Span().Start.Line, both, rOnly, oOnly, src)
+					}
+				}
+			}
+		}
 		// A rule is a Contradiction exactly when no packet matches it
 		// although each of its conditions alone matches some packet of
 		// the rule's families.
@@ -618,8 +639,8 @@ func checkProperty(t *testing.T, n int, big bool, seed uint64) {
 			}
 		}
 	}
-	t.Logf("%d policies (%d with may-not-match rules): %d dead rules (%d redundant, %d covered by their verdict's rules), %d policy-redundant, %d contradictions",
-		n, mayNotRuns, dead, same, sameCover, polRed, contra)
+	t.Logf("%d policies (%d with may-not-match rules): %d dead rules (%d redundant, %d covered by their verdict's rules), %d policy-redundant, %d contradictions, %d correlations",
+		n, mayNotRuns, dead, same, sameCover, polRed, contra, correl)
 	if dead == 0 || polRed == 0 || contra == 0 || sameCover <= same {
 		t.Fatal("the generator produced no dead or policy-redundant rules: the test checks nothing")
 	}

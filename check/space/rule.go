@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/check/policy"
@@ -163,11 +162,11 @@ type Conflict struct {
 	Field string
 	// Cond is the condition after which no value of Field was left.
 	Cond policy.Cond
-	// Others are the rule's earlier conditions on Field, in rule order;
-	// never empty (a single condition that matches nothing, such as a
+	// Other is the rule's last condition on Field before Cond; there is
+	// always one (a single condition that matches nothing, such as a
 	// lookup in an empty set, is not a Conflict: a set may be filled at
 	// run time).
-	Others []policy.Cond
+	Other policy.Cond
 }
 
 // Contradiction returns why r can match no packet, or nil: r exists in at
@@ -176,6 +175,9 @@ type Conflict struct {
 // there is one. A rule absent from both families (conditions of different
 // families) is the front end's error, not a Contradiction.
 func Contradiction(r *policy.Rule) *Conflict {
+	if !sharesField(r) {
+		return nil // cheap and common: no two conditions on one field
+	}
 	var first *Conflict
 	for _, v6 := range []bool{false, true} {
 		_, ok, conf := spaces[boolIndex(v6)].lowerRule(r)
@@ -189,6 +191,57 @@ func Contradiction(r *policy.Rule) *Conflict {
 		}
 	}
 	return first
+}
+
+// sharesField reports whether two conditions of r may restrict the same
+// field, the only way its conditions can contradict each other (zone rules
+// add conditions of their own, so they count too).
+func sharesField(r *policy.Rule) bool {
+	var seen [NDim]bool
+	mark := func(d Dim) bool {
+		if seen[d] {
+			return true
+		}
+		seen[d] = true
+		return false
+	}
+	pick := func(dir policy.Dir, src, dst Dim) Dim {
+		if dir == policy.Dst {
+			return dst
+		}
+		return src
+	}
+	for _, cond := range r.Conds {
+		var hit bool
+		switch k := cond.(type) {
+		case *policy.AddrCond:
+			hit = mark(pick(k.Dir, SAddr, DAddr))
+		case *policy.PortCond:
+			hit = mark(pick(k.Dir, SPort, DPort))
+		case *policy.IfaceCond:
+			hit = mark(pick(k.Dir, IIf, OIf))
+		case *policy.ProtoCond:
+			hit = mark(Proto)
+		case *policy.ICMPCond:
+			hit = mark(ICMP) || mark(Proto)
+		case *policy.TCPFlagsCond:
+			hit = mark(TCPFlags) || mark(Proto)
+		case *policy.CtStateCond:
+			hit = mark(CtState)
+		case *policy.CtStatusCond:
+			hit = mark(CtStatus)
+		case *policy.MarkCond:
+			d := Mark
+			if k.Ct {
+				d = CtMark
+			}
+			hit = mark(d)
+		}
+		if hit {
+			return true
+		}
+	}
+	return false
 }
 
 // absent is lowerRule's conf for a rule that does not exist in the family.
@@ -220,7 +273,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict
 	c := s.full
 	loose := s.full
 	var concat []Region
-	var by [NDim][]policy.Cond // the conditions that restricted each field so far
+	var by [NDim]policy.Cond // the last condition that restricted each field so far
 	var cur policy.Cond
 	restrict := func(d Dim, set ivs, neg bool) {
 		if neg {
@@ -231,12 +284,10 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict
 		if d != Mark && d != CtMark {
 			loose[d] = loose[d].intersect(set)
 		}
-		if !was && c[d].empty() && conf == nil && len(by[d]) > 0 && !emptySet(cur) {
-			conf = &Conflict{Field: d.String(), Cond: cur, Others: slices.Clone(by[d])}
+		if !was && c[d].empty() && conf == nil && by[d] != nil && by[d] != cur && !emptySet(cur) {
+			conf = &Conflict{Field: d.String(), Cond: cur, Other: by[d]}
 		}
-		if len(by[d]) == 0 || by[d][len(by[d])-1] != cur {
-			by[d] = append(by[d], cur)
-		}
+		by[d] = cur
 	}
 	inexact := func(why string) {
 		ri.exact = false

@@ -672,7 +672,14 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 		f.Covers = covers
 		f.MinCovers = w.minimize(q, covers, took)
 	}
-	if f.SameCover {
+	switch {
+	case f.SameCover && same && ri.kind != actNone:
+		// Every piece that decided packets of q has the rule's verdict:
+		// they cover q by themselves, no subtraction needed.
+		if first {
+			f.SameCovers = f.MinCovers
+		}
+	case f.SameCover:
 		sc, scTook, ok := w.sameCover(ri, q, frames, groups)
 		f.SameCover = ok
 		if ok && first {

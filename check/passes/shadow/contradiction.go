@@ -89,9 +89,7 @@ func runContradictions(pass *analysis.Pass) (any, error) {
 			"rule can never match: no %s satisfies both this condition and an earlier one", fieldNames[conf.Field])
 		d.Detail = fmt.Sprintf("All conditions of a rule must hold at once, and no %s satisfies them all, so the rule never fires. "+
 			"To match any of several values, list them in one condition, or write one rule per value.", fieldNames[conf.Field])
-		for _, o := range conf.Others {
-			d.Related = append(d.Related, diag.Related{Message: "the condition it contradicts", Range: analysis.At(o, g.first)})
-		}
+		d.Related = []diag.Related{{Message: "the condition it contradicts", Range: analysis.At(conf.Other, g.first)}}
 	}
 	return nil, nil
 }

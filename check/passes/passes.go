@@ -3,7 +3,7 @@
 // `fwc check` runs.
 //
 //	FW10xx correlated   rules with different verdicts overlapping in order (check/space)
-//	FW11xx shadow       rules earlier rules with another verdict cover (check/space)
+//	FW11xx shadow       rules earlier rules with another verdict cover, rules contradicting themselves (check/space)
 //	FW12xx redundant    rules earlier rules with the same verdict cover (check/space)
 //	FW13xx hygiene      drop-by-default input without established, ND, ssh, loopback
 //	FW14xx ifacedir     iif/oif in hooks without that interface, through jumps
@@ -44,6 +44,7 @@ var All = []*analysis.Analyzer{
 	hygiene.Analyzer,
 	capability.Analyzer,
 	shadow.Analyzer,
+	shadow.Contradictions,
 	redundant.Analyzer,
 	correlated.Analyzer,
 }

@@ -5,6 +5,9 @@ import (
 
 	"github.com/fwcproject/fwc/check/analysis/analysistest"
 	"github.com/fwcproject/fwc/check/passes"
+	"github.com/fwcproject/fwc/check/passes/correlated"
+	"github.com/fwcproject/fwc/check/passes/redundant"
+	"github.com/fwcproject/fwc/check/passes/shadow"
 	"github.com/fwcproject/fwc/diag"
 )
 
@@ -40,4 +43,10 @@ func TestCodesDocumented(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Published examples of shadowed, redundant and correlated rules (see the
+// attribution in each file), checked by the three packet-space passes.
+func TestGroundTruth(t *testing.T) {
+	analysistest.Run(t, "testdata/groundtruth", shadow.Analyzer, shadow.Contradictions, redundant.Analyzer, correlated.Analyzer)
 }

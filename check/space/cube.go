@@ -33,9 +33,10 @@ func (d Dim) String() string { return dimNames[d] }
 
 var max128 = u128{^uint64(0), ^uint64(0)}
 
-// maxOf is the largest value of each dimension; addresses depend on the
-// family and are filled in by newSpace.
+// maxOf is the largest value of each dimension, for IPv6; NewSpace cuts
+// the addresses to 32 bits for IPv4.
 var maxOf = [NDim]u128{
+	SAddr: max128, DAddr: max128,
 	Proto: u64(255), SPort: u64(65535), DPort: u64(65535),
 	IIf: max128, OIf: max128,
 	CtState: u64(4), CtStatus: u64(127), ICMP: u64(0xffff), TCPFlags: u64(255),
@@ -200,57 +201,83 @@ func addrOf(v u128, v6 bool) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-// String describes the packet by the fields its cube restricted, in the
-// style of a rule: "tcp 10.0.0.1:1024 -> 192.0.2.7:22 iif eth0".
+// String describes the packet by the fields its cube restricted; see
+// Fields.
 func (p Packet) String() string {
-	var b strings.Builder
+	var shown [NDim]bool
+	for d := range NDim {
+		shown[d] = !p.full[d]
+	}
+	return p.Fields(shown)
+}
+
+// Fields describes the packet by the fields marked in shown, in the words
+// of a rule's conditions: "tcp saddr 10.0.0.1 dport 22 iif \"eth0\"". Only
+// those fields are written (a packet of any value of the others is meant);
+// ports are written for protocols that have them. When no address is
+// written, an IPv6 packet says "(IPv6)".
+func (p Packet) Fields(shown [NDim]bool) string {
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
 	proto := p.f[Proto].Lo
-	switch proto {
-	case 6:
-		b.WriteString("tcp")
-	case 17:
-		b.WriteString("udp")
-	case 1:
-		b.WriteString("icmp")
-	case 58:
-		b.WriteString("icmpv6")
-	default:
-		fmt.Fprintf(&b, "proto %d", proto)
+	if shown[Proto] {
+		switch proto {
+		case 6:
+			add("tcp")
+		case 17:
+			add("udp")
+		case 1:
+			add("icmp")
+		case 58:
+			add("icmpv6")
+		default:
+			add("proto %d", proto)
+		}
 	}
 	ports := proto == 6 || proto == 17 || proto == 132 || proto == 136
-	fmt.Fprintf(&b, " %s", addrOf(p.f[SAddr], p.v6))
-	if ports {
-		fmt.Fprintf(&b, " port %d", p.f[SPort].Lo)
+	if shown[SAddr] {
+		add("saddr %s", addrOf(p.f[SAddr], p.v6))
 	}
-	fmt.Fprintf(&b, " -> %s", addrOf(p.f[DAddr], p.v6))
-	if ports {
-		fmt.Fprintf(&b, " port %d", p.f[DPort].Lo)
+	if ports && shown[SPort] {
+		add("sport %d", p.f[SPort].Lo)
 	}
-	if (proto == 1 || proto == 58) && !p.full[ICMP] {
-		fmt.Fprintf(&b, " type %d code %d", p.f[ICMP].Lo>>8, p.f[ICMP].Lo&0xff)
+	if shown[DAddr] {
+		add("daddr %s", addrOf(p.f[DAddr], p.v6))
 	}
-	if !p.full[IIf] {
-		fmt.Fprintf(&b, " iif %q", ifaceName(p.f[IIf]))
+	if ports && shown[DPort] {
+		add("dport %d", p.f[DPort].Lo)
 	}
-	if !p.full[OIf] {
-		fmt.Fprintf(&b, " oif %q", ifaceName(p.f[OIf]))
+	if (proto == 1 || proto == 58) && shown[ICMP] {
+		add("type %d code %d", p.f[ICMP].Lo>>8, p.f[ICMP].Lo&0xff)
 	}
-	if !p.full[CtState] {
-		fmt.Fprintf(&b, " ct state %s", ctStateNames[p.f[CtState].Lo])
+	if shown[IIf] {
+		add("iif %q", ifaceName(p.f[IIf]))
 	}
-	if !p.full[CtStatus] {
-		fmt.Fprintf(&b, " ct status 0x%x", p.f[CtStatus].Lo)
+	if shown[OIf] {
+		add("oif %q", ifaceName(p.f[OIf]))
 	}
-	if proto == 6 && !p.full[TCPFlags] {
-		fmt.Fprintf(&b, " tcp flags 0x%02x", p.f[TCPFlags].Lo)
+	if shown[CtState] {
+		add("ct state %s", ctStateNames[p.f[CtState].Lo])
 	}
-	if !p.full[Mark] {
-		fmt.Fprintf(&b, " mark 0x%x", unreverse(p.f[Mark]))
+	if shown[CtStatus] {
+		add("ct status 0x%x", p.f[CtStatus].Lo)
 	}
-	if !p.full[CtMark] {
-		fmt.Fprintf(&b, " ct mark 0x%x", unreverse(p.f[CtMark]))
+	if proto == 6 && shown[TCPFlags] {
+		add("tcp flags 0x%02x", p.f[TCPFlags].Lo)
 	}
-	return b.String()
+	if shown[Mark] {
+		add("mark 0x%x", unreverse(p.f[Mark]))
+	}
+	if shown[CtMark] {
+		add("ct mark 0x%x", unreverse(p.f[CtMark]))
+	}
+	if p.v6 && !shown[SAddr] && !shown[DAddr] {
+		add("(IPv6)")
+	}
+	if len(parts) == 0 {
+		return "any packet"
+	}
+	return strings.Join(parts, " ")
 }
 
 var ctStateNames = [5]string{"invalid", "established", "related", "new", "untracked"}

@@ -24,6 +24,10 @@
 // action that may rewrite a mark, later mark conditions are treated the
 // same way, since the walk keeps the packet's coordinates at chain entry.
 //
+// A rule whose conditions leave no value of some field (two disjoint
+// source networks) has an empty region and takes no part in the walk;
+// Contradiction names the two conditions, for the shadow package's FW1103.
+//
 // The product space contains combinations no packet has (ports on icmp, a
 // status on an untracked packet). They can only make a rule look live, never
 // dead: a rule is reported dead only if its region minus the union of the

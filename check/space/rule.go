@@ -154,29 +154,140 @@ type ruleInfo struct {
 	unmodeled string // what made it inexact, for messages
 }
 
+// Conflict says why a rule matches no packet of a family although it
+// exists in that family: its conditions on one field allow no common value
+// (saddr 10.0.0.0/8 saddr 192.168.0.0/16, iif eth0 iif != eth*).
+type Conflict struct {
+	// Field is the packet field ("saddr", "dport", "iif", ...).
+	Field string
+	// Cond is the condition after which no value of Field was left.
+	Cond policy.Cond
+	// Other is the rule's last condition on Field before Cond; there is
+	// always one (a single condition that matches nothing, such as a
+	// lookup in an empty set, is not a Conflict: a set may be filled at
+	// run time).
+	Other policy.Cond
+}
+
+// Contradiction returns why r can match no packet, or nil: r exists in at
+// least one family and in every family it exists in, two or more of its
+// conditions contradict each other. The IPv4 conflict is returned when
+// there is one. A rule absent from both families (conditions of different
+// families) is the front end's error, not a Contradiction.
+func Contradiction(r *policy.Rule) *Conflict {
+	if !sharesField(r) {
+		return nil // cheap and common: no two conditions on one field
+	}
+	var first *Conflict
+	for _, v6 := range []bool{false, true} {
+		_, ok, conf := spaces[boolIndex(v6)].lowerRule(r)
+		switch {
+		case ok || conf == nil:
+			return nil // matches packets, or its emptiness is not two conditions'
+		case conf == absent:
+			continue
+		case first == nil:
+			first = conf
+		}
+	}
+	return first
+}
+
+// sharesField reports whether two conditions of r may restrict the same
+// field, the only way its conditions can contradict each other (zone rules
+// add conditions of their own, so they count too).
+func sharesField(r *policy.Rule) bool {
+	var seen [NDim]bool
+	mark := func(d Dim) bool {
+		if seen[d] {
+			return true
+		}
+		seen[d] = true
+		return false
+	}
+	pick := func(dir policy.Dir, src, dst Dim) Dim {
+		if dir == policy.Dst {
+			return dst
+		}
+		return src
+	}
+	for _, cond := range r.Conds {
+		var hit bool
+		switch k := cond.(type) {
+		case *policy.AddrCond:
+			hit = mark(pick(k.Dir, SAddr, DAddr))
+		case *policy.PortCond:
+			hit = mark(pick(k.Dir, SPort, DPort))
+		case *policy.IfaceCond:
+			hit = mark(pick(k.Dir, IIf, OIf))
+		case *policy.ProtoCond:
+			hit = mark(Proto)
+		case *policy.ICMPCond:
+			hit = mark(ICMP) || mark(Proto)
+		case *policy.TCPFlagsCond:
+			hit = mark(TCPFlags) || mark(Proto)
+		case *policy.CtStateCond:
+			hit = mark(CtState)
+		case *policy.CtStatusCond:
+			hit = mark(CtStatus)
+		case *policy.MarkCond:
+			d := Mark
+			if k.Ct {
+				d = CtMark
+			}
+			hit = mark(d)
+		}
+		if hit {
+			return true
+		}
+	}
+	return false
+}
+
+// absent is lowerRule's conf for a rule that does not exist in the family.
+var absent = &Conflict{}
+
+var spaces = [2]*Space{NewSpace(false), NewSpace(true)}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // lowerRule builds the ruleInfo of r in s; ok is false when the rule does
-// not exist in this family (or its conditions contradict each other).
-func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
+// not exist in this family or its conditions contradict each other, and
+// then conf is absent for a rule of the other family, the conditions that
+// contradict, or nil when the emptiness is not traced to two conditions.
+func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict) {
 	fam := policy.IPv4
 	if s.V6 {
 		fam = policy.IPv6
 	}
 	if r.Family != 0 && r.Family&fam == 0 {
-		return nil, false
+		return nil, false, absent
 	}
 	ri = &ruleInfo{r: r, exact: true}
 	s.actions(ri)
 	c := s.full
 	loose := s.full
 	var concat []Region
+	var by [NDim]policy.Cond // the last condition that restricted each field so far
+	var cur policy.Cond
 	restrict := func(d Dim, set ivs, neg bool) {
 		if neg {
 			set = s.full[d].minus(set)
 		}
+		was := c[d].empty()
 		c[d] = c[d].intersect(set)
 		if d != Mark && d != CtMark {
 			loose[d] = loose[d].intersect(set)
 		}
+		if !was && c[d].empty() && conf == nil && by[d] != nil && by[d] != cur && !emptySet(cur) {
+			conf = &Conflict{Field: d.String(), Cond: cur, Other: by[d]}
+		}
+		by[d] = cur
 	}
 	inexact := func(why string) {
 		ri.exact = false
@@ -185,6 +296,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 		}
 	}
 	for _, cond := range r.Conds {
+		cur = cond
 		switch k := cond.(type) {
 		case *policy.AddrCond:
 			d := SAddr
@@ -194,7 +306,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			var set []iv
 			if k.Set != nil {
 				if k.Set.Family&fam == 0 {
-					return nil, false
+					return nil, false, absent
 				}
 				if dynamic(k.Set) {
 					inexact("set @" + k.Set.Name + " can change at run time")
@@ -212,7 +324,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 					}
 				}
 				if len(set) == 0 && !k.Neg {
-					return nil, false
+					return nil, false, absent
 				}
 			}
 			restrict(d, normalize(set), k.Neg)
@@ -271,7 +383,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			restrict(d, normalize(set), k.Neg)
 		case *policy.ICMPCond:
 			if k.V6 != s.V6 {
-				return nil, false
+				return nil, false, absent
 			}
 			p := uint64(policy.ProtoICMP)
 			if k.V6 {
@@ -332,7 +444,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 			}
 			reg, ok, usesMark := s.concat(k)
 			if !ok {
-				return nil, false
+				return nil, false, absent
 			}
 			ri.usesMark = ri.usesMark || usesMark
 			concat = append(concat, reg)
@@ -354,7 +466,7 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 	}
 	for d := range NDim {
 		if c[d].empty() {
-			return nil, false
+			return nil, false, conf
 		}
 	}
 	ri.region = Region{c}
@@ -364,13 +476,28 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool) {
 		ri.loose = ri.loose.Intersect(reg) // marks inside concatenations stay; rare
 	}
 	if ri.region.Empty() {
-		return nil, false
+		return nil, false, nil // a concatenation: not traced to two conditions
 	}
 	if !ri.usesMark {
 		ri.loose = ri.region
 	}
 	ri.indexed = ri.loose
-	return ri, true
+	return ri, true, nil
+}
+
+// emptySet reports whether c looks up a named set without elements: it
+// matches nothing now, but may be filled at run time.
+func emptySet(c policy.Cond) bool {
+	var set *policy.Set
+	switch k := c.(type) {
+	case *policy.AddrCond:
+		set = k.Set
+	case *policy.PortCond:
+		set = k.Set
+	case *policy.IfaceCond:
+		set = k.Set
+	}
+	return set != nil && len(set.Elements) == 0
 }
 
 func dynamic(set *policy.Set) bool {

@@ -32,6 +32,16 @@ type Facts struct {
 	// SameVerdict reports that in every dead context every packet of the
 	// rule was decided with the rule's own verdict.
 	SameVerdict bool
+	// SameCover reports that in every dead context the earlier rules with
+	// the rule's own verdict cover all its packets by themselves, though
+	// rules with another verdict may take some of them first: the rule
+	// only repeats them, and moving it up would override those rules.
+	// SameVerdict implies it.
+	SameCover bool
+	// SameCovers lists, for the first dead context, a small set of earlier
+	// rules with the rule's verdict that together cover it (when
+	// SameCover holds there).
+	SameCovers []Cover
 	// PolicyIn counts the contexts in which the rule is live, has the
 	// chain's policy as its verdict, and no later rule treats any of its
 	// packets differently: removing it changes nothing there.
@@ -70,7 +80,8 @@ type Correlation struct {
 	With        *policy.Rule
 	WithVerdict string
 	// Example is a packet of the overlap that the earlier rule decides,
-	// written like "tcp 10.1.0.0 port 1024 -> 0.0.0.0 port 22".
+	// given by the fields either rule restricts, like a rule's conditions:
+	// "tcp saddr 198.51.100.66 dport 23".
 	Example string
 }
 
@@ -147,7 +158,7 @@ func (w *walker) info(c *policy.Chain) *chainInfo {
 		ci.policy = c.Policy.Kind.String()
 	}
 	for i, r := range c.Rules {
-		if ri, ok := w.s.lowerRule(r); ok {
+		if ri, ok, _ := w.s.lowerRule(r); ok {
 			ri.pos, ri.chain = i, c
 			ci.rules[i] = ri
 			if ci.firstOut < 0 && (ri.verdict == "return" || ri.kind == actGoto) {
@@ -189,7 +200,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 		}
 	}
 	for _, r := range c.Rules {
-		ri, ok := w.s.lowerRule(r)
+		ri, ok, _ := w.s.lowerRule(r)
 		if !ok || ri.verdict == "return" && !ri.effects {
 			continue
 		}
@@ -221,7 +232,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 func (w *walker) facts(ri *ruleInfo) *Facts {
 	f := w.res.facts[ri.r]
 	if f == nil {
-		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, Unmodeled: ri.unmodeled}
+		f = &Facts{Rule: ri.r, Chain: ri.chain, Verdict: ri.verdict, SameVerdict: true, SameCover: true, Unmodeled: ri.unmodeled}
 		w.res.facts[ri.r] = f
 	}
 	if f.Unmodeled == "" {
@@ -324,7 +335,7 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			if f.DeadIn == 1 && fr.via != nil {
 				f.Covers = []Cover{{fr.via.r, fr.via.chain, fr.via.verdict}}
 			}
-			f.SameVerdict = false
+			f.SameVerdict, f.SameCover = false, false
 			continue
 		}
 		qs[i] = q
@@ -656,10 +667,61 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 	if !same {
 		f.SameVerdict = false
 	}
-	if f.Covers == nil {
+	first := f.Covers == nil
+	if first {
 		f.Covers = covers
 		f.MinCovers = w.minimize(q, covers, took)
 	}
+	switch {
+	case f.SameCover && same && ri.kind != actNone:
+		// Every piece that decided packets of q has the rule's verdict:
+		// they cover q by themselves, no subtraction needed.
+		if first {
+			f.SameCovers = f.MinCovers
+		}
+	case f.SameCover:
+		sc, scTook, ok := w.sameCover(ri, q, frames, groups)
+		f.SameCover = ok
+		if ok && first {
+			f.SameCovers = w.minimize(q, sc, scTook)
+		}
+	}
+}
+
+// sameCover reports whether the pieces of the deciders with ri's verdict
+// cover q by themselves, and lists their rules with the pieces of each.
+func (w *walker) sameCover(ri *ruleInfo, q Region, frames []*frame, groups [][]int) ([]Cover, [][]*Cube, bool) {
+	if ri.kind == actNone || ri.verdict == "" {
+		return nil, nil, false
+	}
+	var covers []Cover
+	var took [][]*Cube
+	var all []*Cube
+	for g, js := range groups {
+		fg := frames[len(frames)-1-g]
+		for _, j := range js {
+			for _, p := range fg.cov[j] {
+				if p.verdict != ri.verdict || !slices.ContainsFunc(q, func(c Cube) bool { return c.intersects(p.c) }) {
+					continue
+				}
+				all = append(all, p.c)
+				k := slices.IndexFunc(covers, func(c Cover) bool { return c.Rule == p.by.r })
+				if k < 0 {
+					k = len(covers)
+					covers = append(covers, Cover{p.by.r, p.by.chain, p.verdict})
+					took = append(took, nil)
+				}
+				took[k] = append(took[k], p.c)
+			}
+		}
+	}
+	budget := subtractBudget
+	for k := range q {
+		if w.s.anyLeft(q[k], all, &budget) || budget <= 0 {
+			return nil, nil, false
+		}
+	}
+	return covers, took, true
 }
 
 // maxMinimize bounds the covers that minimize tries to drop one by one.
@@ -707,9 +769,19 @@ func (w *walker) minimize(q Region, covers []Cover, took [][]*Cube) []Cover {
 }
 
 // correlate looks for an earlier terminal rule with another verdict that
-// crosses this one: compared on the fields both restrict, neither contains
-// the other, and some packet of the overlap reaches the earlier rule (so
-// swapping the two would change its verdict).
+// crosses this one: neither contains the other, and some packet of the
+// overlap reaches the earlier rule (so swapping the two would change its
+// verdict). The containment is judged as Al-Shaer and Hamed define
+// correlation, field by field, where a field one rule leaves open is wider
+// than the other's ("saddr 198.51.100.0/24 tcp dport 22 accept" and a later
+// "saddr 198.51.100.66 proto tcp drop" cross: the first is wider in
+// addresses, the second in ports), with two limits that keep the ordinary
+// guards quiet: a field outside the address/port 5-tuple counts only when
+// both rules restrict it ("ct state invalid drop" before "tcp dport 443
+// accept" is a guard, not a crossing), and the rules must share a
+// restricted field other than the protocol: an address or port both
+// restrict, or another field both restrict differently (a blocklist
+// "saddr 192.0.2.1 drop" before "tcp dport 22 accept" shares none).
 func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, hit func(int) (Region, bool), exactAt []bool) {
 	if len(ri.region) != 1 {
 		return
@@ -722,15 +794,7 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 			continue
 		}
 		a := &rj.region[0]
-		aOut, bOut := false, false
-		for d := range NDim {
-			if w.s.IsFull(a, Dim(d)) || w.s.IsFull(b, Dim(d)) {
-				continue
-			}
-			aOut = aOut || !a[d].subset(b[d])
-			bOut = bOut || !b[d].subset(a[d])
-		}
-		if !aOut || !bOut {
+		if !w.crosses(a, b) {
 			continue
 		}
 		hj, ok := hit(j)
@@ -738,10 +802,35 @@ func (w *walker) correlate(f *Facts, ri *ruleInfo, ci *chainInfo, cands []int, h
 			continue // not known exactly: no example to give
 		}
 		for _, h := range hj.IntersectCube(b) {
-			f.Correlated = &Correlation{With: rj.r, WithVerdict: rj.verdict, Example: w.s.Sample(&h).String()}
+			var shown [NDim]bool
+			for d := range NDim {
+				shown[d] = !w.s.IsFull(a, Dim(d)) || !w.s.IsFull(b, Dim(d))
+			}
+			f.Correlated = &Correlation{With: rj.r, WithVerdict: rj.verdict, Example: w.s.Sample(&h).Fields(shown)}
 			return
 		}
 	}
+}
+
+// tuple reports whether d is a field of the address/port 5-tuple.
+func tuple(d Dim) bool { return d <= DPort }
+
+// crosses reports whether cubes a and b cross in the sense of correlate.
+func (w *walker) crosses(a, b *Cube) bool {
+	aOut, bOut, shared := false, false, false
+	for d := range NDim {
+		aFull, bFull := w.s.IsFull(a, Dim(d)), w.s.IsFull(b, Dim(d))
+		if aFull && bFull || (aFull || bFull) && !tuple(Dim(d)) {
+			continue
+		}
+		aSub, bSub := a[d].subset(b[d]), b[d].subset(a[d])
+		aOut = aOut || !aSub
+		bOut = bOut || !bSub
+		if !aFull && !bFull && Dim(d) != Proto && (tuple(Dim(d)) || !aSub || !bSub) {
+			shared = true
+		}
+	}
+	return aOut && bOut && shared
 }
 
 // policyRedundant finds the live rules whose verdict is the chain's policy

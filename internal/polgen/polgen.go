@@ -41,14 +41,28 @@ table filter {
 	for i := chainRules; i < n; i++ {
 		from := zones[r.IntN(len(zones))]
 		to := zones[r.IntN(len(zones))]
+		body := rule(r, i)
+		// The addresses are drawn at random, mostly outside lan's and
+		// dmz's networks: "from lan ... saddr X" with X outside lan can
+		// match no packet (the checker refuses it, FW1103), so such a
+		// rule comes from wan, which has no networks, instead.
+		if nets[from] && strings.Contains(body, "saddr") {
+			from = "wan"
+		}
+		if nets[to] && strings.Contains(body, "daddr") {
+			to = "wan"
+		}
 		if from == to {
 			to = "self"
 		}
-		fmt.Fprintf(&b, "from %s to %s %s\n", from, to, rule(r, i))
+		fmt.Fprintf(&b, "from %s to %s %s\n", from, to, body)
 	}
 	b.WriteString("policy any -> any drop\n")
 	return []byte(b.String())
 }
+
+// nets are the zones with networks.
+var nets = map[string]bool{"lan": true, "dmz": true}
 
 func rule(r *rand.Rand, i int) string {
 	verdicts := []string{"accept", "drop", "reject", "accept", "drop"}

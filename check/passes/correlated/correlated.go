@@ -3,29 +3,36 @@
 // some packets match both, so swapping the rules would change their verdict.
 //
 // It uses the exact packet model of the shadow pass (see package shadow).
-// To stay quiet on the ordinary way of writing a policy, two rules count as
-// correlated only when they cross on the fields they both restrict: on those
-// fields neither contains the other (for example one has the wider address
-// range, the other the wider port range). An exception written before a
-// general rule ("drop 10.1.0.0/16" then "accept 10.0.0.0/8 port 22"), and
-// rules that only add a guard of their own ("ct state invalid drop" before
-// "tcp dport 22 accept") are not reported. Only rules that can decide
-// packets count: rules that "may not match" (rate limits, sets with a
-// timeout, ...) and rules with no terminal verdict are left out, and the
+// Containment is judged field by field as Al-Shaer and Hamed define
+// correlation: a field one rule leaves open is wider than the other's
+// restriction on it, so "saddr 198.51.100.0/24 tcp dport 22 accept" and a
+// later "saddr 198.51.100.66 proto tcp drop" cross (the first is wider in
+// addresses, the second in ports), and so does an exception that restricts
+// fewer fields than the rule after it ("saddr 10.2.0.0/16 drop" then
+// "saddr 10.0.0.0/8 tcp dport 80 accept"). To stay quiet on guards, a field
+// outside the address/port 5-tuple (interfaces, ct state, marks, flags)
+// counts only when both rules restrict it, and the two rules must share a
+// restricted field other than the protocol: "ct state invalid drop" or a
+// blocklist "saddr 192.0.2.1 drop" before "tcp dport 22 accept" is not
+// reported. An exception inside a general rule (a full containment) and
+// rules with the same verdict are never reported. Only rules that can
+// decide packets count: rules that "may not match" (rate limits, sets with
+// a timeout, ...) and rules with no terminal verdict are left out, and the
 // overlap must hold a packet that actually reaches the earlier rule.
 //
 // # Codes
 //
 // FW1001 (warning) the rule crosses an earlier rule with another verdict.
 // The detail gives one packet from the overlap that the earlier rule
-// decides; the related position is the earlier rule. It is a warning:
+// decides, by the fields the two rules restrict (no others); the related
+// position is the earlier rule. It is a warning:
 // the order may be intended, but it deserves a second look, and a comment
 // with "# fwc:ignore FW1001 reason" records that it is.
 package correlated
 
 import (
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/passes/internal/dead"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
 )
@@ -42,10 +49,14 @@ var Analyzer = &analysis.Analyzer{
 	Codes: []diag.Doc{
 		{Code: CodeCorrelated, Title: "rules overlap in an order-sensitive way", Severity: diag.Warning, Doc: `
 This rule and an earlier rule with another verdict each match packets the
-other does not, and they cross on the fields both restrict (say one has the
-wider address range, the other the wider port range). Packets in the
-overlap get the earlier rule's verdict; swapping the rules would change it.
-The detail shows one such packet. If the order is intended, say so with
+other does not (say one has the wider address range, the other the wider
+port range, or leaves the ports open), and some packets match both. Packets
+in the overlap get the earlier rule's verdict; swapping the rules would
+change it. The detail shows one such packet, by the fields the two rules
+restrict. Guards are not reported: a rule restricting only fields the other
+leaves open, other than addresses and ports ("ct state invalid drop" before
+"tcp dport 443 accept"), or sharing no restricted field with it but the
+protocol (a blocklist before a service). If the order is intended, say so with
 "# fwc:ignore FW1001 reason"; otherwise split one of the rules so that
 neither depends on the order.`},
 	},
@@ -56,8 +67,8 @@ func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[space.Analyzer].(*space.Result)
-	for _, g := range shadow.Group(res) {
-		if shadow.AllDead(g) {
+	for _, g := range dead.Group(res) {
+		if dead.AllDead(g) {
 			continue
 		}
 		for _, f := range g {

@@ -8,10 +8,13 @@
 //
 // # Codes
 //
-// FW1201 (warning) a rule whose packets are all decided earlier by rules
+// FW1201 (warning) a rule whose packets are all matched by earlier rules
 // with the same verdict (together, not only one by one): it never fires,
-// and deleting it changes nothing. The related positions list the rules that
-// decide its packets.
+// and deleting it changes nothing. Rules with another verdict may take some
+// of its packets first (an exception before a broad rule); they apply to
+// the rule's packets either way, and moving the rule above them would
+// override them, so such a rule is redundant, not shadowed. The related
+// positions list the same-verdict rules that cover it.
 //
 // FW1202 (warning) a rule whose verdict is the chain's policy (for a user
 // chain: return, which is what falling off its end does) and whose packets,
@@ -34,7 +37,7 @@ import (
 	"fmt"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/passes/internal/dead"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
@@ -55,10 +58,13 @@ only repeat the chain's policy.`,
 	Requires: []*analysis.Analyzer{space.Analyzer},
 	Codes: []diag.Doc{
 		{Code: CodeCovered, Title: "redundant rule", Severity: diag.Warning, Doc: `
-Earlier rules with the same verdict decide every packet this rule matches,
+Earlier rules with the same verdict match every packet this rule matches,
 so it never fires and deleting it changes nothing. The notes list those
 rules; the rule may be covered by several of them together, or through the
-elements of a named set. Rules with a rate limit, meter, time, probability
+elements of a named set. Rules with another verdict may decide some of its
+packets before them (an exception written before a broad rule); they do so
+with or without this rule, and moving this rule above them would override
+them, which is why the finding is "redundant" and not "shadowed". Rules with a rate limit, meter, time, probability
 or string match, and lookups in sets with a timeout, never count as
 covering.`},
 		{Code: CodePolicy, Title: "rule repeats the chain policy", Severity: diag.Warning, Doc: `
@@ -77,18 +83,31 @@ func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[space.Analyzer].(*space.Result)
-	for _, g := range shadow.Group(res) {
+	for _, g := range dead.Group(res) {
 		f := g[0]
 		at := analysis.RuleRange(f.Rule)
-		if shadow.AllDead(g) {
-			if !shadow.AllSame(g) || shadow.AfterUnconditional(g) {
+		if dead.AllDead(g) {
+			if !dead.Redundant(g) || dead.AfterUnconditional(g) {
 				continue // shadow's, or verdictflow's FW1601
 			}
-			covers := shadow.Covers(g)
-			d := pass.Reportf(CodeCovered, at, "rule is redundant: earlier rules with the same verdict decide all its packets")
-			d.Detail = fmt.Sprintf("Every packet this rule matches is already decided (%s); deleting it changes nothing.",
-				shadow.VerdictList(covers))
-			d.Related = shadow.Related(covers, "covered by this rule")
+			if dead.AllSame(g) {
+				covers := dead.Covers(g)
+				d := pass.Reportf(CodeCovered, at, "rule is redundant: earlier rules with the same verdict decide all its packets")
+				d.Detail = fmt.Sprintf("Every packet this rule matches is already decided (%s); deleting it changes nothing.",
+					dead.VerdictList(covers))
+				d.Related = dead.Related(covers, "covered by this rule")
+				continue
+			}
+			// Rules with another verdict take some packets first, but the
+			// rules with this verdict cover it by themselves: the rule
+			// repeats them. Moving it up would override the others.
+			covers := dead.SameCovers(g)
+			d := pass.Reportf(CodeCovered, at, "rule is redundant: earlier rules with the same verdict cover all its packets")
+			d.Detail = fmt.Sprintf("Earlier rules with this rule's verdict (%s) match every packet it matches, so deleting it changes nothing. "+
+				"Rules with another verdict (%s) take some of these packets first, and still would without this rule; "+
+				"moving this rule above them would override them.",
+				dead.VerdictList(covers), dead.VerdictList(others(g, f.Verdict)))
+			d.Related = dead.Related(covers, "covered by this rule")
 			continue
 		}
 		if allPolicy(g) && f.Rule.Origin == policy.FromChain {
@@ -106,4 +125,20 @@ func allPolicy(g []*space.Facts) bool {
 		}
 	}
 	return true
+}
+
+// others lists the rules with another verdict than v that decide packets
+// of the group first, each once.
+func others(g []*space.Facts, v string) []space.Cover {
+	var out []space.Cover
+	seen := map[*policy.Rule]bool{}
+	for _, f := range g {
+		for _, c := range f.Covers {
+			if c.Verdict != v && !seen[c.Rule] {
+				seen[c.Rule] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }

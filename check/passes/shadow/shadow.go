@@ -34,8 +34,12 @@
 // FW1101 (warning) a rule whose packets are all decided earlier, at least
 // partly with another verdict: what the rule says never happens. The
 // related positions list the earlier rules that decide its packets. When
-// every covering rule has the same verdict, the redundant pass reports the
-// rule instead (FW1201).
+// the earlier rules with the rule's own verdict cover it by themselves
+// (whether or not rules with another verdict take some packets first), the
+// redundant pass reports the rule instead (FW1201): it only repeats them.
+//
+// FW1103 (error, the Contradictions analyzer) a rule whose own conditions
+// exclude each other, such as two different source networks.
 //
 // A rule after an unconditional verdict in its own chain is left to the
 // verdictflow pass (FW1601), which reports it as never reached.
@@ -52,10 +56,9 @@ package shadow
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/check/passes/internal/dead"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
 )
@@ -76,11 +79,18 @@ jumps into their chain exclude them.`,
 	Requires: []*analysis.Analyzer{space.Analyzer},
 	Codes: []diag.Doc{
 		{Code: CodeShadowed, Title: "shadowed rule", Severity: diag.Warning, Doc: `
-Earlier rules decide every packet this rule matches, at least some of them
-with another verdict, so the rule never fires. The notes list the earlier
-rules that take its packets; the rule may be covered by several of them
-together, or by the elements of a named set. Move the rule above the rules
-that cover it, narrow those rules, or delete it.
+Earlier rules decide every packet this rule matches, some of them with
+another verdict, and the earlier rules with this rule's own verdict do not
+cover it by themselves (when they do, the rule is reported as redundant,
+FW1201). The rule never fires. The notes list the earlier rules that take
+its packets; the rule may be covered by several of them together, or by
+the elements of a named set.
+
+If the rule's verdict is meant for those packets, the rules with another
+verdict are too broad: narrow them, or move this rule above them, which
+changes what happens to the packets they share with it (check that this is
+the intent). If it is not, delete the rule: deleting a rule that never
+fires changes nothing.
 
 Rules with a rate limit, meter, connection limit, time, probability or
 string match, and lookups in sets with a timeout, "may not match" and never
@@ -98,23 +108,23 @@ func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[space.Analyzer].(*space.Result)
-	for _, g := range Group(res) {
+	for _, g := range dead.Group(res) {
 		f := g[0]
-		if !AllDead(g) || AllSame(g) || AfterUnconditional(g) {
-			continue
+		if !dead.AllDead(g) || dead.Redundant(g) || dead.AfterUnconditional(g) {
+			continue // live, the redundant pass's, or verdictflow's FW1601
 		}
-		covers := Covers(g)
+		covers := dead.Covers(g)
 		at := analysis.RuleRange(f.Rule)
 		if excluded(g) {
 			d := pass.Reportf(CodeExcluded, at, "rule can never match: the jumps into its chain exclude its packets")
 			d.Detail = "No packet that enters the chain matches this rule, so it never fires."
-			d.Related = Related(covers, "chain entered by this rule")
+			d.Related = dead.Related(covers, "chain entered by this rule")
 			continue
 		}
 		d := pass.Reportf(CodeShadowed, at, "rule is shadowed: earlier rules decide all its packets")
 		d.Detail = fmt.Sprintf("Every packet this rule matches is decided earlier (%s), so its %s never happens.",
-			VerdictList(covers), what(f))
-		d.Related = Related(covers, "covered by this rule")
+			dead.VerdictList(covers), what(f))
+		d.Related = dead.Related(covers, "covered by this rule")
 	}
 	return nil, nil
 }
@@ -135,123 +145,4 @@ func excluded(g []*space.Facts) bool {
 		}
 	}
 	return true
-}
-
-// Group collects the facts of the rules expanded from one source rule
-// (a service with two protocols, a zone rule in several chains), in program
-// order; rules without a source are left out.
-func Group(res *space.Result) [][]*space.Facts {
-	idx := map[any]int{}
-	var out [][]*space.Facts
-	for _, f := range res.All() {
-		if f.Rule.Src == nil {
-			continue
-		}
-		k := any(f.Rule.Src)
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], f)
-	}
-	return out
-}
-
-// AllDead reports whether every expansion of a source rule is dead.
-func AllDead(g []*space.Facts) bool {
-	for _, f := range g {
-		if !f.Dead() {
-			return false
-		}
-	}
-	return true
-}
-
-// AfterUnconditional reports whether a rule without conditions in the
-// rule's own chain covers it: the verdictflow pass reports those rules as
-// never reached (FW1601), and one finding is enough.
-func AfterUnconditional(g []*space.Facts) bool {
-	for _, f := range g {
-		for _, c := range f.Covers {
-			if c.Chain == f.Chain && len(c.Rule.Conds) == 0 && c.Rule != f.Rule {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// AllSame reports whether every expansion is covered only by rules with
-// its own verdict.
-func AllSame(g []*space.Facts) bool {
-	for _, f := range g {
-		if !f.SameVerdict {
-			return false
-		}
-	}
-	return true
-}
-
-// Covers merges the (minimized) covering rules of a group, each once.
-func Covers(g []*space.Facts) []space.Cover {
-	var out []space.Cover
-	seen := map[*policy.Rule]bool{}
-	for _, f := range g {
-		cs := f.MinCovers
-		if cs == nil {
-			cs = f.Covers
-		}
-		for _, c := range cs {
-			if !seen[c.Rule] {
-				seen[c.Rule] = true
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-// maxRelated bounds the notes of one finding.
-const maxRelated = 8
-
-// Related turns covering rules into notes: "covered by this rule (accept)".
-func Related(cs []space.Cover, msg string) []diag.Related {
-	var out []diag.Related
-	for i, c := range cs {
-		if i == maxRelated {
-			out[len(out)-1].Message += fmt.Sprintf(" (and %d more)", len(cs)-maxRelated)
-			break
-		}
-		m := msg
-		if c.Verdict != "" {
-			m += " (" + c.Verdict + ")"
-		}
-		out = append(out, diag.Related{Message: m, Range: analysis.RuleRange(c.Rule)})
-	}
-	return out
-}
-
-// VerdictList says which verdicts the covering rules give: "accept by 2
-// rules, drop by 1 rule".
-func VerdictList(cs []space.Cover) string {
-	var order []string
-	n := map[string]int{}
-	for _, c := range cs {
-		v := c.Verdict
-		if n[v] == 0 {
-			order = append(order, v)
-		}
-		n[v]++
-	}
-	var parts []string
-	for _, v := range order {
-		s := "rules"
-		if n[v] == 1 {
-			s = "rule"
-		}
-		parts = append(parts, fmt.Sprintf("%s by %d %s", v, n[v], s))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -7,4 +7,6 @@ import (
 	"github.com/fwcproject/fwc/check/passes/shadow"
 )
 
-func TestTestdata(t *testing.T) { analysistest.Run(t, "testdata", shadow.Analyzer) }
+func TestTestdata(t *testing.T) {
+	analysistest.Run(t, "testdata", shadow.Analyzer, shadow.Contradictions)
+}

@@ -1,0 +1,104 @@
+package shadow
+
+import (
+	"fmt"
+
+	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/check/space"
+	"github.com/fwcproject/fwc/diag"
+)
+
+// CodeContradiction is the code of the Contradictions pass.
+const CodeContradiction = "FW1103"
+
+// Contradictions reports rules whose own conditions exclude each other. It
+// is an analyzer of its own, apart from the packet-space walk: it only
+// lowers each rule, and as it reports errors, translate and apply run it
+// (they skip the walk), so that such a rule is never dropped in silence.
+var Contradictions = &analysis.Analyzer{
+	Name:  "contradiction",
+	Title: "rules whose conditions contradict each other",
+	Doc: `Reports rules that can match no packet because two of their conditions
+allow no common value of one field (two different source networks, two
+ports, an interface and its negation).`,
+	Codes: []diag.Doc{
+		{Code: CodeContradiction, Title: "rule conditions contradict each other", Severity: diag.Error, Doc: `
+Two conditions of the rule allow no common value of one packet field, so
+the rule can match no packet: for example "saddr 10.0.0.0/8 saddr
+192.168.0.0/16" (no address is in both), "tcp dport 22 tcp dport 80",
+"iif eth0 iif eth1", or "iif eth0 iif != eth*". All conditions of a rule
+must hold at once; to match either value, list both in one condition
+("saddr 10.0.0.0/8, 192.168.0.0/16"), or write two rules. The note points
+at the earlier condition; for a zone-level rule it may be the zone's own
+interfaces or networks.
+
+The backends would emit the rule (nft) or leave it out (where a family has
+no address left), and either way it never fires: fwc refuses the policy
+rather than drop a rule in silence. Conditions of different address
+families are reported as FW0111, and conflicting protocols as FW0118.`},
+	},
+	Run: runContradictions,
+}
+
+func init() { analysis.Register(Contradictions) }
+
+func runContradictions(pass *analysis.Pass) (any, error) {
+	// A source rule expanded into several rules (a zone rule in several
+	// chains, a service with several protocols) is reported only when
+	// every expansion contradicts itself, once.
+	type group struct {
+		first *policy.Rule
+		conf  *space.Conflict
+		all   bool
+	}
+	idx := map[any]*group{}
+	var order []*group
+	for _, t := range pass.Program.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				if r.Src == nil {
+					continue
+				}
+				g := idx[r.Src]
+				if g == nil {
+					g = &group{first: r, all: true}
+					idx[r.Src] = g
+					order = append(order, g)
+				}
+				if !g.all {
+					continue
+				}
+				conf := space.Contradiction(r)
+				if conf == nil {
+					g.all = false
+					continue
+				}
+				if g.conf == nil {
+					g.conf = conf
+				}
+			}
+		}
+	}
+	for _, g := range order {
+		if !g.all || g.conf == nil {
+			continue
+		}
+		conf := g.conf
+		d := pass.Reportf(CodeContradiction, analysis.At(conf.Cond, g.first),
+			"rule can never match: no %s satisfies both this condition and an earlier one", fieldNames[conf.Field])
+		d.Detail = fmt.Sprintf("All conditions of a rule must hold at once, and no %s satisfies them all, so the rule never fires. "+
+			"To match any of several values, list them in one condition, or write one rule per value.", fieldNames[conf.Field])
+		d.Related = []diag.Related{{Message: "the condition it contradicts", Range: analysis.At(conf.Other, g.first)}}
+	}
+	return nil, nil
+}
+
+// fieldNames says what the values of a field are, for the summary.
+var fieldNames = map[string]string{
+	"saddr": "source address", "daddr": "destination address", "proto": "protocol",
+	"sport": "source port", "dport": "destination port", "iif": "input interface",
+	"oif": "output interface", "ct state": "ct state", "ct status": "ct status",
+	"icmp": "icmp type and code", "tcp flags": "set of tcp flags", "mark": "packet mark",
+	"ct mark": "connection mark",
+}

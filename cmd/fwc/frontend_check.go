@@ -16,7 +16,7 @@ func checkUnit(files []*ast.File, opts check.Options) diag.Diagnostics {
 }
 
 // lintOptions builds check options from --backend and --severity values
-// ("FW1201=error", "FW1003=off").
+// ("FW1201=error", "FW1001=off").
 func lintOptions(backends, severity []string) (check.Options, error) {
 	opts := check.Options{Backends: backends}
 	for _, s := range severity {

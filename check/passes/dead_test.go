@@ -13,3 +13,9 @@ import (
 func TestDeadRulesOnlyFW1601(t *testing.T) {
 	analysistest.Run(t, "testdata/dead", passes.All...)
 }
+
+// Name and type errors do not hide the lints of what did check, and a rule
+// that failed to check causes no finding by its absence (issue 11, item 15).
+func TestLintDespiteErrors(t *testing.T) {
+	analysistest.Run(t, "testdata/failed", passes.All...)
+}

@@ -122,7 +122,9 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, t := range pass.Program.Tables {
 		for _, c := range t.Chains {
 			dead(pass, c, res)
-			logs(pass, c)
+			if !c.Incomplete { // the drop after a log may be the rule that failed
+				logs(pass, c)
+			}
 			for _, r := range c.Rules {
 				afterTerminal(pass, r)
 			}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTestdata(t *testing.T) {
-	for _, dir := range []string{"bare", "healthy", "zones", "partial", "accept"} {
+	for _, dir := range []string{"bare", "healthy", "zones", "partial", "accept", "family"} {
 		t.Run(dir, func(t *testing.T) { analysistest.Run(t, "testdata/"+dir, hygiene.Analyzer) })
 	}
 }

@@ -336,20 +336,21 @@ func loopback(pa path) bool {
 	return false
 }
 
-// lacking returns " over IPv4" or " over IPv6" when the traffic ok tests
-// is accepted for one family of fams but not the other, "" when it is
-// accepted for none (or all: then missing is false).
+// lacking judges the traffic ok tests in each family: missing when a family
+// the backends carry (fams) is not accepted; where is "" when neither
+// family is accepted, else " over IPv4" or " over IPv6" for the one left
+// out.
 func lacking(fams []policy.Family, ok func(policy.Family) bool) (where string, missing bool) {
 	var no []policy.Family
-	for _, f := range fams {
+	for _, f := range []policy.Family{policy.IPv4, policy.IPv6} {
 		if !ok(f) {
 			no = append(no, f)
 		}
 	}
-	if len(no) == 0 {
+	if !slices.ContainsFunc(no, func(f policy.Family) bool { return slices.Contains(fams, f) }) {
 		return "", false
 	}
-	if len(no) == len(fams) {
+	if len(no) == 2 {
 		return "", true
 	}
 	return " over " + map[policy.Family]string{policy.IPv4: "IPv4", policy.IPv6: "IPv6"}[no[0]], true

@@ -17,7 +17,7 @@ func init() {
 				routes: []string{"default via 192.168.172.1"}, serve: []string{"tcp:25"}},
 		},
 		probes: []expect{
-			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 80}, "refused", "the forward chain accepts 192.168.1.200:8080"},
+			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 80}, "open lan 198.51.100.10", "the forward chain accepts 192.168.1.200:8080"},
 			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 25}, "timeout", "FW1720: forwarded to 192.168.172.25:25, dropped by the forward chain"},
 			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 2222}, "timeout", "FW1720: forwarded to 192.168.1.10:22, dropped by the forward chain"},
 		},

@@ -85,6 +85,8 @@ type checker struct {
 	// incomplete holds "table/chain" for the chains a failed rule was
 	// meant for; lower marks them at the end.
 	incomplete map[string]bool
+	// errors is the number of errors among the first counted diags.
+	errors, counted int
 	// failed are the source ranges of the declarations and rules that
 	// failed to check: no lint finding is reported in them or citing them.
 	failed []diag.Range
@@ -107,15 +109,16 @@ func newChecker(files []*ast.File) *checker {
 	}
 }
 
-// errorCount is the number of errors reported so far.
+// errorCount is the number of errors reported so far. Diagnostics are only
+// ever appended, so it counts the new ones since its last call: checking
+// every rule stays linear in the policy.
 func (c *checker) errorCount() int {
-	n := 0
-	for _, d := range c.diags {
-		if d.Severity == diag.Error {
-			n++
+	for ; c.counted < len(c.diags); c.counted++ {
+		if c.diags[c.counted].Severity == diag.Error {
+			c.errors++
 		}
 	}
-	return n
+	return c.errors
 }
 
 // checking starts checking one declaration or rule; the returned function

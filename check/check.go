@@ -85,6 +85,9 @@ type checker struct {
 	// incomplete holds "table/chain" for the chains a failed rule was
 	// meant for; lower marks them at the end.
 	incomplete map[string]bool
+	// incompleteAll: rules of an unknown table were left out, so any
+	// chain may lack some.
+	incompleteAll bool
 	// errors is the number of errors among the first counted diags.
 	errors, counted int
 	// failed are the source ranges of the declarations and rules that
@@ -271,11 +274,15 @@ func (c *checker) declareTable(d *ast.Table) {
 	}
 	if !known {
 		c.unknownTable(d.Name)
+		// Its rules were meant for chains of some table: every chain
+		// may lack them.
+		c.incompleteAll = true
 		return
 	}
 	t := c.table(d.Name.Name)
 	for _, ch := range d.Chains {
 		if !c.claim("chain in table "+t.Name, ch.Name, ch) {
+			c.failedIn(t.Name, ch.Name.Name) // its rules are left out
 			continue
 		}
 		pc := &policy.Chain{Table: t, Name: ch.Name.Name, Decl: ch}

@@ -62,7 +62,7 @@ func (c *checker) lower() {
 	c.policies(policies)
 	for _, t := range c.tables {
 		for _, ch := range t.Chains {
-			ch.Incomplete = c.incomplete[t.Name+"/"+ch.Name]
+			ch.Incomplete = c.incompleteAll || c.incomplete[t.Name+"/"+ch.Name]
 		}
 	}
 	for _, name := range tableOrder {

@@ -183,6 +183,7 @@ func (c *checker) actions(acts []ast.Action, t *policy.Table, st *ruleState) []p
 			out = append(out, cm)
 		case *ast.RouteAction:
 			r, ok := c.routes[a.Name.Name]
+			c.use("route", a.Name.Name)
 			if !ok {
 				c.unknown("route", a.Name, a.Name.Name, keys(c.routes))
 				st.ok = false

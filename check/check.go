@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/lang"
@@ -30,6 +31,9 @@ type Options struct {
 	// anything. The passes that only warn, such as the packet-space
 	// analyses of shadowed and redundant rules, are fwc check's.
 	ErrorsOnly bool
+	// Passes are the lint passes to run; nil means all of them
+	// (passes.All). Tests of one pass name it.
+	Passes []*analysis.Analyzer
 }
 
 // Check checks one policy made of files (a root and its includes) and
@@ -41,8 +45,12 @@ func Check(files []*ast.File, opts Options) (*policy.Program, diag.Diagnostics) 
 	c.declare()
 	c.lower()
 	ds := c.diags
-	if !opts.NoLint && !ds.HasErrors() {
-		ds = append(ds, lint(c.prog, opts)...)
+	if !opts.NoLint {
+		// Lint what did check, even when something else did not, so that
+		// one run shows every problem. A rule that failed is not in the
+		// program (and its chain is marked incomplete), so no pass sees a
+		// half-checked rule.
+		ds = append(ds, lint(c.prog, opts, c.failed)...)
 	}
 	return c.prog, ds
 }
@@ -66,6 +74,25 @@ type checker struct {
 
 	// decls in source order across files.
 	decls []ast.Decl
+
+	// tainted holds the declarations ("zone lan", "set x") that failed to
+	// check, or whose name was declared twice: a rule that uses one fails
+	// with it, silently (the declaration's error is the report).
+	tainted map[string]bool
+	// usedTainted is set by a lookup of a tainted declaration; checking
+	// clears it.
+	usedTainted bool
+	// incomplete holds "table/chain" for the chains a failed rule was
+	// meant for; lower marks them at the end.
+	incomplete map[string]bool
+	// incompleteAll: rules of an unknown table were left out, so any
+	// chain may lack some.
+	incompleteAll bool
+	// errors is the number of errors among the first counted diags.
+	errors, counted int
+	// failed are the source ranges of the declarations and rules that
+	// failed to check: no lint finding is reported in them or citing them.
+	failed []diag.Range
 }
 
 func newChecker(files []*ast.File) *checker {
@@ -79,6 +106,44 @@ func newChecker(files []*ast.File) *checker {
 		balances: map[string]*ast.Balance{},
 		tables:   map[string]*policy.Table{},
 		seen:     map[string]map[string]ast.Node{},
+
+		tainted:    map[string]bool{},
+		incomplete: map[string]bool{},
+	}
+}
+
+// errorCount is the number of errors reported so far. Diagnostics are only
+// ever appended, so it counts the new ones since its last call: checking
+// every rule stays linear in the policy.
+func (c *checker) errorCount() int {
+	for ; c.counted < len(c.diags); c.counted++ {
+		if c.diags[c.counted].Severity == diag.Error {
+			c.errors++
+		}
+	}
+	return c.errors
+}
+
+// checking starts checking one declaration or rule; the returned function
+// reports whether it failed: an error was reported meanwhile, or it used a
+// declaration that had failed.
+func (c *checker) checking() (failed func() bool) {
+	n := c.errorCount()
+	c.usedTainted = false
+	return func() bool { return c.errorCount() > n || c.usedTainted }
+}
+
+// fail records that the declaration or rule n failed to check.
+func (c *checker) fail(n ast.Node) {
+	if n != nil {
+		c.failed = append(c.failed, lang.Span(n))
+	}
+}
+
+// use records a lookup of the declaration of kind and name.
+func (c *checker) use(kind, name string) {
+	if c.tainted[kind+" "+name] {
+		c.usedTainted = true
 	}
 }
 
@@ -99,6 +164,8 @@ func (c *checker) claim(kind string, name ast.Ident, n ast.Node) bool {
 		c.seen[kind] = m
 	}
 	if prev, dup := m[name.Name]; dup {
+		c.tainted[kind+" "+name.Name] = true
+		c.fail(n)
 		d := c.errorf(codeDuplicate, name, "%s %q is already declared", kind, name.Name)
 		d.Related = append(d.Related, diag.Related{Message: "first declared here", Range: lang.Span(prev)})
 		return false
@@ -135,7 +202,12 @@ func (c *checker) declare() {
 		switch d := d.(type) {
 		case *ast.Set:
 			if c.claim("set", d.Name, d) {
+				failed := c.checking()
 				s := c.checkSet(d)
+				if failed() {
+					c.tainted["set "+s.Name] = true
+					c.fail(d)
+				}
 				c.sets[s.Name] = s
 				c.prog.Sets = append(c.prog.Sets, s)
 			}
@@ -145,19 +217,34 @@ func (c *checker) declare() {
 				continue
 			}
 			if c.claim("zone", d.Name, d) {
+				failed := c.checking()
 				z := c.checkZone(d)
+				if failed() {
+					c.tainted["zone "+z.Name] = true
+					c.fail(d)
+				}
 				c.zones[z.Name] = z
 				c.prog.Zones = append(c.prog.Zones, z)
 			}
 		case *ast.Service:
 			if c.claim("service", d.Name, d) {
+				failed := c.checking()
 				s := c.checkService(d)
+				if failed() {
+					c.tainted["service "+s.Name] = true
+					c.fail(d)
+				}
 				c.services[s.Name] = s
 				c.prog.Services = append(c.prog.Services, s)
 			}
 		case *ast.Route:
 			if c.claim("route", d.Name, d) {
+				failed := c.checking()
 				r := c.checkRoute(d)
+				if failed() {
+					c.tainted["route "+r.Name] = true
+					c.fail(d)
+				}
 				c.routes[r.Name] = r
 				c.prog.Routes = append(c.prog.Routes, r)
 			}
@@ -187,11 +274,15 @@ func (c *checker) declareTable(d *ast.Table) {
 	}
 	if !known {
 		c.unknownTable(d.Name)
+		// Its rules were meant for chains of some table: every chain
+		// may lack them.
+		c.incompleteAll = true
 		return
 	}
 	t := c.table(d.Name.Name)
 	for _, ch := range d.Chains {
 		if !c.claim("chain in table "+t.Name, ch.Name, ch) {
+			c.failedIn(t.Name, ch.Name.Name) // its rules are left out
 			continue
 		}
 		pc := &policy.Chain{Table: t, Name: ch.Name.Name, Decl: ch}

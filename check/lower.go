@@ -25,10 +25,17 @@ func (c *checker) lower() {
 					continue // a duplicate, already reported
 				}
 				for _, r := range ch.Rules {
+					failed := c.checking()
 					st := c.newState()
 					c.matches(r.Matches, st)
 					acts := c.actions(r.Actions, pt, st)
-					pc.Rules = append(pc.Rules, c.expand(st, r, acts, policy.FromChain)...)
+					rules := c.expand(st, r, acts, policy.FromChain)
+					if failed() {
+						c.failedIn(pt.Name, pc.Name)
+						c.fail(r)
+						continue
+					}
+					pc.Rules = append(pc.Rules, rules...)
 				}
 			}
 		}
@@ -40,18 +47,45 @@ func (c *checker) lower() {
 			c.zoneRule(d)
 		case *ast.Balance:
 			if c.balances[d.Name.Name] == d {
-				c.balance(d)
+				failed := c.checking()
+				if !c.balance(d) || failed() {
+					c.fail(d)
+					c.failedIn("nat", string(policy.Prerouting))
+					c.failedIn("nat", string(policy.Output))
+					c.failedIn("nat", string(policy.Postrouting))
+				}
 			}
 		case *ast.Policy:
 			policies = append(policies, d)
 		}
 	}
 	c.policies(policies)
+	for _, t := range c.tables {
+		for _, ch := range t.Chains {
+			ch.Incomplete = c.incompleteAll || c.incomplete[t.Name+"/"+ch.Name]
+		}
+	}
 	for _, name := range tableOrder {
 		if t := c.tables[name]; t != nil && len(t.Chains) > 0 {
 			c.prog.Tables = append(c.prog.Tables, t)
 		}
 	}
+}
+
+// failedIn records that a rule meant for the chain of table failed to
+// check and was left out.
+func (c *checker) failedIn(table, chain string) {
+	c.incomplete[table+"/"+chain] = true
+}
+
+// orPlaceholder returns z, or for an unknown zone (nil) a zone of that name
+// with no members: it places a rule like any other zone and adds no
+// condition, so that the rest of a rule naming it can still be checked.
+func orPlaceholder(z *policy.Zone, id *ast.Ident) *policy.Zone {
+	if z != nil {
+		return z
+	}
+	return &policy.Zone{Name: id.Name}
 }
 
 func (c *checker) newState() *ruleState {
@@ -81,6 +115,7 @@ func (c *checker) zoneRef(id *ast.Ident) (*policy.Zone, bool) {
 		return &policy.Zone{Name: id.Name}, true
 	}
 	z, ok := c.zones[id.Name]
+	c.use("zone", id.Name)
 	if !ok {
 		c.unknown("zone", id, id.Name, append(keys(c.zones), "self", "any"))
 	}
@@ -151,19 +186,34 @@ func (c *checker) zoneConds(st *ruleState, hook policy.Hook, from, to *policy.Zo
 }
 
 func (c *checker) zoneRule(r *ast.Rule) {
+	failed := c.checking()
 	from, ok1 := c.zoneRef(r.From)
 	to, ok2 := c.zoneRef(r.To)
 	place, ok3 := c.classify(r.Actions)
-	if !ok1 || !ok2 || !ok3 {
+	from, to = orPlaceholder(from, r.From), orPlaceholder(to, r.To)
+	if !ok3 {
+		// Its actions belong in different tables: it was meant for one
+		// of the chains these zones lead to.
+		c.fail(r)
+		for _, p := range []placement{placeFilter, placeDNAT, placeSNAT, placeMangle, placeRaw} {
+			t, h := hookFor(p, from, to)
+			c.failedIn(t, string(h))
+		}
 		return
 	}
 	table, hook := hookFor(place, from, to)
-	ch := c.baseChain(table, hook)
 	st := c.newState()
 	c.zoneConds(st, hook, from, to, identNode(r.From), identNode(r.To))
 	c.matches(r.Matches, st)
-	acts := c.actions(r.Actions, ch.Table, st)
-	ch.Rules = append(ch.Rules, c.expand(st, r, acts, policy.FromZone)...)
+	acts := c.actions(r.Actions, c.table(table), st)
+	rules := c.expand(st, r, acts, policy.FromZone)
+	if !ok1 || !ok2 || failed() {
+		c.failedIn(table, string(hook))
+		c.fail(r)
+		return
+	}
+	ch := c.baseChain(table, hook)
+	ch.Rules = append(ch.Rules, rules...)
 }
 
 func identNode(id *ast.Ident) ast.Node {
@@ -233,19 +283,20 @@ func (c *checker) expand(st *ruleState, src ast.Node, acts []policy.Action, orig
 	return out
 }
 
-func (c *checker) balance(d *ast.Balance) {
+// balance places a balance's rules and reports whether it checked.
+func (c *checker) balance(d *ast.Balance) bool {
 	bad := func(n ast.Node, msg string) { c.errorf(codeBalance, n, "%s", msg) }
 	if d.Address == nil || d.Service == nil || len(d.Endpoints) == 0 {
 		bad(d.Name, "a balance needs an address, a service (tcp/PORT) and endpoints")
-		return
+		return false
 	}
 	addr, ok := c.addr(d.Address)
 	if !ok {
-		return
+		return false
 	}
 	if !addr.Prefix.IsSingleIP() {
 		bad(d.Address, "a balance's address is a single address")
-		return
+		return false
 	}
 	e, ok := c.serviceEntry(d.Service)
 	if ok && (!e.Proto.HasPorts() || len(e.Ports) != 1 || e.Ports[0].Lo != e.Ports[0].Hi) {
@@ -275,7 +326,7 @@ func (c *checker) balance(d *ast.Balance) {
 		act.Endpoints = append(act.Endpoints, netipAddrPort(a, uint16(p)))
 	}
 	if !ok {
-		return
+		return false
 	}
 	at := policy.At{Node: d}
 	match := func() []policy.Cond {
@@ -302,6 +353,7 @@ func (c *checker) balance(d *ast.Balance) {
 				Actions: []policy.Action{&policy.NAT{At: at, Kind: policy.Masquerade}}})
 		}
 	}
+	return true
 }
 
 // policies lowers zone policies: each becomes a rule after the zone rules
@@ -316,19 +368,28 @@ func (c *checker) policies(ps []*ast.Policy) {
 	}
 	var all []lowered
 	for _, p := range ps {
+		failed := c.checking()
 		from, ok1 := c.zoneRef(&p.From)
 		to, ok2 := c.zoneRef(&p.To)
+		from, to = orPlaceholder(from, &p.From), orPlaceholder(to, &p.To)
+		// A policy that fails leaves its chain without the rule or the
+		// default it meant to give it.
+		_, hook := hookFor(placeFilter, from, to)
+		fail := func() { c.failedIn("filter", string(hook)); c.fail(p) }
 		if !ok1 || !ok2 {
+			fail()
 			continue
 		}
 		if len(p.Actions) == 0 {
 			c.errorf(codePolicy, p, "a policy needs a verdict: accept, drop or reject")
+			fail()
 			continue
 		}
 		last, isVerdict := p.Actions[len(p.Actions)-1].(*ast.Verdict)
 		if !isVerdict || last.Kind.Name == "return" {
 			d := c.errorf(codePolicy, p.Actions[len(p.Actions)-1], "a policy ends with accept, drop or reject")
 			d.Detail = "A policy decides what happens to traffic no rule decided; log may come before the verdict."
+			fail()
 			continue
 		}
 		bad := false
@@ -341,14 +402,18 @@ func (c *checker) policies(ps []*ast.Policy) {
 			}
 		}
 		if bad {
+			fail()
 			continue
 		}
-		_, hook := hookFor(placeFilter, from, to)
 		ch := c.baseChain("filter", hook)
 		st := c.newState()
 		c.zoneConds(st, hook, from, to, &p.From, &p.To)
 		acts := c.actions(p.Actions, ch.Table, st)
 		rules := c.expand(st, p, acts, policy.FromPolicy)
+		if failed() {
+			fail()
+			continue
+		}
 		plain := len(st.conds) == 0 && len(p.Actions) == 1 && (last.Kind.Name == "accept" || last.Kind.Name == "drop")
 		all = append(all, lowered{p: p, ch: ch, rules: rules, plain: plain})
 	}
@@ -366,6 +431,8 @@ func (c *checker) policies(ps []*ast.Policy) {
 			if l.ch.Decl != nil && l.ch.Decl.Policy != nil && l.ch.Policy.Kind != kind {
 				d := c.errorf(codePolicy, l.p, "this policy contradicts the %s chain's policy %s", l.ch.Name, l.ch.Decl.Policy.Name)
 				d.Related = append(d.Related, diag.Related{Message: "chain policy set here", Range: lang.Span(l.ch.Decl.Policy)})
+				c.failedIn("filter", l.ch.Name)
+				c.fail(l.p)
 				continue
 			}
 			l.ch.Policy = &policy.Verdict{At: policy.At{Node: l.p}, Kind: kind}

@@ -229,6 +229,7 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 				continue
 			}
 			s, known := c.services[w]
+			c.use("service", w)
 			if !known {
 				c.unknown("service", v, w, keys(c.services))
 				fail()
@@ -317,6 +318,7 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 		mc := &policy.MarkCond{At: at, Ct: m.Ct, Neg: m.Neg}
 		if m.Route != nil {
 			r, ok := c.routes[m.Route.Name]
+			c.use("route", m.Route.Name)
 			if !ok {
 				c.unknown("route", m.Route, m.Route.Name, keys(c.routes))
 				fail()

@@ -307,6 +307,7 @@ func (c *checker) setRef(r *ast.Ref) *policy.Set {
 		return nil
 	}
 	s, ok := c.sets[r.Name]
+	c.use("set", r.Name)
 	if !ok {
 		c.unknown("set", r, "@"+r.Name, prefixed("@", keys(c.sets)))
 		return nil

@@ -58,6 +58,14 @@ func Register(as ...*Analyzer) {
 	}
 }
 
+// A Muter is a pass result that makes some findings of other passes moot:
+// Run drops every diagnostic for which a result's Mutes returns true,
+// before suppression comments are matched. The verdictflow pass mutes the
+// warnings on rules that are never reached, which keep only its FW1601.
+type Muter interface {
+	Mutes(d *diag.Diagnostic) bool
+}
+
 // Pass is what an analyzer's Run is given.
 type Pass struct {
 	Analyzer *Analyzer
@@ -156,6 +164,11 @@ func Run(p *policy.Program, analyzers []*Analyzer, opts Options) diag.Diagnostic
 			continue
 		}
 		results[a] = res
+	}
+	for _, res := range results {
+		if m, ok := res.(Muter); ok {
+			ds = slices.DeleteFunc(ds, m.Mutes)
+		}
 	}
 	if !opts.NoSuppress {
 		var files []*ast.File

@@ -10,6 +10,7 @@
 //	FW15xx chains       unreachable user chains, jump loops
 //	FW16xx verdictflow  dead rules, logs that decide nothing, actions after a verdict
 //	FW17xx placement    table/hook, NAT and routing-mark placement, ct state after notrack
+//	FW172x portfwd      port forwards the forward chain drops, zone dnat to a zone behind NAT
 //	FW18xx routing      route marks never set, unbound marks, colliding routes
 //	FW19xx capability   constructs a requested backend cannot express (FW1900-FW1989)
 //	FW199x              the framework: suppression comments, failed passes (package analysis)
@@ -26,6 +27,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/hygiene"
 	"github.com/fwcproject/fwc/check/passes/ifacedir"
 	"github.com/fwcproject/fwc/check/passes/placement"
+	"github.com/fwcproject/fwc/check/passes/portfwd"
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/routing"
 	"github.com/fwcproject/fwc/check/passes/shadow"
@@ -40,6 +42,7 @@ var All = []*analysis.Analyzer{
 	ifacedir.Analyzer,
 	verdictflow.Analyzer,
 	placement.Analyzer,
+	portfwd.Analyzer,
 	routing.Analyzer,
 	hygiene.Analyzer,
 	capability.Analyzer,

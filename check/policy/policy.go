@@ -83,6 +83,35 @@ type Chain struct {
 	// Decl is the source chain, or nil for a chain made only by the zone
 	// layer.
 	Decl *ast.Chain
+	// Incomplete is set when a rule, policy or balance meant for this
+	// chain failed to check (a name or type error, or a reference to a
+	// declaration that failed) and was left out: Rules are not all the
+	// source says. Lint passes that judge a chain by everything in it (what
+	// reaches its end, what it accepts, who jumps where) skip it then. Only
+	// a program with errors has incomplete chains.
+	Incomplete bool
+}
+
+// Incomplete reports whether some chain of the program is incomplete
+// (see Chain.Incomplete).
+func (p *Program) Incomplete() bool {
+	for _, t := range p.Tables {
+		if t.Incomplete() {
+			return true
+		}
+	}
+	return false
+}
+
+// Incomplete reports whether some chain of t is incomplete: a jump in the
+// rule that was left out may have called any chain of the table.
+func (t *Table) Incomplete() bool {
+	for _, c := range t.Chains {
+		if c.Incomplete {
+			return true
+		}
+	}
+	return false
 }
 
 // IsBase reports whether c is attached to a hook.

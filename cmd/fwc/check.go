@@ -45,7 +45,7 @@ GitHub Actions workflow commands (annotations on the policy's lines) to
 standard output.
 
 --severity changes how lint findings (codes FW1000-FW1999) count:
---severity FW1201=error makes redundant rules fail the check, FW1003=off
+--severity FW1201=error makes redundant rules fail the check, FW1001=off
 hides correlated-rule warnings. Name and type errors cannot be lowered.
 
 Exit status: 0 when there are no errors, 1 when there are (or there are
@@ -54,7 +54,7 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 		Example: `  fwc check examples/
   fwc check --strict --backend nft,iptables host.fw
   fwc check --format sarif policies/ > fwc.sarif
-  fwc check --severity FW1201=error,FW1003=off gateway.fw`,
+  fwc check --severity FW1201=error,FW1001=off gateway.fw`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("check needs at least one PATH")

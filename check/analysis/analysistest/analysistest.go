@@ -153,9 +153,10 @@ func RunProgram(t testing.TB, prog *policy.Program, opts analysis.Options, analy
 
 // Run loads every *.fw file under dir (following includes; a file another
 // one includes is not a root of its own), checks each policy with
-// check.Check without its lint passes, runs analyzers with analysis.Run, and
-// compares all diagnostics, the front end's included, with the files'
-// wants. It returns the diagnostics of all policies.
+// check.Check running only analyzers, as fwc check runs all of them (lints
+// too when the front end reported errors: a rule that failed to check is
+// left out), and compares all diagnostics, the front end's included, with
+// the files' wants. It returns the diagnostics of all policies.
 func Run(t testing.TB, dir string, analyzers ...*analysis.Analyzer) diag.Diagnostics {
 	t.Helper()
 	return RunOptions(t, dir, analysis.Options{}, analyzers...)
@@ -171,13 +172,10 @@ func RunOptions(t testing.TB, dir string, opts analysis.Options, analyzers ...*a
 	}
 	var files []*ast.File
 	for _, u := range loaded.Units {
-		prog, cds := check.Check(u.Files, check.Options{Backends: opts.Backends, NoLint: true})
+		_, cds := check.Check(u.Files, check.Options{Backends: opts.Backends, Severity: opts.Severity,
+			Disable: opts.Disable, Passes: analyzers})
 		ds = append(ds, cds...)
 		files = append(files, u.Files...)
-		if cds.HasErrors() {
-			continue
-		}
-		ds = append(ds, analysis.Run(prog, analyzers, opts)...)
 	}
 	ds = ds.Sort()
 	Compare(t, dedup(files), ds)

@@ -12,6 +12,11 @@
 //     are given as related positions.
 //   - FW1503, a rule without conditions that jumps back into its own chain:
 //     a loop that every packet reaching the rule would take.
+//
+// The rules of an unreachable chain never run, so FW1501 is all they get:
+// the pass's result (analysis.Muter) mutes the other passes' warnings and
+// infos inside them, as verdictflow does for rules after a catch-all.
+// Errors stay: the chain is still emitted.
 package chains
 
 import (
@@ -59,16 +64,41 @@ const doc = `Reports user chains that no base chain reaches and jumps that form 
 
 func init() { analysis.Register(Analyzer) }
 
+// Result mutes findings inside the rules of unreachable chains.
+type Result struct {
+	unreached []diag.Range
+}
+
+// Mutes reports whether d is a warning or info (other than FW1501) inside a
+// rule of an unreachable chain.
+func (r *Result) Mutes(d *diag.Diagnostic) bool {
+	if d.Severity == diag.Error || d.Code == CodeUnreachable || d.Subject.IsZero() {
+		return false
+	}
+	return slices.ContainsFunc(r.unreached, func(u diag.Range) bool {
+		return d.Subject.Filename == u.Filename && d.Subject.Start.Byte >= u.Start.Byte && d.Subject.End.Byte <= u.End.Byte
+	})
+}
+
 func run(pass *analysis.Pass) (any, error) {
 	g := pass.ResultOf[graph.Analyzer].(*graph.Graph)
 	p := pass.Program
+	res := &Result{}
 	if p == nil {
-		return nil, nil
+		return res, nil
 	}
 	for _, t := range p.Tables {
+		if t.Incomplete() {
+			continue // the rule that failed to check may jump to any chain here
+		}
 		for _, c := range t.Chains {
 			if c.IsBase() || g.Reachable(c) {
 				continue
+			}
+			for _, r := range c.Rules {
+				if rr := analysis.RuleRange(r); !rr.IsZero() {
+					res.unreached = append(res.unreached, rr)
+				}
 			}
 			d := pass.Reportf(CodeUnreachable, analysis.ChainRange(c), "chain %s is never reached", c.Name)
 			var callers []string
@@ -123,7 +153,7 @@ func run(pass *analysis.Pass) (any, error) {
 		d.Detail = "The kernel refuses a ruleset whose jumps form a loop, whatever the rules' conditions."
 		d.Related = rel[1:]
 	}
-	return nil, nil
+	return res, nil
 }
 
 func less(a, b diag.Range) bool {

@@ -27,7 +27,15 @@
 //     let them in.
 //   - FW1303: no accept for new ssh connections (tcp/22): whoever applies
 //     the policy over ssh locks themselves out. Suppress it with a reason
-//     when ssh listens elsewhere or is not wanted.
+//     when ssh listens elsewhere or is not wanted. Also reported when ssh
+//     is accepted over IPv6 only: the IPv4 session is cut. (Accepted over
+//     IPv4 only is not reported: admitting ssh from IPv4 admin networks
+//     alone is a common, deliberate choice.)
+//
+// Each family the backends can carry (both when no backend was named) is
+// judged on its own: an accept that only IPv6 packets can take does not let
+// IPv4 replies, ssh or loopback traffic in. FW1301 and FW1304 name the
+// family that is left out when the other one is accepted ("... over IPv6").
 //   - FW1304: loopback not accepted: no accepting rule matches iif lo (or
 //     the loopback addresses), so local services talking over 127.0.0.1 or
 //     ::1 are cut off.
@@ -73,9 +81,11 @@ cover them. Add:
     icmpv6 type nd-neighbor-solicit, nd-neighbor-advert accept`},
 		{Code: CodeSSH, Title: "input drops ssh (lock-out)", Severity: diag.Warning, Doc: `
 The input chain drops by default and no rule accepts new tcp connections to
-port 22. Applying this policy over ssh locks you out. Accept ssh (from your
-admin networks), or suppress this with the reason when ssh listens on another
-port or is deliberately closed: # fwc:ignore FW1303 reason`},
+port 22. Applying this policy over ssh locks you out. It is also reported
+when only IPv6 ssh is accepted ("... over IPv4"): the IPv4 session is cut.
+Accept ssh (from your admin networks), or suppress this with the reason when
+ssh listens on another port or is deliberately closed:
+# fwc:ignore FW1303 reason`},
 		{Code: CodeLoopback, Title: "input drops loopback traffic", Severity: diag.Warning, Doc: `
 The input chain drops by default and no rule accepts traffic on the loopback
 interface. Local programs talking to each other over 127.0.0.1 or ::1
@@ -98,8 +108,19 @@ func run(pass *analysis.Pass) (any, error) {
 	if pass.Program == nil {
 		return nil, nil
 	}
+	v4 := len(pass.Backends) == 0 || pass.HasBackend("nft") || pass.HasBackend("iptables")
 	v6 := len(pass.Backends) == 0 || pass.HasBackend("nft") || pass.HasBackend("ip6tables")
+	var fams []policy.Family
+	if v4 {
+		fams = append(fams, policy.IPv4)
+	}
+	if v6 {
+		fams = append(fams, policy.IPv6)
+	}
 	for _, t := range pass.Program.Tables {
+		if t.Incomplete() {
+			continue // a rule that failed to check may be the missing accept
+		}
 		for _, c := range t.Chains {
 			if c.Hook != policy.Input {
 				continue
@@ -126,7 +147,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if subject.IsZero() {
 				subject = analysis.ChainRange(c)
 			}
-			check(pass, c, subject, w.accepts, v6)
+			check(pass, c, subject, w.accepts, fams)
 		}
 	}
 	return nil, nil
@@ -315,17 +336,52 @@ func loopback(pa path) bool {
 	return false
 }
 
-func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, v6 bool) {
-	name := "the " + c.Table.Name + " input chain"
-	var missing []string
-	if !anyPossible(established, paths) {
-		missing = append(missing, "established")
+// lacking judges the traffic ok tests in each family: missing when a family
+// the backends carry (fams) is not accepted; where is "" when neither
+// family is accepted, else " over IPv4" or " over IPv6" for the one left
+// out.
+func lacking(fams []policy.Family, ok func(policy.Family) bool) (where string, missing bool) {
+	var no []policy.Family
+	for _, f := range []policy.Family{policy.IPv4, policy.IPv6} {
+		if !ok(f) {
+			no = append(no, f)
+		}
 	}
-	if !anyPossible(related, paths) {
-		missing = append(missing, "related")
+	if !slices.ContainsFunc(no, func(f policy.Family) bool { return slices.Contains(fams, f) }) {
+		return "", false
+	}
+	if len(no) == 2 {
+		return "", true
+	}
+	return " over " + map[policy.Family]string{policy.IPv4: "IPv4", policy.IPv6: "IPv6"}[no[0]], true
+}
+
+// inFam is p restricted to family f.
+func inFam(p probe, f policy.Family) probe {
+	p.fam = f
+	return p
+}
+
+func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, fams []policy.Family) {
+	name := "the " + c.Table.Name + " input chain"
+	v6 := slices.Contains(fams, policy.IPv6)
+	// Each family is judged on its own: an accept for IPv6 alone does not
+	// let IPv4 ssh in, and the IPv4 session is the one cut.
+	var missing []string
+	var where string
+	for _, p := range []struct {
+		name string
+		pr   probe
+	}{{"established", established}, {"related", related}} {
+		if w, miss := lacking(fams, func(f policy.Family) bool { return anyPossible(inFam(p.pr, f), paths) }); miss {
+			missing = append(missing, p.name)
+			if where == "" || w == "" {
+				where = w
+			}
+		}
 	}
 	if len(missing) > 0 {
-		d := pass.Reportf(CodeEstablished, at, "%s drops by default but does not accept ct state %s", name, strings.Join(missing, ","))
+		d := pass.Reportf(CodeEstablished, at, "%s drops by default but does not accept ct state %s%s", name, strings.Join(missing, ","), where)
 		d.Detail = "Replies to the host's own connections are dropped. Add: ct state established,related accept"
 	}
 	if v6 {
@@ -341,12 +397,18 @@ func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, v6
 			d.Detail = "IPv6 stops working on the link without neighbour discovery. Add: icmpv6 type nd-neighbor-solicit, nd-neighbor-advert accept"
 		}
 	}
-	if !anyPossible(ssh, paths) {
-		d := pass.Reportf(CodeSSH, at, "%s drops by default and accepts no new ssh (tcp/22) connection: lock-out", name)
+	// ssh admitted over IPv4 alone (from an IPv4 admin network) is a
+	// common, deliberate choice; ssh admitted over IPv6 alone cuts the IPv4
+	// session nearly every admin still uses. So a missing IPv6 half alone
+	// is not a lock-out, a missing IPv4 half is.
+	if where, miss := lacking(fams, func(f policy.Family) bool { return anyPossible(inFam(ssh, f), paths) }); miss && where != " over IPv6" {
+		d := pass.Reportf(CodeSSH, at, "%s drops by default and accepts no new ssh (tcp/22) connection%s: lock-out", name, where)
 		d.Detail = fmt.Sprintf("Applying this policy over ssh cuts the session. Accept tcp dport 22, or suppress with the reason: # fwc:ignore %s reason", CodeSSH)
 	}
-	if !slices.ContainsFunc(paths, loopback) {
-		d := pass.Reportf(CodeLoopback, at, "%s drops by default and does not accept loopback traffic", name)
+	if where, miss := lacking(fams, func(f policy.Family) bool {
+		return slices.ContainsFunc(paths, func(pa path) bool { return pa.fam&f != 0 && loopback(pa) })
+	}); miss {
+		d := pass.Reportf(CodeLoopback, at, "%s drops by default and does not accept loopback traffic%s", name, where)
 		d.Detail = "Local services talking over 127.0.0.1 or ::1 are cut off. Add: iif lo accept"
 	}
 }

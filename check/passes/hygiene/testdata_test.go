@@ -3,12 +3,19 @@ package hygiene_test
 import (
 	"testing"
 
+	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/analysis/analysistest"
 	"github.com/fwcproject/fwc/check/passes/hygiene"
 )
 
 func TestTestdata(t *testing.T) {
-	for _, dir := range []string{"bare", "healthy", "zones", "partial", "accept"} {
+	for _, dir := range []string{"bare", "healthy", "zones", "partial", "accept", "family"} {
 		t.Run(dir, func(t *testing.T) { analysistest.Run(t, "testdata/"+dir, hygiene.Analyzer) })
 	}
+}
+
+// TestIP6tablesOnly: the families are judged against what the named
+// backends carry.
+func TestIP6tablesOnly(t *testing.T) {
+	analysistest.RunOptions(t, "testdata/ip6only", analysis.Options{Backends: []string{"ip6tables"}}, hygiene.Analyzer)
 }

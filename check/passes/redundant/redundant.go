@@ -110,7 +110,7 @@ func run(pass *analysis.Pass) (any, error) {
 			d.Related = dead.Related(covers, "covered by this rule")
 			continue
 		}
-		if allPolicy(g) && f.Rule.Origin == policy.FromChain {
+		if allPolicy(g) && f.Rule.Origin == policy.FromChain && !f.Chain.Table.Incomplete() {
 			d := pass.Reportf(CodePolicy, at, "rule is redundant: its verdict %s is what the chain does anyway", f.Verdict)
 			d.Detail = "No later rule treats this rule's packets differently, so without it they reach the same verdict at the end of the chain."
 		}

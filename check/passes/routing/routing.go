@@ -157,7 +157,7 @@ func run(pass *analysis.Pass) (any, error) {
 				set = set || binds(rt, s.m.Value, s.m.Mask)
 			}
 		}
-		if !set {
+		if !set && !p.Incomplete() { // else the setter may have failed to check
 			d := pass.Reportf(CodeNeverSet, routeAt(rt), "route %s: no rule sets its mark 0x%x", rt.Name, rt.Mark)
 			d.Detail = fmt.Sprintf("Add a rule with \"route %s\" in prerouting or output to steer traffic to table %d.", rt.Name, rt.Table)
 		}
@@ -175,7 +175,7 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 
-	if len(p.Routes) == 0 || save || markSet {
+	if len(p.Routes) == 0 || save || markSet || p.Incomplete() {
 		return nil, nil
 	}
 	for _, s := range sets {

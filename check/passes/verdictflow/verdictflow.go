@@ -23,13 +23,19 @@
 //
 // The pass's result (a *Result) lists every dead rule with the rule that
 // stops it, so that the packet-space passes, which would also find these
-// rules covered, can leave them to FW1601 by requiring this analyzer.
+// rules covered, can leave them to FW1601 by requiring this analyzer. The
+// result also mutes (analysis.Muter) every other warning or info whose
+// subject lies in a source rule that is never reached in any chain it was
+// placed in: such a rule gets FW1601 and nothing else (a log that never runs
+// is not "a log that says blocked"). Errors are kept: a dead rule is still
+// emitted, so what a backend or the kernel would refuse in it still matters.
 package verdictflow
 
 import (
 	"fmt"
 	"regexp"
 
+	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/internal/match"
 	"github.com/fwcproject/fwc/check/policy"
@@ -53,7 +59,9 @@ An earlier rule in the same chain has no conditions and ends evaluation
 (accept, drop, reject, return, goto or NAT): every packet that reaches it
 stops there, so the rules after it never run. (A rule restricted to one
 family stops only that family.) Move the catch-all rule to the end, or
-remove the dead rules.`},
+remove the dead rules. FW1601 is reported once, at the first dead rule, and
+is the only warning the dead rules get: no other lint is reported on a rule
+that never runs (errors still are, since the rule is still emitted).`},
 		{Code: CodeLogNoVerdict, Title: "log with no verdict in an accept-policy chain", Severity: diag.Warning, Doc: `
 This rule only logs (log is not a verdict: evaluation goes on with the next
 rule), no later rule of the chain can drop the packets it logs, and the
@@ -81,6 +89,29 @@ type Result struct {
 	// chain (for all of the rule's families) to that terminal rule. Only
 	// the first of them is reported.
 	Dead map[*policy.Rule]*policy.Rule
+
+	// dead are the ranges of the source rules all of whose checked rules
+	// are dead.
+	dead []diag.Range
+}
+
+// Mutes reports whether d is a warning or info (other than FW1601) about a
+// source rule that is never reached.
+func (r *Result) Mutes(d *diag.Diagnostic) bool {
+	if d.Severity == diag.Error || d.Code == CodeDead {
+		return false
+	}
+	for _, rr := range r.dead {
+		if within(d.Subject, rr) {
+			return true
+		}
+	}
+	return false
+}
+
+func within(in, out diag.Range) bool {
+	return !in.IsZero() && in.Filename == out.Filename &&
+		in.Start.Byte >= out.Start.Byte && in.End.Byte <= out.End.Byte
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -91,10 +122,32 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, t := range pass.Program.Tables {
 		for _, c := range t.Chains {
 			dead(pass, c, res)
-			logs(pass, c)
+			if !c.Incomplete { // the drop after a log may be the rule that failed
+				logs(pass, c)
+			}
 			for _, r := range c.Rules {
 				afterTerminal(pass, r)
 			}
+		}
+	}
+	// A source rule may be placed in several chains (a balance in
+	// prerouting and output) or split per protocol: it is dead only when
+	// every one of its rules is.
+	live := map[ast.Node]bool{}
+	for _, t := range pass.Program.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				if _, dead := res.Dead[r]; !dead && r.Src != nil {
+					live[r.Src] = true
+				}
+			}
+		}
+	}
+	seen := map[ast.Node]bool{}
+	for r := range res.Dead {
+		if r.Src != nil && !live[r.Src] && !seen[r.Src] {
+			seen[r.Src] = true
+			res.dead = append(res.dead, analysis.RuleRange(r))
 		}
 	}
 	return res, nil

@@ -182,8 +182,14 @@ func startClient(t *testing.T, ns, dir, src string, confirm time.Duration, clock
 		t.Fatal(err)
 	}
 	// Should the test fail before the watchdog ends, it must not outlive
-	// the test (it would act on a namespace that is gone).
-	t.Cleanup(func() { _ = syscall.Kill(c.watchdog, syscall.SIGKILL) })
+	// the test (it would act on a namespace that is gone). A pidfd, so
+	// that a pid reused once the watchdog has ended is never signalled.
+	if fd, err := unix.PidfdOpen(c.watchdog, 0); err == nil {
+		t.Cleanup(func() {
+			_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			unix.Close(fd)
+		})
+	}
 	return c
 }
 

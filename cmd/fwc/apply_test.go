@@ -64,7 +64,17 @@ func netnsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		ts.Fatalf("ip netns add: %v: %s", err, out)
 	}
-	ts.Defer(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	ts.Defer(func() {
+		// A script that failed may leave a confirm watchdog behind; it
+		// must not outlive the script.
+		for _, pid := range processesWith("--netns", "/run/netns/"+name) {
+			if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+				_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+				unix.Close(fd)
+			}
+		}
+		_ = exec.Command("ip", "netns", "del", name).Run()
+	})
 	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		ts.Fatalf("ip link set lo up: %v: %s", err, out)
 	}
@@ -107,10 +117,16 @@ func watchdogCmd(ts *testscript.TestScript, neg bool, args []string) {
 // watchdogs lists the processes running `... confirm --watchdog TOKEN
 // --state-dir DIR ...`.
 func watchdogs(ts *testscript.TestScript, dir string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
 		ts.Fatalf("%v", err)
 	}
+	return processesWith("--state-dir", dir)
+}
+
+// processesWith lists the confirm watchdogs (processes with --watchdog in
+// their arguments) that have flag followed by value in them.
+func processesWith(flag, value string) []int {
+	ents, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -122,12 +138,12 @@ func watchdogs(ts *testscript.TestScript, dir string) []int {
 			continue
 		}
 		argv := bytes.Split(bytes.TrimSuffix(cmdline, []byte{0}), []byte{0})
-		isWatchdog, inDir := false, false
+		isWatchdog, has := false, false
 		for i, a := range argv {
 			isWatchdog = isWatchdog || string(a) == "--watchdog"
-			inDir = inDir || string(a) == "--state-dir" && i+1 < len(argv) && string(argv[i+1]) == dir
+			has = has || string(a) == flag && i+1 < len(argv) && string(argv[i+1]) == value
 		}
-		if isWatchdog && inDir {
+		if isWatchdog && has {
 			pids = append(pids, pid)
 		}
 	}

@@ -557,9 +557,9 @@ func (w *Watchdog) Run() (*WatchdogRecord, error) {
 	defer d.Close()
 	o := &WatchdogRecord{Token: p.Token, NetNS: p.NetNS, Deadline: p.Deadline, Armed: clock.Now()}
 	for {
-		if gone, err := w.gone(); err != nil || gone {
+		if w.gone(d, pendingName(p.NetNS)) {
 			o.Decided, o.Action = clock.Now(), LeftAlone
-			return o, errors.Join(err, w.record(d, o))
+			return o, w.record(d, o)
 		}
 		now := clock.Now()
 		if !now.Before(p.Deadline) {
@@ -573,9 +573,9 @@ func (w *Watchdog) Run() (*WatchdogRecord, error) {
 	}
 	defer unlock()
 	o.Decided = clock.Now()
-	if gone, err := w.gone(); err != nil || gone {
+	if w.gone(d, pendingName(p.NetNS)) {
 		o.Action = LeftAlone // confirmed at the last moment
-		return o, errors.Join(err, w.record(d, o))
+		return o, w.record(d, o)
 	}
 	// The snapshot as read when arming: a file damaged since cannot
 	// change what is put back.
@@ -641,14 +641,24 @@ func (w *Watchdog) arm() (*safefile.Dir, *Pending, error) {
 	return d, p, nil
 }
 
-// gone reports whether the pending file the watchdog holds has been
-// removed or replaced under its name.
-func (w *Watchdog) gone() (bool, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(w.File.Fd()), &st); err != nil {
-		return false, err
+// gone reports whether the pending file the watchdog holds is no longer
+// the pending file: removed, replaced, or moved aside under another name
+// (as Confirm does with an unreadable one). When it cannot tell, it is
+// not gone: a watchdog that stops watching on an error would leave an
+// apply that nothing rolls back.
+func (w *Watchdog) gone(d *safefile.Dir, name string) bool {
+	var have unix.Stat_t
+	if err := unix.Fstat(int(w.File.Fd()), &have); err != nil {
+		return false
 	}
-	return st.Nlink == 0, nil
+	if have.Nlink == 0 {
+		return true
+	}
+	st, err := d.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	return err == nil && (st.Dev != have.Dev || st.Ino != have.Ino)
 }
 
 func (w *Watchdog) record(d *safefile.Dir, o *WatchdogRecord) error {

@@ -544,3 +544,35 @@ func TestWatchdogRefusesToArm(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmUnreadableWhileWatched (B9): a pending file damaged in place
+// while its watchdog runs is moved aside by Confirm, and the watchdog,
+// which no longer finds it under its name, leaves the apply alone instead
+// of rolling back what the operator confirmed.
+func TestConfirmUnreadableWhileWatched(t *testing.T) {
+	ns, h, snapshot := confirmSetup(t)
+	mustApply(t, h, compileSrc(t, policyA), Options{})
+	dir := t.TempDir()
+	c := startClient(t, ns, dir, policyB, time.Hour, "jump")
+	applied := snapshot()
+	pending := holdPending(t, dir, ns)
+	// Same inode, new contents: what a disk error or a hand edit does.
+	if err := os.WriteFile(pending.Name(), []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Confirm(dir, ns, ConfirmOptions{})
+	if err != nil || w.Unreadable == nil || !w.WatchdogAlive {
+		t.Fatalf("confirm: %+v %v, want an unreadable file moved aside", w, err)
+	}
+	// Past the deadline now, on the watchdog's clock.
+	if err := syscall.Kill(c.watchdog, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitWatchdog(t, pending)
+	if o := lastRecord(t, dir, ns); o.Action != LeftAlone || o.Token != c.token {
+		t.Errorf("watchdog record: %+v, want left alone", o)
+	}
+	if now := snapshot(); now != applied {
+		t.Errorf("the confirmed state changed:\n%s\nwant:\n%s", now, applied)
+	}
+}

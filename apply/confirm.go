@@ -243,6 +243,15 @@ func Inspect(dir, netns string) (*Waiting, error) {
 	return inspect(d, NetNSPath(netns))
 }
 
+// Lock takes the lock of the state directory dir, which the watchdog takes
+// before it rolls back: an apply --confirm holds it while it applies, so
+// that a rollback due meanwhile comes after the whole apply (table and
+// routing), not between its steps. Call the function to release it.
+func Lock(dir string) (unlock func(), err error) {
+	_, release, err := openLocked(dir)
+	return release, err
+}
+
 // Idle takes the lock of the state directory, for a plain apply, if no
 // apply waits for confirmation in the namespace netns: the watchdog of one
 // that does would undo the plain apply at its deadline. It fails with a

@@ -103,24 +103,32 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 
 			// The state directory as checked and made absolute by planFor.
 			stateDir := h.Cache
+			// The state directory's lock is held while applying: a rollback
+			// due meanwhile (the watchdog takes the lock first) comes after
+			// the whole apply, not between the table and the routing.
 			var pending *apply.Pending
+			var unlock func()
 			if confirm > 0 {
 				if pending, err = startConfirm(h, plan, stateDir, netns, confirm); err != nil {
 					return err
 				}
+				if unlock, err = apply.Lock(stateDir); err != nil {
+					_ = apply.Discard(stateDir, pending)
+					return &exitError{code: exitUsage, err: fmt.Errorf("%v; nothing applied", err)}
+				}
 			} else {
 				// A plain apply while an apply --confirm waits would be
 				// undone by that apply's watchdog at its deadline: refused.
-				unlock, err := apply.Idle(stateDir, netns)
+				unlock, err = apply.Idle(stateDir, netns)
 				if errors.Is(err, apply.ErrPending) {
 					return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: %s", whatNow(pendingOf(err), netns, stateDir, time.Now()))}
 				}
 				if err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				defer unlock()
 			}
 			out, err := apply.Apply(h, plan, apply.Options{})
+			unlock() // before Discard, which takes it
 			switch out {
 			case batch.Applied:
 				if pending != nil {

@@ -17,8 +17,9 @@
 //     journaled and undone in reverse if a later one fails.
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
-//     time; [SSHCheck] evaluates what the new input path does to the SSH
-//     connection in use.
+//     time; the [Watchdog] holds a lock on its snapshot for as long as it
+//     runs, so a dead one is noticed ([Inspect]). [SSHCheck] evaluates what
+//     the new input path does to the SSH connection in use.
 //
 // # What fwc owns
 //

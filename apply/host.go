@@ -33,9 +33,16 @@ type Host struct {
 }
 
 // NetNSPath returns the path of a namespace given as a name made by `ip
-// netns add` (looked up in /run/netns) or as a path; "" stays "".
+// netns add` (looked up in /run/netns) or as a path, made absolute (the
+// path is handed to the confirm watchdog, which runs in "/"); "" stays "".
 func NetNSPath(name string) string {
-	if name == "" || strings.ContainsRune(name, '/') {
+	if name == "" {
+		return name
+	}
+	if strings.ContainsRune(name, '/') {
+		if abs, err := filepath.Abs(name); err == nil {
+			return abs
+		}
 		return name
 	}
 	return filepath.Join("/run/netns", name)

@@ -14,6 +14,7 @@ import (
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/internal/safefile"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/mdlayher/netlink"
 	"github.com/vishvananda/netns"
@@ -220,17 +221,17 @@ func writeCache(path string, v any) {
 	}
 }
 
-// writeFile replaces path with data (written beside it, then renamed) and
-// reports whether it did.
+// writeFile replaces path with data (written beside it under a fresh
+// name, then renamed, never through a link planted there) and reports
+// whether it did. The directory must be private (safefile.OpenPrivate):
+// root reads these records back and acts on them.
 func writeFile(path string, data []byte) bool {
-	if os.MkdirAll(filepath.Dir(path), 0o700) != nil {
+	d, err := safefile.OpenPrivate(filepath.Dir(path))
+	if err != nil {
 		return false
 	}
-	tmp := path + ".tmp"
-	if os.WriteFile(tmp, data, 0o600) != nil {
-		return false
-	}
-	return os.Rename(tmp, path) == nil
+	defer d.Close()
+	return d.WriteFileNoSync(filepath.Base(path), data, 0o600) == nil
 }
 
 // canonical loads an nft script into a fresh, empty network namespace

@@ -44,7 +44,17 @@ back.
 With --confirm DURATION, the previous table, ip rules and routes are saved
 to --state-dir first, and a detached watchdog restores them when DURATION
 has passed unless "fwc confirm" is run before: a policy that locks you out
-undoes itself.
+undoes itself. apply fails, changing nothing, if the watchdog cannot start.
+
+While an apply --confirm waits for confirmation in a namespace, another
+apply there (with or without --confirm) is refused, since the watchdog
+would undo it at the deadline: run "fwc confirm" (keep the waiting one) or
+"fwc confirm --rollback" (restore the previous state now) first. If the
+watchdog is no longer running (killed, or the host rebooted), apply says
+so and what the kernel holds.
+
+--state-dir must belong to the user running fwc and be writable by no one
+else (root acts on what it finds there); apply refuses it otherwise.
 
 When SSH_CONNECTION is set, apply works out what the new input path does
 to the next packet of that connection, and refuses a policy that would
@@ -91,18 +101,39 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 				return nil
 			}
 
+			// The state directory as checked and made absolute by planFor.
+			stateDir := h.Cache
+			// The state directory's lock is held while applying: a rollback
+			// due meanwhile (the watchdog takes the lock first) comes after
+			// the whole apply, not between the table and the routing.
 			var pending *apply.Pending
+			var unlock func()
 			if confirm > 0 {
-				if pending, err = startConfirm(e, h, plan, stateDir, confirm); err != nil {
+				if pending, err = startConfirm(h, plan, stateDir, netns, confirm); err != nil {
 					return err
+				}
+				if unlock, err = apply.Lock(stateDir); err != nil {
+					_ = apply.Discard(stateDir, pending)
+					return &exitError{code: exitUsage, err: fmt.Errorf("%v; nothing applied", err)}
+				}
+			} else {
+				// A plain apply while an apply --confirm waits would be
+				// undone by that apply's watchdog at its deadline: refused.
+				unlock, err = apply.Idle(stateDir, netns)
+				if errors.Is(err, apply.ErrPending) {
+					return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: %s", whatNow(pendingOf(err), netns, stateDir, time.Now()))}
+				}
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
 				}
 			}
 			out, err := apply.Apply(h, plan, apply.Options{})
+			unlock() // before Discard, which takes it
 			switch out {
 			case batch.Applied:
 				if pending != nil {
-					fmt.Fprintf(e.stdout, "Applied. Run 'fwc confirm%s' before %s (within %s), or the previous ruleset and routes come back.\n",
-						netnsFlag(netns), pending.Deadline.Format(time.TimeOnly), confirm)
+					fmt.Fprintf(e.stdout, "Applied. Run '%s' before %s (within %s), or the previous ruleset and routes come back.\n",
+						confirmCmd(netns, stateDir), pending.Deadline.Format(time.TimeOnly), confirm)
 				} else {
 					fmt.Fprintln(e.stdout, "Applied.")
 				}
@@ -118,7 +149,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			}
 			what := "run 'fwc plan" + netnsFlag(netns) + " " + paths[0] + "' to see what the kernel holds, then apply again"
 			if pending != nil {
-				what += fmt.Sprintf("; unless 'fwc confirm' is run, the previous ruleset and routes come back at %s", pending.Deadline.Format(time.TimeOnly))
+				what += fmt.Sprintf("; unless '%s' is run, the previous ruleset and routes come back at %s", confirmCmd(netns, stateDir), pending.Deadline.Format(time.TimeOnly))
 			}
 			return &exitError{code: exitUnknown, err: fmt.Errorf("the state of the kernel is unknown: %v\nWhat to do: %s", err, what)}
 		},
@@ -144,11 +175,16 @@ func netnsFlag(netns string) string {
 var errPolicyErrors = errors.New("the policy has errors")
 
 // planFor compiles the policy at paths and compares it with the kernel in
-// netns, keeping its cache in stateDir; with encode, the netlink batch is
+// netns, keeping its cache in stateDir (checked, and made absolute in the
+// returned Host's Cache); with encode, the netlink batch is
 // encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
 func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
 	if _, err := os.Stat(paths[0]); err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	stateDir, err := apply.CheckStateDir(stateDir)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
 	}
 	c, ds, err := apply.Compile(paths)
 	src := func(name string) []byte {
@@ -213,28 +249,47 @@ func sshGuard(e *env, h *apply.Host, w *apply.Want, force bool) error {
 }
 
 // startConfirm saves the current state and starts the watchdog that
-// restores it.
-func startConfirm(e *env, h *apply.Host, plan *apply.Plan, dir string, d time.Duration) (*apply.Pending, error) {
+// restores it; dir is absolute.
+func startConfirm(h *apply.Host, plan *apply.Plan, dir, netns string, d time.Duration) (*apply.Pending, error) {
 	p, err := apply.Snapshot(dir, h, plan.Have, time.Now().Add(d))
 	if err != nil {
 		if errors.Is(err, apply.ErrPending) {
-			return nil, &exitError{code: exitFindings, err: fmt.Errorf("%v: run 'fwc confirm' (or wait for the rollback) first; nothing applied", err)}
+			return nil, &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: %s", whatNow(pendingOf(err), netns, dir, time.Now()))}
 		}
 		return nil, &exitError{code: exitFindings, err: fmt.Errorf("cannot save the snapshot for --confirm: %v; nothing applied", err)}
 	}
 	self, err := selfPath()
 	if err == nil {
-		argv := []string{self, "confirm", "--watchdog", p.Token, "--state-dir", dir}
+		// Absolute paths only: the watchdog runs in "/".
+		argv := []string{self, "confirm", "--watchdog", p.Token, "--state-dir", p.Dir}
 		if h.NetNS != "" {
 			argv = append(argv, "--netns", h.NetNS)
 		}
-		_, err = apply.StartWatchdog(argv, filepath.Join(dir, "watchdog.log"))
+		_, err = apply.StartWatchdog(p, argv)
 	}
 	if err != nil {
 		_ = apply.Discard(dir, p)
 		return nil, &exitError{code: exitFindings, err: fmt.Errorf("cannot start the --confirm watchdog: %v; nothing applied", err)}
 	}
 	return p, nil
+}
+
+// pendingOf is what waits for confirmation, from a *apply.PendingError.
+func pendingOf(err error) *apply.Waiting {
+	if pe, ok := errors.AsType[*apply.PendingError](err); ok {
+		return &pe.Waiting
+	}
+	return nil
+}
+
+// confirmCmd is the fwc confirm command line for a namespace and state
+// directory.
+func confirmCmd(netns, stateDir string) string {
+	s := "fwc confirm" + netnsFlag(netns)
+	if stateDir != apply.DefaultStateDir {
+		s += " --state-dir " + stateDir
+	}
+	return s
 }
 
 // selfPath is the fwc binary to re-execute: the name it was started by

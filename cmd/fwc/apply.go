@@ -128,6 +128,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
+	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
 	return cmd
 }
@@ -150,7 +151,7 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 	if _, err := os.Stat(paths[0]); err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
-	c, ds, err := apply.Compile(paths)
+	c, ds, err := apply.CompileWith(paths, e.loadOptions())
 	src := func(name string) []byte {
 		if c == nil || c.Loaded == nil {
 			return nil

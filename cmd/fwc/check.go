@@ -80,7 +80,7 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 			if err != nil {
 				return err
 			}
-			l, ds := loadPolicies(paths)
+			l, ds := loadPolicies(e, paths)
 			for _, u := range l.units {
 				ds = append(ds, checkUnit(u, opts)...)
 			}
@@ -113,6 +113,7 @@ warnings and --strict is given), 2 for usage or I/O problems.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json or sarif")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
+	addIncludeRootFlag(cmd, e)
 	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(checkFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(checkBackends, cobra.ShellCompDirectiveNoFileComp))

@@ -17,8 +17,9 @@
 //     journaled and undone in reverse if a later one fails.
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
-//     time; [SSHCheck] evaluates what the new input path does to the SSH
-//     connection in use.
+//     time; [SSHCheck] walks the SSH connection in use through the new
+//     ruleset both ways, every hook and table its packets traverse
+//     ([Evaluate]), so that apply refuses a policy that would cut it.
 //
 // # What fwc owns
 //

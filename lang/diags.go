@@ -60,7 +60,9 @@ on the command line, or the directory of the file given. A path that leaves
 it, by "..", by being absolute, or through a symlink that points outside, is
 refused, so that a policy cannot make fwc read (and print) files such as
 /etc/shadow. Pass --include-root DIR (to check, translate, plan and apply)
-to allow includes below DIR as well; repeat it for more directories.
+to allow includes below DIR as well; repeat it for more directories. A
+symlink found while walking a directory given on the command line must stay
+below that directory too.
 
     # fwc check /etc/fwc/host.fw
     include "common.fw"              # fine: /etc/fwc/common.fw
@@ -68,7 +70,8 @@ to allow includes below DIR as well; repeat it for more directories.
     include "/etc/shadow"            # error
 `},
 		{Code: "FW0015", Title: "File is not a policy file", Severity: diag.Error, Doc: `
-A file whose name does not end in .fw does not parse as a policy. It is
+A file whose name does not end in .fw (the name of the file itself, after
+symlinks) does not parse as a policy. It is
 probably not one (a key, a password file, an environment dump reached by a
 mistaken include or path), so its text is never shown: the error gives the
 position of the first syntax error only. Rename a policy file to NAME.fw to

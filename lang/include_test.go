@@ -236,3 +236,25 @@ func fmtDiags(ds diag.Diagnostics) string {
 	}
 	return b.String()
 }
+
+// TestSymlinkDisguise: a link named like a policy does not make its target
+// one: an included "x.fw" that is /etc/shadow is not quoted, and a link
+// found while walking a directory may not lead out of it.
+func TestSymlinkDisguise(t *testing.T) {
+	etc := writeFiles(t, map[string]string{"shadow": "root:$6$SECRETHASH:19000::::::\n"})
+	tree := writeFiles(t, map[string]string{"main.fw": "include \"x.fw\"\n"})
+	must(t, os.Symlink(filepath.Join(etc, "shadow"), filepath.Join(tree, "x.fw")))
+	ds, text := includeDiags(t, filepath.Join(tree, "main.fw"), etc)
+	wantCode(t, ds, text, "FW0015", "is not a policy file")
+	if strings.Contains(text, "SECRET") || strings.Contains(text, "root") {
+		t.Errorf("diagnostics show the file:\n%s", text)
+	}
+
+	dir := writeFiles(t, map[string]string{"a.fw": "zone lan { iface eth1 }\n"})
+	must(t, os.Symlink(filepath.Join(etc, "shadow"), filepath.Join(dir, "evil.fw")))
+	_, ds = Load([]string{dir})
+	wantCode(t, ds, fmtDiags(ds), "FW0014", "is a symlink to")
+	if strings.Contains(fmtDiags(ds), "SECRET") {
+		t.Errorf("diagnostics show the file: %s", fmtDiags(ds))
+	}
+}

@@ -183,6 +183,17 @@ func (l *loader) expand(p string) []string {
 			return nil
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".fw") {
+			// A link found in the walk (not named by the user) is
+			// held to the walked tree, as an include is.
+			if d.Type()&fs.ModeSymlink != 0 {
+				real, rerr := filepath.EvalSymlinks(path)
+				realDir, derr := filepath.EvalSymlinks(name)
+				if rerr == nil && derr == nil && !within(realDir, real) {
+					l.diags.Add(diag.Error, "FW0014", diag.Range{Filename: l.display(path)}, l.display(path)+" leaves the policy tree",
+						"It is a symlink to "+real+", outside "+name+". Name the file on the command line to read it.")
+					return nil
+				}
+			}
 			out = append(out, l.display(path))
 		}
 		return nil
@@ -248,7 +259,16 @@ func (l *loader) read(name, tree string, from *ast.Include) *loadedFile {
 	l.files[key] = f
 	var ds diag.Diagnostics
 	var show bool
-	f.ast, ds, show = ParseNamed(name, src)
+	// The name that decides whether this is a policy file is the one the
+	// data really has: a link "x.fw" to /etc/shadow is not a policy.
+	real := name
+	if from != nil {
+		real = filepath.Join(root, rel)
+	}
+	if r, err := filepath.EvalSymlinks(real); err == nil {
+		real = r
+	}
+	f.ast, ds, show = parseNamed(name, real, src)
 	if show {
 		l.out.Sources[name] = src
 	}
@@ -394,8 +414,18 @@ func fileKind(m fs.FileMode) string {
 // secrets, so they become one FW0015 that gives only the position of the
 // first, and its text is kept out of snippets.
 func ParseNamed(name string, src []byte) (*ast.File, diag.Diagnostics, bool) {
+	real := name
+	if r, err := filepath.EvalSymlinks(name); err == nil {
+		real = r
+	}
+	return parseNamed(name, real, src)
+}
+
+// parseNamed is ParseNamed for a file shown as name whose data is at real
+// (symlinks resolved).
+func parseNamed(name, real string, src []byte) (*ast.File, diag.Diagnostics, bool) {
 	f, ds := ParseFile(name, src)
-	if !ds.HasErrors() || strings.HasSuffix(name, ".fw") {
+	if !ds.HasErrors() || strings.HasSuffix(real, ".fw") {
 		return f, ds, true
 	}
 	var first *diag.Diagnostic

@@ -28,7 +28,12 @@ type Compiled struct {
 // returns nil with the diagnostics when they hold an error, and an error
 // when paths hold no policy or more than one.
 func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
-	l, ds := compile.Load(paths)
+	return CompileWith(paths, compile.LoadOptions{})
+}
+
+// CompileWith is Compile with the loader's options (--include-root).
+func CompileWith(paths []string, opts compile.LoadOptions) (*Compiled, diag.Diagnostics, error) {
+	l, ds := compile.Load(paths, opts)
 	if ds.HasErrors() {
 		return &Compiled{Loaded: l}, ds, nil
 	}

@@ -18,8 +18,10 @@
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
 //     time; the [Watchdog] holds a lock on its snapshot for as long as it
-//     runs, so a dead one is noticed ([Inspect]). [SSHCheck] evaluates what
-//     the new input path does to the SSH connection in use.
+//     runs, so a dead one is noticed ([Inspect]). [SSHCheck] walks the SSH
+//     connection in use through the new ruleset both ways, every hook and
+//     table its packets traverse ([Evaluate]), so that apply refuses a
+//     policy that would cut it.
 //
 // # What fwc owns
 //

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"sort"
@@ -13,19 +14,24 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// Packet is one concrete packet arriving at the host, for Evaluate.
+// Packet is one concrete packet of an established connection, for
+// Evaluate: either arriving for a local socket (prerouting, then input) or,
+// with Out, sent by a local socket (output, then postrouting).
 type Packet struct {
 	Src, Dst         netip.Addr
 	Proto            policy.Proto
 	SrcPort, DstPort uint16
 	TCPFlags         uint8  // policy.ACK for a packet of an established connection
-	CtState          uint32 // one bit: policy.CtEstablished, CtNew, ...
-	// InIface is the input interface; "" when unknown (interface matches
-	// then count as undecided).
-	InIface string
+	CtState          uint32 // one bit: policy.CtEstablished, CtNew, ...; a notrack in raw makes it CtUntracked
+	// Out: the packet leaves the host (a reply of a local server).
+	Out bool
+	// InIface (arriving packets) and OutIface (leaving ones) are the
+	// interfaces; "" when unknown (interface matches then count as
+	// undecided).
+	InIface, OutIface string
 }
 
-// Fate is what the ruleset does to a packet on its way in.
+// Fate is what the ruleset does to a packet on its way in or out.
 type Fate int
 
 const (
@@ -38,15 +44,35 @@ func (f Fate) String() string {
 	return [...]string{"accepted", "dropped", "undecided"}[f]
 }
 
-// Evaluate runs p through the base chains of rs on the prerouting and input
-// hooks, in priority order, and says whether it reaches a local socket. NAT
-// chains are skipped (they see only the first packet of a connection) and
-// so are actions other than verdicts and jumps. Matches Evaluate cannot
-// decide for a concrete packet (rate limits, time, random, connection
-// marks, dynamic sets) are followed both ways. why names the rule that
-// decided a dropped packet's fate (its source position), or the chain
-// policy.
+// conntrackPriority is where netfilter's connection tracking runs on the
+// prerouting and output hooks: chains of a lower priority (raw) see the
+// packet before it has a connection, and a notrack there makes it
+// untracked for every later chain.
+const conntrackPriority = -200
+
+// hooksOf lists the hooks a packet traverses, in kernel order.
+func hooksOf(p Packet) []policy.Hook {
+	if p.Out {
+		return []policy.Hook{policy.Output, policy.Postrouting}
+	}
+	return []policy.Hook{policy.Prerouting, policy.Input}
+}
+
+// Evaluate walks the concrete packet p through rs as the kernel would: the
+// hooks it traverses in order (prerouting then input for an arriving
+// packet, output then postrouting for a leaving one), on each hook the base
+// chains of every table by priority (raw, mangle, filter, security; nat
+// chains only see a connection's first packet and are skipped, as the
+// kernel skips them for an established or untracked one), user chains by
+// jump, goto and return. State set by one chain is seen by the later ones:
+// a notrack before connection tracking makes the packet untracked, and
+// packet and connection marks set or restored are known from then on (the
+// packet mark starts at 0, the connection's mark is unknown). Matches that
+// cannot be decided for a concrete packet (rate limits, time, random, an
+// unknown mark, dynamic sets) are followed both ways. why names the rule
+// (its source position) or chain policy that drops the packet.
 func Evaluate(rs *ir.Ruleset, p Packet) (fate Fate, why string) {
+	hooks := hooksOf(p)
 	type base struct {
 		c    *ir.Chain
 		hook int
@@ -57,14 +83,13 @@ func Evaluate(rs *ir.Ruleset, p Packet) (fate Fate, why string) {
 			if c.Type == ir.TypeNAT {
 				continue
 			}
-			switch c.Hook {
-			case policy.Prerouting:
-				chains = append(chains, base{c, 0})
-			case policy.Input:
-				chains = append(chains, base{c, 1})
+			if h := slices.Index(hooks, c.Hook); h >= 0 && c.IsBase() {
+				chains = append(chains, base{c, h})
 			}
 		}
 	}
+	// Tables come in the order raw, mangle, nat, filter, security: a
+	// stable sort keeps it among chains of one priority.
 	sort.SliceStable(chains, func(i, j int) bool {
 		if chains[i].hook != chains[j].hook {
 			return chains[i].hook < chains[j].hook
@@ -72,16 +97,42 @@ func Evaluate(rs *ir.Ruleset, p Packet) (fate Fate, why string) {
 		return chains[i].c.Priority < chains[j].c.Priority
 	})
 	e := &evaluator{p: p, budget: 4096}
-	accept, drop := true, false
+	ends := []end{{kind: endAccept, st: pktState{ct: p.CtState, markKnown: true}}}
 	for _, b := range chains {
-		a, d, w := e.base(b.c)
-		if d && why == "" {
-			why = w
+		var next []end
+		for _, x := range ends {
+			if x.kind == endDrop {
+				next = addEnd(next, x)
+				continue
+			}
+			st := x.st
+			if b.c.Priority < conntrackPriority && (b.c.Hook == policy.Prerouting || b.c.Hook == policy.Output) {
+				st.beforeCt = true
+			} else if st.beforeCt {
+				st.beforeCt = false
+			}
+			for _, y := range e.rules(b.c, 0, 0, st) {
+				if y.kind == endReturn {
+					if b.c.Policy == policy.Drop {
+						y.kind, y.why = endDrop, "the policy drop of chain "+b.c.Table.Name+" "+b.c.Name
+					} else {
+						y.kind = endAccept
+					}
+				}
+				next = addEnd(next, y)
+			}
 		}
-		drop = drop || d
-		accept = a
-		if !a {
-			break
+		ends = next
+	}
+	accept, drop := false, false
+	for _, x := range ends {
+		if x.kind == endDrop {
+			if !drop {
+				why = x.why
+			}
+			drop = true
+		} else {
+			accept = true
 		}
 	}
 	switch {
@@ -93,100 +144,152 @@ func Evaluate(rs *ir.Ruleset, p Packet) (fate Fate, why string) {
 	return Undecided, why
 }
 
+// pktState is what earlier chains of the walk changed about the packet.
+type pktState struct {
+	ct uint32 // conntrack state bit; CtUntracked after a notrack
+	// beforeCt: the chain runs before connection tracking (raw): ct
+	// matches cannot be decided there.
+	beforeCt          bool
+	mark, ctmark      uint32
+	markKnown, ctKnow bool
+}
+
+type endKind int
+
+const (
+	endAccept endKind = iota
+	endDrop
+	endReturn // fell off a user chain, or returned
+)
+
+// end is one way a walk through rules can finish, with the packet's state
+// on that way.
+type end struct {
+	kind endKind
+	why  string // for endDrop
+	st   pktState
+}
+
+// addEnd adds x to ends unless an end of the same kind and state is there
+// (the first one's why is kept), so that forks that lead to the same
+// place do not multiply.
+func addEnd(ends []end, x end) []end {
+	for _, y := range ends {
+		if y.kind == x.kind && y.st == x.st {
+			return ends
+		}
+	}
+	return append(ends, x)
+}
+
 type evaluator struct {
 	p      Packet
 	budget int // forks left before giving up on precision
 }
 
-// outcome is the set of ways evaluation can end.
-type outcome struct {
-	accept, drop, ret bool // ret: fell off a user chain or returned
-	why               string
+// giveUp is the result when the walk is too deep or forks too often:
+// both fates, so the answer is Undecided.
+func giveUp(st pktState, why string) []end {
+	return []end{{kind: endAccept, st: st}, {kind: endDrop, why: why, st: st}}
 }
 
-func (o *outcome) or(x outcome) {
-	o.accept = o.accept || x.accept
-	o.ret = o.ret || x.ret
-	if x.drop && !o.drop {
-		o.drop, o.why = true, x.why
-	}
-}
-
-// base evaluates a base chain: can the packet leave it accepted, dropped?
-func (e *evaluator) base(c *ir.Chain) (accept, drop bool, why string) {
-	o := e.rules(c, 0, 0)
-	if o.ret {
-		if c.Policy == policy.Drop {
-			o.drop = true
-			if o.why == "" {
-				o.why = "the policy drop of chain " + c.Name
-			}
-		} else {
-			o.accept = true
-		}
-	}
-	return o.accept, o.drop, o.why
-}
-
-// rules evaluates c from rule i on.
-func (e *evaluator) rules(c *ir.Chain, i, depth int) outcome {
+// rules evaluates c from rule i on, with the packet in state st.
+func (e *evaluator) rules(c *ir.Chain, i, depth int, st pktState) []end {
 	if depth > 32 {
-		return outcome{accept: true, drop: true, why: "jumps nested too deep to follow"}
+		return giveUp(st, "jumps nested too deep to follow")
 	}
 	for ; i < len(c.Rules); i++ {
 		r := c.Rules[i]
-		m := e.matches(r)
+		m := e.matches(r, st)
 		if m == no {
 			continue
 		}
 		if m == maybe {
 			if e.budget <= 0 {
-				return outcome{accept: true, drop: true, why: "too many undecided matches"}
+				return giveUp(st, "too many undecided matches")
 			}
 			e.budget--
-			var o outcome
-			o.or(e.actions(c, r, i, depth))
-			o.or(e.rules(c, i+1, depth))
-			return o
+			out := e.actions(c, r, i, depth, st)
+			for _, x := range e.rules(c, i+1, depth, st) {
+				out = addEnd(out, x)
+			}
+			return out
 		}
-		return e.actions(c, r, i, depth)
+		return e.actions(c, r, i, depth, st)
 	}
-	return outcome{ret: true}
+	return []end{{kind: endReturn, st: st}}
 }
 
 // actions runs a matching rule's actions, then the rest of the chain if
 // none of them ended it.
-func (e *evaluator) actions(c *ir.Chain, r *ir.Rule, i, depth int) outcome {
-	for _, a := range r.Actions {
+func (e *evaluator) actions(c *ir.Chain, r *ir.Rule, i, depth int, st pktState) []end {
+	for k, a := range r.Actions {
 		switch a := a.(type) {
 		case *ir.Verdict:
 			switch a.Kind {
 			case policy.Accept:
-				return outcome{accept: true}
+				return []end{{kind: endAccept, st: st}}
 			case policy.Return:
-				return outcome{ret: true}
+				return []end{{kind: endReturn, st: st}}
 			default:
-				return outcome{drop: true, why: "the rule at " + posString(r)}
+				return []end{{kind: endDrop, why: "the rule at " + posString(r), st: st}}
 			}
 		case *ir.Jump:
-			sub := e.rules(a.Target, 0, depth+1)
-			if a.Goto {
-				return sub
+			var out []end
+			for _, x := range e.rules(a.Target, 0, depth+1, st) {
+				if x.kind != endReturn || a.Goto {
+					// A goto's fall-through returns from this
+					// chain too.
+					out = addEnd(out, x)
+					continue
+				}
+				// Came back: the rest of this rule's actions and
+				// of this chain, in the state the sub-chain left.
+				rest := &ir.Rule{Family: r.Family, Actions: r.Actions[k+1:], Pos: r.Pos}
+				for _, y := range e.actions(c, rest, i, depth, x.st) {
+					out = addEnd(out, y)
+				}
 			}
-			if !sub.ret {
-				return sub
-			}
-			// Came back: the rest of this chain, and whatever else the
-			// sub-chain could do.
-			sub.ret = false
-			rest := e.rules(c, i+1, depth)
-			rest.or(sub)
-			return rest
+			return out
 		case *ir.NAT, *ir.Balance:
-			return outcome{accept: true}
+			return []end{{kind: endAccept, st: st}}
+		case *ir.Notrack:
+			if st.beforeCt {
+				st.ct, st.ctKnow = policy.CtUntracked, false
+			}
+		case *ir.SetMark:
+			if a.Ct {
+				if st.ct != policy.CtUntracked {
+					st.ctmark, st.ctKnow = setBits(st.ctmark, st.ctKnow, a.Value, a.Mask)
+				}
+			} else {
+				st.mark, st.markKnown = setBits(st.mark, st.markKnown, a.Value, a.Mask)
+			}
+		case *ir.Connmark:
+			switch {
+			case st.ct == policy.CtUntracked:
+			case a.Restore:
+				st.mark, st.markKnown = copyBits(st.mark, st.markKnown, st.ctmark, st.ctKnow, a.Mask)
+			default:
+				st.ctmark, st.ctKnow = copyBits(st.ctmark, st.ctKnow, st.mark, st.markKnown, a.Mask)
+			}
 		}
 	}
-	return e.rules(c, i+1, depth)
+	return e.rules(c, i+1, depth, st)
+}
+
+// setBits is mark = (mark &^ mask) | value: known afterwards when it was
+// before or when the mask covers every bit.
+func setBits(mark uint32, known bool, value, mask uint32) (uint32, bool) {
+	return mark&^mask | value&mask, known || mask == math.MaxUint32
+}
+
+// copyBits copies the mask's bits of src into dst.
+func copyBits(dst uint32, dstKnown bool, src uint32, srcKnown bool, mask uint32) (uint32, bool) {
+	if !srcKnown {
+		return 0, false
+	}
+	return dst&^mask | src&mask, dstKnown || mask == math.MaxUint32
 }
 
 func posString(r *ir.Rule) string {
@@ -228,7 +331,7 @@ func boolTri(b bool) tri {
 	return no
 }
 
-func (e *evaluator) matches(r *ir.Rule) tri {
+func (e *evaluator) matches(r *ir.Rule, st pktState) tri {
 	fam := ir.IPv4
 	if e.p.Src.Is6() {
 		fam = ir.IPv6
@@ -238,7 +341,7 @@ func (e *evaluator) matches(r *ir.Rule) tri {
 	}
 	t := yes
 	for _, m := range r.Matches {
-		t = and(t, e.match(m))
+		t = and(t, e.match(m, st))
 		if t == no {
 			return no
 		}
@@ -246,7 +349,7 @@ func (e *evaluator) matches(r *ir.Rule) tri {
 	return t
 }
 
-func (e *evaluator) match(m ir.Match) tri {
+func (e *evaluator) match(m ir.Match, st pktState) tri {
 	p := e.p
 	switch m := m.(type) {
 	case *ir.Addr:
@@ -273,14 +376,21 @@ func (e *evaluator) match(m ir.Match) tri {
 		}
 		return neg(boolTri(slices.ContainsFunc(m.Ranges, func(r policy.PortRange) bool { return r.Lo <= port && port <= r.Hi })), m.Neg)
 	case *ir.Iface:
+		// An arriving packet has no output interface yet, a leaving one
+		// no input interface: such matches never hold (nft and
+		// iptables both compare with an empty name).
+		name := p.InIface
 		if m.Dir == policy.Dst {
-			return no // no output interface on input
+			name = p.OutIface
 		}
-		if p.InIface == "" || m.Set != nil {
+		if (m.Dir == policy.Dst) != p.Out {
+			return neg(no, m.Neg)
+		}
+		if name == "" || m.Set != nil {
 			return maybe
 		}
 		return neg(boolTri(slices.ContainsFunc(m.Ifaces, func(i policy.Iface) bool {
-			return i.Name == p.InIface || i.Wildcard && strings.HasPrefix(p.InIface, i.Name)
+			return i.Name == name || i.Wildcard && strings.HasPrefix(name, i.Name)
 		})), m.Neg)
 	case *ir.ICMP:
 		return no // the packet is not icmp
@@ -290,10 +400,31 @@ func (e *evaluator) match(m ir.Match) tri {
 		}
 		return neg(boolTri(p.TCPFlags&m.Mask == m.Flags), m.Neg)
 	case *ir.CtState:
-		return neg(boolTri(p.CtState&m.Bits != 0), m.Neg)
+		if st.beforeCt {
+			return maybe
+		}
+		return neg(boolTri(st.ct&m.Bits != 0), m.Neg)
+	case *ir.CtStatus:
+		if st.ct == policy.CtUntracked {
+			return no // no connection: the match fails, negated or not
+		}
+	case *ir.Mark:
+		if m.Ct {
+			if st.ct == policy.CtUntracked {
+				return no
+			}
+			if !st.ctKnow {
+				return maybe
+			}
+			return neg(boolTri(st.ctmark&m.Mask == m.Value), m.Neg)
+		}
+		if !st.markKnown {
+			return maybe
+		}
+		return neg(boolTri(st.mark&m.Mask == m.Value), m.Neg)
 	}
-	// Marks, limits, meters, time, random, strings, concatenations,
-	// conntrack status: not known for a concrete packet.
+	// Limits, meters, time, random, strings, concatenations, conntrack
+	// status: not known for a concrete packet.
 	return maybe
 }
 
@@ -337,55 +468,77 @@ type SSHConnection struct {
 	ClientPort, ServerPort uint16
 }
 
-// ParseSSHConnection parses the value of SSH_CONNECTION.
+// ParseSSHConnection parses the value of SSH_CONNECTION. Anything but two
+// addresses of one family and two ports from 1 to 65535 is an error: the
+// lock-out check fails closed on it.
 func ParseSSHConnection(s string) (SSHConnection, error) {
 	f := strings.Fields(s)
 	if len(f) != 4 {
-		return SSHConnection{}, fmt.Errorf("SSH_CONNECTION %q: want 4 fields", s)
+		return SSHConnection{}, fmt.Errorf("SSH_CONNECTION %q: want 4 fields (client address, client port, server address, server port)", s)
 	}
 	var c SSHConnection
 	var err error
 	if c.Client, err = netip.ParseAddr(f[0]); err != nil {
-		return c, fmt.Errorf("SSH_CONNECTION: %w", err)
+		return c, fmt.Errorf("SSH_CONNECTION %q: client address: %w", s, err)
 	}
 	if c.Server, err = netip.ParseAddr(f[2]); err != nil {
-		return c, fmt.Errorf("SSH_CONNECTION: %w", err)
+		return c, fmt.Errorf("SSH_CONNECTION %q: server address: %w", s, err)
 	}
 	cp, err1 := strconv.ParseUint(f[1], 10, 16)
 	sp, err2 := strconv.ParseUint(f[3], 10, 16)
-	if err1 != nil || err2 != nil {
-		return c, fmt.Errorf("SSH_CONNECTION %q: bad port", s)
+	if err1 != nil || err2 != nil || cp == 0 || sp == 0 {
+		return c, fmt.Errorf("SSH_CONNECTION %q: a port is not a number from 1 to 65535", s)
 	}
-	c.Client, c.Server = c.Client.Unmap(), c.Server.Unmap()
+	c.Client, c.Server = c.Client.Unmap().WithZone(""), c.Server.Unmap().WithZone("")
+	if c.Client.Is4() != c.Server.Is4() {
+		return c, fmt.Errorf("SSH_CONNECTION %q: the addresses are of two families", s)
+	}
 	c.ClientPort, c.ServerPort = uint16(cp), uint16(sp)
 	return c, nil
 }
 
-// SSHCheck evaluates what rs does to the next packet of the SSH connection
-// conn: an established tcp packet from the client to the server port,
-// arriving on the interface that holds the server address in h's namespace
-// (unknown when none does).
+// SSHCheck evaluates what rs does to the SSH connection conn, both ways:
+// the next packet from the client (established tcp to the server port,
+// prerouting and input) and the server's reply to it (output and
+// postrouting). Both use the interface of h's route to the client (unknown
+// without h). The fate is Dropped when either direction is dropped;
+// why then says which.
 func SSHCheck(h *Host, rs *ir.Ruleset, conn SSHConnection) (Fate, string) {
-	p := Packet{Src: conn.Client, Dst: conn.Server, Proto: policy.ProtoTCP,
+	in := Packet{Src: conn.Client, Dst: conn.Server, Proto: policy.ProtoTCP,
 		SrcPort: conn.ClientPort, DstPort: conn.ServerPort, TCPFlags: policy.ACK, CtState: policy.CtEstablished}
+	out := Packet{Src: conn.Server, Dst: conn.Client, Proto: policy.ProtoTCP,
+		SrcPort: conn.ServerPort, DstPort: conn.ClientPort, TCPFlags: policy.ACK, CtState: policy.CtEstablished, Out: true}
 	if h != nil {
-		p.InIface = ifaceOf(h.route, conn.Server)
+		in.InIface = routeIface(h.route, conn.Client)
+		out.OutIface = in.InIface
 	}
-	return Evaluate(rs, p)
+	fi, wi := Evaluate(rs, in)
+	fo, wo := Evaluate(rs, out)
+	wi = "packets from the client: " + wi
+	wo = "replies to the client: " + wo
+	switch {
+	case fi == Dropped:
+		return Dropped, wi
+	case fo == Dropped:
+		return Dropped, wo
+	case fi == Undecided:
+		return Undecided, wi
+	case fo == Undecided:
+		return Undecided, wo
+	}
+	return Accepted, ""
 }
 
-// ifaceOf returns the interface that holds address a, or "".
-func ifaceOf(h *netlink.Handle, a netip.Addr) string {
-	addrs, err := h.AddrList(nil, netlink.FAMILY_ALL)
+// routeIface returns the interface of the route to a (the one a local
+// connection with a uses both ways, routing being symmetric), or "".
+func routeIface(h *netlink.Handle, a netip.Addr) string {
+	routes, err := h.RouteGet(a.AsSlice())
+	if err != nil || len(routes) == 0 {
+		return ""
+	}
+	l, err := h.LinkByIndex(routes[0].LinkIndex)
 	if err != nil {
 		return ""
 	}
-	for _, ad := range addrs {
-		if x, ok := netip.AddrFromSlice(ad.IP); ok && x.Unmap() == a {
-			if l, err := h.LinkByIndex(ad.LinkIndex); err == nil {
-				return l.Attrs().Name
-			}
-		}
-	}
-	return ""
+	return l.Attrs().Name
 }

@@ -27,9 +27,15 @@ import (
 // its ranges use (Sources, for rendering diagnostics).
 type Loaded = lang.Loaded
 
+// LoadOptions widen what Load may read (--include-root).
+type LoadOptions = lang.LoadOptions
+
 // Load reads files and directories (a directory stands for every *.fw file
-// below it) and follows includes.
-func Load(paths []string) (*Loaded, diag.Diagnostics) { return lang.Load(paths) }
+// below it) and follows includes, which stay inside the policy's directory
+// tree unless opts widens it.
+func Load(paths []string, opts LoadOptions) (*Loaded, diag.Diagnostics) {
+	return lang.LoadWith(paths, opts)
+}
 
 // Check checks one policy, lint passes included as opts says: the check
 // command's work.

@@ -21,7 +21,7 @@ func write(t *testing.T, text string) string {
 // let go (Units[0] is nil afterwards), so that the backends that follow do
 // not run with them in memory.
 func TestLower(t *testing.T) {
-	l, ds := Load([]string{write(t, "zone lan { iface eth1 }\nfrom lan to self tcp dport 22 accept\n")})
+	l, ds := Load([]string{write(t, "zone lan { iface eth1 }\nfrom lan to self tcp dport 22 accept\n")}, LoadOptions{})
 	if len(ds) != 0 || len(l.Units) != 1 {
 		t.Fatalf("load: %v, %d units", ds, len(l.Units))
 	}
@@ -45,7 +45,7 @@ func TestLower(t *testing.T) {
 
 // TestLowerErrors: a policy with errors is not lowered.
 func TestLowerErrors(t *testing.T) {
-	l, _ := Load([]string{write(t, "from lna to self accept\n")})
+	l, _ := Load([]string{write(t, "from lna to self accept\n")}, LoadOptions{})
 	low, ds := Lower(l, check.Options{})
 	if !ds.HasErrors() {
 		t.Fatalf("no error for an unknown zone: %v", ds)

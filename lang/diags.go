@@ -40,7 +40,10 @@ declaration it points at.
 `},
 		{Code: "FW0010", Title: "Cannot read file", Severity: diag.Error, Doc: `
 A path given on the command line does not exist or cannot be read.
-A directory is read as every *.fw file below it.
+A directory is read as every *.fw file below it. A policy file must be a
+regular file (a FIFO, a device or a socket is refused without waiting on
+it) of at most 16 MiB; standard input, where a command reads it, is held to
+the same limit.
 `},
 		{Code: "FW0011", Title: "Include cycle", Severity: diag.Error, Doc: `
 Files include each other in a loop. The error is at the include that closes
@@ -53,9 +56,33 @@ the cycle; the other includes of the loop are listed with it.
 `},
 		{Code: "FW0012", Title: "Included file not found", Severity: diag.Error, Doc: `
 An include names a file that does not exist or cannot be read. The path is
-relative to the directory of the file that includes it.
+relative to the directory of the file that includes it. Like a file given
+on the command line, it must be a regular file of at most 16 MiB.
 
     include "common.fw"   # looks for common.fw next to this file
+`},
+		{Code: "FW0014", Title: "Include leaves the policy tree", Severity: diag.Error, Doc: `
+An include may only read files below the policy's tree: the directory given
+on the command line, or the directory of the file given. A path that leaves
+it, by "..", by being absolute, or through a symlink that points outside, is
+refused, so that a policy cannot make fwc read (and print) files such as
+/etc/shadow. Pass --include-root DIR (to check, translate, plan and apply)
+to allow includes below DIR as well; repeat it for more directories. A
+symlink found while walking a directory given on the command line must stay
+below that directory too.
+
+    # fwc check /etc/fwc/host.fw
+    include "common.fw"              # fine: /etc/fwc/common.fw
+    include "../shared/zones.fw"     # error unless --include-root /etc/shared
+    include "/etc/shadow"            # error
+`},
+		{Code: "FW0015", Title: "File is not a policy file", Severity: diag.Error, Doc: `
+A file whose name does not end in .fw (the name of the file itself, after
+symlinks) does not parse as a policy. It is
+probably not one (a key, a password file, an environment dump reached by a
+mistaken include or path), so its text is never shown: the error gives the
+position of the first syntax error only. Rename a policy file to NAME.fw to
+see its syntax errors in full.
 `},
 		{Code: "FW0013", Title: "No policy files in directory", Severity: diag.Warning, Doc: `
 A directory given to fwc holds no *.fw file at any depth, so nothing was read

@@ -1,11 +1,15 @@
 package lang
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/diag"
@@ -29,23 +33,56 @@ type Unit struct {
 	Files []*ast.File
 }
 
+// MaxFileSize is the largest policy file fwc reads, in bytes (16 MiB): a
+// policy of 50,000 rules is a few MiB, and a cap keeps a mistaken or
+// hostile path (a huge log, a growing file) from taking the memory of the
+// host that installs the firewall.
+const MaxFileSize = 16 << 20
+
+// LoadOptions widen what Load may read.
+type LoadOptions struct {
+	// IncludeRoots are directories includes may also reach, besides the
+	// tree of the command-line path that led to the including file.
+	IncludeRoots []string
+}
+
 // Load reads files and directories (a directory stands for every *.fw file
 // below it, recursively, sorted) and follows `include "path"` (relative to
 // the including file). Each file given or found is a policy root unless
 // another loaded file includes it; a root and everything it includes
 // (transitively, each file once) is a Unit.
+//
+// Includes stay inside a tree: the directory given on the command line, or
+// the directory of the file given, that the including file was reached
+// from (or one of opts.IncludeRoots). A path that leaves it, by "..", by
+// being absolute or through a symlink, is refused (FW0014). Every file
+// read must be a regular file of at most MaxFileSize bytes; a file whose
+// name does not end in .fw and that does not parse is not a policy, and its
+// text is never shown (FW0015).
 func Load(paths []string) (*Loaded, diag.Diagnostics) {
+	return LoadWith(paths, LoadOptions{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(paths []string, opts LoadOptions) (*Loaded, diag.Diagnostics) {
 	l := &loader{
 		out:      &Loaded{Sources: map[string][]byte{}},
 		files:    map[string]*loadedFile{},
 		reported: map[ast.Range]bool{},
 	}
 	l.cwd, _ = os.Getwd()
+	for _, r := range opts.IncludeRoots {
+		l.roots = append(l.roots, l.abs(r))
+	}
 
 	var given []*loadedFile
 	for _, p := range paths {
+		tree := l.abs(p)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			tree = filepath.Dir(tree)
+		}
 		for _, name := range l.expand(p) {
-			if f := l.read(name, nil); f != nil && !f.given {
+			if f := l.read(name, tree, nil); f != nil && !f.given {
 				f.given = true
 				given = append(given, f)
 			}
@@ -90,10 +127,14 @@ type loader struct {
 	files    map[string]*loadedFile // by absolute path
 	diags    diag.Diagnostics
 	reported map[ast.Range]bool // include errors already reported
+	roots    []string           // LoadOptions.IncludeRoots, absolute
 }
 
 type loadedFile struct {
-	name       string
+	name string
+	// tree is the directory (absolute, as given) its includes must stay
+	// in: that of the command-line path it was first reached from.
+	tree       string
 	ast        *ast.File
 	given      bool
 	includedBy bool
@@ -142,6 +183,17 @@ func (l *loader) expand(p string) []string {
 			return nil
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".fw") {
+			// A link found in the walk (not named by the user) is
+			// held to the walked tree, as an include is.
+			if d.Type()&fs.ModeSymlink != 0 {
+				real, rerr := filepath.EvalSymlinks(path)
+				realDir, derr := filepath.EvalSymlinks(name)
+				if rerr == nil && derr == nil && !within(realDir, real) {
+					l.diags.Add(diag.Error, "FW0014", diag.Range{Filename: l.display(path)}, l.display(path)+" leaves the policy tree",
+						"It is a symlink to "+real+", outside "+name+". Name the file on the command line to read it.")
+					return nil
+				}
+			}
 			out = append(out, l.display(path))
 		}
 		return nil
@@ -167,34 +219,228 @@ func errText(err error) string {
 }
 
 // read parses a file once. from is the include that names it, or nil for
-// a command-line path; read errors are reported there.
-func (l *loader) read(name string, from *ast.Include) *loadedFile {
+// a command-line path; read errors are reported there. tree is the
+// directory the file's own includes must stay in.
+func (l *loader) read(name, tree string, from *ast.Include) *loadedFile {
 	key := l.abs(name)
+	var root, rel string
+	if from != nil {
+		var ok bool
+		// Checked before the cache: the file may be in the tree of an
+		// earlier includer and not in this one's.
+		if root, rel, ok = l.resolve(key, tree, from); !ok {
+			return nil
+		}
+	}
 	if f, ok := l.files[key]; ok {
 		return f
 	}
-	src, err := os.ReadFile(name)
-	if err == nil {
-		if st, serr := os.Stat(name); serr == nil && st.IsDir() {
-			err = fmt.Errorf("is a directory")
-		}
+	var src []byte
+	var err error
+	if from == nil {
+		src, err = ReadFile(name)
+	} else {
+		src, err = readBelow(root, rel)
 	}
 	if err != nil {
 		if from == nil {
 			l.diags.Add(diag.Error, "FW0010", diag.Range{Filename: name}, "cannot read "+name, errText(err))
 		} else if !l.reported[from.Range] {
 			l.reported[from.Range] = true
-			l.diags.Add(diag.Error, "FW0012", Span(from.Path), "included file "+name+" not found", errText(err))
+			summary := "cannot read included file " + name
+			if errors.Is(err, fs.ErrNotExist) {
+				summary = "included file " + name + " not found"
+			}
+			l.diags.Add(diag.Error, "FW0012", Span(from.Path), summary, errText(err))
 		}
 		return nil
 	}
-	f := &loadedFile{name: name}
+	f := &loadedFile{name: name, tree: tree}
 	l.files[key] = f
-	l.out.Sources[name] = src
 	var ds diag.Diagnostics
-	f.ast, ds = ParseFile(name, src)
+	var show bool
+	// The name that decides whether this is a policy file is the one the
+	// data really has: a link "x.fw" to /etc/shadow is not a policy.
+	real := name
+	if from != nil {
+		real = filepath.Join(root, rel)
+	}
+	if r, err := filepath.EvalSymlinks(real); err == nil {
+		real = r
+	}
+	f.ast, ds, show = parseNamed(name, real, src)
+	if show {
+		l.out.Sources[name] = src
+	}
 	l.diags = append(l.diags, ds...)
 	return f
+}
+
+// resolve finds the first allowed tree (the includer's, then the
+// --include-root ones) that holds path (absolute, cleaned) once its
+// symlinks are resolved, and returns the tree (resolved too) with the
+// path relative to it. A path below none of them, or one whose symlinks
+// lead out of every tree, is reported as FW0014.
+func (l *loader) resolve(path, tree string, from *ast.Include) (root, rel string, ok bool) {
+	roots := append([]string{tree}, l.roots...)
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		// Missing, most likely: open it lexically, which fails with
+		// the reason.
+		for _, r := range roots {
+			if within(r, path) {
+				rel, _ := filepath.Rel(r, path)
+				return r, rel, true
+			}
+		}
+		l.outside(from, path, "it is not below "+strings.Join(roots, " or "))
+		return "", "", false
+	}
+	for _, r := range roots {
+		if rr, err := filepath.EvalSymlinks(r); err == nil && within(rr, real) {
+			rel, _ := filepath.Rel(rr, real)
+			return rr, rel, true
+		}
+	}
+	for _, r := range roots {
+		if within(r, path) {
+			l.outside(from, path, "it is a symlink to "+real+", outside "+strings.Join(roots, " and "))
+			return "", "", false
+		}
+	}
+	l.outside(from, path, "it is not below "+strings.Join(roots, " or "))
+	return "", "", false
+}
+
+// readBelow opens rel inside the directory root as an os.Root, so that no
+// "..", absolute symlink or symlink to a parent leads out of it even if
+// the files change between resolve and the open.
+func readBelow(root, rel string) ([]byte, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	fh, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return readRegular(fh)
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func (l *loader) outside(from *ast.Include, path, why string) {
+	if l.reported[from.Range] {
+		return
+	}
+	l.reported[from.Range] = true
+	l.diags.Add(diag.Error, "FW0014", Span(from.Path), "include of "+l.display(path)+" leaves the policy tree",
+		"Includes may only read files below the directory of the policy given on the command line: "+why+
+			". Pass --include-root DIR to allow another directory.")
+}
+
+// ReadFile reads a policy file named on the command line: it must be a
+// regular file (a FIFO or a device is refused without blocking on it) of
+// at most MaxFileSize bytes.
+func ReadFile(name string) ([]byte, error) {
+	fh, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return readRegular(fh)
+}
+
+// readRegular reads an opened file after checking, on the open descriptor
+// (not the path, which may have changed), that it is a regular file; at
+// most MaxFileSize bytes are read, whatever size the file claims (files in
+// /proc say 0).
+func readRegular(fh *os.File) ([]byte, error) {
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.IsDir():
+		return nil, errors.New("is a directory")
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("is not a regular file (%s)", fileKind(st.Mode()))
+	case st.Size() > MaxFileSize:
+		return nil, tooBig()
+	}
+	return ReadAll(fh)
+}
+
+// ReadAll reads r to its end, failing once more than MaxFileSize bytes
+// come: standard input is held to the same limit as files.
+func ReadAll(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, tooBig()
+	}
+	return b, nil
+}
+
+func tooBig() error {
+	return errors.New("is larger than the " + strconv.Itoa(MaxFileSize>>20) + " MiB a policy file may have")
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
+// ParseNamed parses a file read from name, and says whether its text may be
+// shown in diagnostics. A file whose name does not end in .fw and that does
+// not parse is not a policy (a key, a password file, /proc/self/environ
+// reached by a mistaken include): its syntax errors would quote its
+// secrets, so they become one FW0015 that gives only the position of the
+// first, and its text is kept out of snippets.
+func ParseNamed(name string, src []byte) (*ast.File, diag.Diagnostics, bool) {
+	real := name
+	if r, err := filepath.EvalSymlinks(name); err == nil {
+		real = r
+	}
+	return parseNamed(name, real, src)
+}
+
+// parseNamed is ParseNamed for a file shown as name whose data is at real
+// (symlinks resolved).
+func parseNamed(name, real string, src []byte) (*ast.File, diag.Diagnostics, bool) {
+	f, ds := ParseFile(name, src)
+	if !ds.HasErrors() || strings.HasSuffix(real, ".fw") {
+		return f, ds, true
+	}
+	var first *diag.Diagnostic
+	for _, d := range ds {
+		if d.Severity == diag.Error {
+			first = d
+			break
+		}
+	}
+	at := diag.Range{Filename: name, Start: first.Subject.Start}
+	var out diag.Diagnostics
+	out.Add(diag.Error, "FW0015", at, name+" is not a policy file",
+		"It does not parse (the first error is at line "+strconv.Itoa(at.Start.Line)+", column "+strconv.Itoa(at.Start.Column)+
+			"), and its name does not end in .fw, so its text is not shown. Rename a policy file to NAME.fw to see its errors.")
+	return f, out, false
 }
 
 // closure reads everything f includes, transitively.
@@ -212,7 +458,7 @@ func (l *loader) closure(f *loadedFile) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(filepath.Dir(f.name), p)
 		}
-		t := l.read(l.display(p), inc)
+		t := l.read(l.display(p), f.tree, inc)
 		f.includes = append(f.includes, &edge{decl: inc, target: t})
 		if t != nil {
 			if t != f {

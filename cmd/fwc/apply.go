@@ -56,9 +56,12 @@ so and what the kernel holds.
 --state-dir must belong to the user running fwc and be writable by no one
 else (root acts on what it finds there); apply refuses it otherwise.
 
-When SSH_CONNECTION is set, apply works out what the new input path does
-to the next packet of that connection, and refuses a policy that would
-drop it unless --force is given.
+When SSH_CONNECTION is set, apply works out what the new ruleset does to
+that connection both ways (the client's packets through prerouting and
+input, the server's replies through output and postrouting, every table,
+with notrack and marks taken into account) and refuses a policy that would
+drop either, or an SSH_CONNECTION it cannot read, unless --force is given
+(--confirm alone does not get past the refusal).
 
 --netns NAME works in the named network namespace (ip netns add NAME), or
 in the one bound at a path, instead of the host's.
@@ -159,6 +162,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
+	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
 	return cmd
 }
@@ -186,7 +190,7 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
 	}
-	c, ds, err := apply.Compile(paths)
+	c, ds, err := apply.CompileWith(paths, e.loadOptions())
 	src := func(name string) []byte {
 		if c == nil || c.Loaded == nil {
 			return nil
@@ -224,22 +228,29 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 	return w, h, p, nil
 }
 
-// sshGuard refuses a policy that drops the SSH connection in use.
+// sshGuard refuses a policy that drops the SSH connection in use, in
+// either direction. It fails closed: an SSH_CONNECTION it cannot read is a
+// refusal too. --confirm does not get past it (the refusal comes first),
+// so the advice names what does: --force, and what it costs.
 func sshGuard(e *env, h *apply.Host, w *apply.Want, force bool) error {
-	sc := os.Getenv("SSH_CONNECTION")
-	if sc == "" {
+	sc, set := os.LookupEnv("SSH_CONNECTION")
+	if !set || sc == "" {
 		return nil
 	}
+	const risk = "--force applies it anyway and this session will likely be cut; add --confirm DURATION with --force so that the previous ruleset comes back by itself when you cannot run 'fwc confirm'"
 	conn, err := apply.ParseSSHConnection(sc)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "fwc: warning: cannot check for lock-out: %v\n", err)
+		if !force {
+			return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: cannot check whether the policy cuts this SSH session: %v; nothing applied. Fix or unset SSH_CONNECTION, or: %s", err, risk)}
+		}
+		fmt.Fprintf(e.stderr, "fwc: warning: cannot check whether the policy cuts this SSH session: %v; applying anyway (--force)\n", err)
 		return nil
 	}
 	fate, why := apply.SSHCheck(h, w.Ruleset, conn)
-	peer := fmt.Sprintf("tcp from %s port %d to port %d", conn.Client, conn.ClientPort, conn.ServerPort)
+	peer := fmt.Sprintf("tcp from %s port %d to %s port %d", conn.Client, conn.ClientPort, conn.Server, conn.ServerPort)
 	switch {
 	case fate == apply.Dropped && !force:
-		return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: the policy drops this SSH connection (%s): %s; use --confirm to try it safely, or --force", peer, why)}
+		return &exitError{code: exitFindings, err: fmt.Errorf("refusing to apply: the policy drops this SSH connection (%s): %s; nothing applied. Let the connection through, or: %s", peer, why, risk)}
 	case fate == apply.Dropped:
 		fmt.Fprintf(e.stderr, "fwc: warning: the policy drops this SSH connection (%s): %s; applying anyway (--force)\n", peer, why)
 	case fate == apply.Undecided:

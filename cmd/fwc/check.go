@@ -84,7 +84,7 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 			if err != nil {
 				return err
 			}
-			l, ds := loadPolicies(paths)
+			l, ds := loadPolicies(e, paths)
 			for _, u := range l.Units {
 				_, uds := compile.Check(u.Files, opts)
 				ds = append(ds, uds...)
@@ -119,6 +119,7 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 	cmd.Flags().StringVar(&format, "format", "text", "output `format`: text, json, sarif or github")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
+	addIncludeRootFlag(cmd, e)
 	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(checkFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(checkBackends, cobra.ShellCompDirectiveNoFileComp))

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,7 +39,7 @@ or I/O problems.`,
 				if write {
 					return usagef("cannot use -w with standard input")
 				}
-				src, err := io.ReadAll(e.stdin)
+				src, err := readPolicyStdin(e.stdin)
 				if err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
@@ -107,18 +106,20 @@ func (f *formatter) file(name string) {
 		f.ioErr(err)
 		return
 	}
-	src, err := os.ReadFile(name)
+	src, err := readPolicyFile(name)
 	if err != nil {
-		f.ioErr(err)
+		f.ioErr(fmt.Errorf("%s: %w", name, err))
 		return
 	}
 	f.format(name, src, fi.Mode().Perm())
 }
 
 func (f *formatter) format(name string, src []byte, perm fs.FileMode) {
-	file, ds := parseFile(name, src)
+	file, ds, show := parseFile(name, src, name == "<stdin>")
 	if ds.HasErrors() || file == nil {
-		f.sources[name] = src
+		if show {
+			f.sources[name] = src
+		}
 		f.diags = append(f.diags, ds...)
 		return
 	}

@@ -5,7 +5,10 @@ package main
 // file's syntax and calls lang.
 
 import (
+	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check"
@@ -19,9 +22,22 @@ import (
 // by the filename used in diagnostic ranges.
 type loaded struct{ *compile.Loaded }
 
+// addIncludeRootFlag gives a command that loads policies (and follows their
+// includes) the --include-root flag, kept in e for loadPolicies and
+// compilePolicy.
+func addIncludeRootFlag(cmd *cobra.Command, e *env) {
+	cmd.Flags().StringArrayVar(&e.includeRoots, "include-root", nil,
+		"let includes read files below `DIR` too (by default they stay below the policy's directory); repeatable")
+	_ = cmd.MarkFlagDirname("include-root")
+}
+
+func (e *env) loadOptions() compile.LoadOptions {
+	return compile.LoadOptions{IncludeRoots: e.includeRoots}
+}
+
 // loadPolicies reads the given files and directories and follows includes.
-func loadPolicies(paths []string) (*loaded, diag.Diagnostics) {
-	l, ds := compile.Load(paths)
+func loadPolicies(e *env, paths []string) (*loaded, diag.Diagnostics) {
+	l, ds := compile.Load(paths, e.loadOptions())
 	if l == nil {
 		l = &compile.Loaded{Sources: map[string][]byte{}}
 	}
@@ -37,15 +53,28 @@ func (l *loaded) source(name string) []byte {
 }
 
 // parseFile parses one file on its own, for fmt: includes are not followed.
-func parseFile(name string, src []byte) (*ast.File, diag.Diagnostics) {
-	return lang.ParseFile(name, src)
+// show is false for a file whose text diagnostics must not quote (see
+// lang.ParseNamed); standard input, which the user handed over, is shown.
+func parseFile(name string, src []byte, stdin bool) (f *ast.File, ds diag.Diagnostics, show bool) {
+	if stdin {
+		f, ds = lang.ParseFile(name, src)
+		return f, ds, true
+	}
+	return lang.ParseNamed(name, src)
 }
+
+// readPolicyFile reads a file named on the command line as lang does: a
+// regular file of at most lang.MaxFileSize bytes.
+func readPolicyFile(name string) ([]byte, error) { return lang.ReadFile(name) }
+
+// readPolicyStdin reads standard input, at most lang.MaxFileSize bytes.
+func readPolicyStdin(r io.Reader) ([]byte, error) { return lang.ReadAll(r) }
 
 // formatFile prints f in canonical layout.
 func formatFile(f *ast.File) []byte { return lang.Format(f) }
 
 // lintOptions builds check options from --backend and --severity values
-// ("FW1201=error", "FW1003=off").
+// ("FW1201=error", "FW1001=off").
 func lintOptions(backends, severity []string) (check.Options, error) {
 	opts := check.Options{Backends: backends}
 	for _, s := range severity {

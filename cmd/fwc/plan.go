@@ -56,5 +56,6 @@ it as a check.`,
 	}
 	cmd.Flags().StringVar(&netns, "netns", "", "work in the network `namespace` NAME (or at a path)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` of the plan cache apply keeps")
+	addIncludeRootFlag(cmd, e)
 	return cmd
 }

@@ -51,6 +51,9 @@ var findings = &exitError{code: exitFindings}
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// includeRoots are the --include-root directories of the command
+	// being run.
+	includeRoots []string
 }
 
 // run is the whole CLI; main only exits with its result.

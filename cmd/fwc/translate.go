@@ -115,6 +115,7 @@ express it, 2 for usage or I/O problems.`,
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each output to its standard file name in `DIR`")
 	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(translateTargets, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out-dir")
+	addIncludeRootFlag(cmd, e)
 	return cmd
 }
 
@@ -122,7 +123,7 @@ func translate(e *env, path string, outs []translateOutput, outFile, outDir stri
 	if _, err := os.Stat(path); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	l, ds := loadPolicies([]string{path})
+	l, ds := loadPolicies(e, []string{path})
 	var backends []string
 	for _, o := range outs {
 		for _, b := range o.backends {

@@ -686,7 +686,7 @@ func (w *Watchdog) record(d *safefile.Dir, o *WatchdogRecord) error {
 // p's locked pending file as descriptor 3 and a pipe as descriptor 4 on
 // which it says when it is armed; StartWatchdog returns once it is, and
 // fails (the caller then Discards p) if it is not.
-func StartWatchdog(p *Pending, argv []string) (int, error) {
+func StartWatchdog(p *Pending, path string, argv []string) (int, error) {
 	if p.file == nil {
 		return 0, errors.New("start the watchdog: the snapshot is not held (started already, or discarded)")
 	}
@@ -713,7 +713,9 @@ func StartWatchdog(p *Pending, argv []string) (int, error) {
 		return 0, err
 	}
 	defer r.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
+	// path is run as given, never looked up in $PATH; argv[0] is only the
+	// name the process gets.
+	cmd := &exec.Cmd{Path: path, Args: argv}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, out, out
 	cmd.ExtraFiles = []*os.File{p.file, wr}
 	cmd.Dir = "/"

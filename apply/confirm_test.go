@@ -109,7 +109,7 @@ func confirmClient() error {
 	if err != nil {
 		return err
 	}
-	pid, err := StartWatchdog(p, watchdogArgv(p.Dir, h.NetNS, p.Token, os.Getenv("FWC_CLOCK")))
+	pid, err := StartWatchdog(p, os.Args[0], watchdogArgv(p.Dir, h.NetNS, p.Token, os.Getenv("FWC_CLOCK")))
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func TestConfirmDeadline(t *testing.T) {
 	}
 	pending := holdPending(t, dir, ns)
 	mustApply(t, h, compileSrc(t, policyB), Options{})
-	if _, err := StartWatchdog(p, watchdogArgv(p.Dir, h.NetNS, p.Token, "system")); err != nil {
+	if _, err := StartWatchdog(p, os.Args[0], watchdogArgv(p.Dir, h.NetNS, p.Token, "system")); err != nil {
 		t.Fatal(err)
 	}
 	waitWatchdog(t, pending)
@@ -535,7 +535,7 @@ func TestWatchdogRefusesToArm(t *testing.T) {
 		if !filepath.IsAbs(p.Dir) {
 			t.Errorf("snapshot's directory %q is not absolute", p.Dir)
 		}
-		_, err = StartWatchdog(p, watchdogArgv(c.dir(p), ns, c.token(p), "system"))
+		_, err = StartWatchdog(p, os.Args[0], watchdogArgv(c.dir(p), ns, c.token(p), "system"))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("start: %v, want an error saying %q", err, c.want)
 		}

@@ -4,15 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/fwcproject/fwc/apply"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/spf13/cobra"
 )
 
 // exitUnknown is apply's exit status when the kernel's state could not be
@@ -269,14 +268,17 @@ func startConfirm(h *apply.Host, plan *apply.Plan, dir, netns string, d time.Dur
 		}
 		return nil, &exitError{code: exitFindings, err: fmt.Errorf("cannot save the snapshot for --confirm: %v; nothing applied", err)}
 	}
-	self, err := selfPath()
+	// The watchdog is this very binary (os.Executable: the kernel's
+	// record, never a lookup in $PATH), under the name it was started by
+	// (test harnesses that link the binary under another name dispatch on
+	// it). Absolute paths only: the watchdog runs in "/".
+	self, err := os.Executable()
 	if err == nil {
-		// Absolute paths only: the watchdog runs in "/".
-		argv := []string{self, "confirm", "--watchdog", p.Token, "--state-dir", p.Dir}
+		argv := []string{filepath.Base(os.Args[0]), "confirm", "--watchdog", p.Token, "--state-dir", p.Dir}
 		if h.NetNS != "" {
 			argv = append(argv, "--netns", h.NetNS)
 		}
-		_, err = apply.StartWatchdog(p, argv)
+		_, err = apply.StartWatchdog(p, self, argv)
 	}
 	if err != nil {
 		_ = apply.Discard(dir, p)
@@ -301,23 +303,4 @@ func confirmCmd(netns, stateDir string) string {
 		s += " --state-dir " + stateDir
 	}
 	return s
-}
-
-// selfPath is the fwc binary to re-execute: the name it was started by
-// (which is what test harnesses that link the binary under another name
-// rely on), else the running executable.
-func selfPath() (string, error) {
-	if p := os.Args[0]; p != "" {
-		if !strings.ContainsRune(p, '/') {
-			if lp, err := exec.LookPath(p); err == nil {
-				p = lp
-			}
-		}
-		if abs, err := filepath.Abs(p); err == nil {
-			if st, err := os.Stat(abs); err == nil && !st.IsDir() {
-				return abs, nil
-			}
-		}
-	}
-	return os.Executable()
 }

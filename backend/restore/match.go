@@ -237,7 +237,9 @@ func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
 		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, dirFlag(m.Dir))}
 	}
 	p := m.Proto.Name()
-	if len(m.Ranges) == 1 {
+	// udplite has no match of its own (-m udplite does not exist);
+	// multiport knows it, as it knows tcp, udp, sctp and dccp.
+	if len(m.Ranges) == 1 && m.Proto != policy.ProtoUDPLite {
 		return condText{args: "-m " + p + " " + neg(m.Neg) + "--" + dirFlag(m.Dir)[:1] + "port " + portRange(m.Ranges[0])}
 	}
 	// multiport takes 15 ports, a range counting as two.

@@ -24,7 +24,9 @@
 //   - FW1905 (iptables, ip6tables), other constructs: tcp flags ece or cwr
 //     (the tcp match knows fin, syn, rst, psh, ack, urg); ct status snat or
 //     dnat together with other status bits (iptables tests the former as ct
-//     states and the latter as statuses, and cannot OR them in one match).
+//     states and the latter as statuses, and cannot OR them in one match);
+//     a port in a NAT target or balance of a udplite rule (the NAT targets
+//     take ports with tcp, udp, sctp and dccp only).
 //
 // Sets of interfaces or marks alone are not reported: the iptables backend
 // lists their elements as separate rules. These checks mirror what the
@@ -79,9 +81,11 @@ Rewrite it (split the rule, use the whole mark, a DSCP value) or translate
 with --to iptables.`},
 		{Code: CodeIptOther, Title: "iptables cannot express this construct", Severity: diag.Error, Doc: `
 The iptables backend cannot express this construct: tcp flags ece or cwr
-(the tcp match tests only fin, syn, rst, psh, ack and urg), or ct status snat
-or dnat together with other status bits in one match. Rewrite it (split the
-rule) or translate with --to nft.`},
+(the tcp match tests only fin, syn, rst, psh, ack and urg), ct status snat
+or dnat together with other status bits in one match, or a port in a NAT
+target (dnat, snat, redirect, masquerade, balance) of a udplite rule (the
+NAT targets take ports only with tcp, udp, sctp or dccp). Rewrite it (split
+the rule, NAT the address alone) or translate with --to nft.`},
 	},
 	Run: run,
 }
@@ -116,9 +120,12 @@ func run(pass *analysis.Pass) (any, error) {
 				for _, x := range r.Conds {
 					cond(pass, r, x, nft, ipts)
 				}
-				if nft {
-					for _, a := range r.Actions {
+				for _, a := range r.Actions {
+					if nft {
 						action(pass, r, a)
+					}
+					if len(ipts) > 0 {
+						iptAction(pass, r, a, ipts)
 					}
 				}
 			}
@@ -184,6 +191,35 @@ func action(pass *analysis.Pass, r *policy.Rule, a policy.Action) {
 			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a tos value with ECN bits (0x%02x)", a.Value)
 		}
 	}
+}
+
+// iptAction reports the actions iptables cannot express: a port in a NAT
+// target (or a balance endpoint) of a udplite rule. The kernel translates
+// udplite ports, but the iptables NAT targets take ports only with -p tcp,
+// udp, sctp or dccp, and iptables-restore refuses the whole file.
+func iptAction(pass *analysis.Pass, r *policy.Rule, a policy.Action, ipts []string) {
+	ports := false
+	switch a := a.(type) {
+	case *policy.NAT:
+		ports = a.PortLo != 0
+	case *policy.Balance:
+		ports = true
+	}
+	if !ports || !udplite(r) {
+		return
+	}
+	d := pass.Reportf(CodeIptOther, analysis.At(a, r), "%s cannot translate ports of udplite packets", strings.Join(ipts, " and "))
+	d.Detail = "The iptables NAT targets take a port only in a tcp, udp, sctp or dccp rule. Translate with --to nft, or NAT the address alone."
+}
+
+// udplite reports whether r matches udplite packets only.
+func udplite(r *policy.Rule) bool {
+	for _, c := range r.Conds {
+		if p, ok := c.(*policy.ProtoCond); ok && !p.Neg && len(p.Protos) == 1 && p.Protos[0] == policy.ProtoUDPLite {
+			return true
+		}
+	}
+	return false
 }
 
 func ipset(pass *analysis.Pass, r *policy.Rule, x policy.Cond, s *policy.Set, types []policy.SetType, ipts []string) {

@@ -329,6 +329,13 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 				return
 			}
 			mc.Value, mc.Mask, mc.Route = r.Mark, r.Mask, r
+		} else if ref, isRef := m.Value.(*ast.Ref); isRef {
+			s := c.setOperand(ref, 1, oneType(policy.MarkT), "marks")
+			if s == nil {
+				fail()
+				return
+			}
+			mc.Mask, mc.Set = math.MaxUint32, s
 		} else {
 			v, mask, ok := c.markValue(m.Value)
 			if !ok {

@@ -135,6 +135,9 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 		if m.Ct {
 			kw = "ct mark"
 		}
+		if m.Set != nil {
+			return kw + " " + op(m.Neg) + "@" + m.Set.Name, true
+		}
 		if m.Mask == 0xffffffff {
 			return fmt.Sprintf("%s %s0x%08x", kw, op(m.Neg), m.Value), true
 		}

@@ -29,7 +29,8 @@
 //     take ports with tcp, udp, sctp and dccp only).
 //
 // Sets of interfaces or marks alone are not reported: the iptables backend
-// lists their elements as separate rules. These checks mirror what the
+// lists their elements as separate rules (unless their elements time out:
+// FW1902, since those rules would not). These checks mirror what the
 // backends refuse at translation time, so that "fwc check" says it first.
 package capability
 
@@ -173,6 +174,14 @@ func cond(pass *analysis.Pass, r *policy.Rule, x policy.Cond, nft bool, ipts []s
 		if nft && x.Neg && parts > 1 {
 			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a negated time condition with several parts")
 		}
+	case *policy.MarkCond:
+		if len(ipts) > 0 && x.Set != nil {
+			listed(pass, r, x, x.Set, ipts)
+		}
+	case *policy.IfaceCond:
+		if len(ipts) > 0 && x.Set != nil {
+			listed(pass, r, x, x.Set, ipts)
+		}
 	case *policy.ConcatCond:
 		if len(ipts) > 0 && x.Set != nil {
 			ipset(pass, r, x, x.Set, x.Set.Type, ipts)
@@ -191,6 +200,22 @@ func action(pass *analysis.Pass, r *policy.Rule, a policy.Action) {
 			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a tos value with ECN bits (0x%02x)", a.Value)
 		}
 	}
+}
+
+// listed reports a lookup in a set of marks or interfaces whose elements
+// time out: ipset has no such set types, so the iptables backend writes
+// one rule per element, and those rules never expire.
+func listed(pass *analysis.Pass, r *policy.Rule, x policy.Cond, s *policy.Set, ipts []string) {
+	expires := s.Timeout > 0
+	for _, e := range s.Elements {
+		expires = expires || e.Timeout > 0
+	}
+	if !expires {
+		return
+	}
+	d := pass.Reportf(CodeIpset, analysis.At(x, r), "%s cannot look up set %s: its elements time out, and iptables lists them as rules",
+		strings.Join(ipts, " and "), s.Name)
+	d.Detail = "ipset has no set of " + string(s.Type[0]) + "s alone, so the iptables backend writes one rule per element, which would never expire. Drop the timeouts or translate with --to nft."
 }
 
 // iptAction reports the actions iptables cannot express: a port in a NAT

@@ -1,9 +1,12 @@
 // Package capability reports constructs that a requested backend cannot
 // express, naming the backend, instead of letting it emit something wrong.
-// It runs only for the backends in Pass.Backends ("nft", "iptables",
-// "ip6tables"); with none requested it reports nothing. iptables is judged
-// only on rules that apply to IPv4, ip6tables only on those that apply to
-// IPv6.
+// It judges the backends in Pass.Backends ("nft", "iptables", "ip6tables"),
+// as errors: translate for those backends will refuse the policy, so these
+// errors cannot be suppressed or lowered (the analyzer is Binding). With
+// none requested (fwc check without --backend) it judges all three and
+// reports warnings, which a suppression comment may silence (a policy meant
+// for iptables only, say). iptables is judged only on rules that apply to
+// IPv4, ip6tables only on those that apply to IPv6.
 //
 //   - FW1901 (nft): a payload string match. nftables has no string match
 //     (the xt string extension exists only for iptables).
@@ -36,6 +39,7 @@ package capability
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
@@ -88,21 +92,35 @@ target (dnat, snat, redirect, masquerade, balance) of a udplite rule (the
 NAT targets take ports only with tcp, udp, sctp or dccp). Rewrite it (split
 the rule, NAT the address alone) or translate with --to nft.`},
 	},
-	Run: run,
+	Run:     run,
+	Binding: true,
 }
 
 func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
-	if pass.Program == nil || len(pass.Backends) == 0 {
+	if pass.Program == nil {
 		return nil, nil
 	}
-	nft := pass.HasBackend("nft")
+	backends := pass.Backends
+	if len(backends) == 0 {
+		// No backend named: say what each would refuse, as warnings, so
+		// that check does not call clean a policy translate will refuse.
+		backends = []string{"nft", "iptables", "ip6tables"}
+		p := *pass
+		report := pass.Report
+		p.Report = func(d *diag.Diagnostic) {
+			d.Severity = diag.Warning
+			report(d)
+		}
+		pass = &p
+	}
+	nft := slices.Contains(backends, "nft")
 	var ipt []string
-	if pass.HasBackend("iptables") {
+	if slices.Contains(backends, "iptables") {
 		ipt = append(ipt, "iptables")
 	}
-	if pass.HasBackend("ip6tables") {
+	if slices.Contains(backends, "ip6tables") {
 		ipt = append(ipt, "ip6tables")
 	}
 	// The backends that see a rule, by its family (index: policy.Family).

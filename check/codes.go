@@ -67,9 +67,10 @@ protocol, icmp type, state or flag, a number out of range.
 
     set hosts : ipv4_addr { elements { 10.0.0.0/8 } }   # FW0110: a network in a set of addresses`},
 		{Code: codeFamily, Title: "IPv4 and IPv6 mixed in one rule", Severity: diag.Error, Doc: `
-Each rule applies to IPv4, IPv6 or both. Addresses, named sets, icmp versus
-icmpv6, and "family" each restrict it; when the restrictions leave no family,
-no packet can match.
+Each rule applies to IPv4, IPv6 or both. Addresses (negated ones too: a
+"saddr != 10.0.0.1" rule is IPv4's), named sets, icmp versus icmpv6, and
+"family" each restrict it; when the restrictions leave no family, no packet
+can match.
 
     set v6hosts : ipv6_addr { elements { fd00::1 } }
     from lan to self saddr @v6hosts daddr 192.168.1.1 accept   # FW0111`},

@@ -136,9 +136,15 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 		if m.Key.Name == "daddr" {
 			dir = policy.Dst
 		}
+		// An address makes the rule its family's only, negated or not
+		// (docs/language.md, Families): `saddr != 10.0.0.1` says
+		// nothing about IPv6 packets, so it must not make the rule's
+		// other matches and actions hold for every one of them. This
+		// is the one place the family is decided: ir.Lower and the
+		// packet space both read policy.Rule.Family.
 		if set != nil {
 			c.restrict(st, set.Family, m)
-		} else if !m.Neg {
+		} else {
 			c.restrict(st, itemsFamily(items), m)
 		}
 		st.conds = append(st.conds, &policy.AddrCond{At: at, Dir: dir, Neg: m.Neg, Items: items, Set: set})
@@ -325,6 +331,13 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 				return
 			}
 			mc.Value, mc.Mask, mc.Route = r.Mark, r.Mask, r
+		} else if ref, isRef := m.Value.(*ast.Ref); isRef {
+			s := c.setOperand(ref, 1, oneType(policy.MarkT), "marks")
+			if s == nil {
+				fail()
+				return
+			}
+			mc.Mask, mc.Set = math.MaxUint32, s
 		} else {
 			v, mask, ok := c.markValue(m.Value)
 			if !ok {

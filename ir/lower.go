@@ -291,7 +291,7 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 	case *policy.CtStatusCond:
 		return &CtStatus{Neg: c.Neg, Bits: c.Bits}, true, false
 	case *policy.MarkCond:
-		return &Mark{Ct: c.Ct, Neg: c.Neg, Value: c.Value, Mask: c.Mask}, true, false
+		return &Mark{Ct: c.Ct, Neg: c.Neg, Value: c.Value, Mask: c.Mask, Set: l.set(c.Set)}, true, false
 	case *policy.LimitCond:
 		return &Limit{Over: c.Over, Rate: c.Rate, Burst: c.Burst}, true, false
 	case *policy.MeterCond:

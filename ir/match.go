@@ -79,6 +79,9 @@ type Mark struct {
 	Neg   bool
 	Value uint32
 	Mask  uint32
+	// Set, when not nil, is a set of marks the whole mark is looked up in
+	// (Value and Mask unused).
+	Set *Set
 }
 
 // Limit is one global token bucket: Rate packets per unit, Burst packets

@@ -135,6 +135,9 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 		if m.Ct {
 			kw = "ct mark"
 		}
+		if m.Set != nil {
+			return kw + " " + op(m.Neg) + "@" + m.Set.Name, true
+		}
 		if m.Mask == 0xffffffff {
 			return fmt.Sprintf("%s %s0x%08x", kw, op(m.Neg), m.Value), true
 		}
@@ -300,8 +303,14 @@ func maskedAddr(f ir.Family, d policy.Dir, maskLen int) string {
 
 func (p *printer) time(r *ir.Rule, m *ir.Time) (string, bool) {
 	var parts []string
+	// Times are numbers, not "HH:MM" or "YYYY-MM-DD HH:MM:SS": nft reads
+	// those in the time zone of the process that loads the file, and
+	// shifts them to UTC, so the same file would mean another window on
+	// a host (or under a TZ) other than UTC. Numbers (seconds since
+	// midnight UTC, seconds since the epoch) it stores as they are, as the
+	// netlink batch does; it lists them back as times in its own zone.
 	if m.HasHour {
-		parts = append(parts, fmt.Sprintf("meta hour %s%s-%s", op(m.Neg), clock(m.HourFrom), clock(m.HourTo)))
+		parts = append(parts, fmt.Sprintf("meta hour %s%d-%d", op(m.Neg), seconds(m.HourFrom), seconds(m.HourTo)))
 	}
 	if m.Days != 0 {
 		var d []string
@@ -313,8 +322,7 @@ func (p *printer) time(r *ir.Rule, m *ir.Time) (string, bool) {
 		parts = append(parts, "meta day "+op(m.Neg)+list(d))
 	}
 	if m.HasDate {
-		parts = append(parts, fmt.Sprintf("meta time %s%s-%s", op(m.Neg),
-			Quote(m.DateFrom.UTC().Format("2006-01-02 15:04:05")), Quote(m.DateTo.UTC().Format("2006-01-02 15:04:05"))))
+		parts = append(parts, fmt.Sprintf("meta time %s%d-%d", op(m.Neg), m.DateFrom.Unix(), m.DateTo.Unix()))
 	}
 	if m.Neg && len(parts) > 1 {
 		p.errorf(r, "a negated time condition with several parts")
@@ -323,11 +331,8 @@ func (p *printer) time(r *ir.Rule, m *ir.Time) (string, bool) {
 	return strings.Join(parts, " "), true
 }
 
-func clock(d time.Duration) string {
-	d = d.Round(time.Second)
-	s := fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
-	if sec := int(d.Seconds()) % 60; sec != 0 {
-		s += fmt.Sprintf(":%02d", sec)
-	}
-	return `"` + s + `"`
+// seconds is a time of day as nft's meta hour holds it: whole seconds
+// since midnight UTC.
+func seconds(d time.Duration) int64 {
+	return int64(d.Round(time.Second) / time.Second)
 }

@@ -289,6 +289,12 @@ func (e *ruleEnc) match(m ir.Match) {
 		} else {
 			e.meta(expr.MetaKeyMARK)
 		}
+		if m.Set != nil {
+			if s := e.namedSet(m.Set); s != nil {
+				e.lookup(s, m.Neg)
+			}
+			return
+		}
 		if m.Mask != 0xffffffff {
 			e.bitwise(binaryutil.NativeEndian.PutUint32(m.Mask))
 		}

@@ -14,9 +14,11 @@
 // payload string match, a partial-mask connmark copy) is an error
 // diagnostic FW2001, never a different rule or a comment.
 //
-// Times of day and dates (meta hour, meta time) are converted by nft using
-// its local time zone: run nft with TZ=UTC, as fwc's apply does, so that
-// they mean UTC as the policy does.
+// Times of day and dates (meta hour, meta time) are written as numbers
+// (seconds since midnight UTC, seconds since the epoch), which nft stores
+// without converting them from its local time zone: the text means the
+// policy's UTC times whatever TZ nft runs under. nft lists them back as
+// local times.
 package nft
 
 import (

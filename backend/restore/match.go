@@ -44,6 +44,16 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 		}
 		ifs := m.Ifaces
 		if m.Set != nil {
+			if expires(m.Set) {
+				w.errorf(r, "a lookup in set %s, whose elements time out (its elements become rules)", m.Set.Name)
+				return condText{}
+			}
+			if len(m.Set.Elements) == 0 {
+				if m.Neg {
+					return condText{}
+				}
+				return condText{args: never}
+			}
 			ifs = nil
 			for _, e := range m.Set.Elements {
 				ifs = append(ifs, policy.Iface{Name: e.Parts[0].Iface})
@@ -103,6 +113,13 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 		mod := "mark"
 		if m.Ct {
 			mod = "connmark"
+		}
+		if m.Set != nil {
+			if expires(m.Set) {
+				w.errorf(r, "a lookup in set %s, whose elements time out (its elements become rules)", m.Set.Name)
+				return condText{}
+			}
+			return markSet(mod, m)
 		}
 		return condText{args: fmt.Sprintf("-m %s %s--mark %s", mod, neg(m.Neg), markMask(m.Value, m.Mask))}
 	case *ir.Limit:
@@ -166,6 +183,42 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 	}
 	w.errorf(r, "match %T", m)
 	return condText{}
+}
+
+// never is a match no packet passes: every mark is 0 under the mask 0. It
+// stands for a lookup in an empty set.
+const never = "-m mark ! --mark 0x0/0x0"
+
+// expires reports whether elements of s time out.
+func expires(s *ir.Set) bool {
+	if s.Timeout > 0 {
+		return true
+	}
+	for _, e := range s.Elements {
+		if e.Timeout > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// markSet renders a lookup in a set of marks, which ipset cannot hold
+// alone: one alternative per element, or one exclusion per element when
+// negated. An empty set matches no packet (negated, every packet).
+func markSet(mod string, m *ir.Mark) condText {
+	var alts []string
+	for _, e := range m.Set.Elements {
+		alts = append(alts, fmt.Sprintf("-m %s --mark 0x%x", mod, e.Parts[0].Mark))
+	}
+	switch {
+	case len(alts) == 0 && m.Neg:
+		return condText{}
+	case len(alts) == 0:
+		return condText{args: never}
+	case len(alts) == 1 && m.Neg:
+		return condText{args: fmt.Sprintf("-m %s ! --mark 0x%x", mod, m.Set.Elements[0].Parts[0].Mark)}
+	}
+	return oneOf(m.Neg, alts)
 }
 
 // oneOf renders a list: one alternative as plain args (negated with !),
@@ -237,7 +290,9 @@ func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
 		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, dirFlag(m.Dir))}
 	}
 	p := m.Proto.Name()
-	if len(m.Ranges) == 1 {
+	// udplite has no match of its own (-m udplite does not exist);
+	// multiport knows it, as it knows tcp, udp, sctp and dccp.
+	if len(m.Ranges) == 1 && m.Proto != policy.ProtoUDPLite {
 		return condText{args: "-m " + p + " " + neg(m.Neg) + "--" + dirFlag(m.Dir)[:1] + "port " + portRange(m.Ranges[0])}
 	}
 	// multiport takes 15 ports, a range counting as two.

@@ -257,13 +257,42 @@ func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
 	for _, cb := range combos {
 		out = append(out, spaced(common, cb, comment, enter))
 	}
-	for _, e := range excl {
-		sub.lines = append(sub.lines, join(e, join(comment, "-j RETURN")))
-	}
-	for _, tg := range targets {
-		sub.lines = append(sub.lines, join(comment, tg))
+	// The protocol matched on the way in is not known inside the
+	// sub-chain, but iptables checks each rule on its own: a port in a
+	// DNAT, REDIRECT or SNAT target, REJECT with tcp-reset, or an icmp
+	// match without -p is refused (by iptables-restore, or by the kernel
+	// on the real load). So every sub-chain rule repeats the rule's
+	// protocol; with a list of protocols, once per protocol: they are
+	// disjoint, so a packet still runs each exclusion and target once.
+	for _, p := range subProtos(r) {
+		for _, e := range excl {
+			ep := p
+			if strings.HasPrefix(e, "-p ") {
+				ep = "" // an icmp match that carries its own
+			}
+			sub.lines = append(sub.lines, spaced(nil, ep, e, comment, "-j RETURN"))
+		}
+		for _, tg := range targets {
+			sub.lines = append(sub.lines, spaced(nil, p, comment, tg))
+		}
 	}
 	return out
+}
+
+// subProtos returns the -p argument each group of r's sub-chain rules
+// carries: one per protocol of r's positive protocol match, or one empty
+// string when r has none.
+func subProtos(r *ir.Rule) []string {
+	for _, m := range r.Matches {
+		if p, ok := m.(*ir.Proto); ok && !p.Neg {
+			out := make([]string, len(p.Protos))
+			for i, pr := range p.Protos {
+				out[i] = "-p " + pr.Name()
+			}
+			return out
+		}
+	}
+	return []string{""}
 }
 
 // spaced joins the non-empty strings of common and rest with single

@@ -34,6 +34,11 @@ type Analyzer struct {
 	// not a finding): Run reports it as a diagnostic and skips the analyzers
 	// that depend on it.
 	Run func(*Pass) (any, error)
+	// Binding marks a pass whose errors say that a later stage will refuse
+	// the policy (translate, for a backend asked for): suppression comments
+	// and severity overrides do not apply to them, since hiding one would
+	// not make the refusal go away. Its warnings behave as any other.
+	Binding bool
 }
 
 func (a *Analyzer) String() string { return a.Name }
@@ -111,6 +116,7 @@ const (
 	CodeNoReason      = "FW1991"
 	CodeUnused        = "FW1992"
 	CodeUnknownCode   = "FW1993"
+	CodeBinding       = "FW1994"
 	CodeAnalyzerError = "FW1999"
 )
 
@@ -130,6 +136,13 @@ reported.`},
 A "# fwc:ignore" comment names a code that no lint pass reports. Codes look
 like FW1401; "fwc explain" lists them. Suppression comments only apply to
 lint findings (codes FW1000-FW1999), not to syntax or type errors.`},
+	{Code: CodeBinding, Title: "suppression of a refusal", Severity: diag.Warning, Doc: `
+A "# fwc:ignore" comment names a code whose error says that a backend you
+asked for (--backend, or fwc translate --to) cannot express the rule. The
+error stays: fwc translate would refuse the policy whatever the comment
+says. Rewrite the rule, or translate for a backend that can express it;
+without --backend the finding is a warning, and the comment may silence it
+there (say a policy is for iptables only).`},
 	{Code: CodeAnalyzerError, Title: "lint pass failed", Severity: diag.Error, Doc: `
 A lint pass failed on this policy instead of finishing its analysis. This is
 a bug in fwc: please report it with the policy. The other passes still ran;
@@ -175,9 +188,9 @@ func Run(p *policy.Program, analyzers []*Analyzer, opts Options) diag.Diagnostic
 		if p != nil {
 			files = p.Files
 		}
-		ds = Suppress(files, ds, knownCodes(order))
+		ds = Suppress(files, ds, knownCodes(order), bindingCodes(order))
 	}
-	ds = Configure(ds, opts.Severity, opts.Disable)
+	ds = Configure(ds, opts.Severity, opts.Disable, bindingCodes(order))
 	return ds.Sort()
 }
 
@@ -246,6 +259,25 @@ func knownCodes(as []*Analyzer) map[string]bool {
 	return m
 }
 
+// bindingCodes are the codes of the Binding analyzers among as.
+func bindingCodes(as []*Analyzer) map[string]bool {
+	m := map[string]bool{}
+	for _, a := range as {
+		if a.Binding {
+			for _, d := range a.Codes {
+				m[d.Code] = true
+			}
+		}
+	}
+	return m
+}
+
+// Binding reports whether d is an error of a Binding analyzer's code, which
+// no suppression or severity override may hide.
+func binding(d *diag.Diagnostic, codes map[string]bool) bool {
+	return d.Severity == diag.Error && codes[d.Code]
+}
+
 func firstFile(p *policy.Program) string {
 	if p != nil && len(p.Files) > 0 && p.Files[0] != nil {
 		return p.Files[0].Filename
@@ -253,11 +285,16 @@ func firstFile(p *policy.Program) string {
 	return ""
 }
 
-// Configure applies per-code severity overrides and drops disabled codes.
-// It changes the diagnostics in place and returns the kept ones.
-func Configure(ds diag.Diagnostics, severity map[string]diag.Severity, disable map[string]bool) diag.Diagnostics {
+// Configure applies per-code severity overrides and drops disabled codes,
+// except for the errors of the codes in bound (see Analyzer.Binding). It
+// changes the diagnostics in place and returns the kept ones.
+func Configure(ds diag.Diagnostics, severity map[string]diag.Severity, disable map[string]bool, bound map[string]bool) diag.Diagnostics {
 	out := ds[:0:0]
 	for _, d := range ds {
+		if binding(d, bound) {
+			out = append(out, d)
+			continue
+		}
 		if disable[d.Code] {
 			continue
 		}

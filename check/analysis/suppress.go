@@ -169,8 +169,11 @@ func lineStarts(f *ast.File) map[int]int {
 // reason (FW1991), a suppression of a code in known that suppressed nothing
 // (FW1992), and a code that is neither in known nor registered at all
 // (FW1993). Codes registered by other stages but not in known are left
-// alone: the pass that reports them did not run.
-func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) diag.Diagnostics {
+// alone: the pass that reports them did not run. The errors of the codes in
+// bound are never suppressed (see Analyzer.Binding); a suppression that
+// covers one is reported (FW1994), and one of them that suppressed nothing
+// is not (they are reported or not by the backends asked for).
+func Suppress(files []*ast.File, ds diag.Diagnostics, known, bound map[string]bool) diag.Diagnostics {
 	sups := Suppressions(files)
 	if len(sups) == 0 {
 		return ds
@@ -180,10 +183,15 @@ func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) dia
 		code string
 	}
 	used := map[key]bool{}
+	refused := map[key]bool{}
 	var out diag.Diagnostics
 	for _, d := range ds {
 		hit := false
 		for _, s := range sups {
+			if s.Covers(d) && binding(d, bound) {
+				refused[key{s, d.Code}] = true
+				continue
+			}
 			if s.Covers(d) {
 				used[key{s, d.Code}] = true
 				hit = true
@@ -206,7 +214,13 @@ func Suppress(files []*ast.File, ds diag.Diagnostics, known map[string]bool) dia
 		}
 		for _, c := range s.Codes {
 			switch {
+			case refused[key{s, c}] && !used[key{s, c}]:
+				out.Add(diag.Warning, CodeBinding, at, fmt.Sprintf("%s cannot be suppressed here", c),
+					"The error says that a backend asked for cannot express the rule: fwc translate would refuse the policy whatever this comment says. Rewrite the rule or translate for another backend.")
 			case used[key{s, c}]:
+			case bound[c]:
+				// Whether it is reported depends on the backends asked
+				// for: the same comment serves a run with other ones.
 			case known[c]:
 				out.Add(diag.Warning, CodeUnused, at, fmt.Sprintf("unused suppression of %s", c),
 					unusedDetail(s, c))

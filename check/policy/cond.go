@@ -131,6 +131,9 @@ type MarkCond struct {
 	Value uint32
 	Mask  uint32 // 0xffffffff for an exact match
 	Route *Route // when written as `mark route NAME`
+	// Set, when not nil, is a set of marks the whole mark is looked up
+	// in (`mark @s`); Value is then 0 and Mask 0xffffffff.
+	Set *Set
 }
 
 // Rate is a number of packets per Unit.

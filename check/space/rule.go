@@ -431,6 +431,20 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict
 			if k.Ct {
 				d = CtMark
 			}
+			if k.Set != nil {
+				// `mark @s`: the whole mark is one of the elements.
+				if dynamic(k.Set) {
+					inexact("set @" + k.Set.Name + " can change at run time")
+					continue
+				}
+				var set []iv
+				for _, e := range k.Set.Elements {
+					one, _ := markSet(e.Parts[0].Mark, 0xffffffff)
+					set = append(set, one...)
+				}
+				restrict(d, normalize(set), k.Neg)
+				continue
+			}
 			set, ok := markSet(k.Value, k.Mask)
 			if !ok {
 				inexact(fmt.Sprintf("mark mask 0x%x is too scattered to model", k.Mask))

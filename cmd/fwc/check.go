@@ -35,9 +35,10 @@ file below a directory), resolves names, checks types and runs the lint
 passes, and reports every problem found in one run.
 
 Each file given or found is a policy of its own unless another file includes
-it. --backend names the backends the policy will be translated for, so that
-constructs a backend cannot express are reported; repeat it or separate
-names with commas.
+it. --backend names the backends the policy will be translated for: the
+constructs they cannot express are errors, which no suppression comment or
+--severity hides (translate would refuse them anyway); repeat it or separate
+names with commas. Without it, what any backend cannot express is a warning.
 
 Text diagnostics go to standard error; --format json and --format sarif
 write one document to standard output instead, and --format github writes

@@ -10,8 +10,8 @@
 //   - testdata/examples/*.txtar: the same outputs for every policy under
 //     examples/, plus want.nft.list, nft's own listing after loading;
 //   - every output is fed to the real tools in a throwaway network
-//     namespace (ipset restore, iptables-restore --test, ip6tables-restore
-//     --test, nft -c -f, nft -f);
+//     namespace and loaded for real (ipset restore, iptables-restore,
+//     ip6tables-restore, nft -c -f, nft -f), not only parsed;
 //   - the differential test sends real packets through the iptables and
 //     the nft translation of the scenario examples and compares the
 //     verdicts with each other and with the policy's intent.

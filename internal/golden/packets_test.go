@@ -145,6 +145,36 @@ var packetCases = []packetCase{
 			{"net", probe{"icmp", "203.0.113.5", "192.0.2.1", 0}, "reply", "ping"},
 		},
 	},
+	{
+		example: "internal/golden/testdata/packets/negated-family.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24", "2001:db8::1/64"}},
+		fwServe: []string{"tcp:22", "tcp:23"},
+		peers: []peer{{
+			name: "net", iface: "eth0",
+			addrs: []string{"192.0.2.2/24", "2001:db8::7/64"},
+		}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 22}, "refused", "a negated IPv4 address: IPv4 ssh is rejected"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 22}, "open fw 2001:db8::7", "a negated IPv4 address leaves IPv6 alone"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 23}, "refused", "a negated IPv6 address: IPv6 telnet is rejected"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "open fw 192.0.2.2", "a negated IPv6 address leaves IPv4 alone"},
+		},
+	},
+	{
+		example: "internal/golden/testdata/packets/negated-iface.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
+		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},
+		peers: []peer{{
+			name: "net", iface: "eth0",
+			addrs: []string{"192.0.2.2/24"},
+		}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 8080}, "open fw 192.0.2.2", "dnat to port 80 from an interface not excluded"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 8022}, "open fw 192.0.2.2", "redirect to 22 from an interface not excluded"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "refused", "reset from an interface not excluded"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "eth0 is excluded: no reset"},
+		},
+	},
 }
 
 // TestSameVerdicts loads the iptables (with ipset) and the nft translation

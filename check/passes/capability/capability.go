@@ -1,9 +1,12 @@
 // Package capability reports constructs that a requested backend cannot
 // express, naming the backend, instead of letting it emit something wrong.
-// It runs only for the backends in Pass.Backends ("nft", "iptables",
-// "ip6tables"); with none requested it reports nothing. iptables is judged
-// only on rules that apply to IPv4, ip6tables only on those that apply to
-// IPv6.
+// It judges the backends in Pass.Backends ("nft", "iptables", "ip6tables"),
+// as errors: translate for those backends will refuse the policy, so these
+// errors cannot be suppressed or lowered (the analyzer is Binding). With
+// none requested (fwc check without --backend) it judges all three and
+// reports warnings, which a suppression comment may silence (a policy meant
+// for iptables only, say). iptables is judged only on rules that apply to
+// IPv4, ip6tables only on those that apply to IPv6.
 //
 //   - FW1901 (nft): a payload string match. nftables has no string match
 //     (the xt string extension exists only for iptables).
@@ -24,15 +27,19 @@
 //   - FW1905 (iptables, ip6tables), other constructs: tcp flags ece or cwr
 //     (the tcp match knows fin, syn, rst, psh, ack, urg); ct status snat or
 //     dnat together with other status bits (iptables tests the former as ct
-//     states and the latter as statuses, and cannot OR them in one match).
+//     states and the latter as statuses, and cannot OR them in one match);
+//     a port in a NAT target or balance of a udplite rule (the NAT targets
+//     take ports with tcp, udp, sctp and dccp only).
 //
 // Sets of interfaces or marks alone are not reported: the iptables backend
-// lists their elements as separate rules. These checks mirror what the
+// lists their elements as separate rules (unless their elements time out:
+// FW1902, since those rules would not). These checks mirror what the
 // backends refuse at translation time, so that "fwc check" says it first.
 package capability
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
@@ -79,25 +86,41 @@ Rewrite it (split the rule, use the whole mark, a DSCP value) or translate
 with --to iptables.`},
 		{Code: CodeIptOther, Title: "iptables cannot express this construct", Severity: diag.Error, Doc: `
 The iptables backend cannot express this construct: tcp flags ece or cwr
-(the tcp match tests only fin, syn, rst, psh, ack and urg), or ct status snat
-or dnat together with other status bits in one match. Rewrite it (split the
-rule) or translate with --to nft.`},
+(the tcp match tests only fin, syn, rst, psh, ack and urg), ct status snat
+or dnat together with other status bits in one match, or a port in a NAT
+target (dnat, snat, redirect, masquerade, balance) of a udplite rule (the
+NAT targets take ports only with tcp, udp, sctp or dccp). Rewrite it (split
+the rule, NAT the address alone) or translate with --to nft.`},
 	},
-	Run: run,
+	Run:     run,
+	Binding: true,
 }
 
 func init() { analysis.Register(Analyzer) }
 
 func run(pass *analysis.Pass) (any, error) {
-	if pass.Program == nil || len(pass.Backends) == 0 {
+	if pass.Program == nil {
 		return nil, nil
 	}
-	nft := pass.HasBackend("nft")
+	backends := pass.Backends
+	if len(backends) == 0 {
+		// No backend named: say what each would refuse, as warnings, so
+		// that check does not call clean a policy translate will refuse.
+		backends = []string{"nft", "iptables", "ip6tables"}
+		p := *pass
+		report := pass.Report
+		p.Report = func(d *diag.Diagnostic) {
+			d.Severity = diag.Warning
+			report(d)
+		}
+		pass = &p
+	}
+	nft := slices.Contains(backends, "nft")
 	var ipt []string
-	if pass.HasBackend("iptables") {
+	if slices.Contains(backends, "iptables") {
 		ipt = append(ipt, "iptables")
 	}
-	if pass.HasBackend("ip6tables") {
+	if slices.Contains(backends, "ip6tables") {
 		ipt = append(ipt, "ip6tables")
 	}
 	// The backends that see a rule, by its family (index: policy.Family).
@@ -116,9 +139,12 @@ func run(pass *analysis.Pass) (any, error) {
 				for _, x := range r.Conds {
 					cond(pass, r, x, nft, ipts)
 				}
-				if nft {
-					for _, a := range r.Actions {
+				for _, a := range r.Actions {
+					if nft {
 						action(pass, r, a)
+					}
+					if len(ipts) > 0 {
+						iptAction(pass, r, a, ipts)
 					}
 				}
 			}
@@ -166,6 +192,14 @@ func cond(pass *analysis.Pass, r *policy.Rule, x policy.Cond, nft bool, ipts []s
 		if nft && x.Neg && parts > 1 {
 			pass.Reportf(CodeNftOther, analysis.At(x, r), "nft cannot express a negated time condition with several parts")
 		}
+	case *policy.MarkCond:
+		if len(ipts) > 0 && x.Set != nil {
+			listed(pass, r, x, x.Set, ipts)
+		}
+	case *policy.IfaceCond:
+		if len(ipts) > 0 && x.Set != nil {
+			listed(pass, r, x, x.Set, ipts)
+		}
 	case *policy.ConcatCond:
 		if len(ipts) > 0 && x.Set != nil {
 			ipset(pass, r, x, x.Set, x.Set.Type, ipts)
@@ -184,6 +218,51 @@ func action(pass *analysis.Pass, r *policy.Rule, a policy.Action) {
 			pass.Reportf(CodeNftOther, analysis.At(a, r), "nft cannot express a tos value with ECN bits (0x%02x)", a.Value)
 		}
 	}
+}
+
+// listed reports a lookup in a set of marks or interfaces whose elements
+// time out: ipset has no such set types, so the iptables backend writes
+// one rule per element, and those rules never expire.
+func listed(pass *analysis.Pass, r *policy.Rule, x policy.Cond, s *policy.Set, ipts []string) {
+	expires := s.Timeout > 0
+	for _, e := range s.Elements {
+		expires = expires || e.Timeout > 0
+	}
+	if !expires {
+		return
+	}
+	d := pass.Reportf(CodeIpset, analysis.At(x, r), "%s cannot look up set %s: its elements time out, and iptables lists them as rules",
+		strings.Join(ipts, " and "), s.Name)
+	d.Detail = "ipset has no set of " + string(s.Type[0]) + "s alone, so the iptables backend writes one rule per element, which would never expire. Drop the timeouts or translate with --to nft."
+}
+
+// iptAction reports the actions iptables cannot express: a port in a NAT
+// target (or a balance endpoint) of a udplite rule. The kernel translates
+// udplite ports, but the iptables NAT targets take ports only with -p tcp,
+// udp, sctp or dccp, and iptables-restore refuses the whole file.
+func iptAction(pass *analysis.Pass, r *policy.Rule, a policy.Action, ipts []string) {
+	ports := false
+	switch a := a.(type) {
+	case *policy.NAT:
+		ports = a.PortLo != 0
+	case *policy.Balance:
+		ports = true
+	}
+	if !ports || !udplite(r) {
+		return
+	}
+	d := pass.Reportf(CodeIptOther, analysis.At(a, r), "%s cannot translate ports of udplite packets", strings.Join(ipts, " and "))
+	d.Detail = "The iptables NAT targets take a port only in a tcp, udp, sctp or dccp rule. Translate with --to nft, or NAT the address alone."
+}
+
+// udplite reports whether r matches udplite packets only.
+func udplite(r *policy.Rule) bool {
+	for _, c := range r.Conds {
+		if p, ok := c.(*policy.ProtoCond); ok && !p.Neg && len(p.Protos) == 1 && p.Protos[0] == policy.ProtoUDPLite {
+			return true
+		}
+	}
+	return false
 }
 
 func ipset(pass *analysis.Pass, r *policy.Rule, x policy.Cond, s *policy.Set, types []policy.SetType, ipts []string) {

@@ -50,8 +50,11 @@ func ifW(w, w2 W) W {
 	return w2
 }
 
+// TestNoBackend: without a backend named, every backend is judged (the
+// findings are warnings then: cmd/fwc's check_capability script shows it).
 func TestNoBackend(t *testing.T) {
-	analysistest.RunProgram(t, program("", "", "").Prog, analysis.Options{}, capability.Analyzer)
+	b := program(`FW1901 "nft"`, `FW1902 "iptables"`, `FW1903 "^iptables and ip6tables cannot"`)
+	analysistest.RunProgram(t, b.Prog, analysis.Options{}, capability.Analyzer)
 }
 
 func TestNft(t *testing.T) {

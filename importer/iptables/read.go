@@ -262,15 +262,6 @@ func (p *parser) resolve(t *Table) {
 	}
 }
 
-func isBuiltin(table, chain string) bool {
-	for _, c := range builtins[table] {
-		if c == chain {
-			return true
-		}
-	}
-	return false
-}
-
 // declare reads ":NAME POLICY [p:b]".
 func (p *parser) declare() {
 	w := p.words

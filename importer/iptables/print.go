@@ -16,8 +16,9 @@ type PrintOptions struct {
 }
 
 // Print writes f back as iptables-save text: every table block that
-// iptables-restore would load (the last of each name), built-in chains that
-// the file declared, then user chains, each rule as "-A" in the order the
+// iptables-restore would load (the last of each name), built-in chains whose
+// policy the file sets, then user chains (with -N when the name needs
+// quotes), each rule as "-A" in the order the
 // kernel runs them (so "-I" positions appear resolved). Negations are printed
 // in the current form ("! --opt v"); values are quoted when they were quoted or
 // need it. Loading the output gives the kernel the same ruleset as loading
@@ -30,7 +31,13 @@ func Print(w io.Writer, f *File, opts PrintOptions) error {
 		}
 		fmt.Fprintf(bw, "*%s\n", t.Name)
 		for _, c := range t.Chains {
-			if !c.Declared && c.Builtin {
+			if c.Builtin && c.Policy == "" {
+				continue // left as it is by iptables-restore
+			}
+			if !c.Builtin && quote(c.Name, false) != c.Name {
+				// ":" lines are split at blanks without quotes; -N
+				// takes a quoted name.
+				fmt.Fprintf(bw, "-N %s\n", quote(c.Name, false))
 				continue
 			}
 			pol := c.Policy

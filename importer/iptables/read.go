@@ -169,6 +169,11 @@ func (p *parser) doLine() {
 		p.table = nil
 		return
 	}
+	if rest[0] == ':' && p.table != nil {
+		p.words = lines.Fields(text)
+		p.declare()
+		return
+	}
 	words, open := lines.Split(text)
 	if open > 0 {
 		p.errorf(CodeMalformed, p.rng(open, open+1), "iptables-restore reads to the end of the line looking for the closing quote.", "quote left open")
@@ -180,10 +185,6 @@ func (p *parser) doLine() {
 		return
 	}
 	p.words = words
-	if rest[0] == ':' {
-		p.declare()
-		return
-	}
 	p.command()
 }
 

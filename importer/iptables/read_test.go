@@ -351,3 +351,36 @@ func TestVersions(t *testing.T) {
 		t.Errorf("[5:300] rule counters: %+v", c)
 	}
 }
+
+// TestPrintKeepsPolicyAndOddNames: a policy set by -P on a chain the file
+// never declares with ":", and chains whose names need quoting, survive
+// Print and a second read.
+func TestPrintKeepsPolicyAndOddNames(t *testing.T) {
+	src := "*filter\n-P INPUT DROP\n-N \"my chain\"\n:\"odd - [0:0]\n-A \"my chain\" -j ACCEPT\n-A INPUT -j \"my chain\"\n-A \"\\\"odd\" -j RETURN\nCOMMIT\n"
+	f, ds := read(t, src)
+	if len(ds) != 0 {
+		t.Fatalf("diagnostics: %v", ds)
+	}
+	// iptables-restore splits ":" lines at blanks only, without quotes.
+	if f.Table("filter").Chain(`"odd`) == nil {
+		t.Fatalf("chain \"odd not declared: %+v", f.Table("filter").Chains)
+	}
+	var out bytes.Buffer
+	if err := Print(&out, f, PrintOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f2, ds2 := read(t, out.String())
+	if len(ds2) != 0 {
+		t.Fatalf("printed text reads with %v\n%s", ds2, out.String())
+	}
+	tb := f2.Table("filter")
+	if tb.Chain("INPUT").Policy != "DROP" {
+		t.Errorf("the -P policy is lost:\n%s", out.String())
+	}
+	if c := tb.Chain("my chain"); c == nil || len(c.Rules) != 1 || !tb.Chain("INPUT").Rules[0].Target.Chain {
+		t.Errorf("chain \"my chain\" lost:\n%s", out.String())
+	}
+	if c := tb.Chain(`"odd`); c == nil || len(c.Rules) != 1 {
+		t.Errorf("chain \"odd lost:\n%s", out.String())
+	}
+}

@@ -246,3 +246,22 @@ func Split(line []byte) (words []Word, openQuote int) {
 	}
 	return words, 0
 }
+
+// Fields splits a line at spaces and tabs only, with no quote handling: the
+// way iptables-restore reads "*table" and ":CHAIN POLICY [p:b]" lines
+// (strtok), unlike rule lines.
+func Fields(line []byte) []Word {
+	var words []Word
+	start := -1
+	for i := 0; i <= len(line); i++ {
+		blank := i == len(line) || line[i] == ' ' || line[i] == '\t'
+		switch {
+		case blank && start >= 0:
+			words = append(words, Word{Text: string(line[start:i]), Col: start + 1, End: i + 1})
+			start = -1
+		case !blank && start < 0:
+			start = i
+		}
+	}
+	return words
+}

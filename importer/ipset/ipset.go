@@ -218,6 +218,7 @@ type parser struct {
 	maxErr int
 	errs   int
 	stop   bool
+	intern lines.Interner
 	byName map[string]*Set
 }
 
@@ -253,7 +254,7 @@ func (p *parser) line() {
 		p.f.Comments = append(p.f.Comments, Comment{Text: string(text[lead:]), Range: lineR})
 		return
 	}
-	words, open := lines.Split(text)
+	words, open := lines.Split(text, &p.intern)
 	if open > 0 {
 		p.errorf(CodeBadValue, p.lr.Range(open, open+1), "quote left open")
 		return

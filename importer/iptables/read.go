@@ -76,6 +76,7 @@ type parser struct {
 	maxErr int
 	errs   int
 	stop   bool
+	intern lines.Interner
 
 	table *Table // the open block, nil outside one
 	line  lines.Line
@@ -174,7 +175,7 @@ func (p *parser) doLine() {
 		p.declare()
 		return
 	}
-	words, open := lines.Split(text)
+	words, open := lines.Split(text, &p.intern)
 	if open > 0 {
 		p.errorf(CodeMalformed, p.rng(open, open+1), "iptables-restore reads to the end of the line looking for the closing quote.", "quote left open")
 		return
@@ -482,7 +483,8 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 			negW = nil
 		}
 		// The old negation form puts "!" after the option: "-s ! 1.2.3.4".
-		if i+1 < len(w) && isBang(w[i+1]) {
+		// A "!" followed by an option is the current form for that option.
+		if i+2 < len(w) && isBang(w[i+1]) && !isOption(w[i+2]) {
 			if o.Negated {
 				p.errorf(CodeMalformed, p.wordRange(w[i+1]), "", "\"!\" given twice")
 			}

@@ -197,16 +197,17 @@ type Word struct {
 // closing quote ends the word. Outside quotes a backslash is an ordinary
 // byte. It returns the words and, if a quote is left open, the column of the
 // opening quote (else 0).
-func Split(line []byte) (words []Word, openQuote int) {
+func Split(line []byte, in *Interner) (words []Word, openQuote int) {
 	var cur []byte
-	in, esc, have, quoted := false, false, false, false
+	words = make([]Word, 0, 16)
+	inq, esc, have, quoted := false, false, false, false
 	start, qcol := 0, 0
 	flush := func(end int) {
-		words = append(words, Word{Text: string(cur), Col: start + 1, End: end + 1, Quoted: quoted})
+		words = append(words, Word{Text: in.String(cur), Col: start + 1, End: end + 1, Quoted: quoted})
 		cur, have, quoted = cur[:0], false, false
 	}
 	for i, c := range line {
-		if in {
+		if inq {
 			switch {
 			case esc:
 				cur = append(cur, c)
@@ -214,7 +215,7 @@ func Split(line []byte) (words []Word, openQuote int) {
 			case c == '\\':
 				esc = true
 			case c == '"':
-				in = false
+				inq = false
 				flush(i + 1)
 			default:
 				cur = append(cur, c)
@@ -226,7 +227,7 @@ func Split(line []byte) (words []Word, openQuote int) {
 			if !have {
 				start, have = i, true
 			}
-			in, quoted, qcol = true, true, i+1
+			inq, quoted, qcol = true, true, i+1
 		case ' ', '\t':
 			if have {
 				flush(i)
@@ -238,13 +239,37 @@ func Split(line []byte) (words []Word, openQuote int) {
 			cur = append(cur, c)
 		}
 	}
-	if in {
+	if inq {
 		return words, qcol
 	}
 	if have {
 		flush(len(line))
 	}
 	return words, 0
+}
+
+// Interner hands out one string for each short word it has seen, so that
+// the thousands of "-A", "-p", "tcp", "--dport" and "ACCEPT" of a large file
+// share their bytes (a 50,000-rule file holds a few hundred distinct short
+// words). The zero value is ready; a nil *Interner interns nothing.
+type Interner struct{ m map[string]string }
+
+// String returns b as a string, shared with earlier equal words.
+func (in *Interner) String(b []byte) string {
+	if in == nil || len(b) > 32 {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in.m == nil {
+		in.m = make(map[string]string)
+	}
+	if len(in.m) < 1<<16 { // bounded: garbage input cannot grow it without end
+		in.m[s] = s
+	}
+	return s
 }
 
 // Fields splits a line at spaces and tabs only, with no quote handling: the

@@ -201,7 +201,9 @@ func Read(r io.Reader, filename string, opts Options) (*File, diag.Diagnostics) 
 		if !ok || p.stop {
 			break
 		}
-		p.line()
+		if !p.lr.Line().Bad {
+			p.line()
+		}
 	}
 	return p.f, p.ds
 }

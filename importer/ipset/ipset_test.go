@@ -2,6 +2,7 @@ package ipset
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -226,5 +227,33 @@ func checkPositions(t testing.TB, src []byte, f *File, ds diag.Diagnostics) {
 			check("line", e.Line)
 			opts(e.Options)
 		}
+	}
+}
+
+// zeros is an endless-looking reader of n bytes of "\x00\n" lines.
+type zeros struct{ n int }
+
+func (z *zeros) Read(b []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(len(b), z.n)
+	for i := range k {
+		b[i] = "\x00\n"[i%2]
+	}
+	z.n -= k
+	return k, nil
+}
+
+// TestHugeBinaryStops: 100 MB of binary lines cost 100 errors and a stop,
+// not one diagnostic per line.
+func TestHugeBinaryStops(t *testing.T) {
+	z := &zeros{n: 100 << 20}
+	_, ds := Read(z, "huge.ipset", Options{})
+	if n := len(ds); n != 101 || ds[n-1].Code != "FW3003" {
+		t.Fatalf("%d diagnostics, want 100 errors then FW3003", n)
+	}
+	if z.n < 90<<20 {
+		t.Errorf("read %d bytes after the error cap", 100<<20-z.n)
 	}
 }

@@ -11,6 +11,10 @@ type File struct {
 	// NFTables is true when a header says the dump came from the nf_tables
 	// variant ("iptables-nft-save", "(nf_tables)").
 	NFTables bool
+	// LegacyTablesPresent is true when iptables-nft-save warned that
+	// iptables-legacy tables exist too ("# Warning: iptables-legacy tables
+	// present"): the dump is not the whole ruleset the kernel runs.
+	LegacyTablesPresent bool
 	// Comments are the "#" comment lines in file order, verbatim.
 	Comments []Comment
 	// Tables are the table blocks in file order. A table declared twice has

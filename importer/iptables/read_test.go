@@ -329,6 +329,9 @@ func TestVersions(t *testing.T) {
 		if len(ds) != 0 {
 			t.Errorf("%s: %v", tc.file, ds)
 		}
+		if f.LegacyTablesPresent != strings.Contains(tc.file, "legacy-warning") {
+			t.Errorf("%s: LegacyTablesPresent %v", tc.file, f.LegacyTablesPresent)
+		}
 		if f.Generator != tc.generator || f.NFTables != tc.nft {
 			t.Errorf("%s: generator %q nft %v", tc.file, f.Generator, f.NFTables)
 		}

@@ -70,6 +70,9 @@ type Line struct {
 	Text []byte // valid until the next call to Next
 	Num  int    // 1-based line number
 	Off  int    // 0-based byte offset of the line's first byte in the input
+	// Bad is true for a line Next has reported (too long, binary) and that
+	// the caller must skip; Text is nil then.
+	Bad bool
 }
 
 // Reader streams lines. Memory use is bounded by MaxLine whatever the input.
@@ -94,70 +97,70 @@ func NewReader(r io.Reader, filename string, maxLine int) *Reader {
 }
 
 // Next reads the next line. A line longer than MaxLine is reported in ds
-// and skipped (its bytes are read and dropped, never stored), and a line
-// holding binary data is reported and skipped. It returns false at the end of
-// the input or after an I/O error (reported in ds).
+// (its bytes are read and dropped, never stored), and so is a line holding
+// binary data; both come back with Line.Bad set, so that the caller counts
+// the error (and can stop) before the next line is read. It returns false at
+// the end of the input or after an I/O error (reported in ds).
 func (r *Reader) Next(ds *diag.Diagnostics) bool {
+	if r.err != nil {
+		return false
+	}
+	r.buf = r.buf[:0]
+	start := r.off
+	long := false
+	n := 0
 	for {
-		if r.err != nil {
+		chunk, err := r.br.ReadSlice('\n')
+		n += len(chunk)
+		if !long {
+			if len(r.buf)+len(chunk) > r.MaxLine+2 { // +2: the line end
+				long = true
+				r.buf = r.buf[:0]
+			} else {
+				r.buf = append(r.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			r.err = err
+			r.line = Line{Num: r.num + 1, Off: start}
+			ds.Add(diag.Error, CodeRead, r.Range(1, 1), "cannot read: "+err.Error(), "")
 			return false
 		}
-		r.buf = r.buf[:0]
-		start := r.off
-		long := false
-		n := 0
-		for {
-			chunk, err := r.br.ReadSlice('\n')
-			n += len(chunk)
-			if !long {
-				if len(r.buf)+len(chunk) > r.MaxLine+2 { // +2: the line end
-					long = true
-					r.buf = r.buf[:0]
-				} else {
-					r.buf = append(r.buf, chunk...)
-				}
-			}
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			if err != nil && err != io.EOF {
-				r.err = err
-				r.line = Line{Num: r.num + 1, Off: start}
-				ds.Add(diag.Error, CodeRead, r.Range(1, 1), "cannot read: "+err.Error(), "")
+		if err == io.EOF {
+			r.err = io.EOF
+			if n == 0 {
 				return false
 			}
-			if err == io.EOF {
-				r.err = io.EOF
-				if n == 0 {
-					return false
-				}
-			}
-			break
 		}
-		r.num++
-		r.off += n
-		if long {
-			r.line = Line{Num: r.num, Off: start}
-			ds.Add(diag.Error, CodeLineTooLong, r.Range(1, 1),
-				"line too long", "The line is longer than the reader keeps; it is skipped.")
-			continue
-		}
-		text := bytes.TrimSuffix(r.buf, []byte("\n"))
-		text = bytes.TrimSuffix(text, []byte("\r"))
-		r.line = Line{Text: text, Num: r.num, Off: start}
-		if len(text) > r.MaxLine {
-			r.line.Text = nil
-			ds.Add(diag.Error, CodeLineTooLong, r.Range(1, 1),
-				"line too long", "The line is longer than the reader keeps; it is skipped.")
-			continue
-		}
-		if i := binaryAt(text); i >= 0 {
-			ds.Add(diag.Error, CodeBinary, r.Range(i+1, i+2),
-				"binary data in input", "A control byte that no save tool prints; the line is skipped.")
-			continue
-		}
+		break
+	}
+	r.num++
+	r.off += n
+	if long {
+		r.line = Line{Num: r.num, Off: start, Bad: true}
+		ds.Add(diag.Error, CodeLineTooLong, r.Range(1, 1),
+			"line too long", "The line is longer than the reader keeps; it is skipped.")
 		return true
 	}
+	text := bytes.TrimSuffix(r.buf, []byte("\n"))
+	text = bytes.TrimSuffix(text, []byte("\r"))
+	r.line = Line{Text: text, Num: r.num, Off: start}
+	if len(text) > r.MaxLine {
+		r.line.Text, r.line.Bad = nil, true
+		ds.Add(diag.Error, CodeLineTooLong, r.Range(1, 1),
+			"line too long", "The line is longer than the reader keeps; it is skipped.")
+		return true
+	}
+	if i := binaryAt(text); i >= 0 {
+		r.line.Text, r.line.Bad = nil, true
+		ds.Add(diag.Error, CodeBinary, r.Range(i+1, i+2),
+			"binary data in input", "A control byte that no save tool prints; the line is skipped.")
+		return true
+	}
+	return true
 }
 
 // Line returns the current line.

@@ -16,9 +16,12 @@
 //
 // A Rule has the generic matches as Options (-p, -s, -d, -i, -o, -f, -4/-6,
 // each with its negation), its counters ("[p:b]" prefix or -c P B), its
-// matches in order — "-m NAME" and the options after it; options that
-// follow "-p tcp|udp|icmp|..." with no -m are put in the protocol's match,
-// which iptables loads implicitly (Match.Implicit) — and its target (-j or
+// matches in order — "-m NAME" and the options after it; a protocol
+// option (--dport, --syn, --icmp-type, ...) written with no "-m tcp" (or udp,
+// icmp, ...) is put in the protocol's match, which iptables loads implicitly
+// (Match.Implicit), even after another -m as in "-p tcp -m state --state NEW
+// --dport 22", since iptables gives each option to the match that defines
+// it — and its target (-j or
 // -g) with the target's options. Target.Chain tells a jump to a chain of the
 // table from a verdict or target extension.
 //

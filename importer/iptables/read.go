@@ -461,6 +461,38 @@ func implicitMatch(proto string) string {
 	return ""
 }
 
+// protoOptions are the options of the protocol matches iptables loads
+// implicitly; no other match defines options of these names.
+var protoOptions = map[string][]string{
+	"tcp":     {"--sport", "--source-port", "--dport", "--destination-port", "--tcp-flags", "--syn", "--tcp-option"},
+	"udp":     {"--sport", "--source-port", "--dport", "--destination-port"},
+	"udplite": {"--sport", "--source-port", "--dport", "--destination-port"},
+	"sctp":    {"--sport", "--source-port", "--dport", "--destination-port", "--chunk-types"},
+	"dccp":    {"--sport", "--source-port", "--dport", "--destination-port", "--dccp-types", "--dccp-option"},
+	"icmp":    {"--icmp-type"},
+	"icmp6":   {"--icmpv6-type"},
+}
+
+// protoOwns reports whether the protocol match named match defines opt.
+func protoOwns(match, opt string) bool {
+	for _, o := range protoOptions[match] {
+		if o == opt {
+			return true
+		}
+	}
+	return false
+}
+
+// match returns the rule's first match named name, or nil.
+func (r *Rule) match(name string) *Match {
+	for _, m := range r.Matches {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
 // ruleArgs reads the words after "-A CHAIN" into r.
 func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 	var (
@@ -565,9 +597,22 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 				i++
 				o.Values = append(o.Values, Value{Text: w[i].Text, Range: p.wordRange(w[i]), Quoted: w[i].Quoted})
 			}
+			proto := ""
+			if r.Protocol != nil {
+				proto = implicitMatch(r.Protocol.Value())
+			}
 			switch {
 			case curTarget != nil:
 				curTarget.Options = append(curTarget.Options, o)
+			case curMatch != nil && !protoOwns(curMatch.Name, o.Name) && protoOwns(proto, o.Name):
+				// iptables hands an option to the match that defines it:
+				// "-p tcp -m state --state NEW --dport 22" is tcp's port.
+				m := r.match(proto)
+				if m == nil {
+					m = &Match{Name: proto, Range: r.Protocol.Values[0].Range, Implicit: true}
+					r.Matches = append(r.Matches, m)
+				}
+				m.Options = append(m.Options, o)
 			case curMatch != nil:
 				curMatch.Options = append(curMatch.Options, o)
 			case r.Protocol != nil && implicitMatch(r.Protocol.Value()) != "":

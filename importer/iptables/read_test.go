@@ -30,7 +30,7 @@ func codes(ds diag.Diagnostics) []string {
 // TestCorpusReads reads every corpus file: no error, and every -A/-I line
 // becomes a rule.
 func TestCorpusReads(t *testing.T) {
-	ruleLine := regexp.MustCompile(`(?m)^\s*(\[[0-9]+:[0-9]+\]\s*)?-[AI] `)
+	ruleLine := regexp.MustCompile(`(?m)^\s*(\[[0-9]+:[0-9]+\]\s*)?(-[AI]|--append|--insert) `)
 	for _, file := range corpusFiles(t) {
 		src, err := os.ReadFile(file)
 		if err != nil {
@@ -385,5 +385,46 @@ func TestPrintKeepsPolicyAndOddNames(t *testing.T) {
 	}
 	if c := tb.Chain(`"odd`); c == nil || len(c.Rules) != 1 {
 		t.Errorf("chain \"odd lost:\n%s", out.String())
+	}
+}
+
+// TestProtocolOptionAfterOtherMatch: iptables gives an option to the match
+// that defines it, whatever -m came last, so in the common hand-written
+// "-p tcp -m state --state NEW --dport 22" the port belongs to tcp's implicit
+// match, not to state.
+func TestProtocolOptionAfterOtherMatch(t *testing.T) {
+	f, ds := read(t, "*filter\n"+
+		"-A INPUT -p tcp -m state --state NEW --dport 22 -j ACCEPT\n"+
+		"-A INPUT -p udp -m udp --sport 53 -m comment --comment dns --dport 1024:65535 -j ACCEPT\n"+
+		"-A INPUT -p icmp -m limit --limit 1/s --icmp-type 8 -j ACCEPT\n"+
+		"-A INPUT -p tcp -m multiport --dports 80,443 --syn -j ACCEPT\n"+
+		"COMMIT\n")
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	rules := f.Table("filter").Chain("INPUT").Rules
+	owner := func(r *Rule, opt string) string {
+		for _, m := range r.Matches {
+			if m.Option(opt) != nil {
+				return m.Name
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		rule        int
+		opt, module string
+	}{
+		{0, "--state", "state"}, {0, "--dport", "tcp"},
+		{1, "--sport", "udp"}, {1, "--dport", "udp"}, {1, "--comment", "comment"},
+		{2, "--icmp-type", "icmp"}, {2, "--limit", "limit"},
+		{3, "--dports", "multiport"}, {3, "--syn", "tcp"},
+	} {
+		if got := owner(rules[tc.rule], tc.opt); got != tc.module {
+			t.Errorf("rule %d: %s is in match %q, want %q", tc.rule+1, tc.opt, got, tc.module)
+		}
+	}
+	if n := len(rules[1].Matches); n != 2 {
+		t.Errorf("rule 2 has an explicit -m udp; %d matches, want 2 (udp and comment)", n)
 	}
 }

@@ -461,6 +461,16 @@ func implicitMatch(proto string) string {
 	return ""
 }
 
+// optionless reports whether target takes no options: a standard verdict
+// or a chain of the table.
+func optionless(target string, t *Table) bool {
+	switch target {
+	case "ACCEPT", "DROP", "RETURN", "QUEUE":
+		return true
+	}
+	return !knownTargets[target] && t.Chain(target) != nil
+}
+
 // protoOptions are the options of the protocol matches iptables loads
 // implicitly; no other match defines options of these names.
 var protoOptions = map[string][]string{
@@ -497,6 +507,7 @@ func (r *Rule) match(name string) *Match {
 func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 	var (
 		curMatch  *Match
+		lastMatch *Match // the last -m match, kept after -j
 		curTarget *Target
 		negW      *lines.Word
 	)
@@ -576,6 +587,7 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 		case "-m", "--match":
 			if take(1) {
 				curMatch = &Match{Name: o.Values[0].Text, Range: o.Values[0].Range}
+				lastMatch = curMatch
 				if o.Negated {
 					p.errorf(CodeMalformed, o.NegRange, "", "a module cannot be negated; negate its options")
 				}
@@ -602,9 +614,14 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 				proto = implicitMatch(r.Protocol.Value())
 			}
 			switch {
-			case curTarget != nil:
+			case curTarget != nil && !protoOwns(proto, o.Name) && (!optionless(curTarget.Name, p.table) || lastMatch == nil):
 				curTarget.Options = append(curTarget.Options, o)
-			case curMatch != nil && !protoOwns(curMatch.Name, o.Name) && protoOwns(proto, o.Name):
+			case curTarget != nil && !protoOwns(proto, o.Name):
+				// ACCEPT, DROP, RETURN and chains take no option: iptables
+				// gives it to the match that defines it ("-m state -j
+				// ACCEPT --state NEW").
+				lastMatch.Options = append(lastMatch.Options, o)
+			case (curMatch == nil || !protoOwns(curMatch.Name, o.Name)) && protoOwns(proto, o.Name) && (curMatch != nil || curTarget != nil):
 				// iptables hands an option to the match that defines it:
 				// "-p tcp -m state --state NEW --dport 22" is tcp's port.
 				m := r.match(proto)

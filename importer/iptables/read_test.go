@@ -398,6 +398,9 @@ func TestProtocolOptionAfterOtherMatch(t *testing.T) {
 		"-A INPUT -p udp -m udp --sport 53 -m comment --comment dns --dport 1024:65535 -j ACCEPT\n"+
 		"-A INPUT -p icmp -m limit --limit 1/s --icmp-type 8 -j ACCEPT\n"+
 		"-A INPUT -p tcp -m multiport --dports 80,443 --syn -j ACCEPT\n"+
+		"-A INPUT -p tcp -j ACCEPT --dport 22\n"+
+		"-A INPUT -p tcp -m state -j ACCEPT --state NEW\n"+
+		"-A INPUT -p tcp -j LOG --log-prefix x --dport 23\n"+
 		"COMMIT\n")
 	if len(ds) != 0 {
 		t.Fatal(ds)
@@ -419,10 +422,20 @@ func TestProtocolOptionAfterOtherMatch(t *testing.T) {
 		{1, "--sport", "udp"}, {1, "--dport", "udp"}, {1, "--comment", "comment"},
 		{2, "--icmp-type", "icmp"}, {2, "--limit", "limit"},
 		{3, "--dports", "multiport"}, {3, "--syn", "tcp"},
+		// Options after a target that takes none go to the matches.
+		{4, "--dport", "tcp"}, {5, "--state", "state"}, {6, "--dport", "tcp"},
 	} {
 		if got := owner(rules[tc.rule], tc.opt); got != tc.module {
 			t.Errorf("rule %d: %s is in match %q, want %q", tc.rule+1, tc.opt, got, tc.module)
 		}
+	}
+	for _, i := range []int{4, 5} {
+		if n := len(rules[i].Target.Options); n != 0 {
+			t.Errorf("rule %d: ACCEPT has %d options", i+1, n)
+		}
+	}
+	if o := rules[6].Target.Options; len(o) != 1 || o[0].Name != "--log-prefix" {
+		t.Errorf("rule 7: LOG options %+v", o)
 	}
 	if n := len(rules[1].Matches); n != 2 {
 		t.Errorf("rule 2 has an explicit -m udp; %d matches, want 2 (udp and comment)", n)

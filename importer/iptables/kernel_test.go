@@ -135,6 +135,7 @@ func TestRoundTripKernel(t *testing.T) {
 	for _, file := range corpusFiles(t) {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each subtest has its own namespaces
 			src, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)

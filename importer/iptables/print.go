@@ -72,13 +72,22 @@ func printRule(w *bufio.Writer, r *Rule, opts PrintOptions) {
 	for _, o := range r.Stray {
 		printOption(w, o)
 	}
-	for _, m := range r.Matches {
-		if !m.Implicit {
-			w.WriteString(" -m ")
-			w.WriteString(quote(m.Name, false))
-		}
-		for _, o := range m.Options {
-			printOption(w, o)
+	// Implicit protocol matches first, right after -p: read back, their
+	// options land in the same match wherever they stood (iptables gives an
+	// option to the match that defines it, so the order does not matter to
+	// the kernel).
+	for _, implicit := range []bool{true, false} {
+		for _, m := range r.Matches {
+			if m.Implicit != implicit {
+				continue
+			}
+			if !m.Implicit {
+				w.WriteString(" -m ")
+				w.WriteString(quote(m.Name, false))
+			}
+			for _, o := range m.Options {
+				printOption(w, o)
+			}
 		}
 	}
 	if t := r.Target; t != nil {

@@ -66,28 +66,23 @@ func printRule(w *bufio.Writer, r *Rule, opts PrintOptions) {
 	}
 	w.WriteString("-A ")
 	w.WriteString(quote(r.Chain, false))
-	for _, o := range []*Option{r.Family, r.Source, r.Destination, r.InIface, r.OutIface, r.Protocol, r.Fragment} {
-		printOption(w, o)
-	}
+	// Stray options came before any -p: printed first, they read back as
+	// stray again.
 	for _, o := range r.Stray {
 		printOption(w, o)
 	}
-	// Implicit protocol matches first, right after -p: read back, their
-	// options land in the same match wherever they stood (iptables gives an
-	// option to the match that defines it, so the order does not matter to
-	// the kernel).
-	for _, implicit := range []bool{true, false} {
-		for _, m := range r.Matches {
-			if m.Implicit != implicit {
-				continue
-			}
-			if !m.Implicit {
-				w.WriteString(" -m ")
-				w.WriteString(quote(m.Name, false))
-			}
-			for _, o := range m.Options {
-				printOption(w, o)
-			}
+	for _, o := range []*Option{r.Family, r.Source, r.Destination, r.InIface, r.OutIface, r.Protocol, r.Fragment} {
+		printOption(w, o)
+	}
+	// An implicit protocol match is printed as "-m NAME" where iptables
+	// loads it (at its first option), as iptables-save prints it: matches
+	// run in order, and some have side effects (limit, recent, statistic
+	// count every packet that reaches them), so the order is kept.
+	for _, m := range r.Matches {
+		w.WriteString(" -m ")
+		w.WriteString(quote(m.Name, false))
+		for _, o := range m.Options {
+			printOption(w, o)
 		}
 	}
 	if t := r.Target; t != nil {

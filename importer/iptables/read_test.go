@@ -111,7 +111,7 @@ func TestRuleModel(t *testing.T) {
 	}
 	want := "*filter\n:INPUT DROP [12:3400]\n:FORWARD ACCEPT [0:0]\n:unused - [0:0]\n" +
 		"[5:300] -A INPUT ! -s 10.0.0.0/8 -i eth0 -p tcp -m tcp --dport 22 -m comment --comment \"ssh \\\"in\\\" a\\\\b\" -j LOG --log-prefix \"x: \"\n" +
-		"-A INPUT -p tcp ! --dport 80 -m state --state NEW -m conntrack ! --ctstate INVALID -j ACCEPT\nCOMMIT\n"
+		"-A INPUT -p tcp -m tcp ! --dport 80 -m state --state NEW -m conntrack ! --ctstate INVALID -j ACCEPT\nCOMMIT\n"
 	if out.String() != want {
 		t.Errorf("Print:\n%s\nwant:\n%s", out.String(), want)
 	}

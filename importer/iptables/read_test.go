@@ -140,7 +140,7 @@ func TestFiveTablesAndOddities(t *testing.T) {
 		"*mangle\n-A POSTROUTING -o eth0 -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\nCOMMIT\n" +
 		"*nat\n-A PREROUTING -i eth0 -p tcp --dport 80 -j DNAT --to-destination 10.0.0.2:8080\nCOMMIT\n" +
 		"*security\n:INPUT ACCEPT [0:0]\nCOMMIT\n" +
-		"\t*filter   \n-N mine\n-P INPUT DROP\n-A mine -f -j DROP\n  # indented comment\n-A INPUT -c 3 4 -g mine\nCOMMIT\n"
+		"\t*filter   \n-N mine\n-P INPUT DROP\n-A mine -f -j DROP\n  # indented comment\n-A INPUT -c 3 4 -g mine\n-A INPUT -6 -j DROP\nCOMMIT\n"
 	f, ds := read(t, src)
 	if len(ds) != 0 {
 		t.Fatal(ds)
@@ -159,6 +159,9 @@ func TestFiveTablesAndOddities(t *testing.T) {
 	fl := f.Table("filter")
 	if fl.Chain("INPUT").Policy != "DROP" || fl.Chain("mine").Rules[0].Fragment == nil {
 		t.Errorf("-P or -f lost")
+	}
+	if r := fl.Chain("INPUT").Rules[1]; r.Family == nil || r.Family.Name != "-6" {
+		t.Errorf("-6 lost: %+v", r)
 	}
 	r := fl.Chain("INPUT").Rules[0]
 	if r.Counters == nil || r.Counters.Packets != 3 || r.Counters.Bytes != 4 || !r.Target.Goto || !r.Target.Chain {

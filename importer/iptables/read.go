@@ -441,10 +441,14 @@ func isDigits(s string) bool {
 }
 
 // isOption tells an option word from a value: it starts with '-', is not
-// quoted, is longer than "-" and is not a negative number.
+// quoted, is longer than "-" and is not a negative number (but -4 and -6,
+// the family flags, are options).
 func isOption(w lines.Word) bool {
 	t := w.Text
-	return !w.Quoted && len(t) > 1 && t[0] == '-' && !(t[1] >= '0' && t[1] <= '9')
+	if w.Quoted || len(t) < 2 || t[0] != '-' {
+		return false
+	}
+	return t == "-4" || t == "-6" || !(t[1] >= '0' && t[1] <= '9')
 }
 
 func isBang(w lines.Word) bool { return !w.Quoted && w.Text == "!" }

@@ -139,12 +139,11 @@ func TestSystemdUnitVerify(t *testing.T) {
 // bootEnv is a scratch host for the unit: its /etc/fwc and /var/lib/fwc
 // are directories of the test, and its kernel a network namespace.
 type bootEnv struct {
-	t      *testing.T
-	ns     string
-	etc    string // stands for /etc/fwc
-	state  string // stands for /var/lib/fwc
-	u      unit
-	harden string // the shell lines that impose the unit's hardening
+	t     *testing.T
+	ns    string
+	etc   string // stands for /etc/fwc
+	state string // stands for /var/lib/fwc
+	u     unit
 }
 
 // hardening returns the shell commands that put a process under the
@@ -391,4 +390,13 @@ func inNetns(t *testing.T, name string, f func()) {
 		}
 	}()
 	f()
+}
+
+// TestSystemdFallbackChecks: the shipped fallback policy is clean, lint
+// warnings included: it is what a host runs when its own policy is broken.
+func TestSystemdFallbackChecks(t *testing.T) {
+	var stdout, stderr strings.Builder
+	if code := run([]string{"check", "--strict", fallbackFile}, nil, &stdout, &stderr); code != 0 || stdout.Len()+stderr.Len() != 0 {
+		t.Fatalf("fwc check --strict %s: exit %d\n%s%s", fallbackFile, code, stdout.String(), stderr.String())
+	}
 }

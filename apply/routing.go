@@ -6,99 +6,45 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/ir"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// RouteProtocol is the routing protocol number fwc marks its ip rules and
-// routes with (0x46, 'F'), so that it can find them again and tell them
-// from everyone else's. iproute2's rt_protos does not use it.
-const RouteProtocol = 70
+// The description of the policy's routes in routing terms lives in package
+// ir (ir.WantRouting), where backend/iproute2 reads it too; these names are
+// kept so that apply's code and its saved records read as before.
 
-// DefaultPriority is the ip rule priority of the first route that does not
-// give one; the next ones get DefaultPriority+1, +2, ... in declaration
-// order. It lies between the kernel's local (0) and main (32766) rules,
-// clear of the small numbers people pick by hand.
-const DefaultPriority = 10000
+// RouteProtocol is ir.RouteProtocol: the protocol of fwc's rules and routes.
+const RouteProtocol = ir.RouteProtocol
 
-// IPRule is an ip rule fwc owns: `fwmark Mark/Mask lookup Table priority
-// Priority proto 70` for one family.
-type IPRule struct {
-	Family   int // unix.AF_INET or unix.AF_INET6
-	Priority int
-	Mark     uint32
-	Mask     uint32
-	Table    int
-}
+// DefaultPriority is ir.DefaultPriority.
+const DefaultPriority = ir.DefaultPriority
 
-func (r IPRule) String() string {
-	return fmt.Sprintf("%s rule priority %d fwmark %#x/%#x lookup %d", famName(r.Family), r.Priority, r.Mark, r.Mask, r.Table)
-}
+// IPRule is an ip rule fwc owns (ir.IPRule).
+type IPRule = ir.IPRule
 
-// IPRoute is a route fwc owns, in table Table.
-type IPRoute struct {
-	Family int
-	Table  int
-	Dst    netip.Prefix
-	Via    netip.Addr // invalid: none
-	Dev    string     // "": none
-}
+// IPRoute is a route fwc owns (ir.IPRoute).
+type IPRoute = ir.IPRoute
 
-func (r IPRoute) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s route table %d ", famName(r.Family), r.Table)
-	if r.Dst.Bits() == 0 {
-		b.WriteString("default")
-	} else {
-		b.WriteString(r.Dst.String())
-	}
-	if r.Via.IsValid() {
-		b.WriteString(" via " + r.Via.String())
-	}
-	if r.Dev != "" {
-		b.WriteString(" dev " + r.Dev)
-	}
-	return b.String()
-}
+// Routing is the policy-routing state fwc owns (ir.Routing).
+type Routing = ir.Routing
 
-func famName(f int) string {
-	if f == unix.AF_INET6 {
-		return "ipv6"
-	}
-	return "ipv4"
-}
+// ir's family numbers must be Linux's, which netlink carries: one array of
+// each pair has a negative length, and does not compile, unless they are.
+var (
+	_ [ir.AFInet - unix.AF_INET]struct{}
+	_ [unix.AF_INET - ir.AFInet]struct{}
+	_ [ir.AFInet6 - unix.AF_INET6]struct{}
+	_ [unix.AF_INET6 - ir.AFInet6]struct{}
+)
 
-// Routing is the policy-routing state fwc owns: its ip rules and routes.
-type Routing struct {
-	Rules  []IPRule
-	Routes []IPRoute
-}
-
-// WantRouting returns the ip rules and routes the policy's routes stand for.
-func WantRouting(routes []*policy.Route) Routing {
-	var w Routing
-	for i, r := range routes {
-		prio := int(r.Priority)
-		if prio == 0 {
-			prio = DefaultPriority + i
-		}
-		for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
-			w.Rules = append(w.Rules, IPRule{Family: fam, Priority: prio, Mark: r.Mark, Mask: r.Mask, Table: int(r.Table)})
-		}
-		for _, e := range r.Routes {
-			fam := unix.AF_INET
-			if e.Dest.Addr().Is6() {
-				fam = unix.AF_INET6
-			}
-			w.Routes = append(w.Routes, IPRoute{Family: fam, Table: int(r.Table), Dst: e.Dest.Masked(), Via: e.Via, Dev: e.Dev})
-		}
-	}
-	return w
-}
+// WantRouting returns the ip rules and routes the policy's routes stand for
+// (ir.WantRouting).
+func WantRouting(routes []*policy.Route) Routing { return ir.WantRouting(routes) }
 
 // readRouting lists the ip rules and routes with protocol RouteProtocol.
 func readRouting(h *netlink.Handle) (Routing, error) {

@@ -8,7 +8,9 @@
 //
 // A Ruleset holds the netfilter tables in fixed order (raw, mangle, nat,
 // filter, security), each with its base and user chains, and the named
-// sets. Rules are ordered lists of typed Matches followed by Actions. Each
+// sets, and the ip rules and routes the policy's routes ask for (Routing,
+// the one description apply installs and backend/iproute2 writes). Rules
+// are ordered lists of typed Matches followed by Actions. Each
 // rule has a Family: IPv4, IPv6, or Both when nothing in it depends on the
 // address family. Lower splits a family-neutral policy rule into one rule
 // per family wherever a match or action depends on the family (addresses,

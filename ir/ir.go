@@ -34,6 +34,10 @@ type Ruleset struct {
 	// Sets are the named sets: declared ones in declaration order, then the
 	// dynamic sets made for meters and connection limits.
 	Sets []*Set
+	// Routing is the ip rules and routes the policy's routes ask for
+	// (WantRouting), for backend/iproute2; the rules' marks steer
+	// nothing without them.
+	Routing Routing
 }
 
 // Table is one netfilter table (iptables -t NAME).

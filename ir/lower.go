@@ -78,6 +78,7 @@ func Lower(p *policy.Program) (*Ruleset, diag.Diagnostics) {
 		}
 	}
 	l.rs.Sets = append(l.rs.Sets, l.dynamic...)
+	l.rs.Routing = WantRouting(p.Routes)
 	return l.rs, l.diags
 }
 

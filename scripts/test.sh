@@ -2,7 +2,8 @@
 # The full test suite, the one command CI runs (.ci/run) and the README names.
 #
 #   1. installs the system packages the tests use (nftables, iptables,
-#      ipset, iproute2 for the kernel tests; nodejs, npm, vim and man-db for
+#      ipset, iproute2 for the kernel tests; systemd for systemd-analyze,
+#      which verifies contrib/systemd/fwc.service; nodejs, npm, vim and man-db for
 #      the editor grammars and the manual pages) when they are missing:
 #      apt-get update + install as root; without root it only says what is
 #      missing;
@@ -46,13 +47,13 @@ fi
 step "system packages"
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
-for pkg in nftables iptables ipset iproute2; do
+for pkg in nftables iptables ipset iproute2 systemd; do
 	if command -v dpkg-query >/dev/null; then
 		installed "$pkg" || missing+=("$pkg")
 	else
 		# Not Debian: look for the commands instead.
 		case $pkg in
-		nftables) cmd=nft ;; iproute2) cmd=ip ;; *) cmd=$pkg ;;
+		nftables) cmd=nft ;; iproute2) cmd=ip ;; systemd) cmd=systemd-analyze ;; *) cmd=$pkg ;;
 		esac
 		PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null || missing+=("$pkg")
 	fi
@@ -63,7 +64,7 @@ for tool in node:nodejs npm:npm vim:vim man:man-db; do
 	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if ((${#missing[@]} == 0)); then
-	echo "all present: nftables iptables ipset iproute2 nodejs npm vim man-db"
+	echo "all present: nftables iptables ipset iproute2 systemd nodejs npm vim man-db"
 elif is_root && command -v apt-get >/dev/null; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive

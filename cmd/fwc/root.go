@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -117,5 +118,31 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newConfirmCmd(e),
 		newManCmd(e),
 	)
+	// cobra's completion command, not being runnable itself, prints its
+	// help and succeeds when the shell is missing or unknown; a script
+	// that asks for a completion fwc cannot give must fail (exit 2). Once
+	// it is runnable, cobra reports an unknown shell as an unknown command.
+	root.InitDefaultCompletionCmd()
+	// The same for help on a topic that does not exist: cobra prints the
+	// usage and succeeds.
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			help := c.Run
+			c.Run = nil
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if t, _, err := root.Find(args); t == nil || err != nil {
+					return usagef("unknown help topic %q", strings.Join(args, " "))
+				}
+				help(cmd, args)
+				return nil
+			}
+		}
+		if c.Name() == "completion" {
+			c.RunE = func(*cobra.Command, []string) error {
+				return usagef("completion needs one shell: bash, zsh, fish or powershell")
+			}
+		}
+	}
 	return root
 }

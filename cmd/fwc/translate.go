@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fwcproject/fwc/backend/iproute2"
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/restore"
 	"github.com/fwcproject/fwc/check"
@@ -34,14 +35,17 @@ var translateOutputs = []translateOutput{
 	// The sets are for the iptables rules of both families.
 	{"ipset", "ipsets", []string{"iptables", "ip6tables"}, restore.IPSet},
 	{"nft", "ruleset.nft", []string{"nft"}, nft.Text},
+	// The ip rules and routes the marks of the rules above steer by.
+	{"iproute2", "iproute2.v4", nil, iproute2.IPv4},
+	{"iproute2-6", "iproute2.v6", nil, iproute2.IPv6},
 }
 
-var translateTargets = []string{"nft", "iptables", "ip6tables", "ipset", "all"}
+var translateTargets = []string{"nft", "iptables", "ip6tables", "ipset", "iproute2", "iproute2-6", "all"}
 
 func newTranslateCmd(e *env) *cobra.Command {
 	var to, outFile, outDir string
 	cmd := &cobra.Command{
-		Use:   "translate --to nft|iptables|ip6tables|ipset|all [-o FILE | --out-dir DIR] PATH",
+		Use:   "translate --to nft|iptables|ip6tables|ipset|iproute2|iproute2-6|all [-o FILE | --out-dir DIR] PATH",
 		Short: "Translate a policy to an nft script or iptables-save text",
 		Long: `Translate checks one policy and prints what it compiles to:
 
@@ -52,8 +56,23 @@ func newTranslateCmd(e *env) *cobra.Command {
   --to ip6tables  the same for the IPv6 rules (rules.v6)
   --to ipset      "ipset restore" text creating the named sets the iptables
                   rules use; restore it before rules.v4 and rules.v6
-  --to all        all four, into the directory given by --out-dir as
-                  rules.v4, rules.v6, ipsets and ruleset.nft
+  --to iproute2   the ip rules and IPv4 routes of the policy's "route"
+                  declarations (iproute2.v4), an "ip -batch" file loaded with
+                  "ip -4 -batch"; without them the marks steer nothing
+  --to iproute2-6 the same for IPv6 (iproute2.v6), loaded with "ip -6 -batch"
+  --to all        all six, into the directory given by --out-dir as
+                  rules.v4, rules.v6, ipsets, ruleset.nft, iproute2.v4 and
+                  iproute2.v6
+
+How each file is installed at boot: ruleset.nft with "nft -f" (or fwc
+apply); ipsets with "ipset restore" before rules.v4 and rules.v6, which
+load with "iptables-restore" and "ip6tables-restore" (Debian's
+iptables-persistent reads /etc/iptables/rules.v4 and rules.v6). The
+iproute2 files must load once the interfaces their routes name are up and
+addressed, for instance from the uplink's ifupdown stanza
+("post-up ip -4 -batch /etc/fwc/iproute2.v4"): each first removes every
+ip rule and route of protocol 70 (fwc's, as apply marks them) of its
+family and then adds the policy's, so loading one again changes nothing.
 
 PATH is a policy file, or a directory holding exactly one policy (one root
 file; the others are included by it). The policy is checked for the backends
@@ -78,7 +97,8 @@ express it, 2 for usage or I/O problems.`,
   fwc translate --to iptables -o /etc/iptables/rules.v4 host.fw
   fwc translate --to ip6tables -o /etc/iptables/rules.v6 host.fw
   fwc translate --to all --out-dir build/ policy/
-  ipset restore < build/ipsets && iptables-restore < build/rules.v4`,
+  ipset restore < build/ipsets && iptables-restore < build/rules.v4
+  ip -4 -batch build/iproute2.v4 && ip -6 -batch build/iproute2.v6`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("translate needs exactly one PATH, got %d", len(args))
@@ -110,7 +130,7 @@ express it, 2 for usage or I/O problems.`,
 			return translate(e, args[0], outs, outFile, outDir)
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "`backend` to translate to: nft, iptables, ip6tables, ipset or all")
+	cmd.Flags().StringVar(&to, "to", "", "`backend` to translate to: nft, iptables, ip6tables, ipset, iproute2, iproute2-6 or all")
 	cmd.Flags().StringVarP(&outFile, "output", "o", "", "write the output to `FILE` instead of standard output")
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each output to its standard file name in `DIR`")
 	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(translateTargets, cobra.ShellCompDirectiveNoFileComp))

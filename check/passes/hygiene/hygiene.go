@@ -48,6 +48,7 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/internal/accepts"
 	"github.com/fwcproject/fwc/check/passes/internal/match"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
@@ -97,13 +98,6 @@ interface. Local programs talking to each other over 127.0.0.1 or ::1
 
 func init() { analysis.Register(Analyzer) }
 
-// path is one way a packet can be accepted: the conditions of the accepting
-// rule and of the jumps that led to it.
-type path struct {
-	conds []policy.Cond
-	fam   policy.Family
-}
-
 func run(pass *analysis.Pass) (any, error) {
 	if pass.Program == nil {
 		return nil, nil
@@ -125,9 +119,9 @@ func run(pass *analysis.Pass) (any, error) {
 			if c.Hook != policy.Input {
 				continue
 			}
-			w := &walker{seen: map[*policy.Chain]bool{}}
-			end := w.walk(c, nil, policy.Both)
-			if w.acceptAll {
+			w := accepts.Walk(c)
+			end := w.End
+			if w.All {
 				continue
 			}
 			drops := c.Policy != nil && c.Policy.Kind == policy.Drop
@@ -147,60 +141,11 @@ func run(pass *analysis.Pass) (any, error) {
 			if subject.IsZero() {
 				subject = analysis.ChainRange(c)
 			}
-			check(pass, c, subject, w.accepts, fams)
+			check(pass, c, subject, w.Paths, fams)
 		}
 	}
 	return nil, nil
 }
-
-type walker struct {
-	seen      map[*policy.Chain]bool
-	accepts   []path
-	acceptAll bool
-}
-
-// walk records the accepting paths through c and returns the rule without
-// conditions that ends c, if any.
-func (w *walker) walk(c *policy.Chain, ctx []policy.Cond, fam policy.Family) *policy.Rule {
-	if w.seen[c] {
-		return nil
-	}
-	w.seen[c] = true
-	defer delete(w.seen, c)
-	for _, r := range c.Rules {
-		f := fam & r.Family
-		if f == 0 {
-			continue
-		}
-		var conds []policy.Cond // ctx and r's conditions, built when needed
-		get := func() []policy.Cond {
-			if conds == nil {
-				conds = append(slices.Clip(ctx), r.Conds...)
-			}
-			return conds
-		}
-		for _, a := range r.Actions {
-			if j, ok := a.(*policy.Jump); ok && j.Target != nil {
-				w.walk(j.Target, get(), f)
-			}
-			if v, ok := a.(*policy.Verdict); ok && v.Kind == policy.Accept {
-				w.accepts = append(w.accepts, path{get(), f})
-				if len(ctx)+len(r.Conds) == 0 && f == policy.Both {
-					w.acceptAll = true
-				}
-			}
-			if policy.IsTerminal(a) {
-				break
-			}
-		}
-		if len(r.Conds) == 0 && r.Family&fam == fam && terminal(r) {
-			return r
-		}
-	}
-	return nil
-}
-
-func terminal(r *policy.Rule) bool { return slices.ContainsFunc(r.Actions, policy.IsTerminal) }
 
 func dropsAll(r *policy.Rule) bool {
 	for _, a := range r.Actions {
@@ -227,13 +172,13 @@ type probe struct {
 	notLo bool
 }
 
-func (p probe) possible(pa path) bool {
-	if p.fam != 0 && pa.fam&p.fam == 0 {
+func (p probe) possible(pa accepts.Path) bool {
+	if p.fam != 0 && pa.Fam&p.fam == 0 {
 		return false
 	}
 	sawCt := false
-	for _, c := range pa.conds {
-		if !p.cond(c, pa.fam) {
+	for _, c := range pa.Conds {
+		if !p.cond(c, pa.Fam) {
 			return false
 		}
 		if s, ok := c.(*policy.CtStateCond); ok && s.Bits&p.ct != 0 != s.Neg {
@@ -306,7 +251,7 @@ var (
 	ndAdvert  = probe{fam: policy.IPv6, proto: policy.ProtoICMPv6, icmp6: 136, ct: policy.CtUntracked | policy.CtNew | policy.CtInvalid, notLo: true}
 )
 
-func anyPossible(p probe, paths []path) bool {
+func anyPossible(p probe, paths []accepts.Path) bool {
 	return slices.ContainsFunc(paths, p.possible)
 }
 
@@ -318,8 +263,8 @@ var (
 
 // loopback reports whether a path accepts traffic on lo as such: it names
 // iif lo (or a wildcard matching it) or a loopback source address.
-func loopback(pa path) bool {
-	for _, c := range pa.conds {
+func loopback(pa accepts.Path) bool {
+	for _, c := range pa.Conds {
 		switch c := c.(type) {
 		case *policy.IfaceCond:
 			if c.Dir == policy.Src && !c.Neg && slices.ContainsFunc(c.Ifaces, func(i policy.Iface) bool { return match.IfaceMatches(i, "lo") }) {
@@ -362,7 +307,7 @@ func inFam(p probe, f policy.Family) probe {
 	return p
 }
 
-func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, fams []policy.Family) {
+func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []accepts.Path, fams []policy.Family) {
 	name := "the " + c.Table.Name + " input chain"
 	v6 := slices.Contains(fams, policy.IPv6)
 	// Each family is judged on its own: an accept for IPv6 alone does not
@@ -406,7 +351,7 @@ func check(pass *analysis.Pass, c *policy.Chain, at diag.Range, paths []path, fa
 		d.Detail = fmt.Sprintf("Applying this policy over ssh cuts the session. Accept tcp dport 22, or suppress with the reason: # fwc:ignore %s reason", CodeSSH)
 	}
 	if where, miss := lacking(fams, func(f policy.Family) bool {
-		return slices.ContainsFunc(paths, func(pa path) bool { return pa.fam&f != 0 && loopback(pa) })
+		return slices.ContainsFunc(paths, func(pa accepts.Path) bool { return pa.Fam&f != 0 && loopback(pa) })
 	}); miss {
 		d := pass.Reportf(CodeLoopback, at, "%s drops by default and does not accept loopback traffic%s", name, where)
 		d.Detail = "Local services talking over 127.0.0.1 or ::1 are cut off. Add: iif lo accept"

@@ -41,6 +41,7 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/internal/accepts"
 	"github.com/fwcproject/fwc/check/passes/internal/match"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
@@ -103,9 +104,9 @@ func run(pass *analysis.Pass) (any, error) {
 	if fwd == nil || fwd.Table.Incomplete() {
 		return nil, nil
 	}
-	w := &walker{seen: map[*policy.Chain]bool{}}
-	end := w.walk(fwd, nil, policy.Both)
-	if w.acceptAll {
+	w := accepts.Walk(fwd)
+	end := w.End
+	if w.All {
 		return nil, nil
 	}
 	dropAt := diag.Range{}
@@ -130,7 +131,7 @@ func run(pass *analysis.Pass) (any, error) {
 					pk.oifs = append(pk.oifs, z.Ifaces...)
 				}
 			}
-			if slices.ContainsFunc(w.accepts, pk.possible) {
+			if slices.ContainsFunc(w.Paths, pk.possible) {
 				continue
 			}
 			d := pass.Reportf(CodeForwardDrops, analysis.At(pk.at, r), "port forward to %s: the forward chain drops the translated packets", pk.target())
@@ -216,15 +217,15 @@ func forwarded(r *policy.Rule) []packet {
 }
 
 // possible reports whether the accepting path pa could take pk.
-func (pk packet) possible(pa path) bool {
+func (pk packet) possible(pa accepts.Path) bool {
 	fam := policy.IPv6
 	if pk.daddr.Is4() {
 		fam = policy.IPv4
 	}
-	if pa.fam&pk.fam&fam == 0 {
+	if pa.Fam&pk.fam&fam == 0 {
 		return false
 	}
-	for _, c := range pa.conds {
+	for _, c := range pa.Conds {
 		if !pk.cond(c) {
 			return false
 		}
@@ -280,54 +281,6 @@ func (pk packet) cond(c policy.Cond) bool {
 		return c.Bits&policy.StatusDNAT != 0 != c.Neg
 	}
 	return true
-}
-
-// path is one way a packet can be accepted: the conditions of the accepting
-// rule and of the jumps that led to it.
-type path struct {
-	conds []policy.Cond
-	fam   policy.Family
-}
-
-type walker struct {
-	seen      map[*policy.Chain]bool
-	accepts   []path
-	acceptAll bool
-}
-
-// walk records the accepting paths through c and returns the rule without
-// conditions that ends c, if any.
-func (w *walker) walk(c *policy.Chain, ctx []policy.Cond, fam policy.Family) *policy.Rule {
-	if w.seen[c] {
-		return nil
-	}
-	w.seen[c] = true
-	defer delete(w.seen, c)
-	for _, r := range c.Rules {
-		f := fam & r.Family
-		if f == 0 {
-			continue
-		}
-		conds := append(slices.Clip(ctx), r.Conds...)
-		for _, a := range r.Actions {
-			if j, ok := a.(*policy.Jump); ok && j.Target != nil {
-				w.walk(j.Target, conds, f)
-			}
-			if v, ok := a.(*policy.Verdict); ok && v.Kind == policy.Accept {
-				w.accepts = append(w.accepts, path{conds, f})
-				if len(conds) == 0 && f == policy.Both {
-					w.acceptAll = true
-				}
-			}
-			if policy.IsTerminal(a) {
-				break
-			}
-		}
-		if len(r.Conds) == 0 && r.Family&fam == fam && slices.ContainsFunc(r.Actions, policy.IsTerminal) {
-			return r
-		}
-	}
-	return nil
 }
 
 func dropsAll(r *policy.Rule) bool {

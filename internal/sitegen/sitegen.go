@@ -22,7 +22,8 @@
 //     zones, port ranges and port lists.
 //
 // n is the number of rule statements after the fixed preamble (zones, sets,
-// services and the base chains' first rules). The output is deterministic
+// services, the base chains' first rules, a `ct status dnat accept` per zone
+// and the zone policies). The output is deterministic
 // for a given n and seed, and every policy passes `fwc check` without
 // errors (the package's tests check that for several seeds and sizes and
 // load the nft output into a kernel).
@@ -265,6 +266,10 @@ func (g *gen) table() {
 // g.chains.
 func (g *gen) rules(n int) string {
 	var b strings.Builder
+	// What the port forwards below let in, after translation.
+	for k := 1; k < Zones; k++ {
+		fmt.Fprintf(&b, "from wan to %s ct status dnat accept\n", zone(k))
+	}
 	for i := 0; i < n; i++ {
 		a, z := g.inner(), 0
 		z = g.other(a)

@@ -19,7 +19,9 @@
 //     user chains (one per zone, jumped to from forward by input interface)
 //     with their own rules, port forwards (dnat), snat and masquerade, log
 //     then drop, rate limits and meters, IPv6 rules between the dual-stack
-//     zones, port ranges and port lists.
+//     zones, port ranges and port lists; and rules that hold others: a
+//     server network's /24 dropped after the rules that let its hosts be
+//     reached, and services opened for a whole pair of zones.
 //
 // n is the number of rule statements after the fixed preamble (zones, sets,
 // services, the base chains' first rules, a `ct status dnat accept` per zone
@@ -102,6 +104,18 @@ func (g *gen) v4(k int) string {
 	g.host[k]++
 	h := g.host[k] - 1 // 255 hosts per /24, none ending in .0
 	return fmt.Sprintf("10.%d.%d.%d", k, (h/255)%256, h%255+1)
+}
+
+// closeNet returns the /24 of zone k's latest IPv4 host and moves the
+// zone's counter to the next /24, so that no later rule names a host the
+// returned network holds (it would be shadowed or redundant).
+func (g *gen) closeNet(k int) string {
+	hi := 0
+	if g.host[k] > 0 {
+		hi = (g.host[k] - 1) / 255
+	}
+	g.host[k] = (hi + 1) * 255
+	return fmt.Sprintf("10.%d.%d.0/24", k, hi%256)
 }
 
 // v6 returns the next unused IPv6 host of dual-stack zone k (fd00:k::/48).
@@ -273,7 +287,7 @@ func (g *gen) rules(n int) string {
 	for i := 0; i < n; i++ {
 		a, z := g.inner(), 0
 		z = g.other(a)
-		switch c := g.r.IntN(100); {
+		switch c := g.r.IntN(108); {
 		case c < 28: // forward between zones, one host and port
 			fmt.Fprintf(&b, "from %s to %s saddr %s daddr %s %s dport %d %s\n", zone(a), zone(z), g.v4(a), g.v4(z), g.proto(), g.port(), g.verdict())
 		case c < 36: // from the outside to a server, by service
@@ -320,8 +334,12 @@ func (g *gen) rules(n int) string {
 			lo := g.port()
 			hi := min(lo+1+g.r.IntN(200), 65535)
 			fmt.Fprintf(&b, "from %s to %s saddr %s daddr %s udp dport %d-%d accept\n", zone(a), zone(z), g.v4(a), g.v4(z), lo, hi)
-		default: // a port list
+		case c < 100: // a port list
 			fmt.Fprintf(&b, "from %s to %s daddr %s tcp dport %d, %d, %d %s\n", zone(a), zone(z), g.v4(z), g.port(), g.port(), g.port(), g.verdict())
+		case c < 104: // the rest of a server network closed, after its exceptions
+			fmt.Fprintf(&b, "from %s to %s daddr %s drop\n", zone(a), zone(z), g.closeNet(z))
+		default: // a service for a whole zone pair
+			fmt.Fprintf(&b, "from %s to %s service svc%03d accept\n", zone(a), zone(z), g.r.IntN(Services))
 		}
 	}
 	return b.String()

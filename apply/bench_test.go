@@ -10,6 +10,7 @@ import (
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/rss"
+	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/internal/versus"
 )
@@ -34,90 +35,102 @@ import (
 //
 // fwc-rss-KiB is what the apply adds to the process's RSS at its peak (the
 // policy compiled beforehand is not counted); nft-maxrss-KiB is nft's peak.
+//
+// polgen's sub-benchmarks keep the names they had ("rules=10000/fresh");
+// internal/sitegen's are "sitegen-rules=10000/fresh".
 func BenchmarkApply(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root")
 	}
 	testnetns.RequireTools(b, "nft", "ip")
-	for _, n := range []int{10000, 50000} {
-		dir := b.TempDir()
-		path := filepath.Join(dir, "policy.fw")
-		src := string(polgen.Policy(n, 1))
-		changed := strings.Replace(src, "\t\ttcp dport 22 accept\n", "\t\ttcp dport 2222 accept\n", 1)
-		if changed == src {
-			b.Fatal("polgen's policy lacks the rule the benchmark changes")
+	for _, g := range []struct {
+		prefix string
+		policy func(n int, seed uint64) []byte
+	}{{"", polgen.Policy}, {"sitegen-", sitegen.Policy}} {
+		for _, n := range []int{10000, 50000} {
+			benchApply(b, g.prefix, string(g.policy(n, 1)), n)
 		}
-		// Both versions from the same path (rule comments name the file).
-		var ws []*Want
-		for _, s := range []string{src, changed} {
-			if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-				b.Fatal(err)
-			}
-			ws = append(ws, compilePath(b, path))
-		}
-		script := filepath.Join(dir, "policy.nft")
-		if err := os.WriteFile(script, ws[0].Script, 0o644); err != nil {
+	}
+}
+
+// benchApply is BenchmarkApply on one policy of n rules.
+func benchApply(b *testing.B, prefix, src string, n int) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "policy.fw")
+	changed := strings.Replace(src, "\t\ttcp dport 22 accept\n", "\t\ttcp dport 2222 accept\n", 1)
+	if changed == src {
+		b.Fatal("the generated policy lacks the rule the benchmark changes")
+	}
+	// Both versions from the same path (rule comments name the file).
+	var ws []*Want
+	for _, s := range []string{src, changed} {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 			b.Fatal(err)
 		}
+		ws = append(ws, compilePath(b, path))
+	}
+	script := filepath.Join(dir, "policy.nft")
+	if err := os.WriteFile(script, ws[0].Script, 0o644); err != nil {
+		b.Fatal(err)
+	}
 
-		for _, start := range []string{"fresh", "replace", "unchanged"} {
-			b.Run(fmt.Sprintf("rules=%d/%s", n, start), func(b *testing.B) {
-				ns := testnetns.New(b)
-				h := openHost(b, ns)
-				h.Cache = b.TempDir()
-				nsNft := ""
-				if start != "unchanged" {
-					nsNft = testnetns.New(b)
-				}
-				if start != "fresh" {
-					mustApply(b, h, ws[0], Options{})
-					if nsNft != "" {
-						testnetns.LoadNft(b, nsNft, script)
-					}
-				}
-				var pair versus.Pair
-				var peak, nftPeak int64
-				i := 0
-				b.ReportAllocs()
-				for b.Loop() {
-					b.StopTimer()
-					if start == "fresh" {
-						testnetns.Flush(b, ns, nsNft)
-						if err := os.RemoveAll(h.Cache); err != nil {
-							b.Fatal(err)
-						}
-					}
-					i++
-					w := ws[0]
-					if start == "replace" {
-						w = ws[i%2]
-					}
-					w = NewWant(w.Ruleset, w.Script, w.Routes) // nothing encoded yet
-					before := must(rss.ResetPeak())
-					b.StartTimer()
-					pair.Fwc(func() {
-						w.Encode()
-						p := plan(b, h, w)
-						if p.Empty() != (start == "unchanged") {
-							b.Fatalf("%s: plan empty %v", start, p.Empty())
-						}
-						if out, err := Apply(h, p, Options{}); out != batch.Applied {
-							b.Fatal(out, err)
-						}
-					})
-					b.StopTimer()
-					peak = max(peak, must(rss.Status("VmHWM"))-before)
-					b.StartTimer()
-					if nsNft != "" {
-						pair.Nft(func() { nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script)) })
-					}
-				}
-				pair.Report(b)
-				b.ReportMetric(float64(peak), "fwc-rss-KiB")
+	for _, start := range []string{"fresh", "replace", "unchanged"} {
+		b.Run(fmt.Sprintf("%srules=%d/%s", prefix, n, start), func(b *testing.B) {
+			ns := testnetns.New(b)
+			h := openHost(b, ns)
+			h.Cache = b.TempDir()
+			nsNft := ""
+			if start != "unchanged" {
+				nsNft = testnetns.New(b)
+			}
+			if start != "fresh" {
+				mustApply(b, h, ws[0], Options{})
 				if nsNft != "" {
-					b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
+					testnetns.LoadNft(b, nsNft, script)
 				}
-			})
-		}
+			}
+			var pair versus.Pair
+			var peak, nftPeak int64
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				if start == "fresh" {
+					testnetns.Flush(b, ns, nsNft)
+					if err := os.RemoveAll(h.Cache); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i++
+				w := ws[0]
+				if start == "replace" {
+					w = ws[i%2]
+				}
+				w = NewWant(w.Ruleset, w.Script, w.Routes) // nothing encoded yet
+				before := must(rss.ResetPeak())
+				b.StartTimer()
+				pair.Fwc(func() {
+					w.Encode()
+					p := plan(b, h, w)
+					if p.Empty() != (start == "unchanged") {
+						b.Fatalf("%s: plan empty %v", start, p.Empty())
+					}
+					if out, err := Apply(h, p, Options{}); out != batch.Applied {
+						b.Fatal(out, err)
+					}
+				})
+				b.StopTimer()
+				peak = max(peak, must(rss.Status("VmHWM"))-before)
+				b.StartTimer()
+				if nsNft != "" {
+					pair.Nft(func() { nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script)) })
+				}
+			}
+			pair.Report(b)
+			b.ReportMetric(float64(peak), "fwc-rss-KiB")
+			if nsNft != "" {
+				b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/rss"
+	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/internal/versus"
 	"github.com/fwcproject/fwc/ir"
@@ -53,6 +54,34 @@ func generated(t testing.TB, n int) *ir.Ruleset {
 	return nil
 }
 
+// site runs internal/sitegen's n-rule policy (seed 1) through the front
+// end and lowers it; sitegen's policies check without errors.
+func site(t testing.TB, n int) *ir.Ruleset {
+	t.Helper()
+	f, ds := lang.ParseFile("gen.fw", sitegen.Policy(n, 1))
+	if ds.HasErrors() {
+		t.Fatal(ds[0])
+	}
+	p, ds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if ds.HasErrors() {
+		t.Fatal(ds[0])
+	}
+	return lower(t, p)
+}
+
+// shaped returns the ruleset of a benchmark shape: "distinct" (n rules of
+// one address and one port), "generated" (polgen's policy) or "sitegen".
+func shaped(t testing.TB, shape string, n int) *ir.Ruleset {
+	t.Helper()
+	switch shape {
+	case "distinct":
+		return distinctRules(n)
+	case "sitegen":
+		return site(t, n)
+	}
+	return generated(t, n)
+}
+
 // TestBuildGenerated10k is the differential test on a large generated
 // policy: 10,000 policy rules, both loads listed and compared.
 func TestBuildGenerated10k(t *testing.T) {
@@ -62,6 +91,19 @@ func TestBuildGenerated10k(t *testing.T) {
 	}
 	rs := generated(t, 10000)
 	t.Logf("10000 policy rules -> %d nft rules", nft.RuleCount(rs))
+	differential(t, rs)
+}
+
+// TestBuildSitegen2k is the differential test on internal/sitegen's
+// policy: large named sets, concatenations, NAT chains, meters and limits,
+// IPv6, user chains; both loads listed and compared.
+func TestBuildSitegen2k(t *testing.T) {
+	testnetns.Require(t)
+	if testing.Short() {
+		t.Skip("large")
+	}
+	rs := site(t, 2000)
+	t.Logf("2000 policy rules -> %d nft rules", nft.RuleCount(rs))
 	differential(t, rs)
 }
 
@@ -224,22 +266,19 @@ func TestMillionElements(t *testing.T) {
 // RSS counter is reset first), and peak-rss-KiB the process's whole peak,
 // which also holds the checked policy and its IR, as `fwc apply` does.
 //
-// Two shapes: "generated" is polgen's policy (many rules carry an anonymous
-// set, and the kernel's cost of resolving a set referenced by a rule in
-// the same transaction grows with the number of sets pending, for nft and
-// Messages alike); "distinct" is n rules of one address and one port each.
+// Three shapes: "generated" is polgen's policy (many rules carry an
+// anonymous set, and the kernel's cost of resolving a set referenced by a
+// rule in the same transaction grows with the number of sets pending, for
+// nft and Messages alike); "distinct" is n rules of one address and one
+// port each; "sitegen" is internal/sitegen's policy (unique hosts, large
+// named sets, NAT, IPv6).
 func BenchmarkApply(b *testing.B) {
 	for _, c := range []struct {
 		shape string
 		n     int
-	}{{"distinct", 10000}, {"distinct", 50000}, {"generated", 10000}, {"generated", 50000}} {
+	}{{"distinct", 10000}, {"distinct", 50000}, {"generated", 10000}, {"generated", 50000}, {"sitegen", 10000}, {"sitegen", 50000}} {
 		n := c.n
-		var rs *ir.Ruleset
-		if c.shape == "distinct" {
-			rs = distinctRules(n)
-		} else {
-			rs = generated(b, n)
-		}
+		rs := shaped(b, c.shape, n)
 		text, _ := nft.Text(rs)
 		file := filepath.Join(b.TempDir(), "ruleset.nft")
 		if err := os.WriteFile(file, text, 0o644); err != nil {
@@ -312,16 +351,11 @@ func procStatus(b *testing.B, field string) int64 {
 }
 
 // BenchmarkBuild measures the Go side alone: encoding the messages
-// (Messages), no kernel, for both shapes of BenchmarkApply.
+// (Messages), no kernel, for the shapes of BenchmarkApply.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10000, 50000} {
-		for _, shape := range []string{"distinct", "generated"} {
-			var rs *ir.Ruleset
-			if shape == "distinct" {
-				rs = distinctRules(n)
-			} else {
-				rs = generated(b, n)
-			}
+		for _, shape := range []string{"distinct", "generated", "sitegen"} {
+			rs := shaped(b, shape, n)
 			b.Run(fmt.Sprintf("%s/rules=%d", shape, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

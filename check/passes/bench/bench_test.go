@@ -1,6 +1,7 @@
 // Package bench measures the lint passes on generated policies: the
 // packet-space passes on the engine's own generator (spacetest.Generate) and
-// on the project's (internal/polgen), and every pass of `fwc check` together.
+// on the project's two (internal/polgen, internal/sitegen), and every pass
+// of `fwc check` together.
 package bench
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space/spacetest"
 	"github.com/fwcproject/fwc/internal/polgen"
+	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/lang"
 )
 
@@ -47,20 +49,44 @@ func BenchmarkPolgen(b *testing.B) {
 	}
 }
 
+// BenchmarkSitegen is BenchmarkPolgen on internal/sitegen's policies
+// (unique hosts, 4,000 ports, large sets, NAT, IPv6).
+func BenchmarkSitegen(b *testing.B) {
+	for _, n := range benchSizes {
+		prog := checked(b, sitegen.Policy(n, 1))
+		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
+	}
+}
+
 // BenchmarkAll runs every pass `fwc check` runs (passes.All, with all three
-// backends requested) over internal/polgen's policies: issue 3's figure.
-// The front end (parse, names, lowering) is not counted; check's
-// BenchmarkCheck counts it too.
+// backends requested) over internal/polgen's policies ("10000"): issue 3's
+// figure; and over internal/sitegen's ("sitegen-10000"), issue 16's. The
+// front end (parse, names, lowering) is not counted; check's BenchmarkCheck
+// counts it too.
 func BenchmarkAll(b *testing.B) {
+	opts := analysis.Options{Backends: []string{"nft", "iptables", "ip6tables"}}
 	for _, n := range []int{1000, 10000, 50000} {
-		f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
-		if ds.HasErrors() {
-			b.Fatal(ds)
-		}
-		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
-		opts := analysis.Options{Backends: []string{"nft", "iptables", "ip6tables"}}
+		prog := checked(b, polgen.Policy(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
 	}
+	for _, n := range []int{1000, 10000, 50000} {
+		prog := checked(b, sitegen.Policy(n, 1))
+		b.Run(fmt.Sprint("sitegen-", n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
+	}
+}
+
+// checked parses and checks a generated policy without the lint passes.
+func checked(b *testing.B, src []byte) *policy.Program {
+	b.Helper()
+	f, ds := lang.ParseFile("gen.fw", src)
+	if ds.HasErrors() {
+		b.Fatal(ds)
+	}
+	prog, ds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if ds.HasErrors() {
+		b.Fatal(ds)
+	}
+	return prog
 }
 
 // TestGenerated keeps the benchmark input honest: the passes run on it and

@@ -307,6 +307,8 @@ func ReplaceAll(dir string, names []string, data [][]byte, perm os.FileMode) (er
 		return err
 	}
 	defer d.Close()
+	// Messages name the files as the caller named the directory.
+	show := func(name string) string { return filepath.Join(dir, name) }
 	for _, name := range names {
 		if err := checkName(name); err != nil {
 			return err
@@ -316,9 +318,9 @@ func ReplaceAll(dir string, names []string, data [][]byte, perm os.FileMode) (er
 		case err != nil:
 			return err
 		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-			return fmt.Errorf("%s is a symbolic link: refusing to write through it (remove it first)", d.Join(name))
+			return fmt.Errorf("%s is a symbolic link: refusing to write through it (remove it first)", show(name))
 		case st.Mode&unix.S_IFMT != unix.S_IFREG:
-			return fmt.Errorf("%s exists and is not a regular file", d.Join(name))
+			return fmt.Errorf("%s exists and is not a regular file", show(name))
 		}
 	}
 	tmps := make([]string, 0, len(names))
@@ -332,18 +334,18 @@ func ReplaceAll(dir string, names []string, data [][]byte, perm os.FileMode) (er
 	for i, name := range names {
 		f, tmp, err := d.CreateTemp(name, 0o600)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", d.Join(name), err)
+			return fmt.Errorf("write %s: %w", show(name), err)
 		}
 		tmps = append(tmps, tmp)
 		_, werr := f.Write(data[i])
 		// The mode is set on the open file, whatever the umask.
 		if err := errors.Join(werr, f.Chmod(perm), f.Close()); err != nil {
-			return fmt.Errorf("write %s: %w", d.Join(name), err)
+			return fmt.Errorf("write %s: %w", show(name), err)
 		}
 	}
 	for i, name := range names {
 		if err := d.Rename(tmps[i], name); err != nil {
-			return fmt.Errorf("write %s: %w", d.Join(name), err)
+			return fmt.Errorf("write %s: %w", show(name), err)
 		}
 	}
 	return nil

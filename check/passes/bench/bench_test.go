@@ -1,5 +1,5 @@
 // Package bench measures the lint passes on generated policies: the
-// packet-space passes on the engine's own generator (spacetest.Generate) and
+// packet-space passes on the engine's own generator (generate, in gen_test.go) and
 // on the project's (internal/polgen), and every pass of `fwc check` together.
 package bench
 
@@ -18,7 +18,6 @@ import (
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/shadow"
 	"github.com/fwcproject/fwc/check/policy"
-	"github.com/fwcproject/fwc/check/space/spacetest"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/lang"
 )
@@ -29,7 +28,7 @@ var spacePasses = []*analysis.Analyzer{shadow.Analyzer, redundant.Analyzer, corr
 
 func BenchmarkPasses(b *testing.B) {
 	for _, n := range benchSizes {
-		prog := spacetest.MustParse("gen.pol", spacetest.Generate(n, 1))
+		prog := load(b, generate(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
@@ -38,11 +37,7 @@ func BenchmarkPasses(b *testing.B) {
 // generator (internal/polgen), checked by the real front end.
 func BenchmarkPolgen(b *testing.B) {
 	for _, n := range benchSizes {
-		f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
-		if ds.HasErrors() {
-			b.Fatal(ds)
-		}
-		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+		prog := load(b, polgen.Policy(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
@@ -53,11 +48,7 @@ func BenchmarkPolgen(b *testing.B) {
 // BenchmarkCheck counts it too.
 func BenchmarkAll(b *testing.B) {
 	for _, n := range []int{1000, 10000, 50000} {
-		f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
-		if ds.HasErrors() {
-			b.Fatal(ds)
-		}
-		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+		prog := load(b, polgen.Policy(n, 1))
 		opts := analysis.Options{Backends: []string{"nft", "iptables", "ip6tables"}}
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
 	}
@@ -66,7 +57,7 @@ func BenchmarkAll(b *testing.B) {
 // TestGenerated keeps the benchmark input honest: the passes run on it and
 // find something, so the figures measure real work.
 func TestGenerated(t *testing.T) {
-	prog := spacetest.MustParse("gen.pol", spacetest.Generate(1000, 1))
+	prog := load(t, generate(1000, 1))
 	ds := analysis.Run(prog, spacePasses, analysis.Options{})
 	counts := map[string]int{}
 	for _, d := range ds {
@@ -76,6 +67,18 @@ func TestGenerated(t *testing.T) {
 	if len(ds) == 0 {
 		t.Fatal("no findings on the generated policy")
 	}
+}
+
+// load parses and checks src with the real front end, without the lint
+// passes (those are what the benchmarks measure).
+func load(tb testing.TB, src []byte) *policy.Program {
+	tb.Helper()
+	f, ds := lang.ParseFile("gen.fw", src)
+	prog, cds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if ds = append(ds, cds...); ds.HasErrors() {
+		tb.Fatal(ds)
+	}
+	return prog
 }
 
 // measure runs the analyzers over prog b.N times and reports CPU time

@@ -8,18 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
-	"github.com/fwcproject/fwc/check/space/spacetest"
+	"github.com/fwcproject/fwc/lang"
 )
 
 // The property test cross-checks the engine against brute force on random
-// small policies: every packet of a small universe is run through the rule
+// small policies, written as policy text and checked by the real front end
+// (lang and check), so that the rules the engine judges are the ones users'
+// text becomes: every packet of a small universe is run through the rule
 // lists, and the rules that never fire, the verdicts that decide the packets
 // of those that do not, and the effect of deleting a rule are compared with
 // what Analyze says. The universe has a representative of every class of
-// packets the rules can tell apart (an address outside the /29, port 9, an
-// interface matching no name), so for exact rules the two must agree in
+// packets the rules can tell apart (an address outside the /29, port 9,
+// eth9 that only eth* and sets match, wlan0 that nothing matches, a mark
+// of each class), so for exact rules the two must agree in
 // both directions.
 
 type pkt struct {
@@ -28,9 +33,18 @@ type pkt struct {
 	dport uint16
 	iif   string
 	state uint32 // one Ct* bit
+	mark  uint32
 }
 
-func universe() []pkt {
+// universe returns the packets; with marks, each with one mark of every
+// class the generator's mark matches tell apart (they look at the two low
+// bits, and `mark 0x1` and `mark 0x3` at all of them: 5 and 7 have the low
+// bits of 1 and 3 but are neither), else with mark 0.
+func universe(marks bool) []pkt {
+	ms := []uint32{0}
+	if marks {
+		ms = []uint32{0, 1, 2, 3, 5, 7}
+	}
 	var out []pkt
 	// Both families: the IPv4 /29 and an address outside it, the same for
 	// an IPv6 /125, so that every prefix the generator draws, and its
@@ -53,7 +67,9 @@ func universe() []pkt {
 			for _, p := range ports {
 				for _, ifc := range []string{"eth0", "eth1", "eth9", "wlan0"} {
 					for s := range 5 {
-						out = append(out, pkt{a, pr, p, ifc, 1 << s})
+						for _, m := range ms {
+							out = append(out, pkt{a, pr, p, ifc, 1 << s, m})
+						}
 					}
 				}
 			}
@@ -76,37 +92,65 @@ func match(r *policy.Rule, p pkt, mayNot bool) bool {
 		ok := true
 		switch c := c.(type) {
 		case *policy.AddrCond:
+			if c.Dir != policy.Src {
+				panic("brute force: the generator matches source addresses only")
+			}
+			if c.Set != nil && c.Set.Timeout > 0 {
+				ok = mayNot
+				break
+			}
 			in := false
-			items := c.Items
+			items := slices.Clip(c.Items)
 			if c.Set != nil {
-				if c.Set.Timeout > 0 {
-					ok = mayNot
-					break
-				}
 				for _, e := range c.Set.Elements {
 					items = append(items, e.Parts[0].Addr)
 				}
 			}
 			for _, it := range items {
-				in = in || it.Prefix.Contains(p.saddr)
+				if it.Prefix.IsValid() {
+					in = in || it.Prefix.Contains(p.saddr)
+				} else {
+					in = in || p.saddr.BitLen() == it.Lo.BitLen() && p.saddr.Compare(it.Lo) >= 0 && p.saddr.Compare(it.Hi) <= 0
+				}
 			}
 			ok = in != c.Neg
 		case *policy.ProtoCond:
 			ok = slices.Contains(c.Protos, p.proto) != c.Neg
 		case *policy.PortCond:
+			if c.Dir != policy.Dst {
+				panic("brute force: the generator matches destination ports only")
+			}
 			in := false
 			for _, r := range c.Ranges {
 				in = in || p.dport >= r.Lo && p.dport <= r.Hi
 			}
+			if c.Set != nil {
+				for _, e := range c.Set.Elements {
+					in = in || p.dport == e.Parts[0].Port
+				}
+			}
 			ok = p.proto.HasPorts() && in != c.Neg
 		case *policy.IfaceCond:
+			if c.Dir != policy.Src {
+				panic("brute force: the generator matches input interfaces only")
+			}
 			in := false
 			for _, i := range c.Ifaces {
 				in = in || i.Name == p.iif || i.Wildcard && strings.HasPrefix(p.iif, i.Name)
 			}
+			if c.Set != nil {
+				for _, e := range c.Set.Elements {
+					in = in || e.Parts[0].Iface == p.iif
+				}
+			}
 			ok = in != c.Neg
 		case *policy.CtStateCond:
 			ok = (c.Bits&p.state != 0) != c.Neg
+		case *policy.MarkCond:
+			if c.Ct {
+				panic("brute force: the generator matches packet marks only")
+			}
+			ok = (p.mark&c.Mask == c.Value) != c.Neg
 		case *policy.LimitCond:
 			ok = mayNot
 		default:
@@ -338,35 +382,80 @@ func newBrute(mayNot bool) *brute {
 	return &brute{mayNot: mayNot, entered: map[*policy.Rule]map[string]bool{}, fired: map[*policy.Rule]bool{}}
 }
 
-// randPolicy returns a policy of a few rules, or with big of 20 to 50
-// rules in its base chain, a third of them repeating the conditions of an
-// earlier rule (with any action), as policies repeat a blocklist drop.
-func randPolicy(rng *rand.Rand, allowMayNot, big bool) string {
+// randPolicy writes a random policy in the policy language, which the test
+// then parses and checks as `fwc check` does: a filter input chain of a few
+// rules (or, with big, 20 to 50, a third of them repeating the conditions
+// of an earlier rule with any action, as policies repeat a blocklist drop),
+// maybe a user chain it jumps to, zone rules and zone policies after them,
+// and named sets. Rules match IPv4 and IPv6 addresses (lists, prefixes,
+// sets, zones' networks), protocols, ports and port sets, interfaces
+// (names, wildcards, sets, zones' interfaces), ct states, and with marks
+// packet marks, each possibly negated; allowMayNot adds rate limits and
+// sets whose elements time out, which the engine cannot decide.
+func randPolicy(rng *rand.Rand, allowMayNot, big, marks bool) string {
 	var b strings.Builder
 	v4 := []string{"10.0.0.0/29", "10.0.0.0/30", "10.0.0.4/30", "10.0.0.0/31", "10.0.0.2/31", "10.0.0.6/31", "10.0.0.1", "10.0.0.5"}
 	v6 := []string{"fd00::/125", "fd00::/126", "fd00::4/126", "fd00::/127", "fd00::2/127", "fd00::6/127", "fd00::1", "fd00::5", "::/0"}
+	pick := func(l []string) string { return l[rng.IntN(len(l))] }
 	neg := func() string {
 		if rng.IntN(4) == 0 {
 			return "!= "
 		}
 		return ""
 	}
-	// addrs draws an address list of family fam (0: either, or a list
-	// mixing both, which the rule then matches in each family by its own
-	// items).
-	addrs := func(fam int) string {
-		if fam == 0 {
-			fam = 1 + rng.IntN(3)
-		}
-		switch fam {
-		case 1:
-			return v4[rng.IntN(len(v4))]
-		case 2:
-			return v6[rng.IntN(len(v6))]
-		}
-		return v4[rng.IntN(len(v4))] + "," + v6[rng.IntN(len(v6))]
+	// Named sets: addresses of each family, ports, interfaces, and a set
+	// whose elements time out (filled at run time: not exact).
+	sets4 := []string{"@net4"}
+	sets6 := []string{"@net6"}
+	fmt.Fprintf(&b, "set net4 : ipv4_net { elements { %s, %s } }\n", pick(v4), pick(v4))
+	fmt.Fprintf(&b, "set net6 : ipv6_net { elements { %s, %s } }\n", pick(v6[:8]), pick(v6[:8]))
+	fmt.Fprintf(&b, "set ports : port { elements { %d, %d } }\n", 1+rng.IntN(9), 1+rng.IntN(9))
+	fmt.Fprintf(&b, "set ifaces : iface { elements { %s } }\n", pick([]string{"eth0", "eth1", "eth9", "eth0, eth9"}))
+	if allowMayNot {
+		fmt.Fprintf(&b, "set dyn4 : ipv4_addr { timeout 1m; elements { 10.0.0.%d } }\n", rng.IntN(8))
+		sets4 = append(sets4, "@dyn4")
 	}
-	cond := func(user bool) string {
+	// Zones: interfaces and networks of both families, interfaces only,
+	// or networks only.
+	zones := []string{"z0", "z1"}
+	fmt.Fprintf(&b, "zone z0 { iface %s; net %s, %s }\n", pick([]string{"eth0", "eth1", "eth0, eth9"}), pick(v4), pick(v6[:8]))
+	if rng.IntN(2) == 0 {
+		fmt.Fprintf(&b, "zone z1 { iface %s }\n", pick([]string{"eth1", "eth1, eth9"}))
+	} else {
+		fmt.Fprintf(&b, "zone z1 { net %s, %s }\n", pick(v4), pick(v6[:8]))
+	}
+	// addrs draws an address list, or set, of family fam (1: IPv4, 2:
+	// IPv6, 0: either, or with mixed a list of both, which the rule then
+	// matches in each family by its own items).
+	addrs := func(fam int, mixed bool) string {
+		if fam == 0 {
+			fam = 1 + rng.IntN(2)
+			if mixed && rng.IntN(2) == 0 {
+				fam = 3
+			}
+		}
+		switch {
+		case fam == 1 && rng.IntN(5) == 0:
+			return pick(sets4)
+		case fam == 1:
+			return pick(v4)
+		case fam == 2 && rng.IntN(5) == 0:
+			return pick(sets6)
+		case fam == 2:
+			return pick(v6)
+		}
+		return pick(v4) + ", " + pick(v6)
+	}
+	famOf := func(a string) int {
+		switch {
+		case strings.Contains(a, ","):
+			return 0
+		case strings.Contains(a, ":") || slices.Contains(sets6, a):
+			return 2
+		}
+		return 1
+	}
+	cond := func() string {
 		var parts []string
 		// 0: both families (or the family of the addresses), 1: IPv4, 2: IPv6.
 		fam := rng.IntN(3)
@@ -374,47 +463,53 @@ func randPolicy(rng *rand.Rand, allowMayNot, big bool) string {
 			parts = append(parts, []string{"", "family ipv4", "family ipv6"}[fam])
 		}
 		if rng.IntN(2) == 0 {
-			a := addrs(fam)
-			parts = append(parts, "saddr "+neg()+a)
+			// A negated list must not mix families.
+			n := neg()
+			a := addrs(fam, n == "")
+			parts = append(parts, "saddr "+n+a)
 			if rng.IntN(5) == 0 {
 				// A second address condition: it narrows the first, or
 				// contradicts it (an unmatchable rule).
 				second := fam
-				if second == 0 && !strings.Contains(a, ",") {
-					second = 1
-					if strings.Contains(a, ":") {
-						second = 2
-					}
+				if second == 0 {
+					second = famOf(a)
 				}
-				parts = append(parts, "saddr "+neg()+addrs(second))
+				n := neg()
+				parts = append(parts, "saddr "+n+addrs(second, n == ""))
 			}
 		}
 		switch rng.IntN(4) {
 		case 0:
-			pr := []string{"tcp", "udp"}[rng.IntN(2)]
+			pr := pick([]string{"tcp", "udp"})
 			parts = append(parts, "proto "+pr)
-			if rng.IntN(3) > 0 {
+			switch rng.IntN(4) {
+			case 0:
+				parts = append(parts, "dport "+neg()+"@ports")
+			case 1, 2:
 				lo := 1 + rng.IntN(8)
 				hi := lo + rng.IntN(9-lo)
 				parts = append(parts, fmt.Sprintf("dport %s%d-%d", neg(), lo, hi))
 			}
 		case 1:
-			parts = append(parts, "proto "+neg()+[]string{"tcp", "udp", "tcp,udp"}[rng.IntN(3)])
+			parts = append(parts, "proto "+neg()+pick([]string{"tcp", "udp", "tcp, udp"}))
 		}
 		if rng.IntN(3) == 0 {
-			parts = append(parts, "iif "+neg()+[]string{"eth0", "eth1", "eth*"}[rng.IntN(3)])
+			parts = append(parts, "iif "+neg()+pick([]string{"eth0", "eth1", "eth*", "@ifaces"}))
 		}
 		if rng.IntN(3) == 0 {
 			st := []string{"new", "established", "related", "invalid", "untracked"}
 			rng.Shuffle(len(st), func(i, j int) { st[i], st[j] = st[j], st[i] })
-			parts = append(parts, "ct state "+neg()+strings.Join(st[:1+rng.IntN(3)], ","))
+			parts = append(parts, "ct state "+neg()+strings.Join(st[:1+rng.IntN(3)], ", "))
+		}
+		if marks && rng.IntN(3) == 0 {
+			parts = append(parts, "mark "+neg()+pick([]string{"0x1", "0x1/0x1", "0x0/0x1", "0x2/0x2", "0x3", "0x2/0x3"}))
 		}
 		if allowMayNot && rng.IntN(6) == 0 {
-			parts = append(parts, "limit")
+			parts = append(parts, "limit 10/second")
 		}
 		return strings.Join(parts, " ")
 	}
-	action := func(user bool, chains int) string {
+	action := func(user, zone bool, chains int) string {
 		n := rng.IntN(10)
 		switch {
 		case n < 4:
@@ -425,8 +520,10 @@ func randPolicy(rng *rand.Rand, allowMayNot, big bool) string {
 			return "log"
 		case n == 8 && user:
 			return "return"
+		case chains > 0 && !user && zone:
+			return "jump u"
 		case chains > 0 && !user:
-			return []string{"jump", "goto"}[rng.IntN(2)] + " u"
+			return pick([]string{"jump", "goto"}) + " u"
 		}
 		return "reject"
 	}
@@ -435,27 +532,60 @@ func randPolicy(rng *rand.Rand, allowMayNot, big bool) string {
 	if user {
 		chains = 1
 	}
-	fmt.Fprintf(&b, "chain input hook input policy %s\n", []string{"accept", "drop"}[rng.IntN(2)])
+	// A zone policy of any -> self would set the chain's policy: the
+	// chain's own policy is written only without one.
+	anyPolicy := rng.IntN(4) == 0
+	pol := ""
+	if !anyPolicy {
+		pol = " policy " + pick([]string{"accept", "drop"})
+	}
+	fmt.Fprintf(&b, "table filter {\n\tchain input%s {\n", pol)
 	n := 2 + rng.IntN(6)
 	if big {
 		n = 20 + rng.IntN(31)
 	}
 	var conds []string
 	for range n {
-		c := cond(false)
+		c := cond()
 		if len(conds) > 0 && big && rng.IntN(3) == 0 {
 			c = conds[rng.IntN(len(conds))]
 		}
 		conds = append(conds, c)
-		fmt.Fprintf(&b, "  %s %s\n", c, action(false, chains))
+		fmt.Fprintf(&b, "\t\t%s %s\n", c, action(false, false, chains))
 	}
+	b.WriteString("\t}\n")
 	if user {
-		b.WriteString("chain u\n")
+		b.WriteString("\tchain u {\n")
 		for range 1 + rng.IntN(3) {
-			fmt.Fprintf(&b, "  %s %s\n", cond(true), action(true, 0))
+			fmt.Fprintf(&b, "\t\t%s %s\n", cond(), action(true, false, 0))
 		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("}\n")
+	// Zone rules and policies come after the chain's own rules.
+	for range rng.IntN(4) {
+		from := pick(append(zones, "any"))
+		fmt.Fprintf(&b, "from %s to self %s %s\n", from, cond(), action(false, true, chains))
+	}
+	if rng.IntN(3) == 0 {
+		fmt.Fprintf(&b, "policy %s -> self %s\n", pick(zones), pick([]string{"accept", "drop", "reject"}))
+	}
+	if anyPolicy {
+		fmt.Fprintf(&b, "policy any -> self %s\n", pick([]string{"accept", "drop"}))
 	}
 	return b.String()
+}
+
+// load parses and checks src with the real front end, as `fwc check` does,
+// without the lint passes; the generator writes valid policies only.
+func load(t *testing.T, iter int, src string) *policy.Program {
+	t.Helper()
+	f, ds := lang.ParseFile("rand.fw", []byte(src))
+	prog, cds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if ds = append(ds, cds...); ds.HasErrors() {
+		t.Fatalf("iter %d: the generator wrote a policy the front end refuses:\n%s\n%s", iter, ds, src)
+	}
+	return prog
 }
 
 func verdictOf(r *policy.Rule) string {
@@ -498,16 +628,17 @@ func TestPropertyIndexed(t *testing.T) {
 }
 
 func checkProperty(t *testing.T, n int, big bool, seed uint64) {
-	u := universe()
 	rng := rand.New(rand.NewPCG(seed, 2))
 	var dead, same, sameCover, polRed, mayNotRuns, contra, correl int
 	for iter := range n {
 		allowMayNot := iter%3 == 2
-		src := randPolicy(rng, allowMayNot, big)
-		prog := spacetest.MustParse("rand.pol", src)
+		marks := iter%5 == 1
+		src := randPolicy(rng, allowMayNot, big, marks)
+		prog := load(t, iter, src)
 		res := space.Analyze(prog)
 		ctxs := paths(prog)
-		exact := !strings.Contains(src, "limit")
+		u := universe(marks)
+		exact := !strings.Contains(src, "limit") && !strings.Contains(src, "@dyn")
 		interps := []bool{true}
 		if !exact {
 			interps = []bool{true, false}

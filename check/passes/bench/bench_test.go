@@ -1,7 +1,7 @@
 // Package bench measures the lint passes on generated policies: the
-// packet-space passes on the engine's own generator (spacetest.Generate) and
-// on the project's two (internal/polgen, internal/sitegen), and every pass
-// of `fwc check` together.
+// packet-space passes on the engine's own generator (generate, in
+// gen_test.go) and on the project's two (internal/polgen, internal/sitegen),
+// and every pass of `fwc check` together.
 package bench
 
 import (
@@ -19,7 +19,6 @@ import (
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/shadow"
 	"github.com/fwcproject/fwc/check/policy"
-	"github.com/fwcproject/fwc/check/space/spacetest"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/lang"
@@ -31,7 +30,7 @@ var spacePasses = []*analysis.Analyzer{shadow.Analyzer, redundant.Analyzer, corr
 
 func BenchmarkPasses(b *testing.B) {
 	for _, n := range benchSizes {
-		prog := spacetest.MustParse("gen.pol", spacetest.Generate(n, 1))
+		prog := load(b, generate(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
@@ -40,11 +39,7 @@ func BenchmarkPasses(b *testing.B) {
 // generator (internal/polgen), checked by the real front end.
 func BenchmarkPolgen(b *testing.B) {
 	for _, n := range benchSizes {
-		f, ds := lang.ParseFile("gen.fw", polgen.Policy(n, 1))
-		if ds.HasErrors() {
-			b.Fatal(ds)
-		}
-		prog, _ := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+		prog := load(b, polgen.Policy(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
@@ -53,46 +48,30 @@ func BenchmarkPolgen(b *testing.B) {
 // (unique hosts, 4,000 ports, large sets, NAT, IPv6).
 func BenchmarkSitegen(b *testing.B) {
 	for _, n := range benchSizes {
-		prog := checked(b, sitegen.Policy(n, 1))
+		prog := load(b, sitegen.Policy(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, spacePasses, analysis.Options{}) })
 	}
 }
 
 // BenchmarkAll runs every pass `fwc check` runs (passes.All, with all three
-// backends requested) over internal/polgen's policies ("10000"): issue 3's
-// figure; and over internal/sitegen's ("sitegen-10000"), issue 16's. The
-// front end (parse, names, lowering) is not counted; check's BenchmarkCheck
-// counts it too.
+// backends requested) over internal/polgen's policies ("10000") and over
+// internal/sitegen's ("sitegen-10000"). The front end (parse, names,
+// lowering) is not counted; check's BenchmarkCheck counts it too.
 func BenchmarkAll(b *testing.B) {
 	opts := analysis.Options{Backends: []string{"nft", "iptables", "ip6tables"}}
 	for _, n := range []int{1000, 10000, 50000} {
-		prog := checked(b, polgen.Policy(n, 1))
+		prog := load(b, polgen.Policy(n, 1))
 		b.Run(fmt.Sprint(n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
 	}
 	for _, n := range []int{1000, 10000, 50000} {
-		prog := checked(b, sitegen.Policy(n, 1))
+		prog := load(b, sitegen.Policy(n, 1))
 		b.Run(fmt.Sprint("sitegen-", n), func(b *testing.B) { measure(b, prog, passes.All, opts) })
 	}
 }
 
-// checked parses and checks a generated policy without the lint passes.
-func checked(b *testing.B, src []byte) *policy.Program {
-	b.Helper()
-	f, ds := lang.ParseFile("gen.fw", src)
-	if ds.HasErrors() {
-		b.Fatal(ds)
-	}
-	prog, ds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
-	if ds.HasErrors() {
-		b.Fatal(ds)
-	}
-	return prog
-}
-
-// TestGenerated keeps the benchmark input honest: the passes run on it and
 // find something, so the figures measure real work.
 func TestGenerated(t *testing.T) {
-	prog := spacetest.MustParse("gen.pol", spacetest.Generate(1000, 1))
+	prog := load(t, generate(1000, 1))
 	ds := analysis.Run(prog, spacePasses, analysis.Options{})
 	counts := map[string]int{}
 	for _, d := range ds {
@@ -102,6 +81,18 @@ func TestGenerated(t *testing.T) {
 	if len(ds) == 0 {
 		t.Fatal("no findings on the generated policy")
 	}
+}
+
+// load parses and checks src with the real front end, without the lint
+// passes (those are what the benchmarks measure).
+func load(tb testing.TB, src []byte) *policy.Program {
+	tb.Helper()
+	f, ds := lang.ParseFile("gen.fw", src)
+	prog, cds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if ds = append(ds, cds...); ds.HasErrors() {
+		tb.Fatal(ds)
+	}
+	return prog
 }
 
 // measure runs the analyzers over prog b.N times and reports CPU time

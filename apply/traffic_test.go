@@ -41,6 +41,7 @@ func rxPackets(t *testing.T, ns, link string) uint64 {
 // by the main table's default route over uplink A. The uplink used is read
 // from the receive counters of the peers.
 func TestPolicyRouting(t *testing.T) {
+	t.Parallel()
 	r, a, b := nsWithLinks(t), testnetns.New(t), testnetns.New(t)
 	veth(t, r, "up_a", "10.1.0.1/24", a, "a0", "10.1.0.2/24")
 	veth(t, r, "up_b", "10.2.0.1/24", b, "b0", "10.2.0.2/24")
@@ -122,6 +123,7 @@ func staticNeigh(t *testing.T, ns, link, addr, peer, peerLink string) {
 // old table is replaced by the new one in one transaction, never removed
 // first.
 func TestAtomicReplace(t *testing.T) {
+	t.Parallel()
 	testnetns.Require(t)
 	// Two rulesets each way, both dropping echo requests.
 	hand := []*Want{handWant(t, 0), handWant(t, 1)}

@@ -57,6 +57,7 @@ func linksFor(t *testing.T, ns string, w *Want) {
 // afterwards has nothing to do, the kernel lists what `nft -f` of the
 // script lists, and the routes' ip rules and routes are there.
 func TestApplyExamples(t *testing.T) {
+	t.Parallel()
 	testnetns.Require(t)
 	paths, _ := filepath.Glob("../examples/*.fw")
 	if len(paths) == 0 {
@@ -156,6 +157,7 @@ func handWant(t testing.TB, variant int) *Want {
 // TestApplyBatch applies through the netlink batch: the result lists as
 // nft lists the same script, so the plan afterwards is empty.
 func TestApplyBatch(t *testing.T) {
+	t.Parallel()
 	ns := testnetns.New(t)
 	h := openHost(t, ns)
 	for _, v := range []int{0, 1, 0} {
@@ -168,6 +170,7 @@ func TestApplyBatch(t *testing.T) {
 // TestOutsideChange: a table added by someone else between plan and apply
 // is detected and nothing is applied, on both paths.
 func TestOutsideChange(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts Options
@@ -224,6 +227,7 @@ table inet kube-proxy {
 // TestForeignTables: docker and kube-proxy tables stay byte-identical
 // through apply, re-apply and rollback.
 func TestForeignTables(t *testing.T) {
+	t.Parallel()
 	ns := testnetns.New(t)
 	h := openHost(t, ns)
 	path := filepath.Join(t.TempDir(), "foreign.nft")
@@ -282,6 +286,7 @@ from self to far tcp dport 80 route via_a
 // duplicates; removing a route removes its rules and routes; a failing
 // routing step undoes the others and puts the previous table back.
 func TestRoutes(t *testing.T) {
+	t.Parallel()
 	// Without a cache the plan compares nft listings and a failed routing
 	// step puts the listed table back; with one, after the first apply, it
 	// compares scripts and puts the last script back.
@@ -381,6 +386,7 @@ func testRoutes(t *testing.T, cached bool) {
 // TestNoopReapply: re-applying an unchanged policy reads and writes
 // nothing: the ruleset generation does not move.
 func TestNoopReapply(t *testing.T) {
+	t.Parallel()
 	ns := nsWithLinks(t)
 	h := openHost(t, ns)
 	w := compileSrc(t, "table filter { chain input { tcp dport 7 drop } }\n")
@@ -402,6 +408,7 @@ func TestNoopReapply(t *testing.T) {
 // fingerprint (hash sets list their elements in different orders); an added
 // rule or element changes it. (TestPlanCache moves counters.)
 func TestFingerprint(t *testing.T) {
+	t.Parallel()
 	w := compilePath(t, "../examples/sets.fw")
 	var fps []string
 	var hosts []*Host
@@ -434,6 +441,7 @@ func TestFingerprint(t *testing.T) {
 // TestPlanCache: with a cache directory, the plan after an apply needs no
 // listing from nft: the fingerprint matches the one recorded.
 func TestPlanCache(t *testing.T) {
+	t.Parallel()
 	ns := nsWithLinks(t)
 	h := openHost(t, ns)
 	h.Cache = t.TempDir()
@@ -483,6 +491,7 @@ func TestPlanCache(t *testing.T) {
 // by someone else, a record whose script was altered, a large table) it
 // compares nft's listings again.
 func TestPlanScripts(t *testing.T) {
+	t.Parallel()
 	const head = "table filter { chain input policy drop {\n"
 	const tail = "udp dport 53 drop\n} }\n"
 	// Both versions from one path: rule comments carry it.
@@ -606,6 +615,7 @@ func TestPlanScripts(t *testing.T) {
 // TestEncodeAhead: a batch encoded in the background while planning is the
 // one Apply sends, once; without Encode, Apply encodes it itself.
 func TestEncodeAhead(t *testing.T) {
+	t.Parallel()
 	ns := nsWithLinks(t)
 	h := openHost(t, ns)
 	w := compileSrc(t, "table filter { chain input policy drop {\ntcp dport 22 accept\n} }\n")

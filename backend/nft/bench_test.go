@@ -24,6 +24,7 @@ func BenchmarkText50k(b *testing.B) {
 // TestPerAddressCollapses: 10k rules, one per source address, become a
 // handful of set or verdict-map lookups, and nft accepts the result.
 func TestPerAddressCollapses(t *testing.T) {
+	t.Parallel()
 	rs, _ := ir.Lower(sample.PerAddress(10000))
 	n := nft.RuleCount(rs)
 	t.Logf("10000 per-address rules -> %d nft rules", n)

@@ -90,6 +90,7 @@ func TestAnonSetNames(t *testing.T) {
 		{"__set0", "__set%d"},
 	} {
 		t.Run(c.named, func(t *testing.T) {
+			t.Parallel()
 			rs := anonRules(c.named, 3)
 			sets, elems := setMsgAttrs(t, rs)
 			if len(sets) < 3 {

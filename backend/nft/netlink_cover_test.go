@@ -159,6 +159,7 @@ func coverage() *ir.Ruleset {
 }
 
 func TestBuildCoverage(t *testing.T) {
+	t.Parallel()
 	testnetns.Require(t)
 	differential(t, coverage())
 }

@@ -150,6 +150,7 @@ func TestBuildExamples(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			rs := lower(t, loadExample(t, f))
 			if !expressible(rs) {
 				t.Skip("nft cannot express this example (FW2001)")
@@ -166,7 +167,10 @@ func TestBuildSamples(t *testing.T) {
 		"generated":  sample.Generated(500),
 		"peraddress": sample.PerAddress(2000),
 	} {
-		t.Run(name, func(t *testing.T) { differential(t, lower(t, p)) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			differential(t, lower(t, p))
+		})
 	}
 }
 

@@ -62,6 +62,7 @@ func TestHostGolden(t *testing.T) {
 // load must replace the table, not fail), and compares nft's own listing
 // with the golden listing.
 func TestHostLoad(t *testing.T) {
+	t.Parallel()
 	ns := testnetns.New(t)
 	out := hostText(t)
 	if o, err := testnetns.Feed(ns, out, "nft", "-c", "-f", "-"); err != nil {

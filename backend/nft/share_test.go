@@ -18,6 +18,7 @@ import (
 // list with a range, stay inline; the kernel lists the same ruleset after
 // nft -f of the script and after the batch.
 func TestSharedPortLists(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("set fwc_ports_80_443 : ipv4_addr { elements { 192.0.2.1 } }\ntable filter {\n\tchain input policy drop {\n")
 	for i := range 20 {

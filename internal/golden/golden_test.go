@@ -341,13 +341,16 @@ func clearAll(t *testing.T, ns string) {
 // the real tools in a throwaway namespace, and compares nft's listing of
 // each example's loaded ruleset with its want.nft.list (the round trip:
 // what the kernel holds is what fwc meant to load).
+//
+// Each case has its own namespace, so the cases run in parallel.
 func TestKernelAccepts(t *testing.T) {
 	requireTools(t)
-	ns := testnetns.New(t)
 	pkg := moduleRoot(t)
 	for _, root := range examples(t) {
 		path := filepath.Join(pkg, exampleGolden(root))
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			ns := testnetns.New(t)
 			tr := translate(t, root)
 			list := loadAll(t, ns, tr)
 			ar, err := txtar.ParseFile(path)
@@ -376,6 +379,8 @@ func TestKernelAccepts(t *testing.T) {
 	scen, _ := filepath.Glob(filepath.Join(pkg, "testdata", "scenarios", "*.txtar"))
 	for _, path := range scen {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			ns := testnetns.New(t)
 			ar, err := txtar.ParseFile(path)
 			if err != nil {
 				t.Fatal(err)

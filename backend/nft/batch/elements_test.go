@@ -40,6 +40,7 @@ func elemListLens(t *testing.T, msgs []netlink.Message) (field, actual []int) {
 }
 
 func TestAddSetElementsChunks(t *testing.T) {
+	t.Parallel()
 	v4 := func(i int) []byte { return []byte{10, byte(i >> 16), byte(i >> 8), byte(i)} }
 	v6 := func(i int) []byte {
 		b := make([]byte, 16)
@@ -104,6 +105,7 @@ func TestAddSetElementsChunks(t *testing.T) {
 // wraps the 16-bit attribute length. If this starts failing, v0.3.0 is no
 // longer what we use, and AddSetElements may be simplified.
 func TestSetAddElementsTrap(t *testing.T) {
+	t.Parallel()
 	elems := make([]nftables.SetElement, 10000)
 	for i := range elems {
 		elems[i].Key = []byte{10, 0, byte(i >> 8), byte(i)}
@@ -120,6 +122,7 @@ func TestSetAddElementsTrap(t *testing.T) {
 }
 
 func TestEveryRuleRefused(t *testing.T) {
+	t.Parallel()
 	_, c := openNS(t)
 	pre := generation(t, c)
 	out, err := c.Commit(pre, func(nc *nftables.Conn) error {

@@ -26,6 +26,7 @@ func buildSmall(n int) func(*nftables.Conn) error {
 // TestResolve checks the outcome Commit reports when the kernel's answer is
 // lost, by calling resolve directly after arranging the kernel state.
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, ns string, c *Conn)
@@ -88,6 +89,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestExpect(t *testing.T) {
+	t.Parallel()
 	msgs, err := Capture(func(c *nftables.Conn) error {
 		if err := buildSmall(4)(c); err != nil {
 			return err
@@ -123,6 +125,7 @@ func TestExpect(t *testing.T) {
 // the socket a tiny receive buffer, and checks that Commit still reports the
 // right outcome from the generation.
 func TestLostRepliesResolved(t *testing.T) {
+	t.Parallel()
 	ns := testnetns.New(t)
 	c, err := Open(WithNetNSPath(ns))
 	if err != nil {

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/nftables"
+
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/ir"
-	"github.com/google/nftables"
 )
 
 // Outcome is what an apply did: batch.Applied, batch.NotApplied (the host

@@ -15,8 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fwcproject/fwc/internal/safefile"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/internal/safefile"
 )
 
 // DefaultStateDir is where apply --confirm keeps its snapshot.

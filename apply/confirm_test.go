@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcproject/fwc/internal/testnetns"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
 // TestMain lets the test binary play two other roles: the client that

@@ -13,9 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/backend/nft"
 )
 
 // Attribute numbers newer than golang.org/x/sys/unix's list.

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vishvananda/netns"
+
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/testnetns"
-	"github.com/vishvananda/netns"
 )
 
 // compileSrc compiles one policy given as text and returns what it wants.

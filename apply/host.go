@@ -10,10 +10,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
 )
 
 // Host is a connection to the kernel state fwc manages in one network

@@ -12,12 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/backend/nft/batch"
-	"github.com/fwcproject/fwc/internal/testnetns"
-	"github.com/fwcproject/fwc/ir"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/ir"
 )
 
 // linksFor gives ns the interfaces the routes of w name, with an address

@@ -8,10 +8,11 @@ import (
 	"slices"
 	"syscall"
 
-	"github.com/fwcproject/fwc/check/policy"
-	"github.com/fwcproject/fwc/ir"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/ir"
 )
 
 // The description of the policy's routes in routing terms lives in package

@@ -9,9 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
-	"github.com/vishvananda/netlink"
 )
 
 // Packet is one concrete packet of an established connection, for

@@ -11,13 +11,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mdlayher/netlink"
+	"github.com/vishvananda/netns"
+
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/safefile"
 	"github.com/fwcproject/fwc/ir"
-	"github.com/mdlayher/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // State is the live state fwc manages in one namespace.

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+
+	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
 // rxPackets returns the received-packet counter of link in namespace ns.

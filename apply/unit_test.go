@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
-	"golang.org/x/sys/unix"
 )
 
 const liveListing = `table inet fwc {

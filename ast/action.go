@@ -1,5 +1,7 @@
 package ast
 
+import "github.com/fwcproject/fwc/diag"
+
 // Action is what a rule does. Terminal actions (accept, drop, reject,
 // return, jump, goto, snat, dnat, masquerade, redirect) end evaluation;
 // the others (log, counter, mark, connmark, route, notrack, trace, tos, ttl)
@@ -11,7 +13,7 @@ type Action interface {
 
 // Verdict: accept, drop, return, or reject [with TYPE].
 type Verdict struct {
-	Range
+	diag.Range
 	Kind Ident // "accept", "drop", "reject", "return"
 	// With is the reject type (tcp-reset, icmp-port-unreachable,
 	// icmp-host-prohibited, icmpv6-adm-prohibited, ...), or nil.
@@ -20,14 +22,14 @@ type Verdict struct {
 
 // Jump: jump CHAIN / goto CHAIN.
 type Jump struct {
-	Range
+	diag.Range
 	Goto   bool
 	Target Ident
 }
 
 // Log: log [prefix "..."] [level N|NAME] [flags tcp-sequence,tcp-options,ip-options].
 type Log struct {
-	Range
+	diag.Range
 	Prefix *Lit // String, or nil
 	Level  Value
 	Flags  []Ident
@@ -35,13 +37,13 @@ type Log struct {
 
 // Counter counts packets and bytes.
 type Counter struct {
-	Range
+	diag.Range
 }
 
 // MarkSet: mark set V[/M] (packet) or connmark set V[/M] (connection).
 // With a mask, only the masked bits change: mark = (mark & ~M) | V.
 type MarkSet struct {
-	Range
+	diag.Range
 	Ct    bool
 	Value Value
 }
@@ -49,21 +51,21 @@ type MarkSet struct {
 // Connmark: connmark save [mask M] (packet mark to connection) or
 // connmark restore [mask M] (connection mark to packet).
 type Connmark struct {
-	Range
+	diag.Range
 	Op   Ident // "save" or "restore"
 	Mask Value
 }
 
 // RouteAction: route NAME sets the mark bound to route NAME.
 type RouteAction struct {
-	Range
+	diag.Range
 	Name Ident
 }
 
 // NAT: snat to ADDR[-ADDR][:PORT[-PORT]], dnat to ..., masquerade [to :PORTS],
 // redirect [to PORT]; Flags: random, random-fully, persistent.
 type NAT struct {
-	Range
+	diag.Range
 	Kind  Ident // "snat", "dnat", "masquerade", "redirect"
 	To    Value // nil for a plain masquerade or redirect
 	Flags []Ident
@@ -71,13 +73,13 @@ type NAT struct {
 
 // Simple: notrack or trace.
 type Simple struct {
-	Range
+	diag.Range
 	Kind Ident
 }
 
 // HeaderSet: tos set N / ttl set N.
 type HeaderSet struct {
-	Range
+	diag.Range
 	Field Ident // "tos" or "ttl"
 	Value Value
 }

@@ -8,30 +8,14 @@
 // can point at the exact token.
 package ast
 
-// Pos is a point in a source file. Line and Column are 1-based; Column counts
-// bytes from the start of the line (not runes). Byte is the 0-based offset.
-type Pos struct {
-	Line   int
-	Column int
-	Byte   int
-}
-
-// Range is a span of source text in one file. End is exclusive.
-type Range struct {
-	Filename string
-	Start    Pos
-	End      Pos
-}
-
-// Span returns the range itself; embedding Range makes every node a Node.
-func (r Range) Span() Range { return r }
+import "github.com/fwcproject/fwc/diag"
 
 // Node is anything with a source range.
-type Node interface{ Span() Range }
+type Node interface{ Span() diag.Range }
 
 // File is one parsed source file.
 type File struct {
-	Range
+	diag.Range
 	Decls []Decl
 	// Comments holds every comment in the file, in source order, so that
 	// `fwc fmt` can put them back and the checker can read suppressions.
@@ -40,13 +24,13 @@ type File struct {
 
 // Comment is one `#` comment. Text includes the leading '#'.
 type Comment struct {
-	Range
+	diag.Range
 	Text string
 }
 
 // Ident is a name as written.
 type Ident struct {
-	Range
+	diag.Range
 	Name string
 }
 
@@ -61,7 +45,7 @@ type Decl interface {
 //
 //	include "common.fw"
 type Include struct {
-	Range
+	diag.Range
 	Path *Lit // a String literal
 }
 
@@ -69,7 +53,7 @@ type Include struct {
 //
 //	define admins = 10.0.0.1, 10.0.0.2
 type Define struct {
-	Range
+	diag.Range
 	Name   Ident
 	Values []Value
 }
@@ -80,14 +64,14 @@ type Define struct {
 //
 //	zone lan { iface eth1, eth2; net 192.168.1.0/24, fd00:1::/64 }
 type Zone struct {
-	Range
+	diag.Range
 	Name  Ident
 	Items []*ZoneItem
 }
 
 // ZoneItem is one line of a zone body.
 type ZoneItem struct {
-	Range
+	diag.Range
 	Key    Ident // "iface" or "net"
 	Values []Value
 }
@@ -98,7 +82,7 @@ type ZoneItem struct {
 //	service web = tcp/{80, 443}
 //	service ping = icmp/echo-request, icmpv6/echo-request
 type Service struct {
-	Range
+	diag.Range
 	Name   Ident
 	Values []Value // each a BinOp "/" of a protocol and ports or icmp types, or a $ref
 }
@@ -108,7 +92,7 @@ type Service struct {
 //	set allow : ipv4_net { timeout 3d; elements { 10.0.0.0/8, 1.2.3.4 timeout 1h } }
 //	set svc : ipv4_addr . port { elements { 10.0.0.1 . 80 } }
 type Set struct {
-	Range
+	diag.Range
 	Name Ident
 	// Type is the element type; more than one part is a concatenation.
 	Type     []Ident
@@ -124,7 +108,7 @@ type Set struct {
 
 // SetElem is one initial element of a set.
 type SetElem struct {
-	Range
+	diag.Range
 	Value   Value
 	Timeout Value // per-element timeout (Duration) or nil
 }
@@ -134,7 +118,7 @@ type SetElem struct {
 //	policy lan -> wan accept
 //	policy any -> self log prefix "in-drop: " drop
 type Policy struct {
-	Range
+	diag.Range
 	From    Ident
 	To      Ident
 	Actions []Action
@@ -145,7 +129,7 @@ type Policy struct {
 //
 //	from wan to self tcp dport 22 ct state new accept
 type Rule struct {
-	Range
+	diag.Range
 	From    *Ident
 	To      *Ident
 	Matches []Match
@@ -159,14 +143,14 @@ type Rule struct {
 //
 //	table filter { chain input policy drop { iif lo accept } }
 type Table struct {
-	Range
+	diag.Range
 	Name   Ident
 	Chains []*Chain
 }
 
 // Chain is a base chain or a user chain.
 type Chain struct {
-	Range
+	diag.Range
 	Name Ident
 	// Policy is the base chain's default verdict (accept or drop), or nil.
 	Policy *Ident
@@ -182,7 +166,7 @@ type Chain struct {
 //
 //	route uplink_a { mark 0x1; table 10; priority 1000; default via 10.10.1.1 dev eth1 }
 type Route struct {
-	Range
+	diag.Range
 	Name     Ident
 	Mark     Value // Number or Number/Number (mark/mask)
 	Table    Value // Number
@@ -194,7 +178,7 @@ type Route struct {
 
 // RouteEntry is one route in a Route's table.
 type RouteEntry struct {
-	Range
+	diag.Range
 	Dest Value // an Ident "default" or an address/prefix
 	Via  Value // gateway address, or nil
 	Dev  Value // interface (Ident or String), or nil
@@ -205,7 +189,7 @@ type RouteEntry struct {
 //
 //	balance web { address 10.109.146.68; service tcp/8080; endpoints 10.244.0.14:80, 10.244.1.33:80; masquerade }
 type Balance struct {
-	Range
+	diag.Range
 	Name       Ident
 	Address    Value
 	Service    Value   // proto/port, e.g. tcp/8080
@@ -213,7 +197,7 @@ type Balance struct {
 	Masquerade bool
 	// MasqueradeRange is where `masquerade` was written; zero when it
 	// was not.
-	MasqueradeRange Range
+	MasqueradeRange diag.Range
 	ItemOrder       []string
 }
 
@@ -227,9 +211,3 @@ func (*Rule) declNode()    {}
 func (*Table) declNode()   {}
 func (*Route) declNode()   {}
 func (*Balance) declNode() {}
-
-// Through returns the range from the start of r to the end of o.
-func (r Range) Through(o Range) Range {
-	r.End = o.End
-	return r
-}

@@ -1,5 +1,7 @@
 package ast
 
+import "github.com/fwcproject/fwc/diag"
+
 // Match is one condition of a rule. All matches of a rule must hold.
 // A match with Neg set was written with "!=" and holds when its value
 // does not.
@@ -14,7 +16,7 @@ type Match interface {
 //	daddr != 192.168.1.0/24
 //	saddr 192.168.1.127-192.168.1.146
 type AddrMatch struct {
-	Range
+	diag.Range
 	Key    Ident // "saddr" or "daddr"
 	Neg    bool
 	Values []Value
@@ -22,7 +24,7 @@ type AddrMatch struct {
 
 // ProtoMatch: proto tcp, udp / proto != icmp.
 type ProtoMatch struct {
-	Range
+	diag.Range
 	Neg    bool
 	Values []Value
 }
@@ -34,7 +36,7 @@ type ProtoMatch struct {
 //	tcp dport != 22, 80, 443
 //	udp sport 1024-65535
 type PortMatch struct {
-	Range
+	diag.Range
 	Proto  *Ident // nil when written bare
 	Key    Ident  // "sport" or "dport"
 	Neg    bool
@@ -43,7 +45,7 @@ type PortMatch struct {
 
 // IfaceMatch: iif / oif with names, lists, wildcards ("eth*") or @set.
 type IfaceMatch struct {
-	Range
+	diag.Range
 	Key    Ident // "iif" or "oif"
 	Neg    bool
 	Values []Value
@@ -51,14 +53,14 @@ type IfaceMatch struct {
 
 // ServiceMatch: service ssh, web.
 type ServiceMatch struct {
-	Range
+	diag.Range
 	Neg    bool
 	Values []Value
 }
 
 // ICMPMatch: icmp type echo-request / icmp type 8/0 / icmpv6 type nd-neighbor-solicit.
 type ICMPMatch struct {
-	Range
+	diag.Range
 	Proto  Ident // "icmp" or "icmpv6"
 	Neg    bool
 	Values []Value // names, numbers, or type/code BinOps
@@ -71,7 +73,7 @@ type ICMPMatch struct {
 //	tcp flags fin|psh|urg / all
 //	tcp flags != syn / fin|syn|rst|ack
 type TCPFlagsMatch struct {
-	Range
+	diag.Range
 	Neg   bool
 	Flags []Ident
 	Mask  []Ident // nil: same as Flags
@@ -81,7 +83,7 @@ type TCPFlagsMatch struct {
 
 // CtMatch: ct state new,established / ct status dnat.
 type CtMatch struct {
-	Range
+	diag.Range
 	Key    Ident // "state" or "status"
 	Neg    bool
 	Values []Value
@@ -89,7 +91,7 @@ type CtMatch struct {
 
 // MarkMatch: mark 0x1 / mark 0x4000/0x4000 / ct mark 5 / mark route NAME.
 type MarkMatch struct {
-	Range
+	diag.Range
 	Ct    bool // ct mark (connection) rather than meta mark (packet)
 	Neg   bool
 	Value Value // Number or BinOp "/" (value/mask); nil when Route is set
@@ -99,7 +101,7 @@ type MarkMatch struct {
 
 // FamilyMatch: family ipv4 / family ipv6 — restricts a rule to one family.
 type FamilyMatch struct {
-	Range
+	diag.Range
 	Family Ident
 }
 
@@ -108,7 +110,7 @@ type FamilyMatch struct {
 //
 //	limit 1/second burst 1
 type LimitMatch struct {
-	Range
+	diag.Range
 	Over  bool
 	Rate  Value // BinOp Number "/" unit (second, minute, hour, day)
 	Burst Value // Number, or nil
@@ -118,7 +120,7 @@ type LimitMatch struct {
 //
 //	meter ssh per saddr over 4/minute burst 4
 type MeterMatch struct {
-	Range
+	diag.Range
 	Name  Ident
 	Per   Ident // "saddr" or "daddr"
 	Mask  Value // prefix length to group keys by, or nil
@@ -130,7 +132,7 @@ type MeterMatch struct {
 // ConnlimitMatch: connlimit [over] N [mask LEN]: the number of connections
 // from the packet's source (grouped by prefix LEN).
 type ConnlimitMatch struct {
-	Range
+	diag.Range
 	Over  bool
 	Count Value
 	Mask  Value
@@ -138,7 +140,7 @@ type ConnlimitMatch struct {
 
 // TimeMatch: hour "09:00"-"19:00" / day sat, sun / date "2017-12-24"-"2017-12-27".
 type TimeMatch struct {
-	Range
+	diag.Range
 	Key    Ident // "hour", "day" or "date"
 	Neg    bool
 	Values []Value
@@ -146,13 +148,13 @@ type TimeMatch struct {
 
 // ProbabilityMatch: probability 0.25 (statistic random).
 type ProbabilityMatch struct {
-	Range
+	diag.Range
 	Value Value
 }
 
 // StringMatch: string "OOXX" [algo bm|kmp] (iptables only).
 type StringMatch struct {
-	Range
+	diag.Range
 	Neg  bool
 	Text *Lit
 	Algo *Ident
@@ -162,7 +164,7 @@ type StringMatch struct {
 //
 //	saddr . dport @svc
 type ConcatMatch struct {
-	Range
+	diag.Range
 	Keys  []Ident // saddr, daddr, sport, dport, iif, oif
 	Proto *Ident  // port protocol when a key is a port, e.g. tcp
 	Neg   bool

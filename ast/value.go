@@ -1,5 +1,7 @@
 package ast
 
+import "github.com/fwcproject/fwc/diag"
+
 // Value is a value as written: *Lit, *Ref, *List, *BinOp or *Concat. The
 // checker gives it a type from where it stands.
 type Value interface {
@@ -40,7 +42,7 @@ func (k LitKind) String() string {
 // Lit is a single token. For String, Text is unquoted; for IPv6 written in
 // brackets, Text is without the brackets and Bracketed is set.
 type Lit struct {
-	Range
+	diag.Range
 	Kind      LitKind
 	Text      string
 	Bracketed bool
@@ -48,14 +50,14 @@ type Lit struct {
 
 // Ref refers to a named set (@name) or a define ($name).
 type Ref struct {
-	Range
+	diag.Range
 	Sigil byte // '@' or '$'
 	Name  string
 }
 
 // List is a braced list: { a, b, c }.
 type List struct {
-	Range
+	diag.Range
 	Elems []Value
 }
 
@@ -64,7 +66,7 @@ type List struct {
 // "-" binds tighter than "/" and ":", which associate to the left, so
 // 1.2.3.4:1000-2000 is 1.2.3.4 : (1000-2000).
 type BinOp struct {
-	Range
+	diag.Range
 	Left  Value
 	Op    string
 	Right Value
@@ -72,7 +74,7 @@ type BinOp struct {
 
 // Concat is a concatenation for sets of pairs: 10.0.0.1 . 80.
 type Concat struct {
-	Range
+	diag.Range
 	Parts []Value
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // Options tune a check.
@@ -136,7 +135,7 @@ func (c *checker) checking() (failed func() bool) {
 // fail records that the declaration or rule n failed to check.
 func (c *checker) fail(n ast.Node) {
 	if n != nil {
-		c.failed = append(c.failed, lang.Span(n))
+		c.failed = append(c.failed, n.Span())
 	}
 }
 
@@ -148,11 +147,11 @@ func (c *checker) use(kind, name string) {
 }
 
 func (c *checker) errorf(code string, n ast.Node, format string, args ...any) *diag.Diagnostic {
-	return c.diags.Add(diag.Error, code, lang.Span(n), fmt.Sprintf(format, args...), "")
+	return c.diags.Add(diag.Error, code, n.Span(), fmt.Sprintf(format, args...), "")
 }
 
 func (c *checker) warnf(code string, n ast.Node, format string, args ...any) *diag.Diagnostic {
-	return c.diags.Add(diag.Warning, code, lang.Span(n), fmt.Sprintf(format, args...), "")
+	return c.diags.Add(diag.Warning, code, n.Span(), fmt.Sprintf(format, args...), "")
 }
 
 // claim records a declaration of kind and name; it reports a duplicate and
@@ -167,7 +166,7 @@ func (c *checker) claim(kind string, name ast.Ident, n ast.Node) bool {
 		c.tainted[kind+" "+name.Name] = true
 		c.fail(n)
 		d := c.errorf(codeDuplicate, name, "%s %q is already declared", kind, name.Name)
-		d.Related = append(d.Related, diag.Related{Message: "first declared here", Range: lang.Span(prev)})
+		d.Related = append(d.Related, diag.Related{Message: "first declared here", Range: prev.Span()})
 		return false
 	}
 	m[name.Name] = n

@@ -6,7 +6,6 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // lower places every rule into its chain: first the rules written in
@@ -262,7 +261,7 @@ func (c *checker) expand(st *ruleState, src ast.Node, acts []policy.Action, orig
 		if len(vs) == 0 {
 			d := c.errorf(codeProtoConflict, st.serviceAt, "no protocol of these services fits the rule")
 			if st.protoAt != nil {
-				d.Related = append(d.Related, diag.Related{Message: "the rule is restricted here", Range: lang.Span(st.protoAt)})
+				d.Related = append(d.Related, diag.Related{Message: "the rule is restricted here", Range: st.protoAt.Span()})
 			}
 			return nil
 		}
@@ -430,7 +429,7 @@ func (c *checker) policies(ps []*ast.Policy) {
 			}
 			if l.ch.Decl != nil && l.ch.Decl.Policy != nil && l.ch.Policy.Kind != kind {
 				d := c.errorf(codePolicy, l.p, "this policy contradicts the %s chain's policy %s", l.ch.Name, l.ch.Decl.Policy.Name)
-				d.Related = append(d.Related, diag.Related{Message: "chain policy set here", Range: lang.Span(l.ch.Decl.Policy)})
+				d.Related = append(d.Related, diag.Related{Message: "chain policy set here", Range: l.ch.Decl.Policy.Span()})
 				c.failedIn("filter", l.ch.Name)
 				c.fail(l.p)
 				continue

@@ -10,7 +10,6 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // ruleState gathers what one source rule's matches say, before the rule is
@@ -39,7 +38,7 @@ func (c *checker) restrict(st *ruleState, f policy.Family, at ast.Node) {
 	if st.family&f == 0 {
 		d := c.errorf(codeFamily, at, "this matches only %s, but the rule is already %s", famWord(f), famWord(st.family))
 		if st.famAt != nil {
-			d.Related = append(d.Related, diag.Related{Message: "restricted to " + famWord(st.family) + " here", Range: lang.Span(st.famAt)})
+			d.Related = append(d.Related, diag.Related{Message: "restricted to " + famWord(st.family) + " here", Range: st.famAt.Span()})
 		}
 		d.Detail = "No packet is both IPv4 and IPv6, so the rule can never match. Split it into one rule per family."
 		st.ok = false
@@ -83,7 +82,7 @@ func (c *checker) requireProto(st *ruleState, p policy.Proto, at ast.Node) {
 	}
 	if !slices.Contains(st.protos, p) {
 		d := c.errorf(codeProtoConflict, at, "this needs protocol %s, but the rule matches %s", protoName(p), protoList(st.protos))
-		d.Related = append(d.Related, diag.Related{Message: "protocol matched here", Range: lang.Span(st.protoAt)})
+		d.Related = append(d.Related, diag.Related{Message: "protocol matched here", Range: st.protoAt.Span()})
 		st.ok = false
 		return
 	}
@@ -179,7 +178,7 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 			}
 			if len(both) == 0 {
 				d := c.errorf(codeProtoConflict, m, "the rule already matches %s", protoList(st.protos))
-				d.Related = append(d.Related, diag.Related{Message: "protocol matched here", Range: lang.Span(st.protoAt)})
+				d.Related = append(d.Related, diag.Related{Message: "protocol matched here", Range: st.protoAt.Span()})
 				fail()
 				return
 			}
@@ -222,7 +221,7 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 	case *ast.ServiceMatch:
 		if st.serviceAt != nil {
 			d := c.errorf(codeProtoConflict, m, "a rule can match one service list")
-			d.Related = append(d.Related, diag.Related{Message: "services matched here", Range: lang.Span(st.serviceAt)})
+			d.Related = append(d.Related, diag.Related{Message: "services matched here", Range: st.serviceAt.Span()})
 			fail()
 			return
 		}

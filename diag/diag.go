@@ -29,6 +29,10 @@ type Range struct {
 	End      Pos    `json:"end"`
 }
 
+// Span returns the range itself: the syntax tree's nodes embed a Range, which
+// makes each of them an ast.Node.
+func (r Range) Span() Range { return r }
+
 // IsZero reports whether r carries no position at all.
 func (r Range) IsZero() bool { return r.Filename == "" && r.Start.Line == 0 }
 

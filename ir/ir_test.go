@@ -1,9 +1,11 @@
 package ir_test
 
 import (
-	"github.com/fwcproject/fwc/ast"
 	"strings"
 	"testing"
+
+	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
 
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
@@ -209,7 +211,7 @@ func TestCommentNames(t *testing.T) {
 	} {
 		b := &sample.Builder{File: tc.file}
 		p := input(b.R(sample.C(sample.TCP, sample.Dport(22)), sample.Accept))
-		p.Files = []*ast.File{{Range: ast.Range{Filename: tc.root}}}
+		p.Files = []*ast.File{{Range: diag.Range{Filename: tc.root}}}
 		rs, _ := ir.Lower(p)
 		r := rs.Tables[0].Chains[0].Rules[0]
 		if got := r.Comment(128); got != tc.want+":1" {

@@ -11,7 +11,6 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 func init() {
@@ -155,7 +154,7 @@ func (l *lowerer) errorf(n ast.Node, format string, args ...any) {
 	}
 	var r diag.Range
 	if n != nil {
-		r = lang.Span(n)
+		r = n.Span()
 	}
 	msg := fmt.Sprintf(format, args...)
 	k := r.String() + "\x00" + msg
@@ -177,7 +176,7 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	var pos []Pos
 	if r.Src != nil {
 		sp := r.Src.Span()
-		pos = []Pos{{File: l.commentName(sp.Filename), Line: sp.Start.Line, Range: lang.Range(sp)}}
+		pos = []Pos{{File: l.commentName(sp.Filename), Line: sp.Start.Line, Range: sp}}
 	}
 	var out []*Rule
 	specific := false

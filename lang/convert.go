@@ -32,15 +32,15 @@ type converter struct {
 	opens []lexer.Token
 }
 
-func (cv *converter) rng(s span) ast.Range {
+func (cv *converter) rng(s span) diag.Range {
 	return cv.lines.rng(cv.file, s.Pos.Offset, s.EndPos.Offset)
 }
 
-func (cv *converter) tokRange(t lexer.Token) ast.Range {
+func (cv *converter) tokRange(t lexer.Token) diag.Range {
 	return cv.lines.rng(cv.file, t.Pos.Offset, t.Pos.Offset+len(t.Value))
 }
 
-func (cv *converter) through(a, b ast.Range) ast.Range {
+func (cv *converter) through(a, b diag.Range) diag.Range {
 	a.End = b.End
 	return a
 }
@@ -109,9 +109,9 @@ func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-func (cv *converter) dup(seen map[string]bool, key string, r ast.Range) bool {
+func (cv *converter) dup(seen map[string]bool, key string, r diag.Range) bool {
 	if seen[key] {
-		cv.diags.Add(diag.Error, "FW0003", Range(r), fmt.Sprintf("%s given twice", key),
+		cv.diags.Add(diag.Error, "FW0003", r, fmt.Sprintf("%s given twice", key),
 			"Each of these items may appear once in its block; the first one is used.")
 		return true
 	}
@@ -226,7 +226,7 @@ func (cv *converter) chainRule(r *chainRule) *ast.Rule {
 func (cv *converter) route(d *routeDecl) *ast.Route {
 	rt := &ast.Route{Range: cv.rng(d.span), Name: cv.ident(d.Name)}
 	seen := map[string]bool{}
-	one := func(key string, r ast.Range, dst *ast.Value, v *value) {
+	one := func(key string, r diag.Range, dst *ast.Value, v *value) {
 		if !cv.dup(seen, key, r) {
 			*dst = cv.value(v)
 			rt.ItemOrder = append(rt.ItemOrder, key)
@@ -388,10 +388,10 @@ func (cv *converter) match(m match) ast.Match {
 				if out.Proto == nil {
 					out.Proto = &p
 				} else if out.Proto.Name != p.Name {
-					cv.diags.Add(diag.Error, "FW0004", Range(p.Range),
+					cv.diags.Add(diag.Error, "FW0004", p.Range,
 						fmt.Sprintf("lookup mixes protocols %s and %s", out.Proto.Name, p.Name),
 						"The ports of one concatenated lookup all belong to one protocol.",
-						diag.Related{Message: "first protocol", Range: Range(out.Proto.Range)})
+						diag.Related{Message: "first protocol", Range: out.Proto.Range})
 				}
 			} else {
 				out.Keys = append(out.Keys, cv.tokIdent(k.Key))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
 )
 
 // dump prints a node as an s-expression of every field except ranges, so
@@ -16,7 +17,7 @@ func dump(v any) string {
 	return b.String()
 }
 
-var rangeType = reflect.TypeOf(ast.Range{})
+var rangeType = reflect.TypeOf(diag.Range{})
 
 func dumpValue(b *strings.Builder, v reflect.Value) {
 	switch v.Kind() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
 )
 
 // Format prints a file in canonical layout, keeping comments. Idempotent.
@@ -41,7 +42,7 @@ type printer struct {
 // position (an empty elements list): comments are
 // not placed relative to it.
 type item struct {
-	r ast.Range
+	r diag.Range
 	// line is the text of a one-line item; block prints a block from its
 	// header to its closing brace (without the final newline) instead.
 	line  string
@@ -82,7 +83,7 @@ func (p *printer) blank(prev, line int) {
 
 // trailing appends the comment that ends the source line where end is, if
 // it comes before limit.
-func (p *printer) trailing(end ast.Pos, limit int) {
+func (p *printer) trailing(end diag.Pos, limit int) {
 	if c := p.peek(); c != nil && c.Start.Line == end.Line && c.Start.Byte >= end.Byte && c.Start.Byte < limit {
 		p.buf.WriteString(" " + strings.TrimRight(c.Text, " \t"))
 		p.next++
@@ -144,7 +145,7 @@ func (p *printer) rest(prev, limit int) {
 }
 
 // blockItem is a block: header line, children one level deeper, "}".
-func (p *printer) blockItem(r ast.Range, header string, children func() []item) item {
+func (p *printer) blockItem(r diag.Range, header string, children func() []item) item {
 	return item{r: r, block: func(limit int) {
 		kids := children()
 		p.indent()
@@ -347,7 +348,7 @@ func (p *printer) balance(b *ast.Balance) item {
 			case "service":
 				kids = append(kids, item{r: b.Service.Span(), line: "service " + p.value(b.Service)})
 			case "endpoints":
-				r := ast.Range{}
+				r := diag.Range{}
 				if len(b.Endpoints) > 0 {
 					r = b.Endpoints[0].Span()
 					r.End = b.Endpoints[len(b.Endpoints)-1].Span().End

@@ -8,10 +8,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/fwcproject/fwc/ast"
+	"github.com/fwcproject/fwc/diag"
 )
 
-var ignoreRanges = cmp.Options{cmpopts.IgnoreTypes(ast.Range{}), cmpopts.EquateEmpty()}
+var ignoreRanges = cmp.Options{cmpopts.IgnoreTypes(diag.Range{}), cmpopts.EquateEmpty()}
 
 // roundTrip checks that Format keeps the tree and every comment, and is
 // idempotent. It returns the formatted text.

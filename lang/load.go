@@ -68,7 +68,7 @@ func LoadWith(paths []string, opts LoadOptions) (*Loaded, diag.Diagnostics) {
 	l := &loader{
 		out:      &Loaded{Sources: map[string][]byte{}},
 		files:    map[string]*loadedFile{},
-		reported: map[ast.Range]bool{},
+		reported: map[diag.Range]bool{},
 	}
 	l.cwd, _ = os.Getwd()
 	for _, r := range opts.IncludeRoots {
@@ -126,8 +126,8 @@ type loader struct {
 	cwd      string
 	files    map[string]*loadedFile // by absolute path
 	diags    diag.Diagnostics
-	reported map[ast.Range]bool // include errors already reported
-	roots    []string           // LoadOptions.IncludeRoots, absolute
+	reported map[diag.Range]bool // include errors already reported
+	roots    []string            // LoadOptions.IncludeRoots, absolute
 }
 
 type loadedFile struct {
@@ -251,7 +251,7 @@ func (l *loader) read(name, tree string, from *ast.Include) *loadedFile {
 			if errors.Is(err, fs.ErrNotExist) {
 				summary = "included file " + name + " not found"
 			}
-			l.diags.Add(diag.Error, "FW0012", Span(from.Path), summary, errText(err))
+			l.diags.Add(diag.Error, "FW0012", from.Path.Span(), summary, errText(err))
 		}
 		return nil
 	}
@@ -339,7 +339,7 @@ func (l *loader) outside(from *ast.Include, path, why string) {
 		return
 	}
 	l.reported[from.Range] = true
-	l.diags.Add(diag.Error, "FW0014", Span(from.Path), "include of "+l.display(path)+" leaves the policy tree",
+	l.diags.Add(diag.Error, "FW0014", from.Path.Span(), "include of "+l.display(path)+" leaves the policy tree",
 		"Includes may only read files below the directory of the policy given on the command line: "+why+
 			". Pass --include-root DIR to allow another directory.")
 }
@@ -524,10 +524,10 @@ func (l *loader) cycle(closing *edge, path []*edge, start *loadedFile) {
 	var related []diag.Related
 	for _, e := range path {
 		names = append(names, e.target.name)
-		related = append(related, diag.Related{Message: "included here", Range: Span(e.decl)})
+		related = append(related, diag.Related{Message: "included here", Range: e.decl.Span()})
 	}
 	names = append(names, start.name)
-	l.diags.Add(diag.Error, "FW0011", Span(closing.decl),
+	l.diags.Add(diag.Error, "FW0011", closing.decl.Span(),
 		"include cycle "+strings.Join(names, " -> "),
 		"A file may not include itself, directly or through other files. Each file is read once; this include is ignored.",
 		related...)

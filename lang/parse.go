@@ -69,11 +69,11 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 			f.Comments = append(f.Comments, &ast.Comment{Range: cv.tokRange(t), Text: t.Value})
 		case tokBad:
 			bad = true
-			ds.Add(diag.Error, "FW0002", lang(cv.tokRange(t)), fmt.Sprintf("unexpected character %q", t.Value),
+			ds.Add(diag.Error, "FW0002", cv.tokRange(t), fmt.Sprintf("unexpected character %q", t.Value),
 				"This character cannot start any token of the language.")
 		case tokBadString:
 			bad = true
-			ds.Add(diag.Error, "FW0002", lang(cv.tokRange(t)), "invalid string literal",
+			ds.Add(diag.Error, "FW0002", cv.tokRange(t), "invalid string literal",
 				`A string is closed on the same line by '"'; inside it only \" and \\ are escapes.`)
 		case tokPunct:
 			switch t.Value {
@@ -143,8 +143,6 @@ func (ts *tokens) reset() {
 	ts.n = 0
 	ts.chunks = keepChunks(ts.chunks)
 }
-
-func lang(r ast.Range) diag.Range { return Range(r) }
 
 // parseStmt parses the tokens of one top-level declaration, without spaces
 // and comments; end is the terminator (a newline, ';' or EOF) that follows
@@ -237,7 +235,7 @@ func (cv *converter) unclosed() *lexer.Token {
 func (cv *converter) fastBug(bug any) {
 	_, n := scanToken(cv.text[cv.stmtStart:])
 	pos := cv.lines.rng(cv.file, cv.stmtStart, cv.stmtStart+n)
-	cv.diags.Add(diag.Warning, "FW0009", lang(pos),
+	cv.diags.Add(diag.Warning, "FW0009", pos,
 		fmt.Sprintf("internal error in the fast parser (%v); this declaration was parsed by the reference parser instead", bug),
 		"This is a bug in fwc, not in the policy: please report it with the declaration. The result is unaffected.")
 }
@@ -273,7 +271,7 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 	if errors.As(err, &ute) {
 		t := ute.Unexpected
 		var what string
-		var r ast.Range
+		var r diag.Range
 		if t.EOF() {
 			r = cv.tokRange(end)
 			switch {
@@ -293,10 +291,10 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 			// The block ran to the end of the file: the mistake is the
 			// "{" never closed, not the declaration after it, which is
 			// only where the parser noticed.
-			cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(*open)), `unclosed "{"`,
+			cv.diags.Add(diag.Error, "FW0001", cv.tokRange(*open), `unclosed "{"`,
 				fmt.Sprintf(`The block opened here has no "}": the parser reached %s at line %d, where a "}" would have been expected.`,
 					what, r.Start.Line),
-				diag.Related{Message: `expected "}" before this`, Range: lang(r)})
+				diag.Related{Message: `expected "}" before this`, Range: r})
 			return
 		}
 		switch exp := expected(ute.Message()); {
@@ -312,16 +310,16 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 		default:
 			summary += "; expected end of line"
 		}
-		cv.diags.Add(diag.Error, "FW0001", lang(r), summary, "")
+		cv.diags.Add(diag.Error, "FW0001", r, summary, "")
 		return
 	}
 	var perr participle.Error
 	if errors.As(err, &perr) {
 		p := perr.Position()
-		cv.diags.Add(diag.Error, "FW0001", lang(cv.lines.rng(cv.file, p.Offset, p.Offset)), perr.Message(), "")
+		cv.diags.Add(diag.Error, "FW0001", cv.lines.rng(cv.file, p.Offset, p.Offset), perr.Message(), "")
 		return
 	}
-	cv.diags.Add(diag.Error, "FW0001", lang(cv.tokRange(end)), err.Error(), "")
+	cv.diags.Add(diag.Error, "FW0001", cv.tokRange(end), err.Error(), "")
 }
 
 // didYouMean suggests a keyword for the word t the grammar did not expect
@@ -426,7 +424,7 @@ func newLineIndex(src []byte) *lineIndex {
 	return li
 }
 
-func (li *lineIndex) pos(off int) ast.Pos {
+func (li *lineIndex) pos(off int) diag.Pos {
 	off = max(0, min(off, li.size))
 	// Offsets come mostly in order: try the line of the last lookup first.
 	l := li.last
@@ -434,9 +432,9 @@ func (li *lineIndex) pos(off int) ast.Pos {
 		l = sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
 		li.last = l
 	}
-	return ast.Pos{Line: l + 1, Column: off - li.starts[l] + 1, Byte: off}
+	return diag.Pos{Line: l + 1, Column: off - li.starts[l] + 1, Byte: off}
 }
 
-func (li *lineIndex) rng(file string, start, end int) ast.Range {
-	return ast.Range{Filename: file, Start: li.pos(start), End: li.pos(end)}
+func (li *lineIndex) rng(file string, start, end int) diag.Range {
+	return diag.Range{Filename: file, Start: li.pos(start), End: li.pos(end)}
 }

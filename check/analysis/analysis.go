@@ -10,7 +10,6 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // Analyzer is one lint pass, or a provider of shared facts for other passes
@@ -314,7 +313,7 @@ func Span(n ast.Node) diag.Range {
 	if v := reflect.ValueOf(n); v.Kind() == reflect.Pointer && v.IsNil() {
 		return diag.Range{}
 	}
-	return lang.Span(n)
+	return n.Span()
 }
 
 // RuleRange is the source range of a checked rule: the rule, zone-level

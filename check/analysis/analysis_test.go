@@ -19,11 +19,11 @@ func line(n int) diag.Range {
 }
 
 func comment(n int, text string) *ast.Comment {
-	return &ast.Comment{Range: ast.Range{Filename: file, Start: ast.Pos{Line: n, Column: 10}, End: ast.Pos{Line: n, Column: 10 + len(text)}}, Text: text}
+	return &ast.Comment{Range: diag.Range{Filename: file, Start: diag.Pos{Line: n, Column: 10}, End: diag.Pos{Line: n, Column: 10 + len(text)}}, Text: text}
 }
 
 func program(comments ...*ast.Comment) *policy.Program {
-	return &policy.Program{Files: []*ast.File{{Range: ast.Range{Filename: file}, Comments: comments}}}
+	return &policy.Program{Files: []*ast.File{{Range: diag.Range{Filename: file}, Comments: comments}}}
 }
 
 // reporter makes an analyzer that reports code on each of lines.

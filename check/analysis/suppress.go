@@ -6,7 +6,6 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/fwcproject/fwc/lang"
 )
 
 // Suppression is one parsed `# fwc:ignore CODES reason` comment.
@@ -202,7 +201,7 @@ func Suppress(files []*ast.File, ds diag.Diagnostics, known, bound map[string]bo
 		}
 	}
 	for _, s := range sups {
-		at := lang.Span(s.Comment)
+		at := s.Comment.Span()
 		if len(s.Codes) == 0 {
 			out.Add(diag.Warning, CodeUnknownCode, at, "suppression names no code",
 				`Write the code to suppress after "fwc:ignore", then the reason: "# fwc:ignore FW1401 reason".`)

@@ -6,9 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
-	"github.com/spf13/cobra"
 )
 
 // ioCode is lang's code for a path that cannot be read; check exits 2 on

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/diag"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/fwcproject/fwc/diag"
 )
 
 // codeRef matches a diagnostic code, or a range of them ("FW1000-FW1999"),

@@ -6,8 +6,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/fwcproject/fwc/apply"
 	"github.com/spf13/cobra"
+
+	"github.com/fwcproject/fwc/apply"
 )
 
 func newConfirmCmd(e *env) *cobra.Command {

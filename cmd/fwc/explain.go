@@ -5,8 +5,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/fwcproject/fwc/diag"
 	"github.com/spf13/cobra"
+
+	"github.com/fwcproject/fwc/diag"
 )
 
 func newExplainCmd(e *env) *cobra.Command {

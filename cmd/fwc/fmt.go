@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fwcproject/fwc/diag"
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/spf13/cobra"
+
+	"github.com/fwcproject/fwc/diag"
 )
 
 func newFmtCmd(e *env) *cobra.Command {

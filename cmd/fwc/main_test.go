@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/fwcproject/fwc/apply"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/fwcproject/fwc/apply"
 )
 
 var update = flag.Bool("update", false, "rewrite the cmp files of testdata/script/*.txtar")

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"github.com/fwcproject/fwc/apply"
 	"github.com/spf13/cobra"
+
+	"github.com/fwcproject/fwc/apply"
 )
 
 func newPlanCmd(e *env) *cobra.Command {

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/vishvananda/netns"
+
+	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
 // The unit shipped for boot (contrib/systemd), and the fallback policy it

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fwcproject/fwc/backend/iproute2"
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/restore"
@@ -16,7 +18,6 @@ import (
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/internal/safefile"
 	"github.com/fwcproject/fwc/ir"
-	"github.com/spf13/cobra"
 )
 
 // An output of translate: what --to names, the file --out-dir writes, the

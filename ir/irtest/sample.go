@@ -9,6 +9,7 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/diag"
 )
 
 // Builder makes rules with increasing source lines in File.
@@ -20,7 +21,7 @@ type Builder struct {
 // R makes a rule of conds followed by actions.
 func (b *Builder) R(conds []policy.Cond, acts ...policy.Action) *policy.Rule {
 	b.line++
-	src := &ast.Rule{Range: ast.Range{Filename: b.File, Start: ast.Pos{Line: b.line, Column: 1}}}
+	src := &ast.Rule{Range: diag.Range{Filename: b.File, Start: diag.Pos{Line: b.line, Column: 1}}}
 	return &policy.Rule{Src: src, Family: policy.Both, Conds: conds, Actions: acts}
 }
 

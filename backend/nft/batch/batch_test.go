@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/testnetns"
-	"github.com/google/nftables"
 )
 
 func TestSmallBatchCommits(t *testing.T) {

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
 )
 
 // elemListLens returns, for each set-element message, the length field of

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fwcproject/fwc/backend/nft/batch"
-	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
 // openNS makes a fresh namespace and a Conn in it.

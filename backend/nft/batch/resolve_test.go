@@ -6,9 +6,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+
+	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
 // buildSmall (re)creates table ip fwc with chain c of n accept rules.

@@ -23,10 +23,10 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 
 func file(comments map[int]string) *ast.File {
-	f := &ast.File{Range: ast.Range{Filename: "t.fw"}}
+	f := &ast.File{Range: diag.Range{Filename: "t.fw"}}
 	for l := 1; l <= 20; l++ {
 		if text, ok := comments[l]; ok {
-			f.Comments = append(f.Comments, &ast.Comment{Range: ast.Range{Filename: "t.fw", Start: ast.Pos{Line: l, Column: 20}}, Text: text})
+			f.Comments = append(f.Comments, &ast.Comment{Range: diag.Range{Filename: "t.fw", Start: diag.Pos{Line: l, Column: 20}}, Text: text})
 		}
 	}
 	return f

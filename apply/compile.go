@@ -5,10 +5,10 @@ import (
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/check"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Compiled is a policy taken through the front end and the nft backend.

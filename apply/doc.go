@@ -1,8 +1,8 @@
 // Package apply installs a checked policy on a running host: it is what
 // `fwc apply`, `fwc plan` and `fwc confirm` do.
 //
-// It sits after the backends in the pipeline (lang → check → ir →
-// backend/nft → apply → cmd/fwc) and adds the parts that need a live kernel:
+// It sits after the backends and the compile driver in the pipeline
+// (lang → check → policy → ir → backend → compile → apply → cmd/fwc) and adds the parts that need a live kernel:
 //
 //   - Reading the live state ([Read]): the ruleset generation, fwc's own
 //     nftables table `inet fwc` as nft lists it, and the ip rules and routes

@@ -16,9 +16,9 @@ import (
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/safefile"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // State is the live state fwc manages in one namespace.

@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 const liveListing = `table inet fwc {

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // placement is where a zone-level rule goes, decided by its actions.

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func (c *checker) checkSet(d *ast.Set) *policy.Set {

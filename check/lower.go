@@ -4,8 +4,8 @@ import (
 	"slices"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // lower places every rule into its chain: first the rules written in

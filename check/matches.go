@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // ruleState gathers what one source rule's matches say, before the rule is

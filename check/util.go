@@ -3,7 +3,7 @@ package check
 import (
 	"net/netip"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func netipAddrPort(a policy.AddrItem, port uint16) netip.AddrPort {

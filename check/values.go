@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // flatten resolves $defines and braced lists into leaf values, in order.

@@ -1,6 +1,6 @@
 package check
 
-import "github.com/fwcproject/fwc/check/policy"
+import "github.com/fwcproject/fwc/policy"
 
 // Names the language accepts for protocols, icmp types, ct states and the
 // like. They follow nft's spelling, which is also what iptables accepts for

@@ -16,10 +16,10 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Loaded is what Load read: independent policies (Units: a root file and

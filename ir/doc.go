@@ -1,5 +1,5 @@
 // Package ir is fwc's backend-neutral intermediate form: the checked policy
-// (package check/policy) lowered into netfilter terms, family by family.
+// (package policy) lowered into netfilter terms, family by family.
 //
 // It sits between check and the backends: check builds a *policy.Program,
 // Lower turns it into a *Ruleset, and backend/restore (iptables-save and

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Family is a set of address families: IPv4, IPv6 or Both.

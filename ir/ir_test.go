@@ -7,9 +7,9 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/diag"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
 	sample "github.com/fwcproject/fwc/ir/irtest"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func input(rules ...*policy.Rule) *policy.Program {

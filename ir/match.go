@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Match is one typed condition of a rule.

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // The policy's routes in routing terms: the ip rules and routes they ask

@@ -1,7 +1,8 @@
 // Package lang reads fwc source text: a participle grammar (the concrete
 // syntax) and one conversion step that builds package ast's nodes with
 // source ranges. It also loads files and directories and follows includes.
-// It is the first stage of the pipeline: lang → check → ir → backends.
+// It is the first stage of the pipeline: lang → check → policy → ir →
+// backends; only the compile driver and the command line import it.
 //
 // The grammar in grammar.go is the definition of the syntax and the source
 // of every syntax error. Two things make it fast: a hand-written lexer for

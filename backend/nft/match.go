@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func op(neg bool) string {

@@ -14,8 +14,8 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Messages encodes, with the google/nftables API, the ruleset that Text(rs)

@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fwcproject/fwc/backend/nft"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // anonRules is a ruleset of a named set called name and n rules with an

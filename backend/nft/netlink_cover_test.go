@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	sample "github.com/fwcproject/fwc/ir/irtest"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // coverage is an ir.Ruleset made by hand with the constructs and variants

@@ -19,7 +19,6 @@ import (
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/rss"
@@ -28,6 +27,7 @@ import (
 	"github.com/fwcproject/fwc/internal/versus"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // generated runs polgen's n-rule policy through the front end and lowers

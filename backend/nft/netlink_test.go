@@ -11,11 +11,11 @@ import (
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/check"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
 	sample "github.com/fwcproject/fwc/ir/irtest"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // loadExample checks one policy file of examples/ (with its includes).

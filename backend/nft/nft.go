@@ -28,9 +28,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func init() {

@@ -18,9 +18,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func init() {

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Analyzer is one lint pass, or a provider of shared facts for other passes

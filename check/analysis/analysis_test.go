@@ -8,8 +8,8 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 const file = "t.fw"

@@ -10,9 +10,9 @@ import (
 
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // The property test cross-checks the engine against brute force on random

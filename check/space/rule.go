@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // ifaceKey encodes an interface name as a 128-bit number: the name's bytes,

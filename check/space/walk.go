@@ -3,7 +3,7 @@ package space
 import (
 	"slices"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Facts is what the analysis found about one rule, over every context in

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/fwcproject/fwc/ast"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Builder makes rules with increasing source lines in File.

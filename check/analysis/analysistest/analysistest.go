@@ -25,9 +25,9 @@ import (
 	"github.com/fwcproject/fwc/ast"
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Want is one expectation.

@@ -18,10 +18,10 @@ import (
 	"github.com/fwcproject/fwc/check/passes/correlated"
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/shadow"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/internal/polgen"
 	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 var benchSizes = []int{1000, 10000, 20000, 50000}

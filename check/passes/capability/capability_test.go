@@ -9,8 +9,8 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/analysis/analysistest"
 	"github.com/fwcproject/fwc/check/passes/capability"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/lang"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // One policy, testdata/backends/*.fw, checked for each choice of backends.

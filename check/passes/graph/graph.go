@@ -15,7 +15,7 @@ import (
 	"slices"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Analyzer computes a *Graph.

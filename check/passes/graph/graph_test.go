@@ -7,7 +7,7 @@ import (
 
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/graph"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // build makes one filter table from a description: "input>a,b" is base chain

@@ -50,8 +50,8 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/internal/accepts"
 	"github.com/fwcproject/fwc/check/passes/internal/match"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 const (

@@ -38,9 +38,9 @@ import (
 
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/passes/internal/dead"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Codes of this pass.

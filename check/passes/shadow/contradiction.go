@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // CodeContradiction is the code of the Contradictions pass.

@@ -6,7 +6,7 @@ import (
 	"github.com/fwcproject/fwc/check/analysis"
 	"github.com/fwcproject/fwc/check/analysis/analysistest"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // TestResult: the pass hands later passes every dead rule, not only the

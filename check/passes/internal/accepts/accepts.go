@@ -8,7 +8,7 @@ package accepts
 import (
 	"slices"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Path is one way a packet can be accepted: the conditions of the accepting

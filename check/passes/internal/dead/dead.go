@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/policy"
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/diag"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Group collects the facts of the rules expanded from one source rule

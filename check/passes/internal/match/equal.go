@@ -7,7 +7,7 @@ package match
 import (
 	"reflect"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 var atType = reflect.TypeOf(policy.At{})

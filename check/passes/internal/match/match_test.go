@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/fwcproject/fwc/check/policy"
+	"github.com/fwcproject/fwc/policy"
 )
 
 func item(s string) policy.AddrItem { return policy.AddrItem{Prefix: netip.MustParsePrefix(s)} }

@@ -36,7 +36,7 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/check/passes/internal/graph"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/policy"
 )

@@ -34,7 +34,7 @@ import (
 	"strings"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/check/passes/internal/graph"
 	"github.com/fwcproject/fwc/check/passes/internal/match"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/policy"

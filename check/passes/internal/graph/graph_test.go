@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/fwcproject/fwc/check/analysis"
-	"github.com/fwcproject/fwc/check/passes/graph"
+	"github.com/fwcproject/fwc/check/passes/internal/graph"
 	"github.com/fwcproject/fwc/policy"
 )
 

@@ -124,8 +124,8 @@ func (c *checker) actions(acts []ast.Action, t *policy.Table, st *ruleState) []p
 			if a.Prefix != nil {
 				l.Prefix = a.Prefix.Text
 				if len(l.Prefix) > 29 {
-					d := c.errorf(codeLogPrefix, a.Prefix, "log prefix is %d characters long; the kernel keeps at most 29", len(l.Prefix))
-					d.Detail = "iptables refuses longer prefixes and nft truncates them. Shorten it to 29 characters or fewer."
+					d := c.errorf(codeLogPrefix, a.Prefix, "log prefix is %d bytes long; the kernel keeps at most 29", len(l.Prefix))
+					d.Detail = "iptables refuses longer prefixes and nft truncates them. Shorten it to 29 bytes or fewer (a character outside ASCII takes several)."
 					st.ok = false
 				}
 			}

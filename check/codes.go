@@ -92,8 +92,8 @@ hour or day (the units both iptables and nft understand). Bursts are at least 1.
 
     limit 10/fortnight accept   # FW0114`},
 		{Code: codeLogPrefix, Title: "Log prefix too long", Severity: diag.Error, Doc: `
-The kernel keeps at most 29 characters of a log prefix (iptables refuses
-longer ones). Shorten it.`},
+The kernel keeps at most 29 bytes of a log prefix (iptables refuses
+longer ones); a character outside ASCII takes several bytes. Shorten it.`},
 		{Code: codeSetUse, Title: "Set used with the wrong field", Severity: diag.Error, Doc: `
 A named set can only be matched against fields of its element type: address
 sets with saddr/daddr, port sets with sport/dport, interface sets with

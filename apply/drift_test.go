@@ -25,7 +25,7 @@ const rejectPort = "table filter { chain input { tcp dport 7 reject with tcp-res
 func dialPort7(t *testing.T, ns string) bool {
 	t.Helper()
 	var err error
-	inNS(t, ns, func() {
+	testnetns.Do(t, ns, func() {
 		var c net.Conn
 		if c, err = net.Dial("tcp", "127.0.0.1:7"); err == nil {
 			c.Close()
@@ -40,7 +40,7 @@ func dialPort7(t *testing.T, ns string) bool {
 // listen7 opens a TCP listener on 127.0.0.1:7 in ns for the test's life.
 func listen7(t *testing.T, ns string) {
 	t.Helper()
-	inNS(t, ns, func() {
+	testnetns.Do(t, ns, func() {
 		l, err := net.Listen("tcp", "127.0.0.1:7")
 		if err != nil {
 			t.Fatal(err)

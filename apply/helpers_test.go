@@ -4,11 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/internal/testnetns"
@@ -74,33 +71,6 @@ func mustBeEmpty(t testing.TB, h *Host, w *Want) {
 		_ = p.Write(&b)
 		t.Fatalf("plan after apply is not empty:\n%s", b.String())
 	}
-}
-
-// inNS runs f on a thread switched into the named namespace; sockets f
-// opens stay in it.
-func inNS(t testing.TB, name string, f func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := netns.Set(orig); err != nil {
-			panic("cannot switch back to the test's namespace: " + err.Error())
-		}
-	}()
-	f()
 }
 
 // sh runs a shell command line and fails the test if it fails.

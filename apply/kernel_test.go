@@ -453,7 +453,7 @@ func TestPlanCache(t *testing.T) {
 		t.Errorf("plan after apply: empty %v, listed the table %v", p.Empty(), p.Have.table != nil)
 	}
 	// Counters move: still nothing to do, still no listing.
-	inNS(t, ns, func() {
+	testnetns.Do(t, ns, func() {
 		c, err := net.Dial("udp", "127.0.0.1:9")
 		if err != nil {
 			t.Fatal(err)

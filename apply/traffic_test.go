@@ -62,7 +62,7 @@ from self to far udp dport 9999 route via_b
 	mustApply(t, h, w, Options{})
 
 	var conns = map[int]net.Conn{}
-	inNS(t, r, func() {
+	testnetns.Do(t, r, func() {
 		for _, port := range []int{9998, 9999} {
 			c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.ParseIP("198.51.100.1"), Port: port})
 			if err != nil {
@@ -147,7 +147,7 @@ func TestAtomicReplace(t *testing.T) {
 			h := openHost(t, r)
 
 			var sock *icmp.PacketConn
-			inNS(t, c, func() {
+			testnetns.Do(t, c, func() {
 				var err error
 				if sock, err = icmp.ListenPacket("ip4:icmp", "10.9.0.2"); err != nil {
 					t.Fatal(err)

@@ -7,11 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/fwcproject/fwc/internal/testnetns"
 )
@@ -340,7 +337,7 @@ func TestSystemdUnitBoot(t *testing.T) {
 	testnetns.Run(t, client, "ip", "addr", "add", "10.77.0.2/24", "dev", "c0")
 	testnetns.Run(t, client, "ip", "link", "set", "c0", "up")
 	var ln net.Listener
-	inNetns(t, b.ns, func() {
+	testnetns.Do(t, b.ns, func() {
 		if ln, err = net.Listen("tcp4", "10.77.0.1:22"); err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +351,7 @@ func TestSystemdUnitBoot(t *testing.T) {
 		}
 		accepted <- err
 	}()
-	inNetns(t, client, func() {
+	testnetns.Do(t, client, func() {
 		c, err := net.Dial("tcp4", "10.77.0.1:22")
 		if err != nil {
 			t.Fatalf("ssh port under the fallback policy: %v", err)
@@ -364,33 +361,6 @@ func TestSystemdUnitBoot(t *testing.T) {
 	if err := <-accepted; err != nil {
 		t.Fatal(err)
 	}
-}
-
-// inNetns runs f on a thread switched to the named namespace. Sockets made
-// there stay in it.
-func inNetns(t *testing.T, name string, f func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := netns.Set(orig); err != nil {
-			panic(err) // the thread must not go back to the pool in the wrong namespace
-		}
-	}()
-	f()
 }
 
 // TestSystemdFallbackChecks: the shipped fallback policy is clean, lint

@@ -511,7 +511,6 @@ func (r *Rule) match(name string) *Match {
 func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 	var (
 		curMatch  *Match
-		lastMatch *Match // the last -m match, kept after -j
 		curTarget *Target
 		negW      *lines.Word
 	)
@@ -591,7 +590,6 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 		case "-m", "--match":
 			if take(1) {
 				curMatch = &Match{Name: o.Values[0].Text, Range: o.Values[0].Range}
-				lastMatch = curMatch
 				if o.Negated {
 					p.errorf(CodeMalformed, o.NegRange, "", "a module cannot be negated; negate its options")
 				}
@@ -612,6 +610,14 @@ func (p *parser) ruleArgs(r *Rule, w []lines.Word) {
 			for i+1 < len(w) && !isOption(w[i+1]) && !isBang(w[i+1]) {
 				i++
 				o.Values = append(o.Values, Value{Text: w[i].Text, Range: p.wordRange(w[i]), Quoted: w[i].Quoted})
+			}
+			// lastMatch is the match loaded last, implicit or not: an
+			// implicit one is printed as "-m NAME" where it was loaded, so
+			// taking the last -m alone would read the printed rule
+			// differently from the original.
+			var lastMatch *Match
+			if len(r.Matches) > 0 {
+				lastMatch = r.Matches[len(r.Matches)-1]
 			}
 			proto := ""
 			if r.Protocol != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
-// rxPackets returns the received-packet counter of link in namespace ns.
-func rxPackets(t *testing.T, ns, link string) uint64 {
+// linkIn returns the link named link in namespace ns, read over netlink.
+func linkIn(t *testing.T, ns, link string) netlink.Link {
 	t.Helper()
 	hn, err := netns.GetFromName(ns)
 	if err != nil {
@@ -34,6 +34,13 @@ func rxPackets(t *testing.T, ns, link string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// rxPackets returns the received-packet counter of link in namespace ns.
+func rxPackets(t *testing.T, ns, link string) uint64 {
+	t.Helper()
+	l := linkIn(t, ns, link)
 	return l.Attrs().Statistics.RxPackets
 }
 
@@ -102,20 +109,7 @@ from self to far udp dport 9999 route via_b
 // link, with the hardware address of peerLink in namespace peer.
 func staticNeigh(t *testing.T, ns, link, addr, peer, peerLink string) {
 	t.Helper()
-	hn, err := netns.GetFromName(peer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hn.Close()
-	h, err := netlink.NewHandleAt(hn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(peerLink)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := linkIn(t, peer, peerLink)
 	testnetns.Run(t, ns, "ip", "neigh", "replace", addr, "lladdr", l.Attrs().HardwareAddr.String(), "dev", link, "nud", "permanent")
 }
 

@@ -181,7 +181,7 @@ func TestBuildRefuses(t *testing.T) {
 	masq := coverage()
 	post := masq.Tables[2].Chains[1]
 	post.Rules = append(post.Rules, &ir.Rule{Family: ir.Both,
-		Actions: []ir.Action{&ir.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
+		Actions: []policy.Action{&policy.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
 		Pos:     []ir.Pos{{File: "masq.fw", Line: 3}}})
 	for _, c := range []struct {
 		name string

@@ -28,12 +28,13 @@ func anonRules(name string, n int) *ir.Ruleset {
 			Family: ir.IPv4,
 			Matches: []policy.Cond{
 				&policy.IfaceCond{Dir: policy.Src, Ifaces: []policy.Iface{{Name: "eth0"}, {Name: "eth1"}}},
-				&policy.PortCond{Proto: policy.ProtoTCP, Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: p, Hi: p}, {Lo: p + 1, Hi: p + 1}}},
+				&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}},
+				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: p, Hi: p}, {Lo: p + 1, Hi: p + 1}}},
 			},
 			Actions: []policy.Action{&policy.Verdict{Kind: policy.Accept}},
 		}
 		if i == 0 {
-			r.Matches = append([]policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: s}}, r.Matches...)
+			r.Matches = append([]policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: &policy.Set{Name: s.Name, Type: s.Type, Family: policy.IPv4, Elements: s.Elements}}}, r.Matches...)
 		}
 		c.Rules = append(c.Rules, r)
 	}

@@ -2,6 +2,7 @@ package nft_test
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,8 +19,19 @@ import (
 // differential test sees every way Build encodes a match or action.
 func coverage() *ir.Ruleset {
 	line := 0
+	// portProto records the protocol a port match is written for; rule
+	// gives a rule without a protocol match that protocol's match, which
+	// the port match reads (ir.Rule.PortProto).
+	portProto := map[*policy.PortCond]policy.Proto{}
 	rule := func(f ir.Family, ms []policy.Cond, as ...policy.Action) *ir.Rule {
 		line++
+		hasProto := slices.ContainsFunc(ms, func(m policy.Cond) bool { _, ok := m.(*policy.ProtoCond); return ok })
+		for _, m := range ms {
+			if pc, ok := m.(*policy.PortCond); ok && portProto[pc] != 0 && !hasProto {
+				ms = append([]policy.Cond{&policy.ProtoCond{Protos: []policy.Proto{portProto[pc]}}}, ms...)
+				break
+			}
+		}
 		return &ir.Rule{Family: f, Matches: ms, Actions: as, Pos: []ir.Pos{{File: "cover.fw", Line: line}}}
 	}
 	ms := func(m ...policy.Cond) []policy.Cond { return m }
@@ -27,13 +39,19 @@ func coverage() *ir.Ruleset {
 		return &policy.AddrCond{Dir: d, Neg: neg, Items: sample.Net(ss...)}
 	}
 	port := func(p policy.Proto, neg bool, rs ...policy.PortRange) *policy.PortCond {
-		return &policy.PortCond{Proto: p, Dir: policy.Dst, Neg: neg, Ranges: rs}
+		pc := &policy.PortCond{Dir: policy.Dst, Neg: neg, Ranges: rs}
+		portProto[pc] = p
+		return pc
 	}
 	pr := func(lo, hi uint16) policy.PortRange { return policy.PortRange{Lo: lo, Hi: hi} }
 	tcp := &policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}}
 	accept := &policy.Verdict{Kind: policy.Accept}
 	drop := &policy.Verdict{Kind: policy.Drop}
-	reject := func(k ir.RejectKind) *policy.Verdict { return &policy.Verdict{Kind: policy.Reject, Reject: k} }
+	reject := func(with string) *policy.Verdict { return &policy.Verdict{Kind: policy.Reject, With: with} }
+	// pset is the policy's set a condition names, declared by s.
+	pset := func(s *ir.Set) *policy.Set {
+		return &policy.Set{Name: s.Name, Type: s.Type, Family: policy.Family(s.Family), Timeout: s.Timeout, Elements: s.Elements}
+	}
 	elem := func(vs ...policy.SetValue) policy.SetElem { return policy.SetElem{Parts: vs} }
 	av := func(s string) policy.SetValue { return policy.SetValue{Addr: sample.Net(s)[0]} }
 
@@ -95,11 +113,11 @@ func coverage() *ir.Ruleset {
 		rule(ir.Both, ms(&policy.TimeCond{Neg: true, HasDate: true, DateFrom: time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC), DateTo: time.Date(2026, 12, 27, 12, 30, 0, 0, time.UTC)}), drop),
 		rule(ir.Both, ms(&policy.ProbCond{P: 0.25}), &policy.Log{IPOptions: true}),
 		rule(ir.Both, ms(&policy.MarkCond{Value: 1, Mask: 0xffffffff}), &policy.Log{TCPSequence: true}, &ir.Jump{Goto: true, Target: other}),
-		rule(ir.Both, ms(&policy.ConcatCond{Keys: []policy.Key{policy.KeyIif, policy.KeyMark}, Set: pairs}), accept),
-		rule(ir.IPv6, ms(&policy.ConcatCond{Neg: true, Keys: []policy.Key{policy.KeyDaddr, policy.KeyDport}, Proto: policy.ProtoTCP, Set: svc6}), drop),
-		rule(ir.Both, ms(&policy.IfaceCond{Dir: policy.Dst, Set: ifs}, &policy.PortCond{Proto: policy.ProtoUDP, Dir: policy.Src, Neg: true, Set: ports}), accept),
-		rule(ir.IPv6, ms(&policy.AddrCond{Dir: policy.Dst, Neg: true, Set: nets6}), accept),
-		rule(ir.Both, ms(&policy.ConcatCond{Keys: []policy.Key{policy.KeyMark}, Set: marks}), accept),
+		rule(ir.Both, ms(&policy.ConcatCond{Keys: []policy.Key{policy.KeyIif, policy.KeyMark}, Set: pset(pairs)}), accept),
+		rule(ir.IPv6, ms(tcp, &policy.ConcatCond{Neg: true, Keys: []policy.Key{policy.KeyDaddr, policy.KeyDport}, Set: pset(svc6)}), drop),
+		rule(ir.Both, ms(&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoUDP}}, &policy.IfaceCond{Dir: policy.Dst, Set: pset(ifs)}, &policy.PortCond{Dir: policy.Src, Neg: true, Set: pset(ports)}), accept),
+		rule(ir.IPv6, ms(&policy.AddrCond{Dir: policy.Dst, Neg: true, Set: pset(nets6)}), accept),
+		rule(ir.Both, ms(&policy.ConcatCond{Keys: []policy.Key{policy.KeyMark}, Set: pset(marks)}), accept),
 		// Adjacent rules Merge turns into verdict maps on a port, an
 		// interface and a protocol.
 		rule(ir.Both, ms(port(policy.ProtoUDP, false, pr(1000, 1000))), accept),
@@ -109,11 +127,11 @@ func coverage() *ir.Ruleset {
 		rule(ir.Both, ms(&policy.IfaceCond{Dir: policy.Src, Ifaces: []policy.Iface{{Name: "veth1"}}}), &ir.Jump{Goto: true, Target: other}),
 		rule(ir.Both, ms(&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoSCTP}}), drop),
 		rule(ir.Both, ms(&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoUDPLite}}), accept),
-		rule(ir.IPv6, ms(tcp, port(policy.ProtoTCP, false, pr(7, 7))), reject(ir.RejectDefault)),
-		rule(ir.IPv6, ms(tcp, port(policy.ProtoTCP, false, pr(9, 9))), reject(ir.RejectNetUnreachable)),
-		rule(ir.IPv4, ms(tcp, port(policy.ProtoTCP, false, pr(11, 11))), reject(ir.RejectNetProhibited)),
-		rule(ir.Both, ms(tcp, port(policy.ProtoTCP, false, pr(13, 13))), reject(ir.RejectHostUnreachable)),
-		rule(ir.Both, nil, reject(ir.RejectTCPReset)),
+		rule(ir.IPv6, ms(tcp, port(policy.ProtoTCP, false, pr(7, 7))), reject("")),
+		rule(ir.IPv6, ms(tcp, port(policy.ProtoTCP, false, pr(9, 9))), reject("net-unreachable")),
+		rule(ir.IPv4, ms(tcp, port(policy.ProtoTCP, false, pr(11, 11))), reject("net-prohibited")),
+		rule(ir.Both, ms(tcp, port(policy.ProtoTCP, false, pr(13, 13))), reject("host-unreachable")),
+		rule(ir.Both, nil, reject("tcp-reset")),
 	}
 
 	raw := &ir.Table{Name: "raw"}

@@ -141,7 +141,7 @@ func distinctRules(n int) *ir.Ruleset {
 			Matches: []policy.Cond{
 				&policy.AddrCond{Dir: policy.Src, Items: []policy.AddrItem{{Prefix: netip.PrefixFrom(a, 32)}}},
 				&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}},
-				&policy.PortCond{Proto: policy.ProtoTCP, Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(1 + i%60000)}}},
+				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(1 + i%60000)}}},
 			},
 			Actions: []policy.Action{&policy.Verdict{Kind: policy.Accept}},
 			Pos:     []ir.Pos{{File: "big.fw", Line: i + 1}},
@@ -300,7 +300,7 @@ func elementsRuleset(n int) *ir.Ruleset {
 	}
 	tbl := &ir.Table{Name: "filter"}
 	c := &ir.Chain{Table: tbl, Name: "input", Hook: policy.Input, Type: ir.TypeFilter, Policy: policy.Accept}
-	c.Rules = []*ir.Rule{{Family: ir.IPv4, Matches: []policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: s}}, Actions: []policy.Action{&policy.Verdict{Kind: policy.Drop}}}}
+	c.Rules = []*ir.Rule{{Family: ir.IPv4, Matches: []policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: &policy.Set{Name: s.Name, Type: s.Type, Family: policy.IPv4}}}, Actions: []policy.Action{&policy.Verdict{Kind: policy.Drop}}}}
 	tbl.Chains = []*ir.Chain{c}
 	return &ir.Ruleset{Tables: []*ir.Table{tbl}, Sets: []*ir.Set{s}}
 }

@@ -3,17 +3,17 @@ package nft_test
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 	"github.com/fwcproject/fwc/policy"
 )
 
 // coverage is an ir.Ruleset made by hand with the constructs and variants
-// the examples and irtest samples do not reach (negated ranges, times of
+// the examples and the irfixture host policy do not reach (negated ranges, times of
 // day across midnight, interval concatenations, icmp codes, NAT ranges,
 // verdict maps on ports, interfaces and protocols, ...), so that the
 // differential test sees every way Build encodes a match or action.
@@ -36,7 +36,7 @@ func coverage() *ir.Ruleset {
 	}
 	ms := func(m ...policy.Cond) []policy.Cond { return m }
 	addr := func(d policy.Dir, neg bool, ss ...string) *policy.AddrCond {
-		return &policy.AddrCond{Dir: d, Neg: neg, Items: sample.Net(ss...)}
+		return &policy.AddrCond{Dir: d, Neg: neg, Items: addrItems(ss...)}
 	}
 	port := func(p policy.Proto, neg bool, rs ...policy.PortRange) *policy.PortCond {
 		pc := &policy.PortCond{Dir: policy.Dst, Neg: neg, Ranges: rs}
@@ -53,7 +53,7 @@ func coverage() *ir.Ruleset {
 		return &policy.Set{Name: s.Name, Type: s.Type, Family: policy.Family(s.Family), Timeout: s.Timeout, Elements: s.Elements}
 	}
 	elem := func(vs ...policy.SetValue) policy.SetElem { return policy.SetElem{Parts: vs} }
-	av := func(s string) policy.SetValue { return policy.SetValue{Addr: sample.Net(s)[0]} }
+	av := func(s string) policy.SetValue { return policy.SetValue{Addr: addrItems(s)[0]} }
 
 	marks := &ir.Set{Name: "marks", Type: []policy.SetType{policy.MarkT}, Family: ir.Both,
 		Elements: []policy.SetElem{elem(policy.SetValue{Mark: 1}), elem(policy.SetValue{Mark: 0x4000})}}
@@ -180,4 +180,22 @@ func TestBuildCoverage(t *testing.T) {
 	t.Parallel()
 	testnetns.Require(t)
 	differential(t, coverage())
+}
+
+// addrItems parses addresses, prefixes and lo-hi ranges.
+func addrItems(ss ...string) []policy.AddrItem {
+	var out []policy.AddrItem
+	for _, s := range ss {
+		if lo, hi, ok := strings.Cut(s, "-"); ok {
+			out = append(out, policy.AddrItem{Lo: netip.MustParseAddr(lo), Hi: netip.MustParseAddr(hi)})
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, policy.AddrItem{Prefix: p})
+			continue
+		}
+		a := netip.MustParseAddr(s)
+		out = append(out, policy.AddrItem{Prefix: netip.PrefixFrom(a, a.BitLen())})
+	}
+	return out
 }

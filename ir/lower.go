@@ -232,7 +232,8 @@ func addrFamily(it policy.AddrItem) Family {
 // condition can never hold for f (the rule is not emitted for f); m is nil
 // when it always holds for f. specific reports that the result differs
 // between families. A condition nothing here names does not depend on the
-// family and is the IR's match as it is.
+// family and is the IR's match as it is; a set it names is declared by
+// Lower from p.Sets, where the checker puts every set a rule can name.
 func (l *lowerer) cond(c policy.Cond, f Family) (m policy.Cond, holds, specific bool) {
 	switch c := c.(type) {
 	case *policy.AddrCond:

@@ -226,7 +226,7 @@ func (e *evaluator) rules(c *ir.Chain, i, depth int, st pktState) []end {
 func (e *evaluator) actions(c *ir.Chain, r *ir.Rule, i, depth int, st pktState) []end {
 	for k, a := range r.Actions {
 		switch a := a.(type) {
-		case *ir.Verdict:
+		case *policy.Verdict:
 			switch a.Kind {
 			case policy.Accept:
 				return []end{{kind: endAccept, st: st}}
@@ -252,13 +252,13 @@ func (e *evaluator) actions(c *ir.Chain, r *ir.Rule, i, depth int, st pktState) 
 				}
 			}
 			return out
-		case *ir.NAT, *ir.Balance:
+		case *policy.NAT, *policy.Balance:
 			return []end{{kind: endAccept, st: st}}
-		case *ir.Notrack:
+		case *policy.Notrack:
 			if st.beforeCt {
 				st.ct, st.ctKnow = policy.CtUntracked, false
 			}
-		case *ir.SetMark:
+		case *policy.SetMark:
 			if a.Ct {
 				if st.ct != policy.CtUntracked {
 					st.ctmark, st.ctKnow = setBits(st.ctmark, st.ctKnow, a.Value, a.Mask)
@@ -266,7 +266,7 @@ func (e *evaluator) actions(c *ir.Chain, r *ir.Rule, i, depth int, st pktState) 
 			} else {
 				st.mark, st.markKnown = setBits(st.mark, st.markKnown, a.Value, a.Mask)
 			}
-		case *ir.Connmark:
+		case *policy.Connmark:
 			switch {
 			case st.ct == policy.CtUntracked:
 			case a.Restore:
@@ -342,7 +342,7 @@ func (e *evaluator) matches(r *ir.Rule, st pktState) tri {
 	}
 	t := yes
 	for _, m := range r.Matches {
-		t = and(t, e.match(m, st))
+		t = and(t, e.match(r, m, st))
 		if t == no {
 			return no
 		}
@@ -350,10 +350,10 @@ func (e *evaluator) matches(r *ir.Rule, st pktState) tri {
 	return t
 }
 
-func (e *evaluator) match(m ir.Match, st pktState) tri {
+func (e *evaluator) match(r *ir.Rule, m policy.Cond, st pktState) tri {
 	p := e.p
 	switch m := m.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		a := p.Src
 		if m.Dir == policy.Dst {
 			a = p.Dst
@@ -362,10 +362,10 @@ func (e *evaluator) match(m ir.Match, st pktState) tri {
 			return neg(setHasAddr(m.Set, a), m.Neg)
 		}
 		return neg(boolTri(slices.ContainsFunc(m.Items, func(it policy.AddrItem) bool { return itemHas(it, a) })), m.Neg)
-	case *ir.Proto:
+	case *policy.ProtoCond:
 		return neg(boolTri(slices.Contains(m.Protos, p.Proto)), m.Neg)
-	case *ir.Port:
-		if m.Proto != p.Proto {
+	case *policy.PortCond:
+		if r.PortProto() != p.Proto {
 			return no
 		}
 		port := p.SrcPort
@@ -376,7 +376,7 @@ func (e *evaluator) match(m ir.Match, st pktState) tri {
 			return neg(setHasPort(m.Set, port), m.Neg)
 		}
 		return neg(boolTri(slices.ContainsFunc(m.Ranges, func(r policy.PortRange) bool { return r.Lo <= port && port <= r.Hi })), m.Neg)
-	case *ir.Iface:
+	case *policy.IfaceCond:
 		// An arriving packet has no output interface yet, a leaving one
 		// no input interface: such matches never hold (nft and
 		// iptables both compare with an empty name).
@@ -393,23 +393,23 @@ func (e *evaluator) match(m ir.Match, st pktState) tri {
 		return neg(boolTri(slices.ContainsFunc(m.Ifaces, func(i policy.Iface) bool {
 			return i.Name == name || i.Wildcard && strings.HasPrefix(name, i.Name)
 		})), m.Neg)
-	case *ir.ICMP:
+	case *policy.ICMPCond:
 		return no // the packet is not icmp
-	case *ir.TCPFlags:
+	case *policy.TCPFlagsCond:
 		if p.Proto != policy.ProtoTCP {
 			return no
 		}
 		return neg(boolTri(p.TCPFlags&m.Mask == m.Flags), m.Neg)
-	case *ir.CtState:
+	case *policy.CtStateCond:
 		if st.beforeCt {
 			return maybe
 		}
 		return neg(boolTri(st.ct&m.Bits != 0), m.Neg)
-	case *ir.CtStatus:
+	case *policy.CtStatusCond:
 		if st.ct == policy.CtUntracked {
 			return no // no connection: the match fails, negated or not
 		}
-	case *ir.Mark:
+	case *policy.MarkCond:
 		if m.Ct {
 			if st.ct == policy.CtUntracked {
 				return no
@@ -437,8 +437,8 @@ func itemHas(it policy.AddrItem, a netip.Addr) bool {
 	return lo.Compare(a) <= 0 && a.Compare(hi) <= 0
 }
 
-func setHasAddr(s *ir.Set, a netip.Addr) tri {
-	if s.Dynamic || len(s.Type) != 1 {
+func setHasAddr(s *policy.Set, a netip.Addr) tri {
+	if len(s.Type) != 1 {
 		return maybe
 	}
 	for _, el := range s.Elements {
@@ -449,8 +449,8 @@ func setHasAddr(s *ir.Set, a netip.Addr) tri {
 	return no
 }
 
-func setHasPort(s *ir.Set, port uint16) tri {
-	if s.Dynamic || len(s.Type) != 1 {
+func setHasPort(s *policy.Set, port uint16) tri {
+	if len(s.Type) != 1 {
 		return maybe
 	}
 	for _, el := range s.Elements {

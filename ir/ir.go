@@ -94,12 +94,14 @@ func (p Pos) Subject() diag.Range {
 }
 
 // Rule is an ordered rule: all Matches hold, then Actions run in order.
+// Matches and actions are policy's (see match.go), with the IR's own
+// *Meter, *Connlimit, *Jump and *VerdictMap.
 type Rule struct {
 	// Family is IPv4 or IPv6 when a match or action depends on the family,
 	// Both otherwise.
 	Family  Family
-	Matches []Match
-	Actions []Action
+	Matches []policy.Cond
+	Actions []policy.Action
 	// Pos lists the source positions the rule came from: one, or several
 	// after Merge, in order.
 	Pos []Pos

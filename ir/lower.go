@@ -184,10 +184,10 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 		if fams&f == 0 {
 			continue
 		}
-		ir := &Rule{Family: f, Pos: pos, Matches: make([]Match, 0, len(r.Conds))}
+		ir := &Rule{Family: f, Pos: pos, Matches: make([]policy.Cond, 0, len(r.Conds))}
 		ok := true
 		for _, cond := range r.Conds {
-			m, holds, spec := l.cond(cond, r, f)
+			m, holds, spec := l.cond(cond, f)
 			specific = specific || spec
 			if !holds {
 				ok = false
@@ -221,15 +221,6 @@ func (l *lowerer) rule(c *Chain, r *policy.Rule) []*Rule {
 	return out
 }
 
-func portProto(r *policy.Rule) policy.Proto {
-	for _, c := range r.Conds {
-		if pc, ok := c.(*policy.ProtoCond); ok && !pc.Neg && len(pc.Protos) == 1 && pc.Protos[0].HasPorts() {
-			return pc.Protos[0]
-		}
-	}
-	return 0
-}
-
 func addrFamily(it policy.AddrItem) Family {
 	if it.Is4() {
 		return IPv4
@@ -240,8 +231,10 @@ func addrFamily(it policy.AddrItem) Family {
 // cond lowers one condition for family f. holds is false when the
 // condition can never hold for f (the rule is not emitted for f); m is nil
 // when it always holds for f. specific reports that the result differs
-// between families.
-func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds, specific bool) {
+// between families. A condition nothing here names does not depend on the
+// family and is the IR's match as it is; a set it names is declared by
+// Lower from p.Sets, where the checker puts every set a rule can name.
+func (l *lowerer) cond(c policy.Cond, f Family) (m policy.Cond, holds, specific bool) {
 	switch c := c.(type) {
 	case *policy.AddrCond:
 		if c.Set != nil {
@@ -249,7 +242,7 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 			if s.Family&f == 0 {
 				return nil, c.Neg, true
 			}
-			return &Addr{Dir: c.Dir, Neg: c.Neg, Set: s}, true, s.Family != Both
+			return c, true, s.Family != Both
 		}
 		var items []policy.AddrItem
 		for _, it := range c.Items {
@@ -260,7 +253,11 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 		if len(items) == 0 {
 			return nil, c.Neg, true
 		}
-		return &Addr{Dir: c.Dir, Neg: c.Neg, Items: items}, true, true
+		// Always a copy: intersectAddrs and the iptables backend's
+		// generated ipsets keep state per address match of a lowered rule.
+		nc := *c
+		nc.Items = items
+		return &nc, true, true
 	case *policy.ProtoCond:
 		var ps []policy.Proto
 		for _, p := range c.Protos {
@@ -269,43 +266,25 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 			}
 			ps = append(ps, p)
 		}
-		spec := len(ps) != len(c.Protos)
 		if len(ps) == 0 {
 			return nil, c.Neg, true
 		}
-		return &Proto{Neg: c.Neg, Protos: ps}, true, spec
-	case *policy.PortCond:
-		return &Port{Proto: portProto(r), Dir: c.Dir, Neg: c.Neg, Ranges: c.Ranges, Set: l.set(c.Set)}, true, false
-	case *policy.IfaceCond:
-		return &Iface{Dir: c.Dir, Neg: c.Neg, Ifaces: c.Ifaces, Set: l.set(c.Set)}, true, false
+		if len(ps) == len(c.Protos) {
+			return c, true, false
+		}
+		nc := *c
+		nc.Protos = ps
+		return &nc, true, true
 	case *policy.ICMPCond:
 		want := IPv4
 		if c.V6 {
 			want = IPv6
 		}
-		return &ICMP{V6: c.V6, Neg: c.Neg, Types: c.Types}, f == want, true
-	case *policy.TCPFlagsCond:
-		return &TCPFlags{Neg: c.Neg, Flags: c.Flags, Mask: c.Mask}, true, false
-	case *policy.CtStateCond:
-		return &CtState{Neg: c.Neg, Bits: c.Bits}, true, false
-	case *policy.CtStatusCond:
-		return &CtStatus{Neg: c.Neg, Bits: c.Bits}, true, false
-	case *policy.MarkCond:
-		return &Mark{Ct: c.Ct, Neg: c.Neg, Value: c.Value, Mask: c.Mask, Set: l.set(c.Set)}, true, false
-	case *policy.LimitCond:
-		return &Limit{Over: c.Over, Rate: c.Rate, Burst: c.Burst}, true, false
+		return c, f == want, true
 	case *policy.MeterCond:
-		return &Meter{Name: c.Name, Per: c.Per, MaskLen: c.MaskLen, Over: c.Over, Rate: c.Rate,
-			Burst: c.Burst, Set: l.meterSet(c, f)}, true, true
+		return &Meter{MeterCond: *c, Set: l.meterSet(c, f)}, true, true
 	case *policy.ConnlimitCond:
-		return &Connlimit{Over: c.Over, Count: c.Count, MaskLen: c.MaskLen, Set: l.connlimitSet(f)}, true, true
-	case *policy.TimeCond:
-		return &Time{Neg: c.Neg, HasHour: c.HasHour, HourFrom: c.HourFrom, HourTo: c.HourTo,
-			Days: c.Days, HasDate: c.HasDate, DateFrom: c.DateFrom, DateTo: c.DateTo}, true, false
-	case *policy.ProbCond:
-		return &Random{P: c.P}, true, false
-	case *policy.StringCond:
-		return &String{Neg: c.Neg, Text: c.Text, Algo: c.Algo}, true, false
+		return &Connlimit{ConnlimitCond: *c, Set: l.connlimitSet(f)}, true, true
 	case *policy.ConcatCond:
 		s := l.set(c.Set)
 		if s == nil {
@@ -315,10 +294,12 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 		if s.Family&f == 0 {
 			return nil, c.Neg, true
 		}
-		return &Concat{Neg: c.Neg, Keys: c.Keys, Proto: portProto(r), Set: s}, true, s.Family != Both
+		return c, true, s.Family != Both
+	case nil:
+		l.errorf(nil, "a nil condition")
+		return nil, false, false
 	}
-	l.errorf(r.Src, "unknown condition %T", c)
-	return nil, false, false
+	return c, true, false
 }
 
 func addrType(f Family) policy.SetType {
@@ -367,14 +348,16 @@ func appendInt(b []byte, n int) []byte {
 	return append(b, byte('0'+n%10))
 }
 
-func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act Action, holds, specific bool) {
+// action lowers one action for family f, as cond does conditions: an
+// action nothing here names is the IR's action as it is.
+func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act policy.Action, holds, specific bool) {
 	switch a := a.(type) {
 	case *policy.Verdict:
 		k, ok := ParseReject(a.With)
 		if !ok {
 			l.errorf(a.Node, "unknown reject type %q", a.With)
 		}
-		return &Verdict{Kind: a.Kind, Reject: k}, true, k.FamilySpecific()
+		return a, true, k.FamilySpecific()
 	case *policy.Jump:
 		t := l.chains[a.Target]
 		if t == nil || t.Table != c.Table {
@@ -382,18 +365,8 @@ func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act Action, holds
 			return nil, false, false
 		}
 		return &Jump{Goto: a.Goto, Target: t}, true, false
-	case *policy.Log:
-		return &Log{Prefix: a.Prefix, Level: a.Level, TCPSequence: a.TCPSequence,
-			TCPOptions: a.TCPOptions, IPOptions: a.IPOptions}, true, false
-	case *policy.Counter:
-		return &Counter{}, true, false
-	case *policy.SetMark:
-		return &SetMark{Ct: a.Ct, Value: a.Value, Mask: a.Mask}, true, false
-	case *policy.Connmark:
-		return &Connmark{Restore: a.Restore, Mask: a.Mask}, true, false
 	case *policy.NAT:
-		n := &NAT{Kind: a.Kind, AddrLo: a.AddrLo, AddrHi: a.AddrHi, PortLo: a.PortLo, PortHi: a.PortHi,
-			Random: a.Random, RandomFully: a.RandomFully, Persistent: a.Persistent}
+		n := *a
 		if n.AddrLo.IsValid() && !n.AddrHi.IsValid() {
 			n.AddrHi = n.AddrLo
 		}
@@ -404,7 +377,7 @@ func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act Action, holds
 		if n.AddrLo.IsValid() {
 			holds = (n.AddrLo.Is4() && f == IPv4) || (!n.AddrLo.Is4() && f == IPv6)
 		}
-		return n, holds, a.Kind == policy.SNAT || a.Kind == policy.DNAT
+		return &n, holds, a.Kind == policy.SNAT || a.Kind == policy.DNAT
 	case *policy.Balance:
 		var eps []netip.AddrPort
 		for _, e := range a.Endpoints {
@@ -412,18 +385,17 @@ func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act Action, holds
 				eps = append(eps, e)
 			}
 		}
-		return &Balance{Name: a.Name, Endpoints: eps}, len(eps) > 0, true
-	case *policy.Notrack:
-		return &Notrack{}, true, false
-	case *policy.Trace:
-		return &Trace{}, true, false
-	case *policy.SetTOS:
-		return &SetTOS{Value: a.Value}, true, true
-	case *policy.SetTTL:
-		return &SetTTL{Value: a.Value}, true, true
+		b := *a
+		b.Endpoints = eps
+		return &b, len(eps) > 0, true
+	case *policy.SetTOS, *policy.SetTTL:
+		// The same byte, in a header field of each family's own.
+		return a, true, true
+	case nil:
+		l.errorf(nil, "a nil action")
+		return nil, false, false
 	}
-	l.errorf(nil, "unknown action %T", a)
-	return nil, false, false
+	return a, true, false
 }
 
 // Clone returns a copy of rs whose chains and rule slices may be changed
@@ -445,7 +417,7 @@ func (rs *Ruleset) Clone() *Ruleset {
 	for _, t := range out.Tables {
 		for _, c := range t.Chains {
 			for i, r := range c.Rules {
-				if !slices.ContainsFunc(r.Actions, func(a Action) bool { _, ok := a.(*Jump); return ok }) {
+				if !slices.ContainsFunc(r.Actions, func(a policy.Action) bool { _, ok := a.(*Jump); return ok }) {
 					continue
 				}
 				nr := *r
@@ -467,12 +439,12 @@ func (rs *Ruleset) Clone() *Ruleset {
 // networks and the rule's own saddr, say. Neither backend needs two
 // matches on one field, and iptables refuses a second -s. ok is false when
 // the intersection is empty: the rule can never match.
-func intersectAddrs(ms []Match) (out []Match, ok bool) {
+func intersectAddrs(ms []policy.Cond) (out []policy.Cond, ok bool) {
 	// Most rules have at most one address match per direction: nothing
 	// to intersect.
 	var n [2]int
 	for _, m := range ms {
-		if a, isAddr := m.(*Addr); isAddr && !a.Neg && a.Set == nil {
+		if a, isAddr := m.(*policy.AddrCond); isAddr && !a.Neg && a.Set == nil {
 			if a.Dir == policy.Src {
 				n[0]++
 			} else {
@@ -483,9 +455,9 @@ func intersectAddrs(ms []Match) (out []Match, ok bool) {
 	if n[0] < 2 && n[1] < 2 {
 		return ms, true
 	}
-	first := map[policy.Dir]*Addr{}
+	first := map[policy.Dir]*policy.AddrCond{}
 	for _, m := range ms {
-		a, isAddr := m.(*Addr)
+		a, isAddr := m.(*policy.AddrCond)
 		if !isAddr || a.Neg || a.Set != nil {
 			out = append(out, m)
 			continue

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/fwcproject/fwc/policy"
 )
@@ -14,21 +15,23 @@ import (
 // not match and evaluation goes on (as it did past the source rules).
 // Only Merge makes it, for the nft backend.
 type VerdictMap struct {
-	// Key is an *Addr, *Port, *Iface or *Proto giving the field (its items
-	// are those of the first entry and are not otherwise meaningful).
-	Key     Match
+	// Key is a *policy.AddrCond, *policy.PortCond, *policy.IfaceCond or
+	// *policy.ProtoCond giving the field (its items are those of the first
+	// entry and are not otherwise meaningful).
+	Key     policy.Cond
 	Entries []MapEntry
 }
 
 // MapEntry is one key and its verdict. Match is a one-item match of the
-// same kind as the map's Key; Verdict a *Verdict (accept, drop, return) or
-// a *Jump.
+// same kind as the map's Key; Verdict a *policy.Verdict (accept, drop,
+// return) or a *Jump.
 type MapEntry struct {
-	Match   Match
-	Verdict Action
+	Match   policy.Cond
+	Verdict policy.Action
 }
 
-func (*VerdictMap) action() {}
+// Terminal is false: a packet whose key has no entry goes on.
+func (*VerdictMap) Terminal() bool { return false }
 
 // Merge returns a copy of rs in which runs of adjacent rules of a chain
 // that differ in one match only become one rule: with the same actions,
@@ -99,13 +102,13 @@ func mergeRun(rules []*Rule) (int, *Rule) {
 func mergeable(r *Rule) bool {
 	for _, m := range r.Matches {
 		switch m.(type) {
-		case *Limit, *Meter, *Connlimit, *Random:
+		case *policy.LimitCond, *Meter, *Connlimit, *policy.ProbCond:
 			return false
 		}
 	}
 	for _, a := range r.Actions {
 		switch a.(type) {
-		case *Counter, *Balance, *VerdictMap:
+		case *policy.Counter, *policy.Balance, *VerdictMap:
 			return false
 		}
 	}
@@ -126,34 +129,124 @@ func differingMatch(a, b *Rule) (int, bool) {
 			idx = i
 		}
 	}
-	return idx, idx >= 0
+	return idx, idx >= 0 && samePortProto(a, b)
 }
 
-// matchEqual is reflect.DeepEqual(a, b) with the commonest kinds compared
-// field by field: Merge compares every pair of adjacent rules, and
-// DeepEqual was a fifth of encoding a 50,000-rule batch.
-func matchEqual(a, b Match) bool {
+// samePortProto reports whether a and b give their port and lookup matches
+// the same protocol (Rule.PortProto): those matches read the rule's
+// protocol match, so two rules that differ there differ in them too.
+func samePortProto(a, b *Rule) bool {
+	pa, pb := a.PortProto(), b.PortProto()
+	if pa == pb {
+		return true
+	}
+	return !slices.ContainsFunc(a.Matches, func(m policy.Cond) bool {
+		switch m.(type) {
+		case *policy.PortCond, *policy.ConcatCond:
+			return true
+		}
+		return false
+	})
+}
+
+// matchEqual reports whether a and b are the same match (see same), with
+// the commonest kinds compared field by field: Merge compares every pair
+// of adjacent rules, and reflection was a fifth of encoding a 50,000-rule
+// batch.
+func matchEqual(a, b policy.Cond) bool {
+	if a == b {
+		return true
+	}
 	switch a := a.(type) {
-	case *Addr:
-		b, ok := b.(*Addr)
-		return ok && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Items, b.Items)
-	case *Port:
-		b, ok := b.(*Port)
-		return ok && a.Proto == b.Proto && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Ranges, b.Ranges)
-	case *Iface:
-		b, ok := b.(*Iface)
-		return ok && a.Dir == b.Dir && a.Neg == b.Neg && sameSet(a.Set, b.Set) && slices.Equal(a.Ifaces, b.Ifaces)
-	case *Proto:
-		b, ok := b.(*Proto)
+	case *policy.AddrCond:
+		b, ok := b.(*policy.AddrCond)
+		return ok && a.Dir == b.Dir && a.Neg == b.Neg && a.Set == b.Set && slices.Equal(a.Items, b.Items)
+	case *policy.PortCond:
+		b, ok := b.(*policy.PortCond)
+		return ok && a.Dir == b.Dir && a.Neg == b.Neg && a.Set == b.Set && slices.Equal(a.Ranges, b.Ranges)
+	case *policy.IfaceCond:
+		b, ok := b.(*policy.IfaceCond)
+		return ok && a.Dir == b.Dir && a.Neg == b.Neg && a.Set == b.Set && slices.Equal(a.Ifaces, b.Ifaces)
+	case *policy.ProtoCond:
+		b, ok := b.(*policy.ProtoCond)
 		return ok && a.Neg == b.Neg && slices.Equal(a.Protos, b.Protos)
 	}
-	return reflect.DeepEqual(a, b)
+	return same(a, b)
 }
 
-func sameSet(a, b *Set) bool { return a == b || reflect.DeepEqual(a, b) }
+var (
+	atType    = reflect.TypeFor[policy.At]()
+	routeType = reflect.TypeFor[*policy.Route]()
+)
+
+// same reports whether two conditions or actions ask the kernel for the
+// same thing: equal in every field but those that record how the source
+// wrote them (policy.At, the node; a *policy.Route, the route a mark was
+// named by), which differ between rules written apart. Sets, chains and
+// routes compare by identity: a ruleset has one of each name.
+func same(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() {
+		return false
+	}
+	return sameValue(va, vb)
+}
+
+func sameValue(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Pointer:
+		if a.Pointer() == b.Pointer() {
+			return true
+		}
+		if a.IsNil() || b.IsNil() || a.Elem().Kind() != reflect.Struct || isDecl(a.Elem().Type()) {
+			return false
+		}
+		return sameValue(a.Elem(), b.Elem())
+	case reflect.Struct:
+		if a.Type() == timeType {
+			return a.Interface().(time.Time).Equal(b.Interface().(time.Time))
+		}
+		for i := 0; i < a.NumField(); i++ {
+			if t := a.Type().Field(i).Type; t == atType || t == routeType {
+				continue
+			}
+			if !sameValue(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := 0; i < a.Len(); i++ {
+			if !sameValue(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return same(a.Elem().Interface(), b.Elem().Interface())
+	}
+	return a.Equal(b)
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// isDecl reports whether t is a declaration compared by identity.
+func isDecl(t reflect.Type) bool {
+	switch t {
+	case reflect.TypeFor[policy.Set](), reflect.TypeFor[Set](), reflect.TypeFor[Chain](), reflect.TypeFor[policy.Route]():
+		return true
+	}
+	return false
+}
 
 func sameExcept(a, b *Rule, i int) bool {
-	if a.Family != b.Family || len(a.Matches) != len(b.Matches) || !mergeable(b) {
+	if a.Family != b.Family || len(a.Matches) != len(b.Matches) || !mergeable(b) || !samePortProto(a, b) {
 		return false
 	}
 	for j := range a.Matches {
@@ -164,21 +257,29 @@ func sameExcept(a, b *Rule, i int) bool {
 	return true
 }
 
-func actionsEqual(a, b []Action) bool {
+func actionsEqual(a, b []policy.Action) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		ja, oka := a[i].(*Jump)
-		jb, okb := b[i].(*Jump)
-		if oka || okb {
-			if !oka || !okb || ja.Goto != jb.Goto || ja.Target != jb.Target {
-				return false
-			}
+		if a[i] == b[i] {
 			continue
 		}
-		if !reflect.DeepEqual(a[i], b[i]) {
-			return false
+		switch x := a[i].(type) {
+		case *Jump:
+			y, ok := b[i].(*Jump)
+			if !ok || x.Goto != y.Goto || x.Target != y.Target {
+				return false
+			}
+		case *policy.Verdict:
+			y, ok := b[i].(*policy.Verdict)
+			if !ok || x.Kind != y.Kind || RejectOf(x) != RejectOf(y) {
+				return false
+			}
+		default:
+			if !same(a[i], b[i]) {
+				return false
+			}
 		}
 	}
 	return true
@@ -186,45 +287,45 @@ func actionsEqual(a, b []Action) bool {
 
 // union reports whether a and b are of a kind whose values can be joined
 // into one anonymous set, and returns a new match with the values of both.
-func union(a, b Match) (Match, bool) {
+func union(a, b policy.Cond) (policy.Cond, bool) {
 	switch a := a.(type) {
-	case *Addr:
-		b, ok := b.(*Addr)
+	case *policy.AddrCond:
+		b, ok := b.(*policy.AddrCond)
 		if !ok || a.Set != nil || b.Set != nil || a.Neg || b.Neg || a.Dir != b.Dir {
 			return nil, false
 		}
-		return &Addr{Dir: a.Dir, Items: append(slices.Clip(a.Items), b.Items...)}, true
-	case *Port:
-		b, ok := b.(*Port)
-		if !ok || a.Set != nil || b.Set != nil || a.Neg || b.Neg || a.Dir != b.Dir || a.Proto != b.Proto {
+		return &policy.AddrCond{Dir: a.Dir, Items: append(slices.Clip(a.Items), b.Items...)}, true
+	case *policy.PortCond:
+		b, ok := b.(*policy.PortCond)
+		if !ok || a.Set != nil || b.Set != nil || a.Neg || b.Neg || a.Dir != b.Dir {
 			return nil, false
 		}
-		return &Port{Proto: a.Proto, Dir: a.Dir, Ranges: append(slices.Clip(a.Ranges), b.Ranges...)}, true
-	case *Iface:
-		b, ok := b.(*Iface)
+		return &policy.PortCond{Dir: a.Dir, Ranges: append(slices.Clip(a.Ranges), b.Ranges...)}, true
+	case *policy.IfaceCond:
+		b, ok := b.(*policy.IfaceCond)
 		if !ok || a.Set != nil || b.Set != nil || a.Neg || b.Neg || a.Dir != b.Dir ||
 			hasWildcard(a.Ifaces) || hasWildcard(b.Ifaces) {
 			return nil, false
 		}
-		return &Iface{Dir: a.Dir, Ifaces: append(slices.Clip(a.Ifaces), b.Ifaces...)}, true
-	case *Proto:
-		b, ok := b.(*Proto)
+		return &policy.IfaceCond{Dir: a.Dir, Ifaces: append(slices.Clip(a.Ifaces), b.Ifaces...)}, true
+	case *policy.ProtoCond:
+		b, ok := b.(*policy.ProtoCond)
 		if !ok || a.Neg || b.Neg {
 			return nil, false
 		}
-		return &Proto{Protos: append(slices.Clip(a.Protos), b.Protos...)}, true
-	case *ICMP:
-		b, ok := b.(*ICMP)
+		return &policy.ProtoCond{Protos: append(slices.Clip(a.Protos), b.Protos...)}, true
+	case *policy.ICMPCond:
+		b, ok := b.(*policy.ICMPCond)
 		if !ok || a.Neg || b.Neg || a.V6 != b.V6 || hasCode(a.Types) || hasCode(b.Types) {
 			return nil, false
 		}
-		return &ICMP{V6: a.V6, Types: append(slices.Clip(a.Types), b.Types...)}, true
-	case *CtState:
-		b, ok := b.(*CtState)
+		return &policy.ICMPCond{V6: a.V6, Types: append(slices.Clip(a.Types), b.Types...)}, true
+	case *policy.CtStateCond:
+		b, ok := b.(*policy.CtStateCond)
 		if !ok || a.Neg || b.Neg {
 			return nil, false
 		}
-		return &CtState{Bits: a.Bits | b.Bits}, true
+		return &policy.CtStateCond{Bits: a.Bits | b.Bits}, true
 	}
 	return nil, false
 }
@@ -232,17 +333,17 @@ func union(a, b Match) (Match, bool) {
 // values returns the number of values m holds, for the kinds union joins:
 // more than one makes an anonymous set. A ct state match is a bit mask,
 // never a set (0).
-func values(m Match) int {
+func values(m policy.Cond) int {
 	switch m := m.(type) {
-	case *Addr:
+	case *policy.AddrCond:
 		return len(m.Items)
-	case *Port:
+	case *policy.PortCond:
 		return len(m.Ranges)
-	case *Iface:
+	case *policy.IfaceCond:
 		return len(m.Ifaces)
-	case *Proto:
+	case *policy.ProtoCond:
 		return len(m.Protos)
-	case *ICMP:
+	case *policy.ICMPCond:
 		return len(m.Types)
 	}
 	return 0
@@ -286,21 +387,23 @@ func setRun(rules []*Rule, i int) (int, *Rule) {
 // mapKey returns the kind of m (field, direction, protocol) and its single
 // value, if m is a positive match of one exact value usable as a verdict
 // map key.
-func mapKey(m Match) (kind, val string, ok bool) {
+func mapKey(m policy.Cond) (kind, val string, ok bool) {
 	switch m := m.(type) {
-	case *Addr:
+	case *policy.AddrCond:
 		if m.Set == nil && !m.Neg && len(m.Items) == 1 && !m.Items[0].IsRange() && m.Items[0].Prefix.IsSingleIP() {
 			return "addr" + strconv.Itoa(int(m.Dir)), m.Items[0].Prefix.Addr().String(), true
 		}
-	case *Port:
+	case *policy.PortCond:
 		if m.Set == nil && !m.Neg && len(m.Ranges) == 1 && m.Ranges[0].Lo == m.Ranges[0].Hi {
-			return "port" + strconv.Itoa(int(m.Dir)) + "/" + strconv.Itoa(int(m.Proto)), strconv.Itoa(int(m.Ranges[0].Lo)), true
+			// The protocol is the rule's, the same in every rule of a
+			// run (sameExcept).
+			return "port" + strconv.Itoa(int(m.Dir)), strconv.Itoa(int(m.Ranges[0].Lo)), true
 		}
-	case *Iface:
+	case *policy.IfaceCond:
 		if m.Set == nil && !m.Neg && len(m.Ifaces) == 1 && !m.Ifaces[0].Wildcard {
 			return "iface" + strconv.Itoa(int(m.Dir)), m.Ifaces[0].Name, true
 		}
-	case *Proto:
+	case *policy.ProtoCond:
 		if !m.Neg && len(m.Protos) == 1 {
 			return "proto", strconv.Itoa(int(m.Protos[0])), true
 		}
@@ -309,12 +412,12 @@ func mapKey(m Match) (kind, val string, ok bool) {
 }
 
 // mapVerdict returns the rule's only action if it can be a verdict map value.
-func mapVerdict(r *Rule) (Action, bool) {
+func mapVerdict(r *Rule) (policy.Action, bool) {
 	if len(r.Actions) != 1 {
 		return nil, false
 	}
 	switch a := r.Actions[0].(type) {
-	case *Verdict:
+	case *policy.Verdict:
 		return a, a.Kind != policy.Reject
 	case *Jump:
 		return a, true
@@ -351,5 +454,5 @@ func vmapRun(rules []*Rule, i int) (int, *Rule) {
 		return 1, first
 	}
 	ms := slices.Delete(slices.Clone(first.Matches), i, i+1)
-	return n, &Rule{Family: first.Family, Matches: ms, Actions: []Action{vm}, Pos: pos}
+	return n, &Rule{Family: first.Family, Matches: ms, Actions: []policy.Action{vm}, Pos: pos}
 }

@@ -2,8 +2,12 @@ package policy
 
 import "net/netip"
 
-// Action is one typed action of a rule.
-type Action interface{ action() }
+// Action is one typed action of a rule. Terminal reports whether it ends
+// evaluation of the packet in its chain (a jump returns, so it is not
+// terminal; a goto is). The method is exported, unlike Cond's marker,
+// because the IR adds actions of its own to rules of policy's actions (a
+// jump to a lowered chain, a verdict map made by merging).
+type Action interface{ Terminal() bool }
 
 // VerdictKind is a terminal verdict.
 type VerdictKind int
@@ -122,27 +126,18 @@ type SetTTL struct {
 	Value uint8
 }
 
-func (*Verdict) action()  {}
-func (*Jump) action()     {}
-func (*Log) action()      {}
-func (*Counter) action()  {}
-func (*SetMark) action()  {}
-func (*Connmark) action() {}
-func (*NAT) action()      {}
-func (*Balance) action()  {}
-func (*Notrack) action()  {}
-func (*Trace) action()    {}
-func (*SetTOS) action()   {}
-func (*SetTTL) action()   {}
+func (*Verdict) Terminal() bool  { return true }
+func (j *Jump) Terminal() bool   { return j.Goto }
+func (*Log) Terminal() bool      { return false }
+func (*Counter) Terminal() bool  { return false }
+func (*SetMark) Terminal() bool  { return false }
+func (*Connmark) Terminal() bool { return false }
+func (*NAT) Terminal() bool      { return true }
+func (*Balance) Terminal() bool  { return true }
+func (*Notrack) Terminal() bool  { return false }
+func (*Trace) Terminal() bool    { return false }
+func (*SetTOS) Terminal() bool   { return false }
+func (*SetTTL) Terminal() bool   { return false }
 
-// IsTerminal reports whether a ends evaluation of the packet in its chain
-// (a jump returns, so it is not terminal).
-func IsTerminal(a Action) bool {
-	switch a := a.(type) {
-	case *Verdict, *NAT, *Balance:
-		return true
-	case *Jump:
-		return a.Goto
-	}
-	return false
-}
+// IsTerminal is a.Terminal(), for slices.ContainsFunc and the like.
+func IsTerminal(a Action) bool { return a.Terminal() }

@@ -31,9 +31,9 @@ var rejectNames = map[ir.RejectKind][2]string{
 
 var logLevels = []string{"emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"}
 
-func verdict(a ir.Action) string {
+func verdict(a policy.Action) string {
 	switch a := a.(type) {
-	case *ir.Verdict:
+	case *policy.Verdict:
 		return a.Kind.String()
 	case *ir.Jump:
 		if a.Goto {
@@ -44,13 +44,13 @@ func verdict(a ir.Action) string {
 	return ""
 }
 
-func (p *printer) action(r *ir.Rule, a ir.Action) (string, bool) {
+func (p *printer) action(r *ir.Rule, a policy.Action) (string, bool) {
 	switch a := a.(type) {
-	case *ir.Verdict:
+	case *policy.Verdict:
 		if a.Kind != policy.Reject {
 			return verdict(a), true
 		}
-		return p.reject(r, a.Reject)
+		return p.reject(r, ir.RejectOf(a))
 	case *ir.Jump:
 		return verdict(a), true
 	case *ir.VerdictMap:
@@ -58,8 +58,8 @@ func (p *printer) action(r *ir.Rule, a ir.Action) (string, bool) {
 		for _, e := range a.Entries {
 			es = append(es, values(e.Match)[0]+" : "+verdict(e.Verdict))
 		}
-		return key(r.Family, a.Key) + " vmap { " + strings.Join(es, ", ") + " }", true
-	case *ir.Log:
+		return key(r, a.Key) + " vmap { " + strings.Join(es, ", ") + " }", true
+	case *policy.Log:
 		s := "log"
 		if a.Prefix != "" {
 			s += " prefix " + Quote(a.Prefix)
@@ -81,9 +81,9 @@ func (p *printer) action(r *ir.Rule, a ir.Action) (string, bool) {
 			s += " flags ip options"
 		}
 		return s, true
-	case *ir.Counter:
+	case *policy.Counter:
 		return "counter", true
-	case *ir.SetMark:
+	case *policy.SetMark:
 		kw := "meta mark"
 		if a.Ct {
 			kw = "ct mark"
@@ -92,7 +92,7 @@ func (p *printer) action(r *ir.Rule, a ir.Action) (string, bool) {
 			return fmt.Sprintf("%s set 0x%08x", kw, a.Value), true
 		}
 		return fmt.Sprintf("%s set %s & 0x%08x | 0x%08x", kw, kw, ^a.Mask, a.Value), true
-	case *ir.Connmark:
+	case *policy.Connmark:
 		if a.Mask != 0xffffffff {
 			p.errorf(r, "a connmark copy under a partial mask (0x%x)", a.Mask)
 			return "", false
@@ -101,25 +101,25 @@ func (p *printer) action(r *ir.Rule, a ir.Action) (string, bool) {
 			return "meta mark set ct mark", true
 		}
 		return "ct mark set meta mark", true
-	case *ir.NAT:
+	case *policy.NAT:
 		return nat(r.Family, a), true
-	case *ir.Balance:
+	case *policy.Balance:
 		var es []string
 		for i, e := range a.Endpoints {
 			es = append(es, fmt.Sprintf("%d : %s . %d", i, e.Addr(), e.Port()))
 		}
 		return fmt.Sprintf("dnat %s to numgen random mod %d map { %s }", ipKw(r.Family), len(a.Endpoints), strings.Join(es, ", ")), true
-	case *ir.Notrack:
+	case *policy.Notrack:
 		return "notrack", true
-	case *ir.Trace:
+	case *policy.Trace:
 		return "meta nftrace set 1", true
-	case *ir.SetTOS:
+	case *policy.SetTOS:
 		if a.Value&3 != 0 {
 			p.errorf(r, "a tos value with ECN bits (0x%02x); nft sets the DSCP part only", a.Value)
 			return "", false
 		}
 		return fmt.Sprintf("%s dscp set 0x%02x", ipKw(r.Family), a.Value>>2), true
-	case *ir.SetTTL:
+	case *policy.SetTTL:
 		if r.Family == ir.IPv6 {
 			return fmt.Sprintf("ip6 hoplimit set %d", a.Value), true
 		}
@@ -155,7 +155,7 @@ func natAddr(a netip.Addr) string {
 	return a.String()
 }
 
-func nat(f ir.Family, a *ir.NAT) string {
+func nat(f ir.Family, a *policy.NAT) string {
 	var s string
 	ports := ""
 	if a.PortLo != 0 {

@@ -1,17 +1,17 @@
 package nft_test
 
 import (
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"testing"
 
 	"github.com/fwcproject/fwc/internal/testnetns"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 func BenchmarkText50k(b *testing.B) {
-	p := sample.Generated(50000)
+	p := irfixture.Program(b, "gen.fw", irfixture.Generated(50000))
 	b.ReportAllocs()
 	for b.Loop() {
 		rs, _ := ir.Lower(p)
@@ -25,7 +25,7 @@ func BenchmarkText50k(b *testing.B) {
 // handful of set or verdict-map lookups, and nft accepts the result.
 func TestPerAddressCollapses(t *testing.T) {
 	t.Parallel()
-	rs, _ := ir.Lower(sample.PerAddress(10000))
+	rs := irfixture.Lower(t, "block.fw", irfixture.PerAddress(10000))
 	n := nft.RuleCount(rs)
 	t.Logf("10000 per-address rules -> %d nft rules", n)
 	if n > 10 {
@@ -39,7 +39,7 @@ func TestPerAddressCollapses(t *testing.T) {
 }
 
 func BenchmarkPerAddress10k(b *testing.B) {
-	p := sample.PerAddress(10000)
+	p := irfixture.Program(b, "block.fw", irfixture.PerAddress(10000))
 	b.ReportAllocs()
 	for b.Loop() {
 		rs, _ := ir.Lower(p)

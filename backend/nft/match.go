@@ -44,36 +44,36 @@ func portKw(p policy.Proto, d policy.Dir) string {
 
 // key returns the left-hand side expression of a match usable as a
 // verdict map key.
-func key(f ir.Family, m ir.Match) string {
+func key(r *ir.Rule, m policy.Cond) string {
 	switch m := m.(type) {
-	case *ir.Addr:
-		if f == ir.IPv6 {
+	case *policy.AddrCond:
+		if r.Family == ir.IPv6 {
 			return dirKw(m.Dir, "ip6 saddr", "ip6 daddr")
 		}
 		return dirKw(m.Dir, "ip saddr", "ip daddr")
-	case *ir.Port:
-		return portKw(m.Proto, m.Dir)
-	case *ir.Iface:
+	case *policy.PortCond:
+		return portKw(r.PortProto(), m.Dir)
+	case *policy.IfaceCond:
 		return dirKw(m.Dir, "iifname", "oifname")
-	case *ir.Proto:
+	case *policy.ProtoCond:
 		return "meta l4proto"
 	}
 	return ""
 }
 
 // values returns the right-hand side values of a key match.
-func values(m ir.Match) []string {
+func values(m policy.Cond) []string {
 	var vs []string
 	switch m := m.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		for _, it := range m.Items {
 			vs = append(vs, ir.AddrString(it))
 		}
-	case *ir.Port:
+	case *policy.PortCond:
 		for _, r := range m.Ranges {
 			vs = append(vs, portRange(r))
 		}
-	case *ir.Iface:
+	case *policy.IfaceCond:
 		for _, i := range m.Ifaces {
 			n := i.Name
 			if i.Wildcard {
@@ -81,7 +81,7 @@ func values(m ir.Match) []string {
 			}
 			vs = append(vs, Quote(n))
 		}
-	case *ir.Proto:
+	case *policy.ProtoCond:
 		for _, p := range m.Protos {
 			vs = append(vs, p.Name())
 		}
@@ -96,41 +96,41 @@ func portRange(r policy.PortRange) string {
 	return strconv.Itoa(int(r.Lo)) + "-" + strconv.Itoa(int(r.Hi))
 }
 
-func setOr(s *ir.Set, vs []string) string {
+func setOr(s *policy.Set, vs []string) string {
 	if s != nil {
 		return "@" + s.Name
 	}
 	return list(vs)
 }
 
-func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
+func (p *printer) match(r *ir.Rule, m policy.Cond) (string, bool) {
 	switch m := m.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		if m.Set == nil && len(m.Items) == 1 {
-			return key(r.Family, m) + " " + op(m.Neg) + ir.AddrString(m.Items[0]), true
+			return key(r, m) + " " + op(m.Neg) + ir.AddrString(m.Items[0]), true
 		}
-		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
-	case *ir.Proto:
-		return key(r.Family, m) + " " + op(m.Neg) + list(values(m)), true
-	case *ir.Port:
+		return key(r, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *policy.ProtoCond:
+		return key(r, m) + " " + op(m.Neg) + list(values(m)), true
+	case *policy.PortCond:
 		if s := p.sh.set(m); s != nil {
-			return key(r.Family, m) + " " + op(m.Neg) + "@" + s.Name, true
+			return key(r, m) + " " + op(m.Neg) + "@" + s.Name, true
 		}
 		if m.Set == nil && len(m.Ranges) == 1 {
-			return key(r.Family, m) + " " + op(m.Neg) + portRange(m.Ranges[0]), true
+			return key(r, m) + " " + op(m.Neg) + portRange(m.Ranges[0]), true
 		}
-		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
-	case *ir.Iface:
-		return key(r.Family, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
-	case *ir.ICMP:
+		return key(r, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *policy.IfaceCond:
+		return key(r, m) + " " + op(m.Neg) + setOr(m.Set, values(m)), true
+	case *policy.ICMPCond:
 		return p.icmp(r, m)
-	case *ir.TCPFlags:
+	case *policy.TCPFlagsCond:
 		return fmt.Sprintf("tcp flags & (%s) %s %s", tcpFlags(m.Mask, "|"), map[bool]string{false: "==", true: "!="}[m.Neg], tcpFlags(m.Flags, "|")), true
-	case *ir.CtState:
+	case *policy.CtStateCond:
 		return ctBits("ct state", m.Neg, m.Bits, []string{"invalid", "established", "related", "new", "untracked"}, true), true
-	case *ir.CtStatus:
+	case *policy.CtStatusCond:
 		return ctBits("ct status", m.Neg, m.Bits, []string{"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"}, false), true
-	case *ir.Mark:
+	case *policy.MarkCond:
 		kw := "meta mark"
 		if m.Ct {
 			kw = "ct mark"
@@ -142,7 +142,7 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 			return fmt.Sprintf("%s %s0x%08x", kw, op(m.Neg), m.Value), true
 		}
 		return fmt.Sprintf("%s & 0x%08x %s 0x%08x", kw, m.Mask, map[bool]string{false: "==", true: "!="}[m.Neg], m.Value), true
-	case *ir.Limit:
+	case *policy.LimitCond:
 		return limit(m.Over, m.Rate, m.Burst), true
 	case *ir.Meter:
 		return fmt.Sprintf("update @%s { %s %s }", m.Set.Name, maskedAddr(r.Family, m.Per, m.MaskLen), limit(m.Over, m.Rate, m.Burst)), true
@@ -152,26 +152,26 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 			over = "over "
 		}
 		return fmt.Sprintf("add @%s { %s ct count %s%d }", m.Set.Name, maskedAddr(r.Family, policy.Src, m.MaskLen), over, m.Count), true
-	case *ir.Time:
+	case *policy.TimeCond:
 		return p.time(r, m)
-	case *ir.Random:
+	case *policy.ProbCond:
 		// numgen random mod 2^31 gives a uniform value; below P*2^31 holds
 		// with probability P.
 		const mod = 1 << 31
 		return fmt.Sprintf("numgen random mod %d < %d", mod, int64(math.Round(m.P*mod))), true
-	case *ir.String:
+	case *policy.StringCond:
 		p.errorf(r, "a payload string match (string %q); use the iptables backend", m.Text)
 		return "", false
-	case *ir.Concat:
+	case *policy.ConcatCond:
 		var ks []string
 		for _, k := range m.Keys {
 			switch k {
 			case policy.KeySaddr, policy.KeyDaddr:
-				ks = append(ks, ipKw(m.Set.Family&r.Family)+" "+string(k))
+				ks = append(ks, ipKw(ir.Family(m.Set.Family)&r.Family)+" "+string(k))
 			case policy.KeySport:
-				ks = append(ks, portKw(m.Proto, policy.Src))
+				ks = append(ks, portKw(r.PortProto(), policy.Src))
 			case policy.KeyDport:
-				ks = append(ks, portKw(m.Proto, policy.Dst))
+				ks = append(ks, portKw(r.PortProto(), policy.Dst))
 			case policy.KeyIif:
 				ks = append(ks, "iifname")
 			case policy.KeyOif:
@@ -186,7 +186,7 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 	return "", false
 }
 
-func (p *printer) icmp(r *ir.Rule, m *ir.ICMP) (string, bool) {
+func (p *printer) icmp(r *ir.Rule, m *policy.ICMPCond) (string, bool) {
 	kw := "icmp"
 	if m.V6 {
 		kw = "icmpv6"
@@ -301,7 +301,7 @@ func maskedAddr(f ir.Family, d policy.Dir, maskLen int) string {
 	return s + " & " + m.String()
 }
 
-func (p *printer) time(r *ir.Rule, m *ir.Time) (string, bool) {
+func (p *printer) time(r *ir.Rule, m *policy.TimeCond) (string, bool) {
 	var parts []string
 	// Times are numbers, not "HH:MM" or "YYYY-MM-DD HH:MM:SS": nft reads
 	// those in the time zone of the process that loads the file, and

@@ -61,7 +61,7 @@ func (pr *Prepared) messages(viaConn bool) ([]netlink.Message, error) {
 		c:        rec.Conn,
 		rec:      rec,
 		viaConn:  viaConn,
-		sets:     map[*ir.Set]*nftables.Set{},
+		sets:     map[string]*nftables.Set{},
 		chains:   map[*ir.Chain]*nftables.Chain{},
 		anon:     map[uint32]bool{},
 		nameAnon: true,
@@ -116,7 +116,7 @@ type builder struct {
 	viaConn bool            // rules are queued on c instead of appendRule
 
 	t      *nftables.Table
-	sets   map[*ir.Set]*nftables.Set
+	sets   map[string]*nftables.Set // by name: a condition names a policy set, the ruleset declares an ir.Set
 	chains map[*ir.Chain]*nftables.Chain
 	errs   []error
 	// anon holds the IDs of the anonymous sets, true for those keyed in
@@ -260,7 +260,7 @@ func (b *builder) namedSet(s *ir.Set) {
 		b.fail(nil, "set %s: %v", s.Name, err)
 		return
 	}
-	b.sets[s] = ns
+	b.sets[s.Name] = ns
 }
 
 // setElements encodes the elements of a named set as nft does: an interval

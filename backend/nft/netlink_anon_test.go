@@ -26,14 +26,15 @@ func anonRules(name string, n int) *ir.Ruleset {
 		p := uint16(1000 + 2*i)
 		r := &ir.Rule{
 			Family: ir.IPv4,
-			Matches: []ir.Match{
-				&ir.Iface{Dir: policy.Src, Ifaces: []policy.Iface{{Name: "eth0"}, {Name: "eth1"}}},
-				&ir.Port{Proto: policy.ProtoTCP, Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: p, Hi: p}, {Lo: p + 1, Hi: p + 1}}},
+			Matches: []policy.Cond{
+				&policy.IfaceCond{Dir: policy.Src, Ifaces: []policy.Iface{{Name: "eth0"}, {Name: "eth1"}}},
+				&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}},
+				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: p, Hi: p}, {Lo: p + 1, Hi: p + 1}}},
 			},
-			Actions: []ir.Action{&ir.Verdict{Kind: policy.Accept}},
+			Actions: []policy.Action{&policy.Verdict{Kind: policy.Accept}},
 		}
 		if i == 0 {
-			r.Matches = append([]ir.Match{&ir.Addr{Dir: policy.Src, Set: s}}, r.Matches...)
+			r.Matches = append([]policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: &policy.Set{Name: s.Name, Type: s.Type, Family: policy.IPv4, Elements: s.Elements}}}, r.Matches...)
 		}
 		c.Rules = append(c.Rules, r)
 	}

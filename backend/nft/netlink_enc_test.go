@@ -2,12 +2,12 @@ package nft_test
 
 import (
 	"bytes"
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"path/filepath"
 	"testing"
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 // TestRuleEncoderMatchesConn: Messages' own rule encoder sends the bytes
@@ -18,7 +18,7 @@ func TestRuleEncoderMatchesConn(t *testing.T) {
 	cases := map[string]*ir.Ruleset{
 		"coverage":  coverage(),
 		"generated": generated(t, 2000),
-		"host":      lower(t, sample.Host()),
+		"host":      irfixture.Lower(t, "host.fw", irfixture.Host),
 	}
 	files, _ := filepath.Glob("../../examples/*.fw")
 	for _, f := range files {

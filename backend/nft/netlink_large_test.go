@@ -138,12 +138,12 @@ func distinctRules(n int) *ir.Ruleset {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		c.Rules = append(c.Rules, &ir.Rule{
 			Family: ir.IPv4,
-			Matches: []ir.Match{
-				&ir.Addr{Dir: policy.Src, Items: []policy.AddrItem{{Prefix: netip.PrefixFrom(a, 32)}}},
-				&ir.Proto{Protos: []policy.Proto{policy.ProtoTCP}},
-				&ir.Port{Proto: policy.ProtoTCP, Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(1 + i%60000)}}},
+			Matches: []policy.Cond{
+				&policy.AddrCond{Dir: policy.Src, Items: []policy.AddrItem{{Prefix: netip.PrefixFrom(a, 32)}}},
+				&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}},
+				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(1 + i%60000)}}},
 			},
-			Actions: []ir.Action{&ir.Verdict{Kind: policy.Accept}},
+			Actions: []policy.Action{&policy.Verdict{Kind: policy.Accept}},
 			Pos:     []ir.Pos{{File: "big.fw", Line: i + 1}},
 		})
 	}
@@ -300,7 +300,7 @@ func elementsRuleset(n int) *ir.Ruleset {
 	}
 	tbl := &ir.Table{Name: "filter"}
 	c := &ir.Chain{Table: tbl, Name: "input", Hook: policy.Input, Type: ir.TypeFilter, Policy: policy.Accept}
-	c.Rules = []*ir.Rule{{Family: ir.IPv4, Matches: []ir.Match{&ir.Addr{Dir: policy.Src, Set: s}}, Actions: []ir.Action{&ir.Verdict{Kind: policy.Drop}}}}
+	c.Rules = []*ir.Rule{{Family: ir.IPv4, Matches: []policy.Cond{&policy.AddrCond{Dir: policy.Src, Set: &policy.Set{Name: s.Name, Type: s.Type, Family: policy.IPv4}}}, Actions: []policy.Action{&policy.Verdict{Kind: policy.Drop}}}}
 	tbl.Chains = []*ir.Chain{c}
 	return &ir.Ruleset{Tables: []*ir.Table{tbl}, Sets: []*ir.Set{s}}
 }

@@ -213,10 +213,10 @@ func (e *ruleEnc) lookup(s *nftables.Set, neg bool) {
 	e.add(&expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID, Invert: neg})
 }
 
-func (e *ruleEnc) namedSet(s *ir.Set) *nftables.Set {
-	ns := e.b.sets[s]
+func (e *ruleEnc) namedSet(name string) *nftables.Set {
+	ns := e.b.sets[name]
 	if ns == nil {
-		e.fail("set %s is not part of the ruleset", s.Name)
+		e.fail("set %s is not part of the ruleset", name)
 	}
 	return ns
 }
@@ -250,11 +250,11 @@ func portOff(d policy.Dir) uint32 {
 	return 2
 }
 
-func (e *ruleEnc) match(m ir.Match) {
+func (e *ruleEnc) match(m policy.Cond) {
 	switch m := m.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		e.addr(m)
-	case *ir.Proto:
+	case *policy.ProtoCond:
 		e.meta(expr.MetaKeyL4PROTO)
 		if len(m.Protos) == 1 {
 			e.cmp(eqOp(m.Neg), oneByte[byte(m.Protos[0])])
@@ -268,29 +268,29 @@ func (e *ruleEnc) match(m ir.Match) {
 			es = append(es, nftables.SetElement{Key: []byte{byte(p)}})
 		}
 		e.lookup(e.b.anonSet(e.r, &nftables.Set{KeyType: nftables.TypeInetProto}, es), m.Neg)
-	case *ir.Port:
+	case *policy.PortCond:
 		e.port(m)
-	case *ir.Iface:
+	case *policy.IfaceCond:
 		e.iface(m)
-	case *ir.ICMP:
+	case *policy.ICMPCond:
 		e.icmp(m)
-	case *ir.TCPFlags:
+	case *policy.TCPFlagsCond:
 		e.needL4(policy.ProtoTCP)
 		e.payload(expr.PayloadBaseTransportHeader, 13, 1)
 		e.bitwise([]byte{m.Mask})
 		e.cmp(eqOp(m.Neg), []byte{m.Flags})
-	case *ir.CtState:
+	case *policy.CtStateCond:
 		e.ctBits(expr.CtKeySTATE, m.Neg, ctStateBits(m.Bits))
-	case *ir.CtStatus:
+	case *policy.CtStatusCond:
 		e.ctBits(expr.CtKeySTATUS, m.Neg, ctStatusBits(m.Bits))
-	case *ir.Mark:
+	case *policy.MarkCond:
 		if m.Ct {
 			e.add(&expr.Ct{Key: expr.CtKeyMARK, Register: 1})
 		} else {
 			e.meta(expr.MetaKeyMARK)
 		}
 		if m.Set != nil {
-			if s := e.namedSet(m.Set); s != nil {
+			if s := e.namedSet(m.Set.Name); s != nil {
 				e.lookup(s, m.Neg)
 			}
 			return
@@ -299,7 +299,7 @@ func (e *ruleEnc) match(m ir.Match) {
 			e.bitwise(binaryutil.NativeEndian.PutUint32(m.Mask))
 		}
 		e.cmp(eqOp(m.Neg), binaryutil.NativeEndian.PutUint32(m.Value))
-	case *ir.Limit:
+	case *policy.LimitCond:
 		e.add(limitExpr(m.Over, m.Rate, m.Burst))
 	case *ir.Meter:
 		e.dynset(m.Set, m.Per, m.MaskLen, unix.NFT_DYNSET_OP_UPDATE, limitExpr(m.Over, m.Rate, m.Burst))
@@ -309,23 +309,23 @@ func (e *ruleEnc) match(m ir.Match) {
 			flags = 1 // NFT_CONNLIMIT_F_INV
 		}
 		e.dynset(m.Set, policy.Src, m.MaskLen, unix.NFT_DYNSET_OP_ADD, &expr.Connlimit{Count: m.Count, Flags: flags})
-	case *ir.Time:
+	case *policy.TimeCond:
 		e.time(m)
-	case *ir.Random:
+	case *policy.ProbCond:
 		const mod = 1 << 31
 		e.add(&expr.Numgen{Register: 1, Modulus: mod, Type: unix.NFT_NG_RANDOM},
 			&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4})
 		e.cmp(expr.CmpOpLt, binaryutil.BigEndian.PutUint32(uint32(math.Round(m.P*mod))))
-	case *ir.String:
+	case *policy.StringCond:
 		e.fail("a payload string match (string %q); use the iptables backend", m.Text)
-	case *ir.Concat:
+	case *policy.ConcatCond:
 		e.concat(m)
 	default:
 		e.fail("match %T", m)
 	}
 }
 
-func (e *ruleEnc) addr(m *ir.Addr) {
+func (e *ruleEnc) addr(m *policy.AddrCond) {
 	f, ok := e.family()
 	if !ok {
 		return
@@ -334,7 +334,7 @@ func (e *ruleEnc) addr(m *ir.Addr) {
 	off, n := addrField(f, m.Dir)
 	if m.Set != nil {
 		e.payload(expr.PayloadBaseNetworkHeader, off, n)
-		if s := e.namedSet(m.Set); s != nil {
+		if s := e.namedSet(m.Set.Name); s != nil {
 			e.lookup(s, m.Neg)
 		}
 		return
@@ -395,17 +395,17 @@ func prefixMask(n, bits int) []byte {
 	return m
 }
 
-func (e *ruleEnc) port(m *ir.Port) {
-	e.needL4(m.Proto)
+func (e *ruleEnc) port(m *policy.PortCond) {
+	e.needL4(e.r.PortProto())
 	e.payload(expr.PayloadBaseTransportHeader, portOff(m.Dir), 2)
 	if s := e.b.sh.set(m); s != nil {
-		if ns := e.namedSet(s); ns != nil {
+		if ns := e.namedSet(s.Name); ns != nil {
 			e.lookup(ns, m.Neg)
 		}
 		return
 	}
 	if m.Set != nil {
-		if s := e.namedSet(m.Set); s != nil {
+		if s := e.namedSet(m.Set.Name); s != nil {
 			e.lookup(s, m.Neg)
 		}
 		return
@@ -429,14 +429,14 @@ func (e *ruleEnc) port(m *ir.Port) {
 	e.lookup(e.b.anonSet(e.r, &nftables.Set{KeyType: nftables.TypeInetService, Interval: isInterval}, es), m.Neg)
 }
 
-func (e *ruleEnc) iface(m *ir.Iface) {
+func (e *ruleEnc) iface(m *policy.IfaceCond) {
 	key := expr.MetaKeyIIFNAME
 	if m.Dir == policy.Dst {
 		key = expr.MetaKeyOIFNAME
 	}
 	e.meta(key)
 	if m.Set != nil {
-		if s := e.namedSet(m.Set); s != nil {
+		if s := e.namedSet(m.Set.Name); s != nil {
 			e.lookup(s, m.Neg)
 		}
 		return
@@ -480,7 +480,7 @@ func hasWildcard(is []policy.Iface) bool {
 	return false
 }
 
-func (e *ruleEnc) icmp(m *ir.ICMP) {
+func (e *ruleEnc) icmp(m *policy.ICMPCond) {
 	f, p := ir.IPv4, policy.ProtoICMP
 	tt, ct := nftables.TypeICMPType, nftables.TypeICMPCode
 	if m.V6 {
@@ -602,14 +602,14 @@ func (e *ruleEnc) dynset(s *ir.Set, d policy.Dir, maskLen int, op uint32, x expr
 	if maskLen >= 0 && maskLen < int(n)*8 {
 		e.bitwise(prefixMask(int(n), maskLen))
 	}
-	ns := e.namedSet(s)
+	ns := e.namedSet(s.Name)
 	if ns == nil {
 		return
 	}
 	e.add(&expr.Dynset{SrcRegKey: 1, SetName: ns.Name, SetID: ns.ID, Operation: op, Exprs: []expr.Any{x}})
 }
 
-func (e *ruleEnc) time(m *ir.Time) {
+func (e *ruleEnc) time(m *policy.TimeCond) {
 	parts := 0
 	for _, b := range []bool{m.HasHour, m.Days != 0, m.HasDate} {
 		if b {
@@ -666,8 +666,8 @@ func (e *ruleEnc) time(m *ir.Time) {
 
 // concat loads the keys into consecutive registers, after the protocol
 // checks they need, and looks them up in the set.
-func (e *ruleEnc) concat(m *ir.Concat) {
-	f := m.Set.Family & e.r.Family
+func (e *ruleEnc) concat(m *policy.ConcatCond) {
+	f := ir.Family(m.Set.Family) & e.r.Family
 	for _, k := range m.Keys {
 		switch k {
 		case policy.KeySaddr, policy.KeyDaddr:
@@ -677,7 +677,7 @@ func (e *ruleEnc) concat(m *ir.Concat) {
 			}
 			e.needFamily(f)
 		case policy.KeySport, policy.KeyDport:
-			e.needL4(m.Proto)
+			e.needL4(e.r.PortProto())
 		}
 	}
 	off := 0
@@ -712,7 +712,7 @@ func (e *ruleEnc) concat(m *ir.Concat) {
 		}
 		off += int(n+3) &^ 3
 	}
-	if s := e.namedSet(m.Set); s != nil {
+	if s := e.namedSet(m.Set.Name); s != nil {
 		e.lookup(s, m.Neg)
 	}
 }
@@ -724,9 +724,9 @@ var (
 	verdictReturn = &expr.Verdict{Kind: expr.VerdictReturn}
 )
 
-func verdictExpr(a ir.Action) (*expr.Verdict, bool) {
+func verdictExpr(a policy.Action) (*expr.Verdict, bool) {
 	switch a := a.(type) {
-	case *ir.Verdict:
+	case *policy.Verdict:
 		switch a.Kind {
 		case policy.Accept:
 			return verdictAccept, true
@@ -745,11 +745,11 @@ func verdictExpr(a ir.Action) (*expr.Verdict, bool) {
 	return nil, false
 }
 
-func (e *ruleEnc) action(a ir.Action) {
+func (e *ruleEnc) action(a policy.Action) {
 	switch a := a.(type) {
-	case *ir.Verdict:
+	case *policy.Verdict:
 		if a.Kind == policy.Reject {
-			e.reject(a.Reject)
+			e.reject(ir.RejectOf(a))
 			return
 		}
 		v, ok := verdictExpr(a)
@@ -763,7 +763,7 @@ func (e *ruleEnc) action(a ir.Action) {
 		e.add(v)
 	case *ir.VerdictMap:
 		e.vmap(a)
-	case *ir.Log:
+	case *policy.Log:
 		l := &expr.Log{}
 		if a.Prefix != "" {
 			l.Key |= 1 << unix.NFTA_LOG_PREFIX
@@ -786,11 +786,11 @@ func (e *ruleEnc) action(a ir.Action) {
 			l.Key |= 1 << unix.NFTA_LOG_FLAGS
 		}
 		e.add(l)
-	case *ir.Counter:
+	case *policy.Counter:
 		e.add(&expr.Counter{})
-	case *ir.SetMark:
+	case *policy.SetMark:
 		e.setMark(a)
-	case *ir.Connmark:
+	case *policy.Connmark:
 		if a.Mask != 0xffffffff {
 			e.fail("a connmark copy under a partial mask (0x%x)", a.Mask)
 			return
@@ -802,18 +802,18 @@ func (e *ruleEnc) action(a ir.Action) {
 			e.add(&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
 				&expr.Ct{Key: expr.CtKeyMARK, SourceRegister: true, Register: 1})
 		}
-	case *ir.NAT:
+	case *policy.NAT:
 		e.nat(a)
-	case *ir.Balance:
+	case *policy.Balance:
 		e.balance(a)
-	case *ir.Notrack:
+	case *policy.Notrack:
 		e.add(&expr.Notrack{})
-	case *ir.Trace:
+	case *policy.Trace:
 		e.add(&expr.Immediate{Register: 1, Data: []byte{1}},
 			&expr.Meta{Key: expr.MetaKeyNFTRACE, SourceRegister: true, Register: 1})
-	case *ir.SetTOS:
+	case *policy.SetTOS:
 		e.setTOS(a)
-	case *ir.SetTTL:
+	case *policy.SetTTL:
 		e.setTTL(a)
 	default:
 		e.fail("action %T", a)
@@ -865,9 +865,9 @@ func (e *ruleEnc) reject(k ir.RejectKind) {
 func (e *ruleEnc) vmap(vm *ir.VerdictMap) {
 	var kt nftables.SetDatatype
 	var order binaryutil.ByteOrder
-	var key func(ir.Match) []byte
+	var key func(policy.Cond) []byte
 	switch k := vm.Key.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		f, ok := e.family()
 		if !ok {
 			return
@@ -879,13 +879,13 @@ func (e *ruleEnc) vmap(vm *ir.VerdictMap) {
 		if f == ir.IPv6 {
 			kt = nftables.TypeIP6Addr
 		}
-		key = func(m ir.Match) []byte { return m.(*ir.Addr).Items[0].Prefix.Addr().AsSlice() }
-	case *ir.Port:
-		e.needL4(k.Proto)
+		key = func(m policy.Cond) []byte { return m.(*policy.AddrCond).Items[0].Prefix.Addr().AsSlice() }
+	case *policy.PortCond:
+		e.needL4(e.r.PortProto())
 		e.payload(expr.PayloadBaseTransportHeader, portOff(k.Dir), 2)
 		kt = nftables.TypeInetService
-		key = func(m ir.Match) []byte { return binaryutil.BigEndian.PutUint16(m.(*ir.Port).Ranges[0].Lo) }
-	case *ir.Iface:
+		key = func(m policy.Cond) []byte { return binaryutil.BigEndian.PutUint16(m.(*policy.PortCond).Ranges[0].Lo) }
+	case *policy.IfaceCond:
 		mk := expr.MetaKeyIIFNAME
 		if k.Dir == policy.Dst {
 			mk = expr.MetaKeyOIFNAME
@@ -893,11 +893,11 @@ func (e *ruleEnc) vmap(vm *ir.VerdictMap) {
 		e.meta(mk)
 		kt = nftables.TypeIFName
 		order = binaryutil.NativeEndian
-		key = func(m ir.Match) []byte { return ifname(m.(*ir.Iface).Ifaces[0].Name) }
-	case *ir.Proto:
+		key = func(m policy.Cond) []byte { return ifname(m.(*policy.IfaceCond).Ifaces[0].Name) }
+	case *policy.ProtoCond:
 		e.meta(expr.MetaKeyL4PROTO)
 		kt = nftables.TypeInetProto
-		key = func(m ir.Match) []byte { return []byte{byte(m.(*ir.Proto).Protos[0])} }
+		key = func(m policy.Cond) []byte { return []byte{byte(m.(*policy.ProtoCond).Protos[0])} }
 	default:
 		e.fail("verdict map keyed by %T", vm.Key)
 		return
@@ -915,7 +915,7 @@ func (e *ruleEnc) vmap(vm *ir.VerdictMap) {
 	e.add(&expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: s.Name, SetID: s.ID})
 }
 
-func (e *ruleEnc) setMark(a *ir.SetMark) {
+func (e *ruleEnc) setMark(a *policy.SetMark) {
 	load := expr.Any(&expr.Meta{Key: expr.MetaKeyMARK, Register: 1})
 	store := expr.Any(&expr.Meta{Key: expr.MetaKeyMARK, SourceRegister: true, Register: 1})
 	if a.Ct {
@@ -933,7 +933,7 @@ func (e *ruleEnc) setMark(a *ir.SetMark) {
 
 func natFamily(f ir.Family) uint32 { return uint32(nfprotoOf(f)) }
 
-func (e *ruleEnc) nat(a *ir.NAT) {
+func (e *ruleEnc) nat(a *policy.NAT) {
 	be16 := binaryutil.BigEndian.PutUint16
 	reg := uint32(0)
 	imm := func(data []byte) uint32 {
@@ -996,7 +996,7 @@ func (e *ruleEnc) nat(a *ir.NAT) {
 	}
 }
 
-func (e *ruleEnc) balance(a *ir.Balance) {
+func (e *ruleEnc) balance(a *policy.Balance) {
 	f, ok := e.family()
 	if !ok {
 		return
@@ -1029,7 +1029,7 @@ func (e *ruleEnc) balance(a *ir.Balance) {
 		&expr.NAT{Type: expr.NATTypeDestNAT, Family: natFamily(f), RegAddrMin: 1, RegProtoMin: register(alen)})
 }
 
-func (e *ruleEnc) setTOS(a *ir.SetTOS) {
+func (e *ruleEnc) setTOS(a *policy.SetTOS) {
 	if a.Value&3 != 0 {
 		e.fail("a tos value with ECN bits (0x%02x); nft sets the DSCP part only", a.Value)
 		return
@@ -1048,7 +1048,7 @@ func (e *ruleEnc) setTOS(a *ir.SetTOS) {
 	e.write(0, mask, xor, csum)
 }
 
-func (e *ruleEnc) setTTL(a *ir.SetTTL) {
+func (e *ruleEnc) setTTL(a *policy.SetTTL) {
 	f, ok := e.family()
 	if !ok {
 		return

@@ -1,6 +1,7 @@
 package nft_test
 
 import (
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/internal/testnetns"
 	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
 )
@@ -163,9 +163,9 @@ func TestBuildExamples(t *testing.T) {
 func TestBuildSamples(t *testing.T) {
 	testnetns.Require(t)
 	for name, p := range map[string]*policy.Program{
-		"host":       sample.Host(),
-		"generated":  sample.Generated(500),
-		"peraddress": sample.PerAddress(2000),
+		"host":       irfixture.Program(t, "host.fw", irfixture.Host),
+		"generated":  irfixture.Program(t, "gen.fw", irfixture.Generated(500)),
+		"peraddress": irfixture.Program(t, "block.fw", irfixture.PerAddress(2000)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -181,14 +181,14 @@ func TestBuildRefuses(t *testing.T) {
 	masq := coverage()
 	post := masq.Tables[2].Chains[1]
 	post.Rules = append(post.Rules, &ir.Rule{Family: ir.Both,
-		Actions: []ir.Action{&ir.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
+		Actions: []policy.Action{&policy.NAT{Kind: policy.Masquerade, PortLo: 1000, PortHi: 2000}},
 		Pos:     []ir.Pos{{File: "masq.fw", Line: 3}}})
 	for _, c := range []struct {
 		name string
 		rs   *ir.Ruleset
 		want string
 	}{
-		{"string", lower(t, sample.StringMatch()), `string.fw:1: nft netlink: a payload string match`},
+		{"string", irfixture.Lower(t, "string.fw", irfixture.StringMatch), `string.fw:3: nft netlink: a payload string match`},
 		{"masquerade-ports", masq, `masq.fw:3: nft netlink: masquerade to ports`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -334,9 +334,9 @@ func impliesFamily(r *ir.Rule) bool {
 	}
 	for _, m := range ms {
 		switch m := m.(type) {
-		case *ir.Addr, *ir.ICMP, *ir.Meter, *ir.Connlimit:
+		case *policy.AddrCond, *policy.ICMPCond, *ir.Meter, *ir.Connlimit:
 			return true
-		case *ir.Concat:
+		case *policy.ConcatCond:
 			for _, k := range m.Keys {
 				if k == policy.KeySaddr || k == policy.KeyDaddr {
 					return true
@@ -349,29 +349,29 @@ func impliesFamily(r *ir.Rule) bool {
 
 // skipProto drops a single positive protocol match that another match of
 // the rule implies (tcp dport, tcp flags, icmp type).
-func skipProto(r *ir.Rule, m ir.Match) bool {
-	pm, ok := m.(*ir.Proto)
+func skipProto(r *ir.Rule, m policy.Cond) bool {
+	pm, ok := m.(*policy.ProtoCond)
 	if !ok || pm.Neg || len(pm.Protos) != 1 {
 		return false
 	}
 	pr := pm.Protos[0]
 	for _, o := range r.Matches {
 		switch o := o.(type) {
-		case *ir.Port:
-			if o.Proto == pr {
+		case *policy.PortCond:
+			if r.PortProto() == pr {
 				return true
 			}
-		case *ir.TCPFlags:
+		case *policy.TCPFlagsCond:
 			if pr == policy.ProtoTCP {
 				return true
 			}
-		case *ir.ICMP:
+		case *policy.ICMPCond:
 			if (pr == policy.ProtoICMP && !o.V6) || (pr == policy.ProtoICMPv6 && o.V6) {
 				return true
 			}
-		case *ir.Concat:
+		case *policy.ConcatCond:
 			for _, k := range o.Keys {
-				if o.Proto == pr && (k == policy.KeySport || k == policy.KeyDport) {
+				if r.PortProto() == pr && (k == policy.KeySport || k == policy.KeyDport) {
 					return true
 				}
 			}

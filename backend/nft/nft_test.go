@@ -2,6 +2,7 @@ package nft_test
 
 import (
 	"flag"
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,8 +11,6 @@ import (
 
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/internal/testnetns"
-	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -36,10 +35,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func hostText(t *testing.T) []byte {
 	t.Helper()
-	rs, ds := ir.Lower(sample.Host())
-	if len(ds) > 0 {
-		t.Fatalf("Lower: %v", ds)
-	}
+	rs := irfixture.Lower(t, "host.fw", irfixture.Host)
 	out, ds := nft.Text(rs)
 	if len(ds) > 0 {
 		t.Fatalf("Text: %v", ds)
@@ -83,13 +79,13 @@ func TestHostLoad(t *testing.T) {
 }
 
 func TestStringIsError(t *testing.T) {
-	rs, _ := ir.Lower(sample.StringMatch())
+	rs := irfixture.Lower(t, "string.fw", irfixture.StringMatch)
 	out, ds := nft.Text(rs)
 	if len(ds) != 1 || ds[0].Code != "FW2001" || !strings.Contains(ds[0].Summary, "nft cannot express") {
 		t.Fatalf("diagnostics = %v, want one FW2001", ds)
 	}
-	if ds[0].Subject.Filename != "string.fw" || ds[0].Subject.Start.Line != 1 {
-		t.Errorf("diagnostic at %v, want string.fw:1", ds[0].Subject)
+	if ds[0].Subject.Filename != "string.fw" || ds[0].Subject.Start.Line != 3 {
+		t.Errorf("diagnostic at %v, want string.fw:3", ds[0].Subject)
 	}
 	if strings.Contains(string(out), "OOXX") || strings.Contains(string(out), "dport 80") {
 		t.Errorf("the rule was emitted anyway:\n%s", out)

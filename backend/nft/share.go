@@ -26,7 +26,7 @@ const maxSharedName = 48
 // of single ports are shared (a named set of fwc's holds no port ranges).
 type shared struct {
 	sets  []*ir.Set
-	ports map[*ir.Port]*ir.Set
+	ports map[*policy.PortCond]*ir.Set
 }
 
 // share finds the lists to share in the merged ruleset rs; the names avoid
@@ -35,8 +35,8 @@ func share(rs *ir.Ruleset) *shared {
 	sh := &shared{}
 	count := map[string]int{}
 	var order []string
-	first := map[string]*ir.Port{}
-	listKey := func(m *ir.Port) (string, bool) {
+	first := map[string]*policy.PortCond{}
+	listKey := func(m *policy.PortCond) (string, bool) {
 		if m.Set != nil || len(m.Ranges) < 2 {
 			return "", false
 		}
@@ -52,12 +52,12 @@ func share(rs *ir.Ruleset) *shared {
 		}
 		return b.String(), true
 	}
-	each := func(f func(*ir.Port)) {
+	each := func(f func(*policy.PortCond)) {
 		for _, t := range rs.Tables {
 			for _, c := range t.Chains {
 				for _, r := range c.Rules {
 					for _, m := range r.Matches {
-						if p, ok := m.(*ir.Port); ok {
+						if p, ok := m.(*policy.PortCond); ok {
 							f(p)
 						}
 					}
@@ -65,7 +65,7 @@ func share(rs *ir.Ruleset) *shared {
 			}
 		}
 	}
-	each(func(p *ir.Port) {
+	each(func(p *policy.PortCond) {
 		k, ok := listKey(p)
 		if !ok {
 			return
@@ -103,8 +103,8 @@ func share(rs *ir.Ruleset) *shared {
 	if len(sh.sets) == 0 {
 		return sh
 	}
-	sh.ports = map[*ir.Port]*ir.Set{}
-	each(func(p *ir.Port) {
+	sh.ports = map[*policy.PortCond]*ir.Set{}
+	each(func(p *policy.PortCond) {
 		if k, ok := listKey(p); ok && byKey[k] != nil {
 			sh.ports[p] = byKey[k]
 		}
@@ -122,7 +122,7 @@ func (sh *shared) allSets(rs *ir.Ruleset) []*ir.Set {
 }
 
 // set returns the set standing for m's literal list, nil if none does.
-func (sh *shared) set(m *ir.Port) *ir.Set {
+func (sh *shared) set(m *policy.PortCond) *ir.Set {
 	if sh == nil {
 		return nil
 	}

@@ -34,7 +34,7 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 	for _, a := range r.Actions {
 		last = ""
 		switch a := a.(type) {
-		case *ir.Verdict:
+		case *policy.Verdict:
 			switch a.Kind {
 			case policy.Accept:
 				out = append(out, "-j ACCEPT")
@@ -45,7 +45,7 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 				last = "goto"
 			case policy.Reject:
 				s := "-j REJECT"
-				if n, ok := rejectNames[a.Reject]; ok {
+				if n, ok := rejectNames[ir.RejectOf(a)]; ok {
 					s += " --reject-with " + n[fi]
 				}
 				out = append(out, s)
@@ -57,7 +57,7 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 			} else {
 				out = append(out, "-j "+chainName(a.Target))
 			}
-		case *ir.Log:
+		case *policy.Log:
 			s := "-j LOG"
 			if a.Prefix != "" {
 				s += " --log-prefix " + Quote(a.Prefix)
@@ -75,8 +75,8 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 				s += " --log-ip-options"
 			}
 			out = append(out, s)
-		case *ir.Counter:
-		case *ir.SetMark:
+		case *policy.Counter:
+		case *policy.SetMark:
 			// --set-xmark V/M computes (mark & ~M) ^ V; with V inside M
 			// that is (mark & ~M) | V.
 			tg := "MARK"
@@ -84,29 +84,29 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 				tg = "CONNMARK"
 			}
 			out = append(out, fmt.Sprintf("-j %s --set-xmark 0x%x/0x%x", tg, a.Value, a.Mask|a.Value))
-		case *ir.Connmark:
+		case *policy.Connmark:
 			op := "--save-mark"
 			if a.Restore {
 				op = "--restore-mark"
 			}
 			out = append(out, fmt.Sprintf("-j CONNMARK %s --nfmask 0x%x --ctmask 0x%x", op, a.Mask, a.Mask))
-		case *ir.NAT:
+		case *policy.NAT:
 			if a.PortLo != 0 && singleProto(r) == policy.ProtoUDPLite {
 				w.errorf(r, "a port in a NAT target of a udplite rule (its NAT targets take ports with tcp, udp, sctp or dccp only)")
 				continue
 			}
 			out = append(out, w.nat(r, a))
-		case *ir.Balance:
+		case *policy.Balance:
 			if singleProto(r) == policy.ProtoUDPLite {
 				w.errorf(r, "a balance of udplite packets (its NAT targets take ports with tcp, udp, sctp or dccp only)")
 				continue
 			}
 			out = append(out, "-j "+w.balance(chain, r, a))
-		case *ir.Notrack:
+		case *policy.Notrack:
 			out = append(out, "-j CT --notrack")
-		case *ir.Trace:
+		case *policy.Trace:
 			out = append(out, "-j TRACE")
-		case *ir.SetTOS:
+		case *policy.SetTOS:
 			// Without ECN bits in the value only the DSCP part changes, as
 			// in nft (ip dscp set): a connection's ECN marks survive.
 			mask := 0xfc
@@ -114,7 +114,7 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 				mask = 0xff
 			}
 			out = append(out, fmt.Sprintf("-j TOS --set-tos 0x%02x/0x%02x", a.Value, mask))
-		case *ir.SetTTL:
+		case *policy.SetTTL:
 			if w.fam == ir.IPv4 {
 				out = append(out, fmt.Sprintf("-j TTL --ttl-set %d", a.Value))
 			} else {
@@ -134,7 +134,7 @@ func natAddr(a netip.Addr) string {
 	return a.String()
 }
 
-func (w *writer) nat(r *ir.Rule, a *ir.NAT) string {
+func (w *writer) nat(r *ir.Rule, a *policy.NAT) string {
 	var b strings.Builder
 	ports := ""
 	if a.PortLo != 0 {
@@ -184,7 +184,7 @@ func (w *writer) nat(r *ir.Rule, a *ir.NAT) string {
 // balance writes the kube-proxy cascade: a dispatch chain whose i-th rule
 // jumps with probability 1/(n-i) to the i-th endpoint's chain, which DNATs.
 // It returns the dispatch chain's name.
-func (w *writer) balance(chain string, r *ir.Rule, a *ir.Balance) string {
+func (w *writer) balance(chain string, r *ir.Rule, a *policy.Balance) string {
 	disp := w.newChain("bal-" + a.Name)
 	comment := "-m comment --comment " + Quote(r.Comment(250))
 	p := singleProto(r)

@@ -1,15 +1,15 @@
 package restore_test
 
 import (
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"testing"
 
 	"github.com/fwcproject/fwc/backend/restore"
 	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 func BenchmarkRestore50k(b *testing.B) {
-	p := sample.Generated(50000)
+	p := irfixture.Program(b, "gen.fw", irfixture.Generated(50000))
 	b.ReportAllocs()
 	for b.Loop() {
 		rs, _ := ir.Lower(p)

@@ -17,24 +17,26 @@ type setPlan struct {
 	// gen holds the sets made for address lists iptables cannot write
 	// inline: negated lists and lists with ranges, or lists in rules with
 	// stateful matches (which -s a,b would duplicate).
-	gen map[*ir.Addr]*ir.Set
+	gen map[*policy.AddrCond]*ir.Set
 	// sets in output order: named ones then generated ones.
 	sets []*ir.Set
 	// typ is the ipset type of each set ipset can hold; sets of interfaces
 	// or marks are expanded into the rules instead.
-	typ map[*ir.Set]string
+	// Both are keyed by set name: a rule's condition names the policy's
+	// set, the ruleset declares an ir.Set of the same name.
+	typ map[string]string
 	// protos lists the port protocols a set's port parts are used with.
-	protos map[*ir.Set][]policy.Proto
+	protos map[string][]policy.Proto
 }
 
 func planSets(rs *ir.Ruleset) *setPlan {
-	p := &setPlan{gen: map[*ir.Addr]*ir.Set{}, typ: map[*ir.Set]string{}, protos: map[*ir.Set][]policy.Proto{}}
+	p := &setPlan{gen: map[*policy.AddrCond]*ir.Set{}, typ: map[string]string{}, protos: map[string][]policy.Proto{}}
 	for _, s := range rs.Sets {
 		if s.Dynamic {
 			continue
 		}
 		if t, ok := ipsetType(s); ok {
-			p.typ[s] = t
+			p.typ[s.Name] = t
 		}
 		p.sets = append(p.sets, s)
 	}
@@ -42,16 +44,16 @@ func planSets(rs *ir.Ruleset) *setPlan {
 	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				stateful := slices.ContainsFunc(r.Matches, func(m ir.Match) bool {
+				stateful := slices.ContainsFunc(r.Matches, func(m policy.Cond) bool {
 					switch m.(type) {
-					case *ir.Limit, *ir.Meter, *ir.Connlimit, *ir.Random:
+					case *policy.LimitCond, *ir.Meter, *ir.Connlimit, *policy.ProbCond:
 						return true
 					}
 					return false
 				})
 				for _, m := range r.Matches {
 					switch m := m.(type) {
-					case *ir.Addr:
+					case *policy.AddrCond:
 						if m.Set != nil || len(m.Items) < 2 {
 							continue
 						}
@@ -70,11 +72,11 @@ func planSets(rs *ir.Ruleset) *setPlan {
 							s.Elements = append(s.Elements, policy.SetElem{Parts: []policy.SetValue{{Addr: it}}})
 						}
 						p.gen[m] = s
-						p.typ[s] = "hash:net"
+						p.typ[s.Name] = "hash:net"
 						p.sets = append(p.sets, s)
-					case *ir.Concat:
-						if pr := portProtoOf(r); pr != 0 && !slices.Contains(p.protos[m.Set], pr) {
-							p.protos[m.Set] = append(p.protos[m.Set], pr)
+					case *policy.ConcatCond:
+						if pr := portProtoOf(r); pr != 0 && !slices.Contains(p.protos[m.Set.Name], pr) {
+							p.protos[m.Set.Name] = append(p.protos[m.Set.Name], pr)
 						}
 					}
 				}
@@ -85,10 +87,11 @@ func planSets(rs *ir.Ruleset) *setPlan {
 }
 
 func portProtoOf(r *ir.Rule) policy.Proto {
-	for _, m := range r.Matches {
-		if c, ok := m.(*ir.Concat); ok && c.Proto != 0 {
-			return c.Proto
-		}
+	if pr := r.PortProto(); pr != 0 && slices.ContainsFunc(r.Matches, func(m policy.Cond) bool {
+		_, ok := m.(*policy.ConcatCond)
+		return ok
+	}) {
+		return pr
 	}
 	return singleProto(r)
 }
@@ -132,7 +135,7 @@ func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 	var b strings.Builder
 	var ds diag.Diagnostics
 	for _, s := range p.sets {
-		t, ok := p.typ[s]
+		t, ok := p.typ[s.Name]
 		if !ok {
 			if len(s.Type) == 1 && (s.Type[0] == policy.IfaceT || s.Type[0] == policy.MarkT) {
 				continue
@@ -157,7 +160,7 @@ func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 			fmt.Fprintf(&b, " maxelem %d", s.Size)
 		}
 		b.WriteString("\n")
-		protos := p.protos[s]
+		protos := p.protos[s.Name]
 		if len(protos) == 0 {
 			protos = []policy.Proto{policy.ProtoTCP}
 		}

@@ -25,19 +25,19 @@ func dirFlag(d policy.Dir) string {
 	return "dst"
 }
 
-func (w *writer) match(r *ir.Rule, m ir.Match) condText {
+func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 	switch m := m.(type) {
-	case *ir.Addr:
+	case *policy.AddrCond:
 		return w.addr(r, m)
-	case *ir.Proto:
+	case *policy.ProtoCond:
 		var alts []string
 		for _, p := range m.Protos {
 			alts = append(alts, "-p "+p.Name())
 		}
 		return oneOf(m.Neg, alts)
-	case *ir.Port:
+	case *policy.PortCond:
 		return w.port(r, m)
-	case *ir.Iface:
+	case *policy.IfaceCond:
 		flag := "-i "
 		if m.Dir == policy.Dst {
 			flag = "-o "
@@ -68,7 +68,7 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 			alts = append(alts, flag+n)
 		}
 		return oneOf(m.Neg, alts)
-	case *ir.ICMP:
+	case *policy.ICMPCond:
 		pre := "-p icmp -m icmp --icmp-type "
 		if m.V6 {
 			pre = "-p ipv6-icmp -m icmp6 --icmpv6-type "
@@ -99,17 +99,17 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 			return condText{args: alts[0][:i] + "! " + alts[0][i:]}
 		}
 		return oneOf(m.Neg, alts)
-	case *ir.TCPFlags:
+	case *policy.TCPFlagsCond:
 		if (m.Mask|m.Flags)&^allFlags != 0 {
 			w.errorf(r, "the tcp flags ecn and cwr (it knows fin, syn, rst, psh, ack, urg)")
 			return condText{}
 		}
 		return condText{args: fmt.Sprintf("-m tcp %s--tcp-flags %s %s", neg(m.Neg), tcpFlags(m.Mask), tcpFlags(m.Flags))}
-	case *ir.CtState:
+	case *policy.CtStateCond:
 		return condText{args: "-m conntrack " + neg(m.Neg) + "--ctstate " + ctState(m.Bits)}
-	case *ir.CtStatus:
+	case *policy.CtStatusCond:
 		return w.ctStatus(r, m)
-	case *ir.Mark:
+	case *policy.MarkCond:
 		mod := "mark"
 		if m.Ct {
 			mod = "connmark"
@@ -122,7 +122,7 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 			return markSet(mod, m)
 		}
 		return condText{args: fmt.Sprintf("-m %s %s--mark %s", mod, neg(m.Neg), markMask(m.Value, m.Mask))}
-	case *ir.Limit:
+	case *policy.LimitCond:
 		if m.Over {
 			w.nlimit++
 			return condText{stateful: true, args: fmt.Sprintf("-m hashlimit --hashlimit-above %s --hashlimit-burst %d --hashlimit-name fwc_limit_%d",
@@ -151,21 +151,21 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 			s += fmt.Sprintf(" --connlimit-mask %d", m.MaskLen)
 		}
 		return condText{stateful: true, args: s + " --connlimit-saddr"}
-	case *ir.Time:
+	case *policy.TimeCond:
 		s := timeArgs(m)
 		if m.Neg {
 			return condText{excl: []string{s}}
 		}
 		return condText{args: s}
-	case *ir.Random:
+	case *policy.ProbCond:
 		return condText{stateful: true, args: "-m statistic --mode random --probability " + ir.FormatProbability(m.P)}
-	case *ir.String:
+	case *policy.StringCond:
 		algo := m.Algo
 		if algo == "" {
 			algo = "bm"
 		}
 		return condText{args: fmt.Sprintf("-m string --algo %s %s--string %s", algo, neg(m.Neg), Quote(m.Text))}
-	case *ir.Concat:
+	case *policy.ConcatCond:
 		var flags []string
 		for _, k := range m.Keys {
 			switch k {
@@ -175,7 +175,7 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 				flags = append(flags, "dst")
 			}
 		}
-		if _, ok := w.sets.typ[m.Set]; !ok {
+		if _, ok := w.sets.typ[m.Set.Name]; !ok {
 			w.errorf(r, "a lookup in set %s", m.Set.Name)
 			return condText{}
 		}
@@ -190,7 +190,7 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 const never = "-m mark ! --mark 0x0/0x0"
 
 // expires reports whether elements of s time out.
-func expires(s *ir.Set) bool {
+func expires(s *policy.Set) bool {
 	if s.Timeout > 0 {
 		return true
 	}
@@ -205,7 +205,7 @@ func expires(s *ir.Set) bool {
 // markSet renders a lookup in a set of marks, which ipset cannot hold
 // alone: one alternative per element, or one exclusion per element when
 // negated. An empty set matches no packet (negated, every packet).
-func markSet(mod string, m *ir.Mark) condText {
+func markSet(mod string, m *policy.MarkCond) condText {
 	var alts []string
 	for _, e := range m.Set.Elements {
 		alts = append(alts, fmt.Sprintf("-m %s --mark 0x%x", mod, e.Parts[0].Mark))
@@ -236,7 +236,7 @@ func oneOf(n bool, alts []string) condText {
 	return condText{alts: alts}
 }
 
-func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
+func (w *writer) addr(r *ir.Rule, m *policy.AddrCond) condText {
 	if m.Set != nil {
 		return condText{args: "-m set " + neg(m.Neg) + "--match-set " + m.Set.Name + " " + dirFlag(m.Dir)}
 	}
@@ -267,12 +267,12 @@ func (w *writer) addr(r *ir.Rule, m *ir.Addr) condText {
 
 // flagTaken reports whether an earlier address match of r in m's
 // direction is written with -s or -d.
-func (w *writer) flagTaken(r *ir.Rule, m *ir.Addr) bool {
+func (w *writer) flagTaken(r *ir.Rule, m *policy.AddrCond) bool {
 	for _, o := range r.Matches {
-		if o == ir.Match(m) {
+		if o == policy.Cond(m) {
 			return false
 		}
-		a, ok := o.(*ir.Addr)
+		a, ok := o.(*policy.AddrCond)
 		if ok && a.Dir == m.Dir && a.Set == nil && w.sets.gen[a] == nil &&
 			!(len(a.Items) == 1 && (a.Items[0].IsRange() || w.flagTaken(r, a))) {
 			return true
@@ -281,18 +281,19 @@ func (w *writer) flagTaken(r *ir.Rule, m *ir.Addr) bool {
 	return false
 }
 
-func (w *writer) port(r *ir.Rule, m *ir.Port) condText {
-	if m.Proto == 0 {
+func (w *writer) port(r *ir.Rule, m *policy.PortCond) condText {
+	proto := r.PortProto()
+	if proto == 0 {
 		w.errorf(r, "a port match without one port protocol")
 		return condText{}
 	}
 	if m.Set != nil {
 		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, dirFlag(m.Dir))}
 	}
-	p := m.Proto.Name()
+	p := proto.Name()
 	// udplite has no match of its own (-m udplite does not exist);
 	// multiport knows it, as it knows tcp, udp, sctp and dccp.
-	if len(m.Ranges) == 1 && m.Proto != policy.ProtoUDPLite {
+	if len(m.Ranges) == 1 && proto != policy.ProtoUDPLite {
 		return condText{args: "-m " + p + " " + neg(m.Neg) + "--" + dirFlag(m.Dir)[:1] + "port " + portRange(m.Ranges[0])}
 	}
 	// multiport takes 15 ports, a range counting as two.
@@ -364,7 +365,7 @@ func ctState(bits uint32) string {
 	return strings.Join(s, ",")
 }
 
-func (w *writer) ctStatus(r *ir.Rule, m *ir.CtStatus) condText {
+func (w *writer) ctStatus(r *ir.Rule, m *policy.CtStatusCond) condText {
 	status := map[uint32]string{policy.StatusExpected: "EXPECTED", policy.StatusSeenReply: "SEEN_REPLY",
 		policy.StatusAssured: "ASSURED", policy.StatusConfirmed: "CONFIRMED"}
 	state := map[uint32]string{policy.StatusSNAT: "SNAT", policy.StatusDNAT: "DNAT"}
@@ -436,7 +437,7 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
-func timeArgs(m *ir.Time) string {
+func timeArgs(m *policy.TimeCond) string {
 	s := []string{"-m time"}
 	if m.HasHour {
 		s = append(s, "--timestart "+clock(m.HourFrom), "--timestop "+clock(m.HourTo))

@@ -284,7 +284,7 @@ func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
 // string when r has none.
 func subProtos(r *ir.Rule) []string {
 	for _, m := range r.Matches {
-		if p, ok := m.(*ir.Proto); ok && !p.Neg {
+		if p, ok := m.(*policy.ProtoCond); ok && !p.Neg {
 			out := make([]string, len(p.Protos))
 			for i, pr := range p.Protos {
 				out[i] = "-p " + pr.Name()
@@ -342,19 +342,19 @@ func (w *writer) mutates(r *ir.Rule) bool {
 	var marks, ct bool
 	for _, m := range r.Matches {
 		switch m.(type) {
-		case *ir.Mark:
+		case *policy.MarkCond:
 			marks = true
-		case *ir.CtState, *ir.CtStatus:
+		case *policy.CtStateCond, *policy.CtStatusCond:
 			ct = true
 		}
 	}
 	for _, a := range r.Actions {
 		switch a.(type) {
-		case *ir.SetMark, *ir.Connmark:
+		case *policy.SetMark, *policy.Connmark:
 			if marks {
 				return true
 			}
-		case *ir.Notrack:
+		case *policy.Notrack:
 			if ct {
 				return true
 			}
@@ -365,7 +365,7 @@ func (w *writer) mutates(r *ir.Rule) bool {
 
 func singleProto(r *ir.Rule) policy.Proto {
 	for _, m := range r.Matches {
-		if p, ok := m.(*ir.Proto); ok && !p.Neg && len(p.Protos) == 1 {
+		if p, ok := m.(*policy.ProtoCond); ok && !p.Neg && len(p.Protos) == 1 {
 			return p.Protos[0]
 		}
 	}

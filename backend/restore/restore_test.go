@@ -2,6 +2,7 @@ package restore_test
 
 import (
 	"flag"
+	"github.com/fwcproject/fwc/internal/irfixture"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,6 @@ import (
 
 	"github.com/fwcproject/fwc/backend/restore"
 	"github.com/fwcproject/fwc/internal/testnetns"
-	"github.com/fwcproject/fwc/ir"
-	sample "github.com/fwcproject/fwc/ir/irtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -36,10 +35,7 @@ func golden(t *testing.T, name string, got []byte) {
 type outputs struct{ v4, v6, sets []byte }
 
 func translate(t *testing.T) outputs {
-	rs, ds := ir.Lower(sample.Host())
-	if len(ds) > 0 {
-		t.Fatalf("Lower: %v", ds)
-	}
+	rs := irfixture.Lower(t, "host.fw", irfixture.Host)
 	var o outputs
 	var d1, d2, d3 []string
 	v4, ds4 := restore.IPv4(rs)

@@ -157,3 +157,29 @@ func Holds(c policy.Cond, pt Point) Tri {
 	}
 	return t
 }
+
+// Packet returns the concrete packet at pt (the inverse of Packet.Point):
+// what a witness found in a region is, for a reader or a test. Fields
+// outside the protocol's reach (ports of icmp) are dropped, so the
+// packet's own point may differ from pt in them.
+func (pt Point) Packet() Packet {
+	p := Packet{
+		Src:      addrOf(pt.F[SAddr], pt.V6),
+		Dst:      addrOf(pt.F[DAddr], pt.V6),
+		Proto:    policy.Proto(pt.F[Proto].Lo),
+		InIface:  ifaceName(pt.F[IIf]),
+		OutIface: ifaceName(pt.F[OIf]),
+		CtState:  1 << pt.F[CtState].Lo,
+		CtStatus: uint32(pt.F[CtStatus].Lo),
+		ICMPType: uint8(pt.F[ICMP].Lo >> 8),
+		ICMPCode: uint8(pt.F[ICMP].Lo),
+		TCPFlags: uint8(pt.F[TCPFlags].Lo),
+		Mark:     unreverse(pt.F[Mark]),
+		CtMark:   unreverse(pt.F[CtMark]),
+		Unknown:  pt.Unknown,
+	}
+	if p.Proto.HasPorts() {
+		p.SrcPort, p.DstPort = uint16(pt.F[SPort].Lo), uint16(pt.F[DPort].Lo)
+	}
+	return p
+}

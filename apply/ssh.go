@@ -68,9 +68,9 @@ func ParseSSHConnection(s string) (SSHConnection, error) {
 // without h). The fate is Dropped when either direction is dropped;
 // why then says which.
 func SSHCheck(h *Host, rs *ir.Ruleset, conn SSHConnection) (Fate, string) {
-	// What the check does not know: the connection's status and mark
-	// (an established tcp connection's packets carry ACK; the packet mark
-	// starts at 0), and the interfaces without h.
+	// The connection's status and mark are not known to the check; the
+	// packet mark starts at 0, and an established tcp connection's packets
+	// carry ACK.
 	unknown := sem.Dims(0).With(sem.CtStatus).With(sem.CtMark)
 	in := sem.Packet{Src: conn.Client, Dst: conn.Server, Proto: policy.ProtoTCP,
 		SrcPort: conn.ClientPort, DstPort: conn.ServerPort, TCPFlags: policy.ACK, CtState: policy.CtEstablished,

@@ -182,6 +182,7 @@ func Run(rs *ir.Ruleset, path sem.Path, p sem.Packet, opt Options) *Result {
 						y.steps = e.step(y.steps, Step{Kind: ChainPolicy, Hook: c.Hook, Table: c.Table.Name, Chain: c.Name, Verdict: Drop})
 					} else {
 						y.kind = endAccept
+						y.steps = e.step(y.steps, Step{Kind: ChainPolicy, Hook: c.Hook, Table: c.Table.Name, Chain: c.Name, Verdict: Accept})
 					}
 				}
 				next = addWay(next, y)
@@ -334,8 +335,7 @@ func (e *walker) actions(c *ir.Chain, r *ir.Rule, acts []ir.Action, i, depth int
 			}
 			return []way{x}
 		case *ir.Jump:
-			kind := JumpTo
-			x.steps = e.step(x.steps, Step{Kind: kind, Table: a.Target.Table.Name, Chain: a.Target.Name, Rule: r})
+			x.steps = e.step(x.steps, Step{Kind: JumpTo, Table: a.Target.Table.Name, Chain: a.Target.Name, Rule: r})
 			var out []way
 			for _, y := range e.rules(a.Target, 0, depth+1, beforeCt, x) {
 				if y.kind != endReturn || a.Goto {

@@ -144,7 +144,13 @@ type Effect struct {
 	// rate limit, time, a dynamic set, ...): its region is then the full
 	// space, an over-approximation, and Restrict and Concat are empty.
 	Unmodeled string
-	Restrict  []Restriction
+	// Restrict[:N] are the dimensions the condition restricts: at most
+	// two (icmp and tcp flags also fix the protocol, ct status and ct
+	// mark the ct state). An array, not a slice, so that lowering a
+	// condition allocates nothing more than its sets: the symbolic walk
+	// lowers every condition of every rule.
+	Restrict [2]Restriction
+	N        int
 	// Concat is the region of a lookup in a concatenated set: one cube per
 	// element, or the complement of their union when negated.
 	Concat   Region
@@ -166,7 +172,8 @@ func (s *Space) Lower(c policy.Cond) Effect {
 		if neg {
 			set = s.full[d].Minus(set)
 		}
-		e.Restrict = append(e.Restrict, Restriction{d, set})
+		e.Restrict[e.N] = Restriction{d, set}
+		e.N++
 	}
 	unmodeled := func(why string) Effect { return Effect{Unmodeled: why, UsesMark: e.UsesMark} }
 	switch k := c.(type) {
@@ -452,7 +459,7 @@ func RegionOf(c policy.Cond, fam policy.Family) (r Region, exact bool) {
 		return Region{s.full}, false
 	}
 	cube := s.full
-	for _, x := range e.Restrict {
+	for _, x := range e.Restrict[:e.N] {
 		cube[x.Dim] = cube[x.Dim].Intersect(x.Set)
 		if cube[x.Dim].Empty() {
 			return nil, true

@@ -181,7 +181,7 @@ func lowerRule(s *Space, r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict)
 			inexact(e.Unmodeled)
 			continue
 		}
-		for _, x := range e.Restrict {
+		for _, x := range e.Restrict[:e.N] {
 			restrict(x.Dim, x.Set)
 		}
 		if e.IsConcat {

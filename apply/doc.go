@@ -20,7 +20,7 @@
 //     time; the [Watchdog] holds a lock on its snapshot for as long as it
 //     runs, so a dead one is noticed ([Inspect]). [SSHCheck] walks the SSH
 //     connection in use through the new ruleset both ways, every hook and
-//     table its packets traverse ([Evaluate]), so that apply refuses a
+//     table its packets traverse (package sim), so that apply refuses a
 //     policy that would cut it.
 //
 // # What fwc owns

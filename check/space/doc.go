@@ -6,23 +6,18 @@
 //
 // # Model
 //
-// A packet is a point with one coordinate per Dim: source and destination
-// address (one family per Space: the IPv4 and IPv6 halves of a policy are
-// walked separately, as ir splits them), protocol, ports, input and output
-// interface (the name's bytes as a 128-bit number, so that "eth*" is one
-// interval), ct state, ct status, icmp type and code, tcp flags, and packet
-// and connection mark (bit-reversed, so the usual low-bit masks are a few
-// intervals). Every dimension is a set of disjoint closed intervals of
-// 128-bit numbers. A rule's conditions make a Cube, the product of one set
-// per dimension; a negated condition is its dimension's complement; a
-// lookup in a concatenated set is a union of cubes. Named sets count by
-// their elements; a set with a timeout, and conditions that cannot be
-// modelled (rate limits, meters, connlimit, time, probability, string, a
-// mark mask too scattered to expand), make the rule "may not match": its
-// region is an over-approximation (the condition left out), it never counts
-// as deciding packets, and its own coverage is still judged. After an
-// action that may rewrite a mark, later mark conditions are treated the
-// same way, since the walk keeps the packet's coordinates at chain entry.
+// The packet space and what each condition means are package sem's (see
+// its doc for the dimensions and the encoding): a rule's region is the
+// intersection of its conditions' regions, from sem's Space.Lower, the
+// same regions the concrete walk over IR (package sim) tests a packet's
+// point against. Named sets count by their elements. A condition sem does
+// not model exactly (a set with a timeout, rate limits, meters, connlimit,
+// time, probability, string, a mark mask too scattered to expand) makes
+// the rule "may not match": its region is an over-approximation (the
+// condition left out), it never counts as deciding packets, and its own
+// coverage is still judged. After an action that may rewrite a mark, later
+// mark conditions are treated the same way, since the walk keeps the
+// packet's coordinates at chain entry.
 //
 // A rule whose conditions leave no value of some field (two disjoint
 // source networks) has an empty region and takes no part in the walk;

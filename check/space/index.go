@@ -129,8 +129,8 @@ func (x *index) newSub(s *Space, members []int32, excluded [NDim]bool) *subIndex
 				di.his = append(di.his, v.Hi)
 			}
 		}
-		slices.SortFunc(di.ivs, func(a, b ivEntry) int { return a.Lo.cmp(b.Lo) })
-		slices.SortFunc(di.his, func(a, b u128) int { return a.cmp(b) })
+		slices.SortFunc(di.ivs, func(a, b ivEntry) int { return a.Lo.Cmp(b.Lo) })
+		slices.SortFunc(di.his, func(a, b u128) int { return a.Cmp(b) })
 		di.maxHi = make([]u128, len(di.ivs))
 		di.minE = make([]int32, len(di.ivs))
 		di.build(0, len(di.ivs))
@@ -146,10 +146,10 @@ func (di *dimIndex) build(l, r int) (u128, int32) {
 	h, e := di.ivs[m].Hi, di.ivs[m].e
 	a, ea := di.build(l, m)
 	b, eb := di.build(m+1, r)
-	if h.less(a) {
+	if h.Less(a) {
 		h = a
 	}
-	if h.less(b) {
+	if h.Less(b) {
 		h = b
 	}
 	e = min(e, ea, eb)
@@ -160,13 +160,13 @@ func (di *dimIndex) build(l, r int) (u128, int32) {
 // count returns how many intervals meet [a, b].
 func (di *dimIndex) count(a, b u128) int {
 	loLE, _ := slices.BinarySearchFunc(di.ivs, b, func(x ivEntry, b u128) int {
-		if b.less(x.Lo) {
+		if b.Less(x.Lo) {
 			return 1
 		}
 		return -1
 	})
 	hiLT, _ := slices.BinarySearchFunc(di.his, a, func(x u128, a u128) int {
-		if x.less(a) {
+		if x.Less(a) {
 			return -1
 		}
 		return 1
@@ -178,14 +178,14 @@ func (di *dimIndex) count(a, b u128) int {
 func (di *dimIndex) visit(l, r int, a, b u128, eHi int32, f func(int32)) {
 	for l < r {
 		m := (l + r) / 2
-		if di.maxHi[m].less(a) || di.minE[m] >= eHi {
+		if di.maxHi[m].Less(a) || di.minE[m] >= eHi {
 			return
 		}
 		di.visit(l, m, a, b, eHi, f)
-		if b.less(di.ivs[m].Lo) {
+		if b.Less(di.ivs[m].Lo) {
 			return
 		}
-		if !di.ivs[m].Hi.less(a) && di.ivs[m].e < eHi {
+		if !di.ivs[m].Hi.Less(a) && di.ivs[m].e < eHi {
 			f(di.ivs[m].e)
 		}
 		l = m + 1
@@ -233,7 +233,7 @@ func (x *index) query(s *Space, q *Cube, lo, hi int, keep func(int) bool, f func
 		}
 		x.stamp[e] = x.gen
 		en := &x.cubes[e]
-		if en.rules[0] >= hi || en.rules[len(en.rules)-1] < lo || !en.cube.intersects(q) {
+		if en.rules[0] >= hi || en.rules[len(en.rules)-1] < lo || !en.cube.Intersects(q) {
 			return
 		}
 		k := 0

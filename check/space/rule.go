@@ -2,122 +2,10 @@ package space
 
 import (
 	"fmt"
-	"math/bits"
-	"net/netip"
-	"strings"
 
 	"github.com/fwcproject/fwc/policy"
+	"github.com/fwcproject/fwc/sem"
 )
-
-// ifaceKey encodes an interface name as a 128-bit number: the name's bytes,
-// big-endian, padded with zero bytes to 16. Lexicographic order is kept, so
-// the names with a given prefix form one interval (see ifacePrefix). Kernel
-// names are at most 15 bytes; longer ones are cut.
-func ifaceKey(name string) u128 {
-	var b [16]byte
-	copy(b[:], name)
-	return u128{beUint64(b[:8]), beUint64(b[8:])}
-}
-
-func ifacePrefix(p string) iv {
-	var lo, hi [16]byte
-	copy(lo[:], p)
-	for i := range hi {
-		hi[i] = 0xff
-	}
-	copy(hi[:], p)
-	return iv{u128{beUint64(lo[:8]), beUint64(lo[8:])}, u128{beUint64(hi[:8]), beUint64(hi[8:])}}
-}
-
-func beUint64(b []byte) uint64 {
-	var v uint64
-	for _, x := range b {
-		v = v<<8 | uint64(x)
-	}
-	return v
-}
-
-func ifaceName(v u128) string {
-	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(v.Hi >> (56 - 8*i))
-		b[8+i] = byte(v.Lo >> (56 - 8*i))
-	}
-	return strings.TrimRight(string(b[:]), "\x00")
-}
-
-// markKey: marks are compared bit-reversed, so that the usual masks, which
-// select low bits (0x1, 0xff, 0xff00), give few intervals: (x & m) == v is
-// one interval when m's set bits are the low ones, 2^k intervals when k
-// clear bits lie below m's highest set bit.
-func markKey(v uint32) u128 { return u64(uint64(bits.Reverse32(v))) }
-
-func unreverse(v u128) uint32 { return bits.Reverse32(uint32(v.Lo)) }
-
-// maxMarkIntervals bounds the intervals a mark condition may expand to; a
-// wider pattern is not modelled (the rule becomes "may not match").
-const maxMarkIntervals = 4096
-
-func markSet(value, mask uint32) (ivs, bool) {
-	rm, rv := bits.Reverse32(mask), bits.Reverse32(value&mask)
-	if rm == 0 {
-		return span(u128{}, u64(0xffffffff)), true
-	}
-	low := bits.TrailingZeros32(rm) // free block at the bottom
-	var free []int                  // free bits above it
-	for i := low; i < 32; i++ {
-		if rm&(1<<i) == 0 {
-			free = append(free, i)
-		}
-	}
-	if len(free) > 12 || 1<<len(free) > maxMarkIntervals {
-		return nil, false
-	}
-	out := make([]iv, 0, 1<<len(free))
-	for k := range 1 << len(free) {
-		lo := uint64(rv)
-		for j, b := range free {
-			if k&(1<<j) != 0 {
-				lo |= 1 << b
-			}
-		}
-		out = append(out, iv{u64(lo), u64(lo | (1<<low - 1))})
-	}
-	return normalize(out), true
-}
-
-func addrRange(a policy.AddrItem, v6 bool) (iv, bool) {
-	if a.Is4() == v6 {
-		return iv{}, false
-	}
-	var lo, hi netip.Addr
-	if a.Prefix.IsValid() {
-		p := a.Prefix.Masked()
-		lo = p.Addr()
-		hi = lastAddr(p)
-	} else {
-		lo, hi = a.Lo, a.Hi
-	}
-	return iv{addrKey(lo), addrKey(hi)}, true
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
-}
-
-func addrKey(a netip.Addr) u128 {
-	if a.Is4() {
-		b := a.As4()
-		return u64(uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3]))
-	}
-	b := a.As16()
-	return u128{beUint64(b[:8]), beUint64(b[8:])}
-}
 
 // Verdict kinds of a rule for this analysis.
 type actKind int
@@ -180,7 +68,7 @@ func Contradiction(r *policy.Rule) *Conflict {
 	}
 	var first *Conflict
 	for _, v6 := range []bool{false, true} {
-		_, ok, conf := spaces[boolIndex(v6)].lowerRule(r)
+		_, ok, conf := lowerRule(sem.SpaceOf(v6), r)
 		switch {
 		case ok || conf == nil:
 			return nil // matches packets, or its emptiness is not two conditions'
@@ -229,13 +117,12 @@ func sharesField(r *policy.Rule) bool {
 		case *policy.CtStateCond:
 			hit = mark(CtState)
 		case *policy.CtStatusCond:
-			hit = mark(CtStatus)
+			hit = mark(CtStatus) || mark(CtState) // only a tracked packet has a status
 		case *policy.MarkCond:
-			d := Mark
+			hit = mark(Mark)
 			if k.Ct {
-				d = CtMark
+				hit = mark(CtMark) || mark(CtState) // only a tracked packet has a ct mark
 			}
-			hit = mark(d)
 		}
 		if hit {
 			return true
@@ -247,20 +134,11 @@ func sharesField(r *policy.Rule) bool {
 // absent is lowerRule's conf for a rule that does not exist in the family.
 var absent = &Conflict{}
 
-var spaces = [2]*Space{NewSpace(false), NewSpace(true)}
-
-func boolIndex(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // lowerRule builds the ruleInfo of r in s; ok is false when the rule does
 // not exist in this family or its conditions contradict each other, and
 // then conf is absent for a rule of the other family, the conditions that
 // contradict, or nil when the emptiness is not traced to two conditions.
-func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict) {
+func lowerRule(s *Space, r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict) {
 	fam := policy.IPv4
 	if s.V6 {
 		fam = policy.IPv6
@@ -269,22 +147,19 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict
 		return nil, false, absent
 	}
 	ri = &ruleInfo{r: r, exact: true}
-	s.actions(ri)
-	c := s.full
-	loose := s.full
+	actions(ri)
+	c := s.Full()
+	loose := s.Full()
 	var concat []Region
 	var by [NDim]policy.Cond // the last condition that restricted each field so far
 	var cur policy.Cond
-	restrict := func(d Dim, set ivs, neg bool) {
-		if neg {
-			set = s.full[d].minus(set)
-		}
-		was := c[d].empty()
-		c[d] = c[d].intersect(set)
+	restrict := func(d Dim, set ivs) {
+		was := c[d].Empty()
+		c[d] = c[d].Intersect(set)
 		if d != Mark && d != CtMark {
-			loose[d] = loose[d].intersect(set)
+			loose[d] = loose[d].Intersect(set)
 		}
-		if !was && c[d].empty() && conf == nil && by[d] != nil && by[d] != cur && !emptySet(cur) {
+		if !was && c[d].Empty() && conf == nil && by[d] != nil && by[d] != cur && !emptySet(cur) {
 			conf = &Conflict{Field: d.String(), Cond: cur, Other: by[d]}
 		}
 		by[d] = cur
@@ -297,189 +172,24 @@ func (s *Space) lowerRule(r *policy.Rule) (ri *ruleInfo, ok bool, conf *Conflict
 	}
 	for _, cond := range r.Conds {
 		cur = cond
-		switch k := cond.(type) {
-		case *policy.AddrCond:
-			d := SAddr
-			if k.Dir == policy.Dst {
-				d = DAddr
-			}
-			var set []iv
-			if k.Set != nil {
-				if k.Set.Family&fam == 0 {
-					return nil, false, absent
-				}
-				if dynamic(k.Set) {
-					inexact("set @" + k.Set.Name + " can change at run time")
-					continue
-				}
-				for _, e := range k.Set.Elements {
-					if x, ok := addrRange(e.Parts[0].Addr, s.V6); ok {
-						set = append(set, x)
-					}
-				}
-			} else {
-				for _, a := range k.Items {
-					if x, ok := addrRange(a, s.V6); ok {
-						set = append(set, x)
-					}
-				}
-				if len(set) == 0 && !k.Neg {
-					return nil, false, absent
-				}
-			}
-			restrict(d, normalize(set), k.Neg)
-		case *policy.ProtoCond:
-			set := make([]iv, 0, len(k.Protos))
-			for _, p := range k.Protos {
-				set = append(set, iv{u64(uint64(p)), u64(uint64(p))})
-			}
-			restrict(Proto, normalize(set), k.Neg)
-		case *policy.PortCond:
-			d := SPort
-			if k.Dir == policy.Dst {
-				d = DPort
-			}
-			var set []iv
-			if k.Set != nil {
-				if dynamic(k.Set) {
-					inexact("set @" + k.Set.Name + " can change at run time")
-					continue
-				}
-				for _, e := range k.Set.Elements {
-					set = append(set, iv{u64(uint64(e.Parts[0].Port)), u64(uint64(e.Parts[0].Port))})
-				}
-			} else {
-				for _, p := range k.Ranges {
-					set = append(set, iv{u64(uint64(p.Lo)), u64(uint64(p.Hi))})
-				}
-			}
-			restrict(d, normalize(set), k.Neg)
-		case *policy.IfaceCond:
-			d := IIf
-			if k.Dir == policy.Dst {
-				d = OIf
-			}
-			var set []iv
-			add := func(name string, wild bool) {
-				if wild || strings.HasSuffix(name, "*") {
-					set = append(set, ifacePrefix(strings.TrimSuffix(name, "*")))
-				} else {
-					set = append(set, iv{ifaceKey(name), ifaceKey(name)})
-				}
-			}
-			if k.Set != nil {
-				if dynamic(k.Set) {
-					inexact("set @" + k.Set.Name + " can change at run time")
-					continue
-				}
-				for _, e := range k.Set.Elements {
-					add(e.Parts[0].Iface, false)
-				}
-			} else {
-				for _, i := range k.Ifaces {
-					add(i.Name, i.Wildcard)
-				}
-			}
-			restrict(d, normalize(set), k.Neg)
-		case *policy.ICMPCond:
-			if k.V6 != s.V6 {
-				return nil, false, absent
-			}
-			p := uint64(policy.ProtoICMP)
-			if k.V6 {
-				p = uint64(policy.ProtoICMPv6)
-			}
-			restrict(Proto, point(u64(p)), false)
-			set := make([]iv, 0, len(k.Types))
-			for _, t := range k.Types {
-				base := uint64(t.Type) << 8
-				if t.Code < 0 {
-					set = append(set, iv{u64(base), u64(base | 0xff)})
-				} else {
-					set = append(set, iv{u64(base | uint64(t.Code)), u64(base | uint64(t.Code))})
-				}
-			}
-			restrict(ICMP, normalize(set), k.Neg)
-		case *policy.TCPFlagsCond:
-			restrict(Proto, point(u64(uint64(policy.ProtoTCP))), false)
-			var set []iv
-			for x := range 256 {
-				if (uint8(x)&k.Mask == k.Flags) != k.Neg {
-					set = append(set, iv{u64(uint64(x)), u64(uint64(x))})
-				}
-			}
-			restrict(TCPFlags, normalize(set), false)
-		case *policy.CtStateCond:
-			var set []iv
-			for i := range 5 {
-				if k.Bits&(1<<i) != 0 {
-					set = append(set, iv{u64(uint64(i)), u64(uint64(i))})
-				}
-			}
-			restrict(CtState, normalize(set), k.Neg)
-		case *policy.CtStatusCond:
-			var set []iv
-			for x := range 128 {
-				if uint32(x)&k.Bits != 0 {
-					set = append(set, iv{u64(uint64(x)), u64(uint64(x))})
-				}
-			}
-			restrict(CtStatus, normalize(set), k.Neg)
-		case *policy.MarkCond:
-			ri.usesMark = true
-			d := Mark
-			if k.Ct {
-				d = CtMark
-			}
-			if k.Set != nil {
-				// `mark @s`: the whole mark is one of the elements.
-				if dynamic(k.Set) {
-					inexact("set @" + k.Set.Name + " can change at run time")
-					continue
-				}
-				var set []iv
-				for _, e := range k.Set.Elements {
-					one, _ := markSet(e.Parts[0].Mark, 0xffffffff)
-					set = append(set, one...)
-				}
-				restrict(d, normalize(set), k.Neg)
-				continue
-			}
-			set, ok := markSet(k.Value, k.Mask)
-			if !ok {
-				inexact(fmt.Sprintf("mark mask 0x%x is too scattered to model", k.Mask))
-				continue
-			}
-			restrict(d, set, k.Neg)
-		case *policy.ConcatCond:
-			if k.Set == nil || dynamic(k.Set) {
-				inexact("a concatenated set can change at run time")
-				continue
-			}
-			reg, ok, usesMark := s.concat(k)
-			if !ok {
-				return nil, false, absent
-			}
-			ri.usesMark = ri.usesMark || usesMark
-			concat = append(concat, reg)
-		case *policy.LimitCond:
-			inexact("it has a rate limit")
-		case *policy.MeterCond:
-			inexact("it has a meter")
-		case *policy.ConnlimitCond:
-			inexact("it has a connection limit")
-		case *policy.TimeCond:
-			inexact("it matches on time")
-		case *policy.ProbCond:
-			inexact("it matches with a probability")
-		case *policy.StringCond:
-			inexact("it matches payload strings")
-		default:
-			inexact(fmt.Sprintf("%T is not modelled", cond))
+		e := s.Lower(cond)
+		ri.usesMark = ri.usesMark || e.UsesMark
+		switch {
+		case e.Absent:
+			return nil, false, absent
+		case e.Unmodeled != "":
+			inexact(e.Unmodeled)
+			continue
+		}
+		for _, x := range e.Restrict[:e.N] {
+			restrict(x.Dim, x.Set)
+		}
+		if e.IsConcat {
+			concat = append(concat, e.Concat)
 		}
 	}
 	for d := range NDim {
-		if c[d].empty() {
+		if c[d].Empty() {
 			return nil, false, conf
 		}
 	}
@@ -514,86 +224,8 @@ func emptySet(c policy.Cond) bool {
 	return set != nil && len(set.Elements) == 0
 }
 
-func dynamic(set *policy.Set) bool {
-	if set.Timeout > 0 {
-		return true
-	}
-	for _, e := range set.Elements {
-		if e.Timeout > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// concat lowers a lookup in a set of concatenations: one cube per element.
-func (s *Space) concat(k *policy.ConcatCond) (Region, bool, bool) {
-	var reg Region
-	usesMark := false
-	for _, e := range k.Set.Elements {
-		c := s.full
-		ok := true
-		for i, key := range k.Keys {
-			if i >= len(e.Parts) {
-				break
-			}
-			v := e.Parts[i]
-			var d Dim
-			var set ivs
-			switch key {
-			case policy.KeySaddr, policy.KeyDaddr:
-				d = SAddr
-				if key == policy.KeyDaddr {
-					d = DAddr
-				}
-				x, good := addrRange(v.Addr, s.V6)
-				if !good {
-					ok = false
-				}
-				set = ivs{x}
-			case policy.KeySport, policy.KeyDport:
-				d = SPort
-				if key == policy.KeyDport {
-					d = DPort
-				}
-				set = point(u64(uint64(v.Port)))
-			case policy.KeyIif, policy.KeyOif:
-				d = IIf
-				if key == policy.KeyOif {
-					d = OIf
-				}
-				set = point(ifaceKey(v.Iface))
-			case policy.KeyMark:
-				d = Mark
-				usesMark = true
-				set = point(markKey(v.Mark))
-			}
-			if !ok {
-				break
-			}
-			c[d] = c[d].intersect(set)
-		}
-		if ok {
-			reg = append(reg, c)
-		}
-	}
-	if k.Neg {
-		full := s.full
-		reg = s.subtractAll(full, cubePtrs(reg), nil)
-	}
-	return reg, true, usesMark
-}
-
-func cubePtrs(r Region) []*Cube {
-	out := make([]*Cube, len(r))
-	for i := range r {
-		out[i] = &r[i]
-	}
-	return out
-}
-
 // actions classifies what the rule does.
-func (s *Space) actions(ri *ruleInfo) {
+func actions(ri *ruleInfo) {
 	for _, a := range ri.r.Actions {
 		switch a := a.(type) {
 		case *policy.Verdict:

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/fwcproject/fwc/policy"
+	"github.com/fwcproject/fwc/sem"
 )
 
 // Facts is what the analysis found about one rule, over every context in
@@ -158,7 +159,7 @@ func (w *walker) info(c *policy.Chain) *chainInfo {
 		ci.policy = c.Policy.Kind.String()
 	}
 	for i, r := range c.Rules {
-		if ri, ok, _ := w.s.lowerRule(r); ok {
+		if ri, ok, _ := lowerRule(w.s, r); ok {
 			ri.pos, ri.chain = i, c
 			ci.rules[i] = ri
 			if ci.firstOut < 0 && (ri.verdict == "return" || ri.kind == actGoto) {
@@ -200,7 +201,7 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 		}
 	}
 	for _, r := range c.Rules {
-		ri, ok, _ := w.s.lowerRule(r)
+		ri, ok, _ := lowerRule(w.s, r)
 		if !ok || ri.verdict == "return" && !ri.effects {
 			continue
 		}
@@ -210,18 +211,18 @@ func (w *walker) reach(c *policy.Chain, seen map[*policy.Chain]bool) Cube {
 				continue
 			}
 			bb := w.reach(ri.target, seen)
-			if x, ok := ri.loose[k].intersect(&bb); ok {
+			if x, ok := ri.loose[k].Intersect(&bb); ok {
 				add(&x)
 			}
 		}
 	}
 	var out Cube
 	for d := range NDim {
-		set := normalize(proj[d])
+		set := sem.Normalize(proj[d])
 		if len(set) > maxHullIntervals {
-			set = span(set[0].Lo, set[len(set)-1].Hi)
+			set = sem.Span(set[0].Lo, set[len(set)-1].Hi)
 		}
-		if set.empty() {
+		if set.Empty() {
 			set = ivs{} // nothing reaches: an empty (not nil) set
 		}
 		out[d] = set
@@ -306,7 +307,7 @@ func (w *walker) walk(fr *frame, dirty bool, depth int) ([]piece, bool) {
 			budget := subtractBudget
 			var h Region
 			for k := range qs[i] {
-				h = append(h, w.s.subtractAll(qs[i][k], ps, &budget)...)
+				h = append(h, w.s.SubtractAll(qs[i][k], ps, &budget)...)
 			}
 			hits[i], hitExact[i] = h, budget > 0
 		}
@@ -436,11 +437,11 @@ func (w *walker) pointLive(fr *frame, i int, q Region) bool {
 func corner(c *Cube, hi bool) Cube {
 	var pt Cube
 	for d := range NDim {
-		v := c[d].min()
+		v := c[d].Min()
 		if hi {
 			v = c[d][len(c[d])-1].Hi
 		}
-		pt[d] = point(v)
+		pt[d] = sem.Single(v)
 	}
 	return pt
 }
@@ -457,7 +458,7 @@ func (w *walker) covered(fr *frame, i int, pt *Cube) bool {
 				return
 			}
 			for _, p := range f.cov[j] {
-				if p.c.intersects(pt) {
+				if p.c.Intersects(pt) {
 					found = true
 					return
 				}
@@ -488,7 +489,7 @@ func (w *walker) contained(fr *frame, i int, q Region, upTo *int) bool {
 				return
 			}
 			for _, p := range fr.cov[j] {
-				if p.c.contains(&q[k]) {
+				if p.c.Contains(&q[k]) {
 					best = j
 					return
 				}
@@ -507,7 +508,7 @@ func (w *walker) contained(fr *frame, i int, q Region, upTo *int) bool {
 func (w *walker) anyLive(q Region, ps []*Cube) bool {
 	budget := subtractBudget
 	for k := range q {
-		if w.s.witness(&q[k], ps) || w.s.anyLeft(q[k], ps, &budget) {
+		if w.s.Witness(&q[k], ps) || w.s.AnyLeft(q[k], ps, &budget) {
 			return true
 		}
 	}
@@ -576,7 +577,7 @@ func (w *walker) decisive(fr *frame, i int, ps []piece) []piece {
 				cs = append(cs, &fr.ci.rules[j].loose[k])
 			}
 		}
-		for _, c := range w.s.subtractAll(*p.c, cs, nil) {
+		for _, c := range w.s.SubtractAll(*p.c, cs, nil) {
 			out = append(out, piece{&c, p.by, p.verdict})
 		}
 	}
@@ -641,12 +642,12 @@ func (w *walker) deadTags(f *Facts, ri *ruleInfo, q Region, fr *frame, i int, gr
 				var next Region
 				hit := false
 				for k := range rem {
-					if !rem[k].intersects(p.c) {
+					if !rem[k].Intersects(p.c) {
 						next = append(next, rem[k])
 						continue
 					}
 					hit = true
-					next = append(next, rem[k].minus(p.c)...)
+					next = append(next, rem[k].Minus(p.c)...)
 				}
 				rem = next
 				if hit {
@@ -701,7 +702,7 @@ func (w *walker) sameCover(ri *ruleInfo, q Region, frames []*frame, groups [][]i
 		fg := frames[len(frames)-1-g]
 		for _, j := range js {
 			for _, p := range fg.cov[j] {
-				if p.verdict != ri.verdict || !slices.ContainsFunc(q, func(c Cube) bool { return c.intersects(p.c) }) {
+				if p.verdict != ri.verdict || !slices.ContainsFunc(q, func(c Cube) bool { return c.Intersects(p.c) }) {
 					continue
 				}
 				all = append(all, p.c)
@@ -717,7 +718,7 @@ func (w *walker) sameCover(ri *ruleInfo, q Region, frames []*frame, groups [][]i
 	}
 	budget := subtractBudget
 	for k := range q {
-		if w.s.anyLeft(q[k], all, &budget) || budget <= 0 {
+		if w.s.AnyLeft(q[k], all, &budget) || budget <= 0 {
 			return nil, nil, false
 		}
 	}
@@ -747,7 +748,7 @@ func (w *walker) minimize(q Region, covers []Cover, took [][]*Cube) []Cover {
 		}
 		budget := subtractBudget
 		for k := range q {
-			if w.s.anyLeft(q[k], cs, &budget) {
+			if w.s.AnyLeft(q[k], cs, &budget) {
 				return false
 			}
 		}
@@ -823,7 +824,7 @@ func (w *walker) crosses(a, b *Cube) bool {
 		if aFull && bFull || (aFull || bFull) && !tuple(Dim(d)) {
 			continue
 		}
-		aSub, bSub := a[d].subset(b[d]), b[d].subset(a[d])
+		aSub, bSub := a[d].Subset(b[d]), b[d].Subset(a[d])
 		aOut = aOut || !aSub
 		bOut = bOut || !bSub
 		if !aFull && !bFull && Dim(d) != Proto && (tuple(Dim(d)) || !aSub || !bSub) {
@@ -870,7 +871,7 @@ func (w *walker) policyRedundant(fr *frame, qs []Region, live []bool, regions []
 			}
 			budget := subtractBudget
 			for _, c := range qs[i].Intersect(regions[j]) {
-				if w.s.witness(&c, ps) || w.s.anyLeft(c, ps, &budget) {
+				if w.s.Witness(&c, ps) || w.s.AnyLeft(c, ps, &budget) {
 					depends = true
 					break
 				}

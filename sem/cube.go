@@ -1,4 +1,4 @@
-package space
+package sem
 
 import (
 	"fmt"
@@ -31,22 +31,22 @@ var dimNames = [NDim]string{"saddr", "daddr", "proto", "sport", "dport", "iif", 
 
 func (d Dim) String() string { return dimNames[d] }
 
-var max128 = u128{^uint64(0), ^uint64(0)}
+var max128 = U128{^uint64(0), ^uint64(0)}
 
 // maxOf is the largest value of each dimension, for IPv6; NewSpace cuts
 // the addresses to 32 bits for IPv4.
-var maxOf = [NDim]u128{
+var maxOf = [NDim]U128{
 	SAddr: max128, DAddr: max128,
-	Proto: u64(255), SPort: u64(65535), DPort: u64(65535),
+	Proto: U64(255), SPort: U64(65535), DPort: U64(65535),
 	IIf: max128, OIf: max128,
-	CtState: u64(4), CtStatus: u64(127), ICMP: u64(0xffff), TCPFlags: u64(255),
-	Mark: u64(0xffffffff), CtMark: u64(0xffffffff),
+	CtState: U64(4), CtStatus: U64(127), ICMP: U64(0xffff), TCPFlags: U64(255),
+	Mark: U64(0xffffffff), CtMark: U64(0xffffffff),
 }
 
 // Cube is a product of per-dimension sets: the packets whose every field
 // lies in the set of its dimension. A nil set never appears in a non-empty
 // cube; the full dimension is the single interval [0, max].
-type Cube [NDim]ivs
+type Cube [NDim]Intervals
 
 // Space is the packet universe of one address family.
 type Space struct {
@@ -58,10 +58,10 @@ type Space struct {
 func NewSpace(v6 bool) *Space {
 	s := &Space{V6: v6}
 	for d := range NDim {
-		s.full[d] = span(u128{}, maxOf[d])
+		s.full[d] = Span(U128{}, maxOf[d])
 	}
 	if !v6 {
-		s.full[SAddr] = span(u128{}, u64(0xffffffff))
+		s.full[SAddr] = Span(U128{}, U64(0xffffffff))
 		s.full[DAddr] = s.full[SAddr]
 	}
 	return s
@@ -75,9 +75,9 @@ func (s *Space) IsFull(c *Cube, d Dim) bool {
 	return len(c[d]) == 1 && c[d][0] == s.full[d][0]
 }
 
-func (c *Cube) intersects(o *Cube) bool {
+func (c *Cube) Intersects(o *Cube) bool {
 	for d := range NDim {
-		if !c[d].intersects(o[d]) {
+		if !c[d].Intersects(o[d]) {
 			return false
 		}
 	}
@@ -86,20 +86,20 @@ func (c *Cube) intersects(o *Cube) bool {
 
 // intersect returns c ∩ o and whether it is non-empty.
 // contains reports whether o ⊆ c.
-func (c *Cube) contains(o *Cube) bool {
+func (c *Cube) Contains(o *Cube) bool {
 	for d := range NDim {
-		if !o[d].subset(c[d]) {
+		if !o[d].Subset(c[d]) {
 			return false
 		}
 	}
 	return true
 }
 
-func (c *Cube) intersect(o *Cube) (Cube, bool) {
+func (c *Cube) Intersect(o *Cube) (Cube, bool) {
 	var r Cube
 	for d := range NDim {
-		r[d] = c[d].intersect(o[d])
-		if r[d].empty() {
+		r[d] = c[d].Intersect(o[d])
+		if r[d].Empty() {
 			return r, false
 		}
 	}
@@ -108,21 +108,21 @@ func (c *Cube) intersect(o *Cube) (Cube, bool) {
 
 // minus returns c \ o as disjoint cubes (at most one per dimension in which
 // o is narrower than c).
-func (c *Cube) minus(o *Cube) []Cube {
-	if !c.intersects(o) {
+func (c *Cube) Minus(o *Cube) []Cube {
+	if !c.Intersects(o) {
 		return []Cube{*c}
 	}
 	var out []Cube
 	cur := *c
 	for d := range NDim {
-		rest := cur[d].minus(o[d])
-		if rest.empty() {
+		rest := cur[d].Minus(o[d])
+		if rest.Empty() {
 			continue
 		}
 		piece := cur
 		piece[d] = rest
 		out = append(out, piece)
-		cur[d] = cur[d].intersect(o[d])
+		cur[d] = cur[d].Intersect(o[d])
 	}
 	return out
 }
@@ -138,7 +138,7 @@ func (r Region) Empty() bool { return len(r) == 0 }
 func (r Region) IntersectCube(c *Cube) Region {
 	var out Region
 	for i := range r {
-		if x, ok := r[i].intersect(c); ok {
+		if x, ok := r[i].Intersect(c); ok {
 			out = append(out, x)
 		}
 	}
@@ -157,22 +157,22 @@ func (r Region) Intersect(o Region) Region {
 // Sample returns one packet of a non-empty cube, preferring values a
 // reader recognises (tcp over other protocols, a port above 1023 for the
 // source).
-func (s *Space) Sample(c *Cube) Packet {
-	var p Packet
+func (s *Space) Sample(c *Cube) Example {
+	var p Example
 	for d := range NDim {
-		p.f[d] = c[d].min()
+		p.f[d] = c[d].Min()
 	}
 	for _, v := range []uint64{6, 17, 1, 58} {
-		if c[Proto].has(u64(v)) {
-			p.f[Proto] = u64(v)
+		if c[Proto].Has(U64(v)) {
+			p.f[Proto] = U64(v)
 			break
 		}
 	}
-	if c[SPort].has(u64(1024)) {
-		p.f[SPort] = u64(1024)
+	if c[SPort].Has(U64(1024)) {
+		p.f[SPort] = U64(1024)
 	}
-	if c[CtState].has(u64(3)) { // new
-		p.f[CtState] = u64(3)
+	if c[CtState].Has(U64(3)) { // new
+		p.f[CtState] = U64(3)
 	}
 	p.v6 = s.V6
 	p.full = [NDim]bool{}
@@ -182,14 +182,15 @@ func (s *Space) Sample(c *Cube) Packet {
 	return p
 }
 
-// Packet is one point of a Space.
-type Packet struct {
+// Example is one point of a Space chosen to show a reader, with the
+// dimensions its cube left unrestricted (see Fields).
+type Example struct {
 	v6   bool
-	f    [NDim]u128
+	f    [NDim]U128
 	full [NDim]bool // the cube it came from did not restrict the field
 }
 
-func addrOf(v u128, v6 bool) netip.Addr {
+func addrOf(v U128, v6 bool) netip.Addr {
 	if !v6 {
 		return netip.AddrFrom4([4]byte{byte(v.Lo >> 24), byte(v.Lo >> 16), byte(v.Lo >> 8), byte(v.Lo)})
 	}
@@ -203,7 +204,7 @@ func addrOf(v u128, v6 bool) netip.Addr {
 
 // String describes the packet by the fields its cube restricted; see
 // Fields.
-func (p Packet) String() string {
+func (p Example) String() string {
 	var shown [NDim]bool
 	for d := range NDim {
 		shown[d] = !p.full[d]
@@ -216,7 +217,7 @@ func (p Packet) String() string {
 // those fields are written (a packet of any value of the others is meant);
 // ports are written for protocols that have them. When no address is
 // written, an IPv6 packet says "(IPv6)".
-func (p Packet) Fields(shown [NDim]bool) string {
+func (p Example) Fields(shown [NDim]bool) string {
 	var parts []string
 	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
 	proto := p.f[Proto].Lo

@@ -1,6 +1,6 @@
-package space
+package sem
 
-// subtractAll returns q minus the union of cs as disjoint cubes, in any
+// SubtractAll returns q minus the union of cs as disjoint cubes, in any
 // order. The cubes that are narrower than q in only one dimension d are
 // "slabs": together they remove the union of their d-sets from q[d] at once
 // (q minus slabs in several dimensions is the product of the per-dimension
@@ -12,22 +12,22 @@ package space
 // budget, when not nil, bounds the cube operations; when it runs out the
 // remaining part is returned unsubtracted, which over-approximates the
 // result (a caller that asks "is anything left?" then errs towards "yes").
-func (s *Space) subtractAll(q Cube, cs []*Cube, budget *int) Region {
+func (s *Space) SubtractAll(q Cube, cs []*Cube, budget *int) Region {
 	var out Region
 	s.subtract(q, cs, budget, false, &out)
 	return out
 }
 
-// anyLeft reports whether q minus the union of cs holds a packet; it stops
+// AnyLeft reports whether q minus the union of cs holds a packet; it stops
 // at the first piece found.
-func (s *Space) anyLeft(q Cube, cs []*Cube, budget *int) bool {
+func (s *Space) AnyLeft(q Cube, cs []*Cube, budget *int) bool {
 	var out Region
 	s.subtract(q, cs, budget, true, &out)
 	return len(out) > 0
 }
 
 func (s *Space) subtract(q Cube, cs []*Cube, budget *int, one bool, out *Region) {
-	var slabs [NDim][]iv
+	var slabs [NDim][]Interval
 	var multi []*Cube
 	for _, c := range cs {
 		if budget != nil {
@@ -40,10 +40,10 @@ func (s *Space) subtract(q Cube, cs []*Cube, budget *int, one bool, out *Region)
 		narrow, dim := 0, Dim(0)
 		disjoint := false
 		for d := range NDim {
-			if q[d].subset(c[d]) {
+			if q[d].Subset(c[d]) {
 				continue
 			}
-			if !q[d].intersects(c[d]) {
+			if !q[d].Intersects(c[d]) {
 				disjoint = true
 				break
 			}
@@ -64,8 +64,8 @@ func (s *Space) subtract(q Cube, cs []*Cube, budget *int, one bool, out *Region)
 		if len(slabs[d]) == 0 {
 			continue
 		}
-		q[d] = q[d].minus(normalize(slabs[d]))
-		if q[d].empty() {
+		q[d] = q[d].Minus(Normalize(slabs[d]))
+		if q[d].Empty() {
 			return
 		}
 	}
@@ -74,7 +74,7 @@ func (s *Space) subtract(q Cube, cs []*Cube, budget *int, one bool, out *Region)
 		return
 	}
 	c, rest := multi[0], multi[1:]
-	for _, p := range q.minus(c) {
+	for _, p := range q.Minus(c) {
 		s.subtract(p, rest, budget, one, out)
 		if one && len(*out) > 0 {
 			return
@@ -87,28 +87,28 @@ func (s *Space) subtract(q Cube, cs []*Cube, budget *int, one bool, out *Region)
 // dimension leave out, if there is one, and checks the resulting point
 // against all cubes. A true answer is certain; false means "don't know".
 // It settles most live rules at O(k log k) whatever their overlaps.
-func (s *Space) witness(q *Cube, cs []*Cube) bool {
-	var p [NDim]u128
+func (s *Space) Witness(q *Cube, cs []*Cube) bool {
+	var p [NDim]U128
 	for d := range NDim {
-		var used []iv
+		var used []Interval
 		for _, c := range cs {
-			if !q[d].subset(c[d]) {
+			if !q[d].Subset(c[d]) {
 				used = append(used, c[d]...)
 			}
 		}
 		free := q[d]
 		if len(used) > 0 {
-			free = q[d].minus(normalize(used))
+			free = q[d].Minus(Normalize(used))
 		}
-		if free.empty() {
+		if free.Empty() {
 			free = q[d]
 		}
-		p[d] = free.min()
+		p[d] = free.Min()
 	}
 	for _, c := range cs {
 		in := true
 		for d := range NDim {
-			if !c[d].has(p[d]) {
+			if !c[d].Has(p[d]) {
 				in = false
 				break
 			}

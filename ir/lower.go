@@ -306,6 +306,8 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 		return &Random{P: c.P}, true, false
 	case *policy.StringCond:
 		return &String{Neg: c.Neg, Text: c.Text, Algo: c.Algo}, true, false
+	case *policy.FieldCond:
+		return &Field{c}, true, false
 	case *policy.ConcatCond:
 		s := l.set(c.Set)
 		if s == nil {

@@ -159,6 +159,8 @@ func (p *printer) match(r *ir.Rule, m ir.Match) (string, bool) {
 		// with probability P.
 		const mod = 1 << 31
 		return fmt.Sprintf("numgen random mod %d < %d", mod, int64(math.Round(m.P*mod))), true
+	case *ir.Field:
+		return p.field(r, m)
 	case *ir.String:
 		p.errorf(r, "a payload string match (string %q); use the iptables backend", m.Text)
 		return "", false

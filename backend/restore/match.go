@@ -159,6 +159,8 @@ func (w *writer) match(r *ir.Rule, m ir.Match) condText {
 		return condText{args: s}
 	case *ir.Random:
 		return condText{stateful: true, args: "-m statistic --mode random --probability " + ir.FormatProbability(m.P)}
+	case *ir.Field:
+		return w.field(r, m)
 	case *ir.String:
 		algo := m.Algo
 		if algo == "" {

@@ -1,0 +1,175 @@
+package nft
+
+import (
+	"strconv"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+
+	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
+)
+
+// loadKind is the nft expression that loads a simple field.
+type loadKind int
+
+const (
+	loadMeta    loadKind = iota // meta WORD
+	loadFib                     // fib WORD type (WORD: saddr, daddr)
+	loadCt                      // ct WORD
+	loadPayload                 // WORD is the header field, e.g. "ip ttl"
+)
+
+// nftField says how nft loads one simple field (policy/field.go). The text
+// and the netlink expressions are both derived from it, so they agree.
+type nftField struct {
+	kind loadKind
+	word string
+	meta expr.MetaKey
+	ct   expr.CtKey
+	fib  expr.Fib // its Flag* and Result* fields; the register is set here
+	// Payload: base, byte offset and length; mask selects the bits.
+	base      expr.PayloadBase
+	off, plen uint32
+	mask      byte
+	// size is the byte length the load leaves in the register; host: the
+	// value is in host byte order (meta, ct, fib) rather than the
+	// network's (payload).
+	size int
+	host bool
+	// dtype is the key type of an anonymous set of values, the one nft
+	// gives such a set (it decides how nft lists the elements).
+	dtype nftables.SetDatatype
+	// names are nft's names of values where they differ from fwc's; nil:
+	// fwc's names (policy.Field.Names), or numbers for a numeric field.
+	names map[uint64]string
+	// family, if set, is the only family whose rules can carry the field.
+	family ir.Family
+}
+
+// nftFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
+var nftFields = map[string]nftField{
+}
+
+func fieldRow(m *ir.Field) (nftField, bool) {
+	f, ok := nftFields[m.Key()]
+	return f, ok
+}
+
+// text is the nft expression that loads the field.
+func (f nftField) text() string {
+	switch f.kind {
+	case loadMeta:
+		return "meta " + f.word
+	case loadFib:
+		return "fib " + f.word + " type"
+	case loadCt:
+		return "ct " + f.word
+	}
+	return f.word
+}
+
+// valueText prints one number of the field as nft does.
+func (f nftField) valueText(fd *policy.Field, n uint64) string {
+	if s, ok := f.names[n]; ok {
+		return s
+	}
+	if fd.Kind == policy.FieldEnum {
+		if s := fd.NameOf(n); s != "" {
+			return s
+		}
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+func (p *printer) field(r *ir.Rule, m *ir.Field) (string, bool) {
+	f, ok := fieldRow(m)
+	if !ok {
+		p.errorf(r, "%s", m.Key())
+		return "", false
+	}
+	if f.family != 0 && r.Family != f.family {
+		p.errorf(r, "%s in a rule for both families", m.Key())
+		return "", false
+	}
+	var vs []string
+	for _, iv := range m.Values {
+		s := f.valueText(m.Field, iv.Lo)
+		if iv.Hi != iv.Lo {
+			s += "-" + f.valueText(m.Field, iv.Hi)
+		}
+		vs = append(vs, s)
+	}
+	return f.text() + " " + op(m.Neg) + list(vs), true
+}
+
+// bytes encodes n as the register holds it: size bytes, in host or
+// network order.
+func (f nftField) bytes(n uint64, host bool) []byte {
+	order := binaryutil.ByteOrder(binaryutil.BigEndian)
+	if host {
+		order = binaryutil.NativeEndian
+	}
+	switch f.size {
+	case 1:
+		return []byte{byte(n)}
+	case 2:
+		return order.PutUint16(uint16(n))
+	}
+	return order.PutUint32(uint32(n))
+}
+
+// field encodes m as nft encodes the text field() prints.
+func (e *ruleEnc) field(m *ir.Field) {
+	f, ok := fieldRow(m)
+	if !ok {
+		e.fail("%s", m.Key())
+		return
+	}
+	switch f.kind {
+	case loadMeta:
+		e.meta(f.meta)
+	case loadFib:
+		x := f.fib
+		x.Register = 1
+		e.add(&x)
+	case loadCt:
+		e.add(&expr.Ct{Key: f.ct, Register: 1})
+	case loadPayload:
+		e.payload(f.base, f.off, f.plen)
+		if f.mask != 0 {
+			e.bitwise([]byte{f.mask})
+		}
+	}
+	ranged := false
+	for _, iv := range m.Values {
+		ranged = ranged || iv.Lo != iv.Hi
+	}
+	// Ranges compare in network order: nft turns a host-order value
+	// around first.
+	host := f.host
+	if ranged && host && f.size > 1 {
+		e.add(&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: uint32(f.size), Size: uint32(f.size)})
+		host = false
+	}
+	if len(m.Values) == 1 {
+		iv := m.Values[0]
+		e.inRange(m.Neg, f.bytes(iv.Lo, host), f.bytes(iv.Hi, host))
+		return
+	}
+	var es []nftables.SetElement
+	var ivs []interval
+	for _, iv := range m.Values {
+		es = append(es, nftables.SetElement{Key: f.bytes(iv.Lo, host)})
+		ivs = append(ivs, interval{lo: f.bytes(iv.Lo, host), hi: f.bytes(iv.Hi, host)})
+	}
+	if ranged {
+		es = intervalElements(ivs, true)
+	}
+	s := &nftables.Set{KeyType: f.dtype, Interval: ranged}
+	if host {
+		s.KeyByteOrder = binaryutil.NativeEndian
+	}
+	e.lookup(e.b.anonSet(e.r, s, es), m.Neg)
+}

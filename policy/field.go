@@ -1,0 +1,133 @@
+package policy
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/fwcproject/fwc/ast"
+)
+
+// This file is the registry of simple fields: matches written
+// `NAME [SUB] [!=] VALUE[, VALUE...]` whose values are numbers (named or
+// not). A new such match is one row of fieldTable here, one row in each
+// backend's field table (backend/nft/field.go, backend/restore/field.go)
+// and one row of docs/language.md: the grammar reads it generically
+// (ast.FieldMatch), the checker types its values from the row, the packet
+// space treats it as unmodelled ("may not match"), and IR carries the
+// condition as is.
+
+// FieldKind is how a field's values are written.
+type FieldKind int
+
+const (
+	// FieldEnum values are names from Field.Names (or, where Numeric is
+	// set, numbers too).
+	FieldEnum FieldKind = iota
+	// FieldInt values are numbers or ranges LO-HI within [Min, Max].
+	FieldInt
+)
+
+// Field describes one simple field.
+type Field struct {
+	Name string
+	// Subs are the sub-keywords the name needs (addrtype src|dst); nil:
+	// the values follow the name.
+	Subs []string
+	Kind FieldKind
+	// Names maps the names a FieldEnum value may take to their numbers.
+	Names map[string]uint64
+	// Min and Max bound the numbers (FieldInt, or FieldEnum with Numeric).
+	Min, Max uint64
+	// Numeric lets a FieldEnum value also be written as a number.
+	Numeric bool
+	// Family is the address family the field exists in; a rule using it
+	// is that family's only. Both (or 0): either.
+	Family Family
+	// Summary says in a few words what the field is, for messages.
+	Summary string
+}
+
+// FieldCond matches a simple field. The values are intervals of the
+// field's numbers (a name is an interval of one); Neg: the field is none of
+// them.
+type FieldCond struct {
+	At
+	Field  *Field
+	Sub    string // the sub-keyword, "" when the field takes none
+	Neg    bool
+	Values []Interval
+}
+
+// Interval is the numbers Lo to Hi, inclusive.
+type Interval struct{ Lo, Hi uint64 }
+
+func (*FieldCond) cond() {}
+
+// Key names the field with its sub-keyword ("addrtype dst", "pkttype"):
+// the key of the backends' field tables.
+func (c *FieldCond) Key() string {
+	if c.Sub == "" {
+		return c.Field.Name
+	}
+	return c.Field.Name + " " + c.Sub
+}
+
+// NameOf returns the name of number n of an enum field, or "" if it has none.
+func (f *Field) NameOf(n uint64) string {
+	best := ""
+	for name, v := range f.Names {
+		// Several names may share a number (a synonym); the shortest,
+		// then the first in order, is the one printed.
+		if v == n && (best == "" || len(name) < len(best) || len(name) == len(best) && name < best) {
+			best = name
+		}
+	}
+	return best
+}
+
+// NameList returns the field's value names, sorted (for did-you-mean).
+func (f *Field) NameList() []string {
+	out := make([]string, 0, len(f.Names))
+	for n := range f.Names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HasSub reports whether s is one of the field's sub-keywords.
+func (f *Field) HasSub(s string) bool { return slices.Contains(f.Subs, s) }
+
+// LookupField returns the field called name, or nil.
+func LookupField(name string) *Field { return fieldsByName[name] }
+
+// Fields returns every registered field, by name.
+func Fields() []*Field {
+	out := make([]*Field, 0, len(fieldsByName))
+	for _, f := range fieldsByName {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b *Field) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+var fieldsByName = map[string]*Field{}
+
+func init() {
+	for _, f := range fieldTable {
+		fieldsByName[f.Name] = f
+		ast.DeclareField(f.Name, f.Subs...)
+	}
+}
+
+// rtnTypes are the kernel's route types (RTN_*), as fib and addrtype
+// report an address's type.
+var rtnTypes = map[string]uint64{
+	"unspec": 0, "unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5,
+	"blackhole": 6, "unreachable": 7, "prohibit": 8, "throw": 9, "nat": 10, "xresolve": 11,
+}
+
+// fieldTable: one row per simple field.
+var fieldTable = []*Field{
+}

@@ -129,5 +129,4 @@ var rtnTypes = map[string]uint64{
 }
 
 // fieldTable: one row per simple field.
-var fieldTable = []*Field{
-}
+var fieldTable = []*Field{}

@@ -49,8 +49,7 @@ type nftField struct {
 }
 
 // nftFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
-var nftFields = map[string]nftField{
-}
+var nftFields = map[string]nftField{}
 
 func fieldRow(m *ir.Field) (nftField, bool) {
 	f, ok := nftFields[m.Key()]

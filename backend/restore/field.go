@@ -24,8 +24,7 @@ type iptField struct {
 }
 
 // iptFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
-var iptFields = map[string]iptField{
-}
+var iptFields = map[string]iptField{}
 
 func (f iptField) value(fd *policy.Field, n uint64) string {
 	s, ok := f.names[n]

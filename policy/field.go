@@ -129,4 +129,7 @@ var rtnTypes = map[string]uint64{
 }
 
 // fieldTable: one row per simple field.
-var fieldTable = []*Field{}
+var fieldTable = []*Field{
+	{Name: "addrtype", Subs: []string{"src", "dst"}, Kind: FieldEnum, Names: rtnTypes,
+		Summary: "the type of route the kernel has for the address"},
+}

@@ -49,7 +49,10 @@ type nftField struct {
 }
 
 // nftFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
-var nftFields = map[string]nftField{}
+var nftFields = map[string]nftField{
+	"addrtype src": {kind: loadFib, word: "saddr", fib: expr.Fib{FlagSADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
+	"addrtype dst": {kind: loadFib, word: "daddr", fib: expr.Fib{FlagDADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
+}
 
 func fieldRow(m *ir.Field) (nftField, bool) {
 	f, ok := nftFields[m.Key()]

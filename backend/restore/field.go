@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,10 +22,19 @@ type iptField struct {
 	names map[uint64]string
 	// family, if set, is the only family whose tool has the module.
 	family ir.Family
+	// v6, if set, are the only values ip6tables's module can test.
+	v6 []uint64
 }
 
 // iptFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
-var iptFields = map[string]iptField{}
+var iptFields = map[string]iptField{
+	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true, v6: addrtype6},
+	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true, v6: addrtype6},
+}
+
+// addrtype6: the kernel's addrtype match refuses the other route types
+// for IPv6 (broadcast, blackhole, prohibit and later).
+var addrtype6 = []uint64{0, 1, 2, 4, 5, 7} // unspec unicast local anycast multicast unreachable
 
 func (f iptField) value(fd *policy.Field, n uint64) string {
 	s, ok := f.names[n]
@@ -48,6 +58,14 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 	}
 	var vs []string
 	for _, iv := range m.Values {
+		if f.v6 != nil && w.fam == ir.IPv6 {
+			for n := iv.Lo; n <= iv.Hi; n++ {
+				if !slices.Contains(f.v6, n) {
+					w.errorf(r, "%s %s (its %s match cannot test it for IPv6)", m.Key(), f.value(m.Field, n), f.module)
+					return condText{}
+				}
+			}
+		}
 		s := f.value(m.Field, iv.Lo)
 		if iv.Hi != iv.Lo {
 			s += ":" + f.value(m.Field, iv.Hi)

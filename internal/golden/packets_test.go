@@ -161,6 +161,25 @@ var packetCases = []packetCase{
 		},
 	},
 	{
+		example: "internal/golden/testdata/packets/addrtype.fw",
+		fwAddrs: map[string][]string{"eth0": {"198.51.100.1/24"}, "eth1": {"192.168.1.1/24"}},
+		fwServe: []string{"tcp:23", "tcp:24", "tcp:25"},
+		peers: []peer{
+			{name: "wan", iface: "eth0", addrs: []string{"198.51.100.10/24"},
+				routes: []string{"default via 198.51.100.1"}},
+			{name: "lan", iface: "eth1", addrs: []string{"192.168.1.200/24"},
+				routes: []string{"default via 192.168.1.1"}, serve: []string{"tcp:22", "tcp:25", "tcp:8080"}},
+		},
+		probes: []expect{
+			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 25}, "timeout", "addrtype dst local before routing: the firewall's address"},
+			{"wan", probe{"tcp", "198.51.100.10", "192.168.1.200", 25}, "open lan 198.51.100.10", "the same rule passes a forwarded packet"},
+			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 23}, "open fw 198.51.100.10", "input: dst is always local, != local never holds"},
+			{"wan", probe{"tcp", "198.51.100.10", "198.51.100.1", 24}, "refused", "input: dst local holds"},
+			{"wan", probe{"tcp", "198.51.100.10", "192.168.1.200", 22}, "refused", "forward: dst unicast holds"},
+			{"wan", probe{"tcp", "198.51.100.10", "192.168.1.200", 8080}, "open lan 198.51.100.10", "forward: dst local never holds"},
+		},
+	},
+	{
 		example: "internal/golden/testdata/packets/negated-iface.fw",
 		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
 		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},

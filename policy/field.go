@@ -132,4 +132,6 @@ var rtnTypes = map[string]uint64{
 var fieldTable = []*Field{
 	{Name: "addrtype", Subs: []string{"src", "dst"}, Kind: FieldEnum, Names: rtnTypes,
 		Summary: "the type of route the kernel has for the address"},
+	{Name: "pkttype", Kind: FieldEnum, Names: map[string]uint64{"unicast": 0, "host": 0, "broadcast": 1, "multicast": 2, "otherhost": 3},
+		Summary: "the link-layer class of the packet"},
 }

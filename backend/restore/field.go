@@ -30,6 +30,7 @@ type iptField struct {
 var iptFields = map[string]iptField{
 	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true, v6: addrtype6},
 	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true, v6: addrtype6},
+	"pkttype":      {module: "pkttype", option: "--pkt-type", names: map[uint64]string{0: "unicast", 3: "otherhost"}},
 }
 
 // addrtype6: the kernel's addrtype match refuses the other route types
@@ -75,6 +76,10 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 	head := "-m " + f.module + " "
 	if f.list {
 		return condText{args: head + neg(m.Neg) + f.option + " " + strings.Join(vs, ",")}
+	}
+	if len(vs) == 1 {
+		// The negation goes before the option, not before -m.
+		return condText{args: head + neg(m.Neg) + f.option + " " + vs[0]}
 	}
 	var alts []string
 	for _, v := range vs {

@@ -134,4 +134,5 @@ var fieldTable = []*Field{
 		Summary: "the type of route the kernel has for the address"},
 	{Name: "pkttype", Kind: FieldEnum, Names: map[string]uint64{"unicast": 0, "host": 0, "broadcast": 1, "multicast": 2, "otherhost": 3},
 		Summary: "the link-layer class of the packet"},
+	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

@@ -53,6 +53,7 @@ var nftFields = map[string]nftField{
 	"addrtype src": {kind: loadFib, word: "saddr", fib: expr.Fib{FlagSADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
 	"addrtype dst": {kind: loadFib, word: "daddr", fib: expr.Fib{FlagDADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
 	"pkttype":      {kind: loadMeta, word: "pkttype", meta: expr.MetaKeyPKTTYPE, size: 1, host: true, dtype: nftables.TypePktType, names: map[uint64]string{0: "host", 3: "other"}},
+	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 
 func fieldRow(m *ir.Field) (nftField, bool) {

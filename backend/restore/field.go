@@ -31,6 +31,7 @@ var iptFields = map[string]iptField{
 	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true, v6: addrtype6},
 	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true, v6: addrtype6},
 	"pkttype":      {module: "pkttype", option: "--pkt-type", names: map[uint64]string{0: "unicast", 3: "otherhost"}},
+	"length":       {module: "length", option: "--length"},
 }
 
 // addrtype6: the kernel's addrtype match refuses the other route types

@@ -191,6 +191,17 @@ var packetCases = []packetCase{
 		},
 	},
 	{
+		example: "internal/golden/testdata/packets/length.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
+		fwServe: []string{"tcp:23", "tcp:24", "tcp:25"},
+		peers:   []peer{{name: "net", iface: "eth0", addrs: []string{"192.0.2.2/24"}}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "refused", "a SYN is 41 to 100 bytes long"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "and not 200 or more"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 25}, "refused", "so not 0-40 either"},
+		},
+	},
+	{
 		example: "internal/golden/testdata/packets/negated-iface.fw",
 		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
 		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},

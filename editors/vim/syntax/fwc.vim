@@ -25,7 +25,7 @@ syn keyword fwcDeclaration from to
 syn keyword fwcVerdict accept drop reject return jump goto
 syn keyword fwcKeyword address addrtype algo burst connlimit connmark counter ct daddr date day
 syn keyword fwcKeyword dev dnat dport dst elements endpoints family flags hour icmp icmpv6
-syn keyword fwcKeyword iface iif level limit log mark mask masquerade meter net
+syn keyword fwcKeyword iface iif length level limit log mark mask masquerade meter net
 syn keyword fwcKeyword notrack oif over per persistent pkttype prefix priority probability proto random
 syn keyword fwcKeyword random-fully redirect restore saddr save sctp size snat sport src state
 syn keyword fwcKeyword status string syn tcp timeout tos trace ttl type udp

@@ -134,5 +134,7 @@ var fieldTable = []*Field{
 		Summary: "the type of route the kernel has for the address"},
 	{Name: "pkttype", Kind: FieldEnum, Names: map[string]uint64{"unicast": 0, "host": 0, "broadcast": 1, "multicast": 2, "otherhost": 3},
 		Summary: "the link-layer class of the packet"},
+	{Name: "ttl", Kind: FieldInt, Min: 0, Max: 255, Family: IPv4, Summary: "the IPv4 time to live"},
+	{Name: "hoplimit", Kind: FieldInt, Min: 0, Max: 255, Family: IPv6, Summary: "the IPv6 hop limit"},
 	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

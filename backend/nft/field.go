@@ -53,6 +53,8 @@ var nftFields = map[string]nftField{
 	"addrtype src": {kind: loadFib, word: "saddr", fib: expr.Fib{FlagSADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
 	"addrtype dst": {kind: loadFib, word: "daddr", fib: expr.Fib{FlagDADDR: true, ResultADDRTYPE: true}, size: 4, host: true, dtype: nftables.TypeFIBAddr},
 	"pkttype":      {kind: loadMeta, word: "pkttype", meta: expr.MetaKeyPKTTYPE, size: 1, host: true, dtype: nftables.TypePktType, names: map[uint64]string{0: "host", 3: "other"}},
+	"ttl":          {kind: loadPayload, word: "ip ttl", base: expr.PayloadBaseNetworkHeader, off: 8, plen: 1, size: 1, dtype: nftables.TypeInteger, family: ir.IPv4},
+	"hoplimit":     {kind: loadPayload, word: "ip6 hoplimit", base: expr.PayloadBaseNetworkHeader, off: 7, plen: 1, size: 1, dtype: nftables.TypeInteger, family: ir.IPv6},
 	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 
@@ -171,7 +173,10 @@ func (e *ruleEnc) field(m *ir.Field) {
 	if ranged {
 		es = intervalElements(ivs, true)
 	}
-	s := &nftables.Set{KeyType: f.dtype, Interval: ranged}
+	// integer is a type of any width: the key is as long as the load.
+	kt := f.dtype
+	kt.Bytes = uint32(f.size)
+	s := &nftables.Set{KeyType: kt, Interval: ranged}
 	if host {
 		s.KeyByteOrder = binaryutil.NativeEndian
 	}

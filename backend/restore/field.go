@@ -24,6 +24,11 @@ type iptField struct {
 	family ir.Family
 	// v6, if set, are the only values ip6tables's module can test.
 	v6 []uint64
+	// lt and gt are the options for below and above (ttl's --ttl-lt),
+	// where the module has no ranges: LO-HI becomes above LO-1 and
+	// below HI+1, as two matches; max is the field's largest value.
+	lt, gt string
+	max    uint64
 }
 
 // iptFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
@@ -31,6 +36,8 @@ var iptFields = map[string]iptField{
 	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true, v6: addrtype6},
 	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true, v6: addrtype6},
 	"pkttype":      {module: "pkttype", option: "--pkt-type", names: map[uint64]string{0: "unicast", 3: "otherhost"}},
+	"ttl":          {module: "ttl", option: "--ttl-eq", lt: "--ttl-lt", gt: "--ttl-gt", max: 255, family: ir.IPv4},
+	"hoplimit":     {module: "hl", option: "--hl-eq", lt: "--hl-lt", gt: "--hl-gt", max: 255, family: ir.IPv6},
 	"length":       {module: "length", option: "--length"},
 }
 
@@ -75,6 +82,9 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 		vs = append(vs, s)
 	}
 	head := "-m " + f.module + " "
+	if f.lt != "" {
+		return f.bounds(m)
+	}
 	if f.list {
 		return condText{args: head + neg(m.Neg) + f.option + " " + strings.Join(vs, ",")}
 	}
@@ -87,4 +97,43 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 		alts = append(alts, head+f.option+" "+v)
 	}
 	return oneOf(m.Neg, alts)
+}
+
+// bounds writes each value as an equality, or a range as the comparisons
+// above LO-1 and below HI+1 (left out at the ends of the field); several
+// values are alternatives, negated ones exclusions.
+func (f iptField) bounds(m *ir.Field) condText {
+	head := "-m " + f.module + " "
+	var alts []string
+	for _, iv := range m.Values {
+		var parts []string
+		switch {
+		case iv.Lo == iv.Hi:
+			parts = append(parts, head+f.option+" "+strconv.FormatUint(iv.Lo, 10))
+		default:
+			if iv.Lo > 0 {
+				parts = append(parts, head+f.gt+" "+strconv.FormatUint(iv.Lo-1, 10))
+			}
+			if iv.Hi < f.max {
+				parts = append(parts, head+f.lt+" "+strconv.FormatUint(iv.Hi+1, 10))
+			}
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "") // the whole field: always holds
+		}
+		alts = append(alts, strings.TrimSpace(strings.Join(parts, " ")))
+	}
+	switch {
+	case m.Neg && len(alts) == 1 && !strings.Contains(alts[0], " -m "):
+		if alts[0] == "" {
+			return condText{args: never}
+		}
+		// one comparison: its own negation
+		return condText{args: strings.Replace(alts[0], head, head+"! ", 1)}
+	case m.Neg:
+		return condText{excl: alts}
+	case len(alts) == 1:
+		return condText{args: alts[0]}
+	}
+	return condText{alts: alts}
 }

@@ -202,6 +202,20 @@ var packetCases = []packetCase{
 		},
 	},
 	{
+		example: "internal/golden/testdata/packets/ttl.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24", "2001:db8::1/64"}},
+		fwServe: []string{"tcp:23", "tcp:24", "tcp:25"},
+		peers:   []peer{{name: "net", iface: "eth0", addrs: []string{"192.0.2.2/24", "2001:db8::7/64"}}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "refused", "ttl 64 from a neighbour"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "not below 64"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 25}, "open fw 192.0.2.2", "inside 60-70, so != 60-70 does not hold"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 23}, "refused", "hop limit 64 from a neighbour"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 24}, "open fw 2001:db8::7", "not above 64"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 25}, "open fw 2001:db8::7", "ttl rules leave IPv6 alone"},
+		},
+	},
+	{
 		example: "internal/golden/testdata/packets/negated-iface.fw",
 		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
 		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/fwcproject/fwc/ast"
@@ -24,33 +25,36 @@ the match has; fwc suggests the closest.
 // field checks a generic field match against its row of the field
 // registry (policy/field.go) and builds its policy.FieldCond.
 func (c *checker) field(m *ast.FieldMatch, st *ruleState) {
-	f := policy.LookupField(m.Name.Name)
-	if f == nil {
+	subs, known := policy.FieldSubs(m.Name.Name)
+	if !known {
 		// The parser only reads declared names; keep going regardless.
 		c.unknown("match", &m.Name, m.Name.Name, fieldNames())
 		st.ok = false
 		return
 	}
-	cond := &policy.FieldCond{At: policy.At{Node: m}, Field: f, Neg: m.Neg}
 	switch {
-	case len(f.Subs) > 0 && m.Sub == nil:
-		c.errorf(codeFieldSub, m, "%s needs one of %s", f.Name, strings.Join(f.Subs, ", "))
+	case len(subs) > 0 && m.Sub == nil:
+		c.errorf(codeFieldSub, m, "%s needs one of %s", m.Name.Name, strings.Join(subs, ", "))
 		st.ok = false
 		return
-	case len(f.Subs) > 0 && !f.HasSub(m.Sub.Name):
-		d := c.errorf(codeFieldSub, m.Sub, "%s has no %q", f.Name, m.Sub.Name)
-		if s := suggest(m.Sub.Name, f.Subs); s != "" {
+	case len(subs) > 0 && !slices.Contains(subs, m.Sub.Name):
+		d := c.errorf(codeFieldSub, m.Sub, "%s has no %q", m.Name.Name, m.Sub.Name)
+		if s := suggest(m.Sub.Name, subs); s != "" {
 			d.Summary += "; did you mean \"" + s + "\"?"
 		}
-		d.Detail = "Write " + f.Name + " " + strings.Join(f.Subs, " or "+f.Name+" ") + "."
+		d.Detail = "Write " + m.Name.Name + " " + strings.Join(subs, " or "+m.Name.Name+" ") + "."
 		st.ok = false
 		return
-	case m.Sub != nil:
-		cond.Sub = m.Sub.Name
 	}
+	sub := ""
+	if m.Sub != nil {
+		sub = m.Sub.Name
+	}
+	f := policy.LookupField(m.Name.Name, sub)
+	cond := &policy.FieldCond{At: policy.At{Node: m}, Field: f, Sub: sub, Neg: m.Neg}
 	ok := true
 	for _, v := range c.flatten(m.Values) {
-		iv, good := c.fieldValue(f, v)
+		iv, good := c.fieldValue(cond, v)
 		ok = ok && good
 		cond.Values = append(cond.Values, iv)
 	}
@@ -62,8 +66,9 @@ func (c *checker) field(m *ast.FieldMatch, st *ruleState) {
 	st.conds = append(st.conds, cond)
 }
 
-func (c *checker) fieldValue(f *policy.Field, v ast.Value) (policy.Interval, bool) {
-	what := f.Name + " value"
+func (c *checker) fieldValue(cond *policy.FieldCond, v ast.Value) (policy.Interval, bool) {
+	f, key := cond.Field, cond.Key()
+	what := key + " value"
 	if f.Kind == policy.FieldEnum {
 		if l, ok := lit(v, ast.Word); ok {
 			n, known := f.Names[strings.ToLower(l.Text)]
@@ -72,7 +77,7 @@ func (c *checker) fieldValue(f *policy.Field, v ast.Value) (policy.Interval, boo
 				if s := suggest(strings.ToLower(l.Text), f.NameList()); s != "" {
 					d.Summary += "; did you mean \"" + s + "\"?"
 				}
-				d.Detail = f.Name + " is " + f.Summary + ": one of " + strings.Join(f.NameList(), ", ") + "."
+				d.Detail = key + " is " + f.Summary + ": one of " + strings.Join(f.NameList(), ", ") + "."
 				return policy.Interval{}, false
 			}
 			return policy.Interval{Lo: n, Hi: n}, true
@@ -89,7 +94,7 @@ func (c *checker) fieldValue(f *policy.Field, v ast.Value) (policy.Interval, boo
 			return policy.Interval{}, false
 		}
 		if hi < lo {
-			c.errorf(codeRange, v, "%s range %d-%d is empty", f.Name, lo, hi)
+			c.errorf(codeRange, v, "%s range %d-%d is empty", key, lo, hi)
 			return policy.Interval{}, false
 		}
 		return policy.Interval{Lo: lo, Hi: hi}, true
@@ -101,7 +106,9 @@ func (c *checker) fieldValue(f *policy.Field, v ast.Value) (policy.Interval, boo
 func fieldNames() []string {
 	var out []string
 	for _, f := range policy.Fields() {
-		out = append(out, f.Name)
+		if !slices.Contains(out, f.Name) {
+			out = append(out, f.Name)
+		}
 	}
 	return out
 }

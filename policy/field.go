@@ -99,24 +99,41 @@ func (f *Field) NameList() []string {
 // HasSub reports whether s is one of the field's sub-keywords.
 func (f *Field) HasSub(s string) bool { return slices.Contains(f.Subs, s) }
 
-// LookupField returns the field called name, or nil.
-func LookupField(name string) *Field { return fieldsByName[name] }
+// LookupField returns the field called name with sub-keyword sub ("" for
+// a field without), or nil. Several rows may share a name when their
+// sub-keywords differ (ct direction, ct zone): each has its own type.
+func LookupField(name, sub string) *Field {
+	for _, f := range fieldTable {
+		if f.Name == name && (sub == "" && len(f.Subs) == 0 || f.HasSub(sub)) {
+			return f
+		}
+	}
+	return nil
+}
+
+// FieldSubs returns every sub-keyword of the rows called name, and whether
+// there is such a row.
+func FieldSubs(name string) ([]string, bool) {
+	var subs []string
+	known := false
+	for _, f := range fieldTable {
+		if f.Name == name {
+			known = true
+			subs = append(subs, f.Subs...)
+		}
+	}
+	return subs, known
+}
 
 // Fields returns every registered field, by name.
 func Fields() []*Field {
-	out := make([]*Field, 0, len(fieldsByName))
-	for _, f := range fieldsByName {
-		out = append(out, f)
-	}
-	slices.SortFunc(out, func(a, b *Field) int { return strings.Compare(a.Name, b.Name) })
+	out := slices.Clone(fieldTable)
+	slices.SortStableFunc(out, func(a, b *Field) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-var fieldsByName = map[string]*Field{}
-
 func init() {
 	for _, f := range fieldTable {
-		fieldsByName[f.Name] = f
 		ast.DeclareField(f.Name, f.Subs...)
 	}
 }
@@ -136,5 +153,8 @@ var fieldTable = []*Field{
 		Summary: "the link-layer class of the packet"},
 	{Name: "ttl", Kind: FieldInt, Min: 0, Max: 255, Family: IPv4, Summary: "the IPv4 time to live"},
 	{Name: "hoplimit", Kind: FieldInt, Min: 0, Max: 255, Family: IPv6, Summary: "the IPv6 hop limit"},
+	{Name: "ct", Subs: []string{"direction"}, Kind: FieldEnum, Names: map[string]uint64{"original": 0, "reply": 1},
+		Summary: "the direction of the packet in its connection"},
+	{Name: "ct", Subs: []string{"zone"}, Kind: FieldInt, Min: 0, Max: 65535, Summary: "the conntrack zone of the connection"},
 	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

@@ -55,6 +55,8 @@ var nftFields = map[string]nftField{
 	"pkttype":      {kind: loadMeta, word: "pkttype", meta: expr.MetaKeyPKTTYPE, size: 1, host: true, dtype: nftables.TypePktType, names: map[uint64]string{0: "host", 3: "other"}},
 	"ttl":          {kind: loadPayload, word: "ip ttl", base: expr.PayloadBaseNetworkHeader, off: 8, plen: 1, size: 1, dtype: nftables.TypeInteger, family: ir.IPv4},
 	"hoplimit":     {kind: loadPayload, word: "ip6 hoplimit", base: expr.PayloadBaseNetworkHeader, off: 7, plen: 1, size: 1, dtype: nftables.TypeInteger, family: ir.IPv6},
+	"ct direction": {kind: loadCt, word: "direction", ct: expr.CtKeyDIRECTION, size: 1, host: true, dtype: nftables.TypeCTDir},
+	"ct zone":      {kind: loadCt, word: "zone", ct: expr.CtKeyZONE, size: 2, host: true, dtype: nftables.TypeInteger},
 	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 

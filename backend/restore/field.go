@@ -22,6 +22,9 @@ type iptField struct {
 	names map[uint64]string
 	// family, if set, is the only family whose tool has the module.
 	family ir.Family
+	// noNeg: the option cannot be negated; a negated match is written as
+	// the other values of the (enum) field.
+	noNeg bool
 	// v6, if set, are the only values ip6tables's module can test.
 	v6 []uint64
 	// lt and gt are the options for below and above (ttl's --ttl-lt),
@@ -38,6 +41,7 @@ var iptFields = map[string]iptField{
 	"pkttype":      {module: "pkttype", option: "--pkt-type", names: map[uint64]string{0: "unicast", 3: "otherhost"}},
 	"ttl":          {module: "ttl", option: "--ttl-eq", lt: "--ttl-lt", gt: "--ttl-gt", max: 255, family: ir.IPv4},
 	"hoplimit":     {module: "hl", option: "--hl-eq", lt: "--hl-lt", gt: "--hl-gt", max: 255, family: ir.IPv6},
+	"ct direction": {module: "conntrack", option: "--ctdir", upper: true, noNeg: true},
 	"length":       {module: "length", option: "--length"},
 }
 
@@ -64,6 +68,11 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 	if !ok || f.family != 0 && f.family != w.fam {
 		w.errorf(r, "%s", m.Key())
 		return condText{}
+	}
+	if m.Neg && f.noNeg {
+		if m = complement(m); len(m.Values) == 0 {
+			return condText{args: never} // none of all values
+		}
 	}
 	var vs []string
 	for _, iv := range m.Values {
@@ -136,4 +145,23 @@ func (f iptField) bounds(m *ir.Field) condText {
 		return condText{args: alts[0]}
 	}
 	return condText{alts: alts}
+}
+
+// complement returns the positive match of the enum values m does not list.
+func complement(m *ir.Field) *ir.Field {
+	c := *m.FieldCond
+	c.Neg, c.Values = false, nil
+	seen := map[uint64]bool{}
+	for _, n := range m.Field.Names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		listed := slices.ContainsFunc(m.Values, func(iv policy.Interval) bool { return iv.Lo <= n && n <= iv.Hi })
+		if !listed {
+			c.Values = append(c.Values, policy.Interval{Lo: n, Hi: n})
+		}
+	}
+	slices.SortFunc(c.Values, func(a, b policy.Interval) int { return int(a.Lo) - int(b.Lo) })
+	return &ir.Field{FieldCond: &c}
 }

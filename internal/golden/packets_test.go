@@ -216,6 +216,17 @@ var packetCases = []packetCase{
 		},
 	},
 	{
+		example: "internal/golden/testdata/packets/ct-direction.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
+		fwServe: []string{"tcp:23", "tcp:24", "tcp:25"},
+		peers:   []peer{{name: "net", iface: "eth0", addrs: []string{"192.0.2.2/24"}}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "refused", "a SYN goes the original way"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "not the reply way"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 25}, "open fw 192.0.2.2", "so != original does not hold"},
+		},
+	},
+	{
 		example: "internal/golden/testdata/packets/negated-iface.fw",
 		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
 		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},

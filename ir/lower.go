@@ -307,7 +307,7 @@ func (l *lowerer) cond(c policy.Cond, r *policy.Rule, f Family) (m Match, holds,
 	case *policy.StringCond:
 		return &String{Neg: c.Neg, Text: c.Text, Algo: c.Algo}, true, false
 	case *policy.FieldCond:
-		return &Field{c}, true, false
+		return &Field{c}, true, c.Field.PerFamily
 	case *policy.ConcatCond:
 		s := l.set(c.Set)
 		if s == nil {

@@ -44,6 +44,9 @@ type Field struct {
 	// Family is the address family the field exists in; a rule using it
 	// is that family's only. Both (or 0): either.
 	Family Family
+	// PerFamily: the field lies in a different place for IPv4 and IPv6
+	// (dscp), so a rule for both families becomes one rule per family.
+	PerFamily bool
 	// Summary says in a few words what the field is, for messages.
 	Summary string
 }
@@ -145,6 +148,14 @@ var rtnTypes = map[string]uint64{
 	"blackhole": 6, "unreachable": 7, "prohibit": 8, "throw": 9, "nat": 10, "xresolve": 11,
 }
 
+// dscpNames are the class selectors and per-hop behaviours (RFC 2474,
+// 2597, 3246).
+var dscpNames = map[string]uint64{
+	"cs0": 0, "cs1": 8, "cs2": 16, "cs3": 24, "cs4": 32, "cs5": 40, "cs6": 48, "cs7": 56,
+	"af11": 10, "af12": 12, "af13": 14, "af21": 18, "af22": 20, "af23": 22,
+	"af31": 26, "af32": 28, "af33": 30, "af41": 34, "af42": 36, "af43": 38, "ef": 46,
+}
+
 // fieldTable: one row per simple field.
 var fieldTable = []*Field{
 	{Name: "addrtype", Subs: []string{"src", "dst"}, Kind: FieldEnum, Names: rtnTypes,
@@ -156,5 +167,7 @@ var fieldTable = []*Field{
 	{Name: "ct", Subs: []string{"direction"}, Kind: FieldEnum, Names: map[string]uint64{"original": 0, "reply": 1},
 		Summary: "the direction of the packet in its connection"},
 	{Name: "ct", Subs: []string{"zone"}, Kind: FieldInt, Min: 0, Max: 65535, Summary: "the conntrack zone of the connection"},
+	{Name: "dscp", Kind: FieldEnum, Names: dscpNames, Numeric: true, Min: 0, Max: 63, PerFamily: true,
+		Summary: "the differentiated services code point (the high 6 bits of the IPv4 TOS or IPv6 traffic class)"},
 	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

@@ -29,10 +29,13 @@ type nftField struct {
 	meta expr.MetaKey
 	ct   expr.CtKey
 	fib  expr.Fib // its Flag* and Result* fields; the register is set here
-	// Payload: base, byte offset and length; mask selects the bits.
+	// Payload: base, byte offset and length; mask selects the bits, and
+	// values are compared shifted left by lshift, as nft does (it masks
+	// and never shifts the header field itself).
 	base      expr.PayloadBase
 	off, plen uint32
-	mask      byte
+	mask      []byte
+	lshift    uint
 	// size is the byte length the load leaves in the register; host: the
 	// value is in host byte order (meta, ct, fib) rather than the
 	// network's (payload).
@@ -46,6 +49,8 @@ type nftField struct {
 	names map[uint64]string
 	// family, if set, is the only family whose rules can carry the field.
 	family ir.Family
+	// numeric: print values as numbers even where fwc has names for them.
+	numeric bool
 }
 
 // nftFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
@@ -57,10 +62,19 @@ var nftFields = map[string]nftField{
 	"hoplimit":     {kind: loadPayload, word: "ip6 hoplimit", base: expr.PayloadBaseNetworkHeader, off: 7, plen: 1, size: 1, dtype: nftables.TypeInteger, family: ir.IPv6},
 	"ct direction": {kind: loadCt, word: "direction", ct: expr.CtKeyDIRECTION, size: 1, host: true, dtype: nftables.TypeCTDir},
 	"ct zone":      {kind: loadCt, word: "zone", ct: expr.CtKeyZONE, size: 2, host: true, dtype: nftables.TypeInteger},
+	"dscp":         {kind: loadPayload, word: "ip dscp", base: expr.PayloadBaseNetworkHeader, off: 1, plen: 1, mask: []byte{0xfc}, lshift: 2, size: 1, dtype: nftables.TypeDSCP, numeric: true},
+	"dscp ip6":     {kind: loadPayload, word: "ip6 dscp", base: expr.PayloadBaseNetworkHeader, off: 0, plen: 2, mask: []byte{0x0f, 0xc0}, lshift: 6, size: 2, dtype: nftables.TypeDSCP, numeric: true},
 	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 
-func fieldRow(m *ir.Field) (nftField, bool) {
+// fieldRow returns the row of m for a rule of family fam: "KEY ip6" is an
+// IPv6 rule's where the field lies elsewhere in IPv6 (policy.Field.PerFamily).
+func fieldRow(m *ir.Field, fam ir.Family) (nftField, bool) {
+	if fam == ir.IPv6 {
+		if f, ok := nftFields[m.Key()+" ip6"]; ok {
+			return f, true
+		}
+	}
 	f, ok := nftFields[m.Key()]
 	return f, ok
 }
@@ -83,7 +97,7 @@ func (f nftField) valueText(fd *policy.Field, n uint64) string {
 	if s, ok := f.names[n]; ok {
 		return s
 	}
-	if fd.Kind == policy.FieldEnum {
+	if fd.Kind == policy.FieldEnum && !f.numeric {
 		if s := fd.NameOf(n); s != "" {
 			return s
 		}
@@ -92,7 +106,7 @@ func (f nftField) valueText(fd *policy.Field, n uint64) string {
 }
 
 func (p *printer) field(r *ir.Rule, m *ir.Field) (string, bool) {
-	f, ok := fieldRow(m)
+	f, ok := fieldRow(m, r.Family)
 	if !ok {
 		p.errorf(r, "%s", m.Key())
 		return "", false
@@ -115,6 +129,7 @@ func (p *printer) field(r *ir.Rule, m *ir.Field) (string, bool) {
 // bytes encodes n as the register holds it: size bytes, in host or
 // network order.
 func (f nftField) bytes(n uint64, host bool) []byte {
+	n <<= f.lshift
 	order := binaryutil.ByteOrder(binaryutil.BigEndian)
 	if host {
 		order = binaryutil.NativeEndian
@@ -130,7 +145,7 @@ func (f nftField) bytes(n uint64, host bool) []byte {
 
 // field encodes m as nft encodes the text field() prints.
 func (e *ruleEnc) field(m *ir.Field) {
-	f, ok := fieldRow(m)
+	f, ok := fieldRow(m, e.r.Family)
 	if !ok {
 		e.fail("%s", m.Key())
 		return
@@ -146,8 +161,8 @@ func (e *ruleEnc) field(m *ir.Field) {
 		e.add(&expr.Ct{Key: f.ct, Register: 1})
 	case loadPayload:
 		e.payload(f.base, f.off, f.plen)
-		if f.mask != 0 {
-			e.bitwise([]byte{f.mask})
+		if f.mask != nil {
+			e.bitwise(f.mask)
 		}
 	}
 	ranged := false

@@ -22,6 +22,11 @@ type iptField struct {
 	names map[uint64]string
 	// family, if set, is the only family whose tool has the module.
 	family ir.Family
+	// expand: the option takes no ranges, so a range is written as each of
+	// its values (for small fields such as dscp's 64).
+	expand bool
+	// numeric: write values as numbers even where fwc has names for them.
+	numeric bool
 	// noNeg: the option cannot be negated; a negated match is written as
 	// the other values of the (enum) field.
 	noNeg bool
@@ -42,6 +47,7 @@ var iptFields = map[string]iptField{
 	"ttl":          {module: "ttl", option: "--ttl-eq", lt: "--ttl-lt", gt: "--ttl-gt", max: 255, family: ir.IPv4},
 	"hoplimit":     {module: "hl", option: "--hl-eq", lt: "--hl-lt", gt: "--hl-gt", max: 255, family: ir.IPv6},
 	"ct direction": {module: "conntrack", option: "--ctdir", upper: true, noNeg: true},
+	"dscp":         {module: "dscp", option: "--dscp", numeric: true, expand: true},
 	"length":       {module: "length", option: "--length"},
 }
 
@@ -51,7 +57,7 @@ var addrtype6 = []uint64{0, 1, 2, 4, 5, 7} // unspec unicast local anycast multi
 
 func (f iptField) value(fd *policy.Field, n uint64) string {
 	s, ok := f.names[n]
-	if !ok && fd.Kind == policy.FieldEnum {
+	if !ok && fd.Kind == policy.FieldEnum && !f.numeric {
 		s = fd.NameOf(n)
 	}
 	if s == "" {
@@ -73,6 +79,9 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 		if m = complement(m); len(m.Values) == 0 {
 			return condText{args: never} // none of all values
 		}
+	}
+	if f.expand {
+		m = expand(m)
 	}
 	var vs []string
 	for _, iv := range m.Values {
@@ -163,5 +172,17 @@ func complement(m *ir.Field) *ir.Field {
 		}
 	}
 	slices.SortFunc(c.Values, func(a, b policy.Interval) int { return int(a.Lo) - int(b.Lo) })
+	return &ir.Field{FieldCond: &c}
+}
+
+// expand returns m with each range replaced by its values.
+func expand(m *ir.Field) *ir.Field {
+	c := *m.FieldCond
+	c.Values = nil
+	for _, iv := range m.Values {
+		for n := iv.Lo; n <= iv.Hi; n++ {
+			c.Values = append(c.Values, policy.Interval{Lo: n, Hi: n})
+		}
+	}
 	return &ir.Field{FieldCond: &c}
 }

@@ -227,6 +227,19 @@ var packetCases = []packetCase{
 		},
 	},
 	{
+		example: "internal/golden/testdata/packets/dscp.fw",
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24", "2001:db8::1/64"}},
+		fwServe: []string{"tcp:23", "tcp:24", "tcp:25"},
+		peers:   []peer{{name: "net", iface: "eth0", addrs: []string{"192.0.2.2/24", "2001:db8::7/64"}}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 23}, "refused", "DSCP 0 is cs0"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "not ef or af41"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 25}, "open fw 192.0.2.2", "0 is in 0-7"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 23}, "refused", "IPv6: DSCP 0 is cs0"},
+			{"net", probe{"tcp", "2001:db8::7", "2001:db8::1", 24}, "open fw 2001:db8::7", "IPv6: not ef or af41"},
+		},
+	},
+	{
 		example: "internal/golden/testdata/packets/negated-iface.fw",
 		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
 		fwServe: []string{"tcp:22", "tcp:23", "tcp:24", "tcp:80"},

@@ -53,6 +53,28 @@ func (c *checker) field(m *ast.FieldMatch, st *ruleState) {
 	f := policy.LookupField(m.Name.Name, sub)
 	cond := &policy.FieldCond{At: policy.At{Node: m}, Field: f, Sub: sub, Neg: m.Neg}
 	ok := true
+	if f.Kind == policy.FieldString {
+		for _, v := range c.flatten(m.Values) {
+			l, isStr := lit(v, ast.String)
+			switch {
+			case !isStr:
+				c.typeErr(v, "a quoted string: "+f.Summary)
+				ok = false
+			case len(l.Text) == 0 || uint64(len(l.Text)) > f.Max:
+				c.errorf(codeType, v, "%s must be 1 to %d bytes long, not %d", cond.Key(), f.Max, len(l.Text))
+				ok = false
+			default:
+				cond.Strings = append(cond.Strings, l.Text)
+			}
+		}
+		if !ok {
+			st.ok = false
+			return
+		}
+		c.restrict(st, f.Family, m)
+		st.conds = append(st.conds, cond)
+		return
+	}
 	for _, v := range c.flatten(m.Values) {
 		iv, good := c.fieldValue(cond, v)
 		ok = ok && good

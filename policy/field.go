@@ -26,6 +26,9 @@ const (
 	FieldEnum FieldKind = iota
 	// FieldInt values are numbers or ranges LO-HI within [Min, Max].
 	FieldInt
+	// FieldString values are quoted strings of 1 to Max bytes
+	// (FieldCond.Strings).
+	FieldString
 )
 
 // Field describes one simple field.
@@ -60,6 +63,8 @@ type FieldCond struct {
 	Sub    string // the sub-keyword, "" when the field takes none
 	Neg    bool
 	Values []Interval
+	// Strings are the values of a FieldString field (Values is nil).
+	Strings []string
 }
 
 // Interval is the numbers Lo to Hi, inclusive.
@@ -169,5 +174,6 @@ var fieldTable = []*Field{
 	{Name: "ct", Subs: []string{"zone"}, Kind: FieldInt, Min: 0, Max: 65535, Summary: "the conntrack zone of the connection"},
 	{Name: "dscp", Kind: FieldEnum, Names: dscpNames, Numeric: true, Min: 0, Max: 63, PerFamily: true,
 		Summary: "the differentiated services code point (the high 6 bits of the IPv4 TOS or IPv6 traffic class)"},
+	{Name: "ct", Subs: []string{"helper"}, Kind: FieldString, Max: 15, Summary: "the name of the connection's helper, such as \"ftp\""},
 	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

@@ -64,6 +64,7 @@ var nftFields = map[string]nftField{
 	"ct zone":      {kind: loadCt, word: "zone", ct: expr.CtKeyZONE, size: 2, host: true, dtype: nftables.TypeInteger},
 	"dscp":         {kind: loadPayload, word: "ip dscp", base: expr.PayloadBaseNetworkHeader, off: 1, plen: 1, mask: []byte{0xfc}, lshift: 2, size: 1, dtype: nftables.TypeDSCP, numeric: true},
 	"dscp ip6":     {kind: loadPayload, word: "ip6 dscp", base: expr.PayloadBaseNetworkHeader, off: 0, plen: 2, mask: []byte{0x0f, 0xc0}, lshift: 6, size: 2, dtype: nftables.TypeDSCP, numeric: true},
+	"ct helper":    {kind: loadCt, word: "helper", ct: expr.CtKeyHELPER, size: 16, host: true, dtype: nftables.TypeString},
 	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 
@@ -116,6 +117,9 @@ func (p *printer) field(r *ir.Rule, m *ir.Field) (string, bool) {
 		return "", false
 	}
 	var vs []string
+	for _, s := range m.Strings {
+		vs = append(vs, Quote(s))
+	}
 	for _, iv := range m.Values {
 		s := f.valueText(m.Field, iv.Lo)
 		if iv.Hi != iv.Lo {
@@ -165,6 +169,10 @@ func (e *ruleEnc) field(m *ir.Field) {
 			e.bitwise(f.mask)
 		}
 	}
+	if m.Strings != nil {
+		e.strings(f, m)
+		return
+	}
 	ranged := false
 	for _, iv := range m.Values {
 		ranged = ranged || iv.Lo != iv.Hi
@@ -198,4 +206,25 @@ func (e *ruleEnc) field(m *ir.Field) {
 		s.KeyByteOrder = binaryutil.NativeEndian
 	}
 	e.lookup(e.b.anonSet(e.r, s, es), m.Neg)
+}
+
+// strings compares a string field, NUL-padded to the load's size as nft
+// pads a string constant.
+func (e *ruleEnc) strings(f nftField, m *ir.Field) {
+	pad := func(s string) []byte {
+		b := make([]byte, f.size)
+		copy(b, s)
+		return b
+	}
+	if len(m.Strings) == 1 {
+		e.cmp(eqOp(m.Neg), pad(m.Strings[0]))
+		return
+	}
+	var es []nftables.SetElement
+	for _, s := range m.Strings {
+		es = append(es, nftables.SetElement{Key: pad(s)})
+	}
+	kt := f.dtype
+	kt.Bytes = uint32(f.size)
+	e.lookup(e.b.anonSet(e.r, &nftables.Set{KeyType: kt, KeyByteOrder: binaryutil.NativeEndian}, es), m.Neg)
 }

@@ -48,6 +48,7 @@ var iptFields = map[string]iptField{
 	"hoplimit":     {module: "hl", option: "--hl-eq", lt: "--hl-lt", gt: "--hl-gt", max: 255, family: ir.IPv6},
 	"ct direction": {module: "conntrack", option: "--ctdir", upper: true, noNeg: true},
 	"dscp":         {module: "dscp", option: "--dscp", numeric: true, expand: true},
+	"ct helper":    {module: "helper", option: "--helper"},
 	"length":       {module: "length", option: "--length"},
 }
 
@@ -84,6 +85,9 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 		m = expand(m)
 	}
 	var vs []string
+	for _, s := range m.Strings {
+		vs = append(vs, Quote(s))
+	}
 	for _, iv := range m.Values {
 		if f.v6 != nil && w.fam == ir.IPv6 {
 			for n := iv.Lo; n <= iv.Hi; n++ {

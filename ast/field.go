@@ -67,3 +67,10 @@ func FieldNames() []string {
 	sort.Strings(out)
 	return out
 }
+
+// FieldSubs returns the sub-keywords declared for name.
+func FieldSubs(name string) []string {
+	fieldSyntax.RLock()
+	defer fieldSyntax.RUnlock()
+	return append([]string(nil), fieldSyntax.m[name]...)
+}

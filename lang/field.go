@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"slices"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -47,6 +49,15 @@ func (h *fieldHead) Parse(lex *lexer.PeekingLexer) error {
 	}
 	h.Name = name
 	if hasSub && next.Type == tokWord {
+		// A name with a grammar of its own (ct state, ct mark) takes
+		// only the field's sub-keywords: another word is a mistake in
+		// that grammar, whose syntax error says "did you mean ct
+		// state". A name that is only a field takes any word, so the
+		// checker can name the closest sub-keyword.
+		if slices.Contains(keywords(), name.Value) && !slices.Contains(ast.FieldSubs(name.Value), next.Value) {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
 		sub := *lex.Next()
 		if after := lex.Peek(); after.Type == tokWord && after.Value == "set" {
 			lex.LoadCheckpoint(cp)

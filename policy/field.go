@@ -47,6 +47,9 @@ type Field struct {
 	// Family is the address family the field exists in; a rule using it
 	// is that family's only. Both (or 0): either.
 	Family Family
+	// Hooks, if set, are the only hooks whose packets carry the field; a
+	// match in a chain that only other hooks reach is an error (FW1404).
+	Hooks []Hook
 	// PerFamily: the field lies in a different place for IPv4 and IPv6
 	// (dscp), so a rule for both families becomes one rule per family.
 	PerFamily bool
@@ -175,5 +178,7 @@ var fieldTable = []*Field{
 	{Name: "dscp", Kind: FieldEnum, Names: dscpNames, Numeric: true, Min: 0, Max: 63, PerFamily: true,
 		Summary: "the differentiated services code point (the high 6 bits of the IPv4 TOS or IPv6 traffic class)"},
 	{Name: "ct", Subs: []string{"helper"}, Kind: FieldString, Max: 15, Summary: "the name of the connection's helper, such as \"ftp\""},
+	{Name: "owner", Subs: []string{"uid", "gid"}, Kind: FieldInt, Min: 0, Max: 0xffffffff,
+		Hooks: []Hook{Output, Postrouting}, Summary: "owner (the user or group of the local socket that sent it)"},
 	{Name: "length", Kind: FieldInt, Min: 0, Max: 65535, Summary: "the packet's length in bytes, from its IP header on"},
 }

@@ -65,6 +65,8 @@ var nftFields = map[string]nftField{
 	"dscp":         {kind: loadPayload, word: "ip dscp", base: expr.PayloadBaseNetworkHeader, off: 1, plen: 1, mask: []byte{0xfc}, lshift: 2, size: 1, dtype: nftables.TypeDSCP, numeric: true},
 	"dscp ip6":     {kind: loadPayload, word: "ip6 dscp", base: expr.PayloadBaseNetworkHeader, off: 0, plen: 2, mask: []byte{0x0f, 0xc0}, lshift: 6, size: 2, dtype: nftables.TypeDSCP, numeric: true},
 	"ct helper":    {kind: loadCt, word: "helper", ct: expr.CtKeyHELPER, size: 16, host: true, dtype: nftables.TypeString},
+	"owner uid":    {kind: loadMeta, word: "skuid", meta: expr.MetaKeySKUID, size: 4, host: true, dtype: nftables.TypeUID},
+	"owner gid":    {kind: loadMeta, word: "skgid", meta: expr.MetaKeySKGID, size: 4, host: true, dtype: nftables.TypeGID},
 	"length":       {kind: loadMeta, word: "length", meta: expr.MetaKeyLEN, size: 4, host: true, dtype: nftables.TypeInteger},
 }
 

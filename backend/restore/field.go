@@ -22,6 +22,8 @@ type iptField struct {
 	names map[uint64]string
 	// family, if set, is the only family whose tool has the module.
 	family ir.Family
+	// rangeSep separates a range's ends (default ":"; owner's is "-").
+	rangeSep string
 	// expand: the option takes no ranges, so a range is written as each of
 	// its values (for small fields such as dscp's 64).
 	expand bool
@@ -49,6 +51,8 @@ var iptFields = map[string]iptField{
 	"ct direction": {module: "conntrack", option: "--ctdir", upper: true, noNeg: true},
 	"dscp":         {module: "dscp", option: "--dscp", numeric: true, expand: true},
 	"ct helper":    {module: "helper", option: "--helper"},
+	"owner uid":    {module: "owner", option: "--uid-owner", rangeSep: "-"},
+	"owner gid":    {module: "owner", option: "--gid-owner", rangeSep: "-"},
 	"length":       {module: "length", option: "--length"},
 }
 
@@ -99,7 +103,11 @@ func (w *writer) field(r *ir.Rule, m *ir.Field) condText {
 		}
 		s := f.value(m.Field, iv.Lo)
 		if iv.Hi != iv.Lo {
-			s += ":" + f.value(m.Field, iv.Hi)
+			sep := f.rangeSep
+			if sep == "" {
+				sep = ":"
+			}
+			s += sep + f.value(m.Field, iv.Hi)
 		}
 		vs = append(vs, s)
 	}

@@ -125,6 +125,8 @@ func (c *checker) match(m ast.Match, st *ruleState) {
 	at := policy.At{Node: m}
 	fail := func() { st.ok = false }
 	switch m := m.(type) {
+	case *ast.FieldMatch:
+		c.field(m, st)
 	case *ast.AddrMatch:
 		items, set, ok := c.addrs(m.Values)
 		if !ok {

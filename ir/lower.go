@@ -285,6 +285,9 @@ func (l *lowerer) cond(c policy.Cond, f Family) (m policy.Cond, holds, specific 
 		return &Meter{MeterCond: *c, Set: l.meterSet(c, f)}, true, true
 	case *policy.ConnlimitCond:
 		return &Connlimit{ConnlimitCond: *c, Set: l.connlimitSet(f)}, true, true
+	case *policy.FieldCond:
+		// A field some families hold elsewhere (dscp) needs a rule per family.
+		return c, true, c.Field.PerFamily
 	case *policy.ConcatCond:
 		s := l.set(c.Set)
 		if s == nil {

@@ -424,6 +424,12 @@ func (cv *converter) match(m match) ast.Match {
 		return out
 	case *portMatch:
 		return &ast.PortMatch{Range: cv.rng(m.span), Proto: cv.tokIdentP(m.Proto), Key: cv.tokIdent(m.Key), Neg: m.Neg, Values: cv.values(m.Values)}
+	case *fieldMatch:
+		out := &ast.FieldMatch{Range: cv.rng(m.span), Name: cv.tokIdent([]lexer.Token{m.Head.Name}), Neg: m.Neg, Values: cv.values(m.Values)}
+		if m.Head.Sub != nil {
+			out.Sub = cv.tokIdentP([]lexer.Token{*m.Head.Sub})
+		}
+		return out
 	case *ifaceMatch:
 		return &ast.IfaceMatch{Range: cv.rng(m.span), Key: cv.tokIdent(m.Key), Neg: m.Neg, Values: cv.values(m.Values)}
 	case *serviceMatch:

@@ -391,6 +391,12 @@ func (p *printer) match(m ast.Match) string {
 			s = m.Proto.Name + " " + s
 		}
 		return s
+	case *ast.FieldMatch:
+		s := m.Name.Name + " "
+		if m.Sub != nil {
+			s += m.Sub.Name + " "
+		}
+		return s + neg(m.Neg) + p.values(m.Values)
 	case *ast.IfaceMatch:
 		return m.Key.Name + " " + neg(m.Neg) + p.values(m.Values)
 	case *ast.ServiceMatch:

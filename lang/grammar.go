@@ -34,6 +34,9 @@ var parser = participle.MustBuild[policyFile](
 		&ifaceMatch{}, &serviceMatch{}, &icmpMatch{}, &ctMatch{}, &markMatch{},
 		&familyMatch{}, &limitMatch{}, &meterMatch{}, &connlimitMatch{}, &timeMatch{},
 		&probabilityMatch{}, &stringMatch{},
+		// Last: the generic field match (field.go) only after every
+		// construct with a grammar of its own.
+		&fieldMatch{},
 	),
 	participle.Union[action](
 		&verdictAction{}, &jumpAction{}, &logAction{}, &counterAction{}, &markSetAction{},

@@ -328,6 +328,10 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 // it. It returns "" when no keyword is close.
 func (cv *converter) didYouMean(t lexer.Token) string {
 	kws := keywords()
+	if subs := ast.FieldSubs(t.Value); len(subs) > 0 {
+		// ct: its field sub-keywords (direction, zone...) too.
+		kws = append(slices.Clone(kws), subs...)
+	}
 	if !slices.Contains(kws, t.Value) {
 		if kw := closestKeyword(t.Value, kws); kw != "" {
 			return fmt.Sprintf("did you mean %q?", kw)

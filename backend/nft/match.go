@@ -159,6 +159,8 @@ func (p *printer) match(r *ir.Rule, m policy.Cond) (string, bool) {
 		// with probability P.
 		const mod = 1 << 31
 		return fmt.Sprintf("numgen random mod %d < %d", mod, int64(math.Round(m.P*mod))), true
+	case *policy.FieldCond:
+		return p.field(r, m)
 	case *policy.StringCond:
 		p.errorf(r, "a payload string match (string %q); use the iptables backend", m.Text)
 		return "", false

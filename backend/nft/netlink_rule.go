@@ -316,6 +316,8 @@ func (e *ruleEnc) match(m policy.Cond) {
 		e.add(&expr.Numgen{Register: 1, Modulus: mod, Type: unix.NFT_NG_RANDOM},
 			&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4})
 		e.cmp(expr.CmpOpLt, binaryutil.BigEndian.PutUint32(uint32(math.Round(m.P*mod))))
+	case *policy.FieldCond:
+		e.field(m)
 	case *policy.StringCond:
 		e.fail("a payload string match (string %q); use the iptables backend", m.Text)
 	case *policy.ConcatCond:

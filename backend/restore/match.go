@@ -159,6 +159,8 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 		return condText{args: s}
 	case *policy.ProbCond:
 		return condText{stateful: true, args: "-m statistic --mode random --probability " + ir.FormatProbability(m.P)}
+	case *policy.FieldCond:
+		return w.field(r, m)
 	case *policy.StringCond:
 		algo := m.Algo
 		if algo == "" {

@@ -18,6 +18,9 @@
 //     rule acts on all of them there. Positive matches in such shared chains
 //     are fine (they simply do not match on the other path) and are not
 //     flagged.
+//   - FW1404: a simple field (policy/field.go) whose row names the hooks
+//     where packets carry it (owner: locally generated packets only), in a
+//     chain that only other hooks reach.
 //
 // Where a packet has no such interface, both backends compare an empty
 // name: nft's meta iifname/oifname load "" and iptables compares "" (the
@@ -45,6 +48,7 @@ const (
 	CodeIif          = "FW1401"
 	CodeOif          = "FW1402"
 	CodeNegatedMixed = "FW1403"
+	CodeFieldHook    = "FW1404"
 )
 
 var Analyzer = &analysis.Analyzer{
@@ -78,6 +82,15 @@ compare an empty name (nft's oifname is "", iptables compares the kernel's
 null device name), which is never eth0. The rule then acts on every packet
 of that path. Split the chain per hook, or add a positive condition that
 limits the rule to the path where the interface exists.`},
+		{Code: CodeFieldHook, Title: "match on a field packets do not carry in this hook", Severity: diag.Error, Doc: `
+Some fields exist only in some hooks: the owner of a packet (its socket's
+user or group) is known only for packets this host generates, in output and
+postrouting. In a chain that only other hooks reach, the match can never
+hold as intended (iptables refuses the owner match there outright).
+
+    table filter { chain input { owner uid 1000 drop } }   # FW1404
+
+Move the rule to the output chain.`},
 	},
 	Run: run,
 }
@@ -130,6 +143,7 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 			var buf []use
 			for _, r := range c.Rules {
+				fieldHooks(pass, c, r, hooks)
 				buf = uses(buf[:0], r)
 				for _, u := range buf {
 					check(pass, g, c, r, u, hooks)
@@ -206,4 +220,27 @@ func paths(g *graph.Graph, c *policy.Chain, hooks graph.HookSet) []diag.Related 
 		}
 	}
 	return rel
+}
+
+// fieldHooks reports the simple fields of r that no hook reaching c has.
+func fieldHooks(pass *analysis.Pass, c *policy.Chain, r *policy.Rule, hooks graph.HookSet) {
+	for _, x := range r.Conds {
+		fc, ok := x.(*policy.FieldCond)
+		if !ok || fc.Field.Hooks == nil {
+			continue
+		}
+		if hooks&graph.Of(fc.Field.Hooks...) != 0 {
+			continue
+		}
+		where := "in chain " + c.Name + ", which only " + hookList(hooks) + " reach"
+		if c.IsBase() {
+			where = "in the " + string(c.Hook) + " hook"
+		}
+		d := pass.Reportf(CodeFieldHook, analysis.At(fc, r), "%s %s: packets there have no %s", fc.Key(), where, fc.Field.Summary)
+		var names []string
+		for _, h := range fc.Field.Hooks {
+			names = append(names, string(h))
+		}
+		d.Detail = fmt.Sprintf("%s is known only in %s.", fc.Key(), strings.Join(names, " and "))
+	}
 }

@@ -23,13 +23,13 @@ syn match fwcOperator "!=\|->"
 syn keyword fwcDeclaration include define zone service set policy table chain route balance
 syn keyword fwcDeclaration from to
 syn keyword fwcVerdict accept drop reject return jump goto
-syn keyword fwcKeyword address algo burst connlimit connmark counter ct daddr date day
-syn keyword fwcKeyword dev dnat dport elements endpoints family flags hour icmp icmpv6
-syn keyword fwcKeyword iface iif level limit log mark mask masquerade meter net
-syn keyword fwcKeyword notrack oif over per persistent prefix priority probability proto random
-syn keyword fwcKeyword random-fully redirect restore saddr save sctp size snat sport state
+syn keyword fwcKeyword address addrtype algo burst connlimit connmark counter ct daddr date day
+syn keyword fwcKeyword dev direction dnat dport dscp dst helper hoplimit elements endpoints family flags hour icmp icmpv6
+syn keyword fwcKeyword iface iif length level limit log mark mask masquerade meter net
+syn keyword fwcKeyword notrack oif over owner per persistent pkttype prefix priority probability proto random
+syn keyword fwcKeyword random-fully redirect restore saddr save sctp size snat sport src state
 syn keyword fwcKeyword status string syn tcp timeout tos trace ttl type udp
-syn keyword fwcKeyword udplite via with
+syn keyword fwcKeyword udplite uid via with zone gid
 
 hi def link fwcComment Comment
 hi def link fwcString String

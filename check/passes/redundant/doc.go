@@ -27,9 +27,9 @@
 // elements of a named set. Rules with another verdict may decide some of its
 // packets before them (an exception written before a broad rule); they do so
 // with or without this rule, and moving this rule above them would override
-// them, which is why the finding is "redundant" and not "shadowed". Rules with a rate limit, meter, time, probability
-// or string match, and lookups in sets with a timeout, never count as
-// covering.
+// them, which is why the finding is "redundant" and not "shadowed". Rules
+// with a rate limit, meter, time, probability or string match, and lookups
+// in sets with a timeout, never count as covering.
 //
 // # FW1202: rule repeats the chain policy
 //

@@ -43,12 +43,12 @@
 //
 // # FW1603: log says blocked but nothing drops
 //
-// The log prefix says the packet is dropped (it holds "drop", "deny", "denied",
-// "block", "reject", "refuse" or "ban"), but log is not a verdict and nothing
-// drops the logged packets right after: not the rule itself, not the next
-// rule with the same conditions (or with none), and not the drop policy at
-// the end of its base chain with no accepting rule in between. Write the
-// verdict in the same rule: log prefix "..." drop.
+// The log prefix says the packet is dropped (it holds "drop", "deny",
+// "denied", "block", "reject", "refuse" or "ban"), but log is not a verdict
+// and nothing drops the logged packets right after: not the rule itself, not
+// the next rule with the same conditions (or with none), and not the drop
+// policy at the end of its base chain with no accepting rule in between.
+// Write the verdict in the same rule: log prefix "..." drop.
 //
 // # FW1604: action after a terminal verdict
 //

@@ -374,6 +374,9 @@ func closestKeyword(word string, kws []string) string {
 
 // keywords returns the literal words of the grammar (accept, dport, ...),
 // the candidates of a "did you mean" for a word the grammar did not expect.
+// They are read from the grammar's EBNF by regexp because participle
+// exposes its grammar only as that text (Parser.String); its nodes are
+// unexported.
 var keywords = sync.OnceValue(func() []string {
 	var kws []string
 	for _, m := range keywordLit.FindAllStringSubmatch(Grammar(), -1) {

@@ -133,8 +133,12 @@ func rootOnly(st os.FileInfo) bool {
 }
 
 // nftCmd runs nft with args inside the host's namespace, with stdin, and
-// returns its standard output. TZ=UTC: nft converts times of day with its
-// local zone, and fwc policies mean UTC.
+// returns its standard output. runCmd sets TZ=UTC: the scripts fwc writes
+// carry times as numbers, which nft stores the same under any zone, but
+// nft lists times of day and dates in its zone and reads them back in it
+// (restoreTable reloads a listing). One fixed zone without daylight saving
+// keeps a listing comparable with canonical's (cached on disk, across
+// runs) and its reload exact.
 func (h *Host) nftCmd(stdin []byte, args ...string) ([]byte, error) {
 	path, err := nftPath()
 	if err != nil {

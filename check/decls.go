@@ -19,6 +19,10 @@ func (c *checker) checkSet(d *ast.Set) *policy.Set {
 			if sug := suggest(t.Name, keys(setTypes)); sug != "" {
 				d.Summary += "; did you mean \"" + sug + "\"?"
 			}
+			// A set whose type is wrong has no type at all: a known
+			// part alone would judge its elements and uses by half a
+			// type, and setRef keeps its uses quiet.
+			s.Type = nil
 			return s
 		}
 		s.Type = append(s.Type, st)

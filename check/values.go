@@ -312,6 +312,12 @@ func (c *checker) setRef(r *ast.Ref) *policy.Set {
 		c.unknown("set", r, "@"+r.Name, prefixed("@", keys(c.sets)))
 		return nil
 	}
+	if len(s.Type) == 0 {
+		// Its type was unknown and is reported at the declaration; a
+		// use can be judged against no type, so it is not reported
+		// again (it once read "holds , not ports").
+		return nil
+	}
 	return s
 }
 

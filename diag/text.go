@@ -20,9 +20,9 @@ const DefaultMax = 100
 
 // TextOptions controls RenderText.
 type TextOptions struct {
-	// Color turns on ANSI colour. The caller decides: on only when the
-	// output is a terminal and NO_COLOR is unset (see WantColor). Tests and
-	// golden files never set it.
+	// Color turns on ANSI colour. The caller decides: fwc's commands turn
+	// it on only when the output is a terminal and NO_COLOR is unset. Tests
+	// and golden files never set it.
 	Color bool
 	// Max caps how many diagnostics are printed: 0 means DefaultMax, a
 	// negative value means no cap.

@@ -67,6 +67,16 @@ func TestParseErrors(t *testing.T) {
 			[]string{`1:34-1:34 FW0001 unexpected end of file; expected an action`}},
 		{"zone a { iface { x, } }", 0,
 			[]string{`1:19-1:20 FW0001 unexpected ","; expected "}"`}},
+		// What participle expected is cut out of its message after the
+		// token, not searched for: this string once made the summary
+		// `expected y)\"" (expected an action`.
+		{`policy a -> b "x (expected y)"`, 0,
+			[]string{`1:15-1:31 FW0001 unexpected "\"x (expected y)\""; expected an action`}},
+		// A "}" the parser did not expect, inside a block left open, is
+		// reported as it is: the "}" in the message was the unexpected
+		// token, not what was expected, and "unclosed" was wrong.
+		{"table t {\n chain c {\n  mark set }\n", 0,
+			[]string{`3:12-3:13 FW0001 unexpected "}"; expected a value`}},
 	}
 	for _, tt := range tests {
 		f, ds := ParseFile("e.fw", []byte(tt.src))

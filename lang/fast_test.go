@@ -249,3 +249,20 @@ func TestFastBugReported(t *testing.T) {
 		}
 	}
 }
+
+// TestFastBugStrictPanics: under strict mode, which the tests that hold the
+// fast path to participle use, a fast-path bug is not recovered at all: it
+// propagates out of parseFile, so those tests fail on it instead of passing
+// on participle's fallback.
+func TestFastBugStrictPanics(t *testing.T) {
+	injectFastBug = func() { panic("index out of range (injected)") }
+	defer func() { injectFastBug = nil }()
+	defer func() {
+		r := recover()
+		if s, _ := r.(string); !strings.Contains(s, "injected") {
+			t.Errorf("strict mode: recovered %v, want the injected panic", r)
+		}
+	}()
+	parseFile("d.fw", []byte("zone lan { iface eth1 }\n"), fastStrict)
+	t.Error("strict mode: parseFile returned after a fast-path panic")
+}

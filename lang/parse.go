@@ -287,7 +287,8 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 			what = fmt.Sprintf("%q", t.Value)
 		}
 		summary := "unexpected " + what
-		if open := cv.unclosed(); end.EOF() && open != nil && strings.Contains(ute.Message(), `"}"`) {
+		exp := expectedText(ute)
+		if open := cv.unclosed(); end.EOF() && open != nil && strings.Contains(exp, `"}"`) {
 			// The block ran to the end of the file: the mistake is the
 			// "{" never closed, not the declaration after it, which is
 			// only where the parser noticed.
@@ -297,7 +298,7 @@ func (cv *converter) syntaxError(err error, end lexer.Token) {
 				diag.Related{Message: `expected "}" before this`, Range: r})
 			return
 		}
-		switch exp := expected(ute.Message()); {
+		switch exp := inWords(exp); {
 		case exp != "":
 			summary += "; expected " + exp
 			if t.Type == tokWord {
@@ -377,6 +378,9 @@ func closestKeyword(word string, kws []string) string {
 
 // keywords returns the literal words of the grammar (accept, dport, ...),
 // the candidates of a "did you mean" for a word the grammar did not expect.
+// They are read from the grammar's EBNF by regexp because participle
+// exposes its grammar only as that text (Parser.String); its nodes are
+// unexported.
 var keywords = sync.OnceValue(func() []string {
 	var kws []string
 	for _, m := range keywordLit.FindAllStringSubmatch(Grammar(), -1) {
@@ -390,14 +394,37 @@ var keywords = sync.OnceValue(func() []string {
 
 var keywordLit = regexp.MustCompile(`"([a-z][a-z0-9-]*)"`)
 
-// expected extracts the "(expected X)" part of a participle message and
-// names the productions in words.
-func expected(msg string) string {
-	i := strings.Index(msg, " (expected ")
-	if i < 0 || !strings.HasSuffix(msg, ")") {
+// expectedText returns what the parser expected instead of ute's token, as
+// participle prints it (EBNF: `"}"`, `Action+`, `"," Value`), or "".
+//
+// participle (v2.1.4) keeps what it expected in an unexported grammar node
+// (UnexpectedTokenError.expectNode) and shows it only in Message(), as
+// `unexpected token "TOKEN" (expected EBNF)`; its exported Expect field is
+// never set. So the text is cut out of Message() after the exact prefix the
+// token makes, not searched for: the token's own text may hold
+// " (expected " (a string `"x (expected y)"` did, and the summary read
+// `expected y)\"" (expected an action`).
+func expectedText(ute *participle.UnexpectedTokenError) string {
+	if ute.Expect != "" {
+		return ute.Expect
+	}
+	rest, ok := strings.CutPrefix(ute.Message(), fmt.Sprintf("unexpected token %q", ute.Unexpected))
+	if !ok {
 		return ""
 	}
-	return productionWords.ReplaceAllStringFunc(msg[i+len(" (expected "):len(msg)-1], func(p string) string {
+	rest, ok = strings.CutPrefix(rest, " (expected ")
+	if !ok {
+		return ""
+	}
+	rest, _ = strings.CutSuffix(rest, ")")
+	return rest
+}
+
+// inWords names the productions of an expected EBNF text in words ("an
+// action" for Action+). A regexp, because the EBNF is all participle gives:
+// there is no node to walk (see expectedText).
+func inWords(ebnf string) string {
+	return productionWords.ReplaceAllStringFunc(ebnf, func(p string) string {
 		return productionNames[strings.TrimRight(p, "+*?")]
 	})
 }

@@ -20,7 +20,7 @@ import (
 
 // Messages encodes, with the google/nftables API, the ruleset that Text(rs)
 // describes as the netlink messages of one batch (for batch.Conn's
-// CommitMessages), encoded the way `nft -f` (nftables 1.0.x, under TZ=UTC) encodes
+// CommitMessages), encoded the way `nft -f` (nftables 1.0.x) encodes
 // that script, so that `nft list ruleset` shows the same text after either:
 //
 //   - the inet table fwc is replaced: added, deleted and added again in the

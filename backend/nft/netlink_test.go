@@ -44,8 +44,8 @@ func lower(t testing.TB, p *policy.Program) *ir.Ruleset {
 	return rs
 }
 
-// nftIn runs nft in namespace ns under TZ=UTC (times of day and dates mean
-// UTC, in the script and in the listing).
+// nftIn runs nft in namespace ns under TZ=UTC: nft lists times of day and
+// dates in its zone, and under UTC they read as the policy wrote them.
 func nftIn(t testing.TB, ns string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "env", "TZ=UTC", "nft"}, args...)...)

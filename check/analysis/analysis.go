@@ -19,8 +19,10 @@ type Analyzer struct {
 	Name string
 	// Title is a one-line description.
 	Title string
-	// Doc is the user documentation: what the pass models, what it assumes
-	// and what it reports. Its codes' docs are what `fwc explain` prints.
+	// Doc is the documentation of the pass: what it models, what it
+	// assumes. A pass of check/passes takes Title and Doc, and the Title
+	// and Doc of its codes (what `fwc explain` prints), from its doc.go
+	// with WithDoc.
 	Doc string
 	// Codes are the diagnostic codes the pass reports, with their default
 	// severity. Register them once with Register from the pass's init.

@@ -5,6 +5,13 @@
 // checked policy, the backends the user asked for, the results of the
 // required analyzers and a Report function.
 //
+// A pass documents itself once, in its doc.go: the package doc comment has
+// a section "# Analyzer NAME" (the pass's title and doc) and a section
+// "# FWnnnn: title" per code (what `fwc explain` prints). The pass embeds
+// the file with go:embed and builds its Analyzer with WithDoc, as the
+// passes of golang.org/x/tools embed theirs, so go doc, Analyzer.Doc and
+// explain show one text.
+//
 // Run executes a list of analyzers over one policy.Program: every analyzer
 // and everything it requires runs once, after its requirements, and the
 // diagnostics of all of them are collected. Run then applies, centrally so

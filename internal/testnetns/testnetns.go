@@ -149,8 +149,9 @@ func Flush(t testing.TB, names ...string) {
 }
 
 // LoadNft loads an nft script with `nft -f` inside the namespace, under
-// TZ=UTC as Feed, failing the test if nft fails, and returns nft's peak
-// RSS in KiB: benchmarks compare fwc's apply with it.
+// TZ=UTC as Feed (a script written by hand may hold "HH:MM" times, which
+// nft reads in its zone), failing the test if nft fails, and returns nft's
+// peak RSS in KiB: benchmarks compare fwc's apply with it.
 func LoadNft(t testing.TB, name, file string) (maxrssKiB int64) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", name, "env", "TZ=UTC", "nft", "-f", file)
@@ -164,8 +165,12 @@ func LoadNft(t testing.TB, name, file string) (maxrssKiB int64) {
 }
 
 // Feed runs a command inside the namespace with stdin and returns its
-// combined output and error. It runs under TZ=UTC, because nft reads and
-// prints meta hour and meta time in local time and fwc's times are UTC.
+// combined output and error. It runs under TZ=UTC, because nft lists meta
+// hour and meta time in its local zone (and reads "HH:MM" and dates in
+// it): under UTC a listing shows a policy's times as the policy wrote
+// them. fwc's own scripts carry numbers, which nft stores the same under
+// any zone; a command that must run under another zone sets its own
+// ("env", "TZ=...", "nft", ...).
 func Feed(name string, stdin []byte, args ...string) (string, error) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", name}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)

@@ -1,40 +1,3 @@
-// Package capability reports constructs that a requested backend cannot
-// express, naming the backend, instead of letting it emit something wrong.
-// It judges the backends in Pass.Backends ("nft", "iptables", "ip6tables"),
-// as errors: translate for those backends will refuse the policy, so these
-// errors cannot be suppressed or lowered (the analyzer is Binding). With
-// none requested (fwc check without --backend) it judges all three and
-// reports warnings, which a suppression comment may silence (a policy meant
-// for iptables only, say). iptables is judged only on rules that apply to
-// IPv4, ip6tables only on those that apply to IPv6.
-//
-//   - FW1901 (nft): a payload string match. nftables has no string match
-//     (the xt string extension exists only for iptables).
-//   - FW1902 (iptables, ip6tables): a named set lookup whose element type
-//     no ipset type holds. ipset types are fixed combinations: an address or
-//     network, optionally followed by a port, and then optionally an address
-//     or network (hash:ip,port,ip / hash:net,port,net); an address or network
-//     with a mark (hash:ip,mark) or an interface (hash:net,iface); two
-//     networks (hash:net,net); ports alone (bitmap:port). A concatenation in
-//     another order (port first, say) has no ipset type.
-//   - FW1903 (iptables, ip6tables): ct status dying, which the conntrack
-//     match cannot test (it knows expected, seen-reply, assured, confirmed;
-//     snat and dnat are its ct states).
-//   - FW1904 (nft), other constructs: a connmark save or restore under a
-//     partial mask; a tos value with the ECN bits set (nft sets the DSCP
-//     part only); a list of icmp types some with and some without codes; a
-//     negated time condition with several parts (hours and days, say).
-//   - FW1905 (iptables, ip6tables), other constructs: tcp flags ece or cwr
-//     (the tcp match knows fin, syn, rst, psh, ack, urg); ct status snat or
-//     dnat together with other status bits (iptables tests the former as ct
-//     states and the latter as statuses, and cannot OR them in one match);
-//     a port in a NAT target or balance of a udplite rule (the NAT targets
-//     take ports with tcp, udp, sctp and dccp only).
-//
-// Sets of interfaces or marks alone are not reported: the iptables backend
-// lists their elements as separate rules (unless their elements time out:
-// FW1902, since those rules would not). These checks mirror what the
-// backends refuse at translation time, so that "fwc check" says it first.
 package capability
 
 import (
@@ -55,46 +18,18 @@ const (
 	CodeIptOther  = "FW1905"
 )
 
-var Analyzer = &analysis.Analyzer{
-	Name:  "capability",
-	Title: "constructs a requested backend cannot express",
-	Doc:   "Reports, per requested backend, the constructs it cannot express.",
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name: "capability",
 	Codes: []diag.Doc{
-		{Code: CodeNftString, Title: "nft cannot match payload strings", Severity: diag.Error, Doc: `
-nftables has no string match: the "string" condition exists only in iptables
-(the xt_string extension). Translate this policy with --to iptables, or
-replace the string match (for instance by a match on addresses or ports).`},
-		{Code: CodeIpset, Title: "no ipset type holds this set", Severity: diag.Error, Doc: `
-iptables looks named sets up through ipset, whose set types are fixed
-combinations: hash:ip / hash:net, hash:ip,port, hash:net,port, hash:ip,port,ip,
-hash:ip,port,net, hash:net,port,net, hash:net,net, hash:ip,mark,
-hash:net,iface and bitmap:port. A concatenation in another order (port
-first, say) has no ipset type, so iptables cannot use it. (Sets of interfaces
-or marks alone are fine: their elements become separate rules.)
-Reorder the concatenation (address first), split the lookup into separate
-matches, or translate with --to nft.`},
-		{Code: CodeCtStatus, Title: "iptables cannot match ct status dying", Severity: diag.Error, Doc: `
-The iptables conntrack match tests the statuses expected, seen-reply, assured
-and confirmed (snat and dnat are ct states there), but not dying. Translate
-with --to nft, or drop that status from the match.`},
-		{Code: CodeNftOther, Title: "nft cannot express this construct", Severity: diag.Error, Doc: `
-The nft backend cannot express this construct: a connmark save or restore
-under a partial mask (nft copies the whole mark), a tos value with the ECN
-bits set (nft sets the DSCP part only), a list of icmp types where some have
-codes and some do not, or a negated time condition with several parts.
-Rewrite it (split the rule, use the whole mark, a DSCP value) or translate
-with --to iptables.`},
-		{Code: CodeIptOther, Title: "iptables cannot express this construct", Severity: diag.Error, Doc: `
-The iptables backend cannot express this construct: tcp flags ece or cwr
-(the tcp match tests only fin, syn, rst, psh, ack and urg), ct status snat
-or dnat together with other status bits in one match, or a port in a NAT
-target (dnat, snat, redirect, masquerade, balance) of a udplite rule (the
-NAT targets take ports only with tcp, udp, sctp or dccp). Rewrite it (split
-the rule, NAT the address alone) or translate with --to nft.`},
+		{Code: CodeNftString, Severity: diag.Error},
+		{Code: CodeIpset, Severity: diag.Error},
+		{Code: CodeCtStatus, Severity: diag.Error},
+		{Code: CodeNftOther, Severity: diag.Error},
+		{Code: CodeIptOther, Severity: diag.Error},
 	},
 	Run:     run,
 	Binding: true,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

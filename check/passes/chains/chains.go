@@ -1,22 +1,3 @@
-// Package chains checks the shape of the chain call graph.
-//
-// It models jumps and gotos between chains of one table (chains of
-// different tables never call each other) and which base chains reach
-// which user chains; it looks at no packet fields. It reports:
-//
-//   - FW1501, a user chain that no base chain reaches: nothing jumps to it,
-//     or only chains that are themselves unreachable do. Its rules never run.
-//   - FW1502, a jump loop: chains that jump (or go) to each other in a
-//     circle. Both the kernel's nft and iptables refuse to load a ruleset
-//     with a loop (ELOOP), whatever the rules' conditions. The loop's jumps
-//     are given as related positions.
-//   - FW1503, a rule without conditions that jumps back into its own chain:
-//     a loop that every packet reaching the rule would take.
-//
-// The rules of an unreachable chain never run, so FW1501 is all they get:
-// the pass's result (analysis.Muter) mutes the other passes' warnings and
-// infos inside them, as verdictflow does for rules after a catch-all.
-// Errors stay: the chain is still emitted.
 package chains
 
 import (
@@ -35,32 +16,16 @@ const (
 	CodeSelfJump    = "FW1503"
 )
 
-var Analyzer = &analysis.Analyzer{
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
 	Name:     "chains",
-	Title:    "unreachable chains and jump loops",
-	Doc:      doc,
 	Requires: []*analysis.Analyzer{graph.Analyzer},
 	Codes: []diag.Doc{
-		{Code: CodeUnreachable, Title: "unreachable user chain", Severity: diag.Warning, Doc: `
-A user chain runs only when a rule jumps (or goes) to it from a base chain,
-directly or through other user chains. Nothing reaches this chain: either no
-rule jumps to it, or only chains that are themselves unreachable do. Its rules
-never run. Add a jump from the base chain where it belongs, or remove it.`},
-		{Code: CodeLoop, Title: "jump loop", Severity: diag.Error, Doc: `
-These chains jump (or go) to each other in a circle. A packet could be passed
-around forever, so the kernel refuses the whole ruleset (nft and
-iptables-restore both fail with "Too many levels of links", ELOOP), whatever
-the conditions of the jumping rules. The related positions list the jumps of
-the loop in order. Break the loop.`},
-		{Code: CodeSelfJump, Title: "unconditional jump into the same chain", Severity: diag.Error, Doc: `
-A rule without conditions jumps (or goes) back into the chain it is in: every
-packet reaching it would loop forever, and the kernel refuses the ruleset
-(ELOOP). A "return" was probably meant, or a jump to another chain.`},
+		{Code: CodeUnreachable, Severity: diag.Warning},
+		{Code: CodeLoop, Severity: diag.Error},
+		{Code: CodeSelfJump, Severity: diag.Error},
 	},
 	Run: run,
-}
-
-const doc = `Reports user chains that no base chain reaches and jumps that form loops.`
+})
 
 func init() { analysis.Register(Analyzer) }
 

@@ -1,44 +1,3 @@
-// Package hygiene finds the input-policy mistakes an operator only notices
-// in production: a host that drops by default must still accept replies to
-// its own connections, IPv6 neighbour discovery, ssh and loopback traffic.
-//
-// For every base chain on the input hook (of any table) that drops by
-// default (policy drop, or a rule without conditions that drops or rejects),
-// the pass walks the rules in order, including zone-generated ones and,
-// through jumps and gotos, the rules of the user chains they call (with the
-// calling rules' conditions added), up to the first rule without conditions
-// that ends evaluation. It collects the accepting rules and asks, for each
-// kind of traffic below, whether some accepting rule could accept some of
-// it. The judgement is deliberately lenient, to raise no false alarm: a
-// condition on a field the question does not fix (addresses, rate limits,
-// marks, time, ...) counts as satisfiable, and any accept that could take
-// part of the traffic is enough. Whether an earlier rule drops that traffic
-// first is left to the shadow pass. The names of chains, zones and services
-// play no part.
-//
-//   - FW1301: no accept for ct state established (or related): replies to
-//     the host's own connections (DNS answers, package downloads) and the
-//     ICMP errors they need (path MTU discovery) are dropped.
-//   - FW1302: no accept for ICMPv6 neighbour solicitations and
-//     advertisements (types 135/136), when the policy can carry IPv6 (no
-//     backend was named, or nft or ip6tables was). Without them IPv6 stops
-//     working on the link. Conntrack does not track these messages (their ct
-//     state is untracked, not established), so the established rule does not
-//     let them in.
-//   - FW1303: no accept for new ssh connections (tcp/22): whoever applies
-//     the policy over ssh locks themselves out. Suppress it with a reason
-//     when ssh listens elsewhere or is not wanted. Also reported when ssh
-//     is accepted over IPv6 only: the IPv4 session is cut. (Accepted over
-//     IPv4 only is not reported: admitting ssh from IPv4 admin networks
-//     alone is a common, deliberate choice.)
-//
-// Each family the backends can carry (both when no backend was named) is
-// judged on its own: an accept that only IPv6 packets can take does not let
-// IPv4 replies, ssh or loopback traffic in. FW1301 and FW1304 name the
-// family that is left out when the other one is accepted ("... over IPv6").
-//   - FW1304: loopback not accepted: no accepting rule matches iif lo (or
-//     the loopback addresses), so local services talking over 127.0.0.1 or
-//     ::1 are cut off.
 package hygiene
 
 import (
@@ -61,40 +20,16 @@ const (
 	CodeLoopback    = "FW1304"
 )
 
-var Analyzer = &analysis.Analyzer{
-	Name:  "hygiene",
-	Title: "input drop policies that break the host",
-	Doc:   "Reports drop-by-default input chains that do not accept established traffic, ICMPv6 neighbour discovery, ssh or loopback.",
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name: "hygiene",
 	Codes: []diag.Doc{
-		{Code: CodeEstablished, Title: "input drops replies to the host's own connections", Severity: diag.Warning, Doc: `
-The input chain drops by default and no rule accepts "ct state established"
-(or "related"). Replies to connections the host opens itself (DNS answers,
-package downloads, NTP) are dropped, and so are the related ICMP errors that
-path MTU discovery needs. Add near the top:
-    ct state established,related accept`},
-		{Code: CodeND, Title: "input drops IPv6 neighbour discovery", Severity: diag.Warning, Doc: `
-The input chain drops by default, can see IPv6 traffic, and no rule accepts
-ICMPv6 neighbour solicitations and advertisements (nd-neighbor-solicit,
-nd-neighbor-advert). Without them the host cannot resolve its neighbours'
-link-layer addresses and IPv6 stops working on the link. Conntrack does not
-track these messages (ct state untracked), so an established rule does not
-cover them. Add:
-    icmpv6 type nd-neighbor-solicit, nd-neighbor-advert accept`},
-		{Code: CodeSSH, Title: "input drops ssh (lock-out)", Severity: diag.Warning, Doc: `
-The input chain drops by default and no rule accepts new tcp connections to
-port 22. Applying this policy over ssh locks you out. It is also reported
-when only IPv6 ssh is accepted ("... over IPv4"): the IPv4 session is cut.
-Accept ssh (from your admin networks), or suppress this with the reason when
-ssh listens on another port or is deliberately closed:
-# fwc:ignore FW1303 reason`},
-		{Code: CodeLoopback, Title: "input drops loopback traffic", Severity: diag.Warning, Doc: `
-The input chain drops by default and no rule accepts traffic on the loopback
-interface. Local programs talking to each other over 127.0.0.1 or ::1
-(databases, resolvers, agents) are cut off. Add near the top:
-    iif lo accept`},
+		{Code: CodeEstablished, Severity: diag.Warning},
+		{Code: CodeND, Severity: diag.Warning},
+		{Code: CodeSSH, Severity: diag.Warning},
+		{Code: CodeLoopback, Severity: diag.Warning},
 	},
 	Run: run,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

@@ -1,32 +1,3 @@
-// Package placement checks that tables, hooks and actions fit where
-// netfilter can run them.
-//
-// It models the kernel's tables and the hooks each has (raw: prerouting,
-// output; mangle: all five; nat: prerouting, input, output, postrouting;
-// filter and security: input, forward, output), the hooks where each kind of
-// address translation happens, the packet paths (prerouting → input;
-// prerouting → forward → postrouting; output → postrouting), and, for rules
-// in user chains, every hook that reaches them through jumps (package graph).
-// The kernel checks targets against the hooks of every chain that can reach
-// them, so one bad path is enough to refuse the ruleset.
-//
-//   - FW1701: a base chain on a hook its table does not have (nat forward,
-//     raw input, filter prerouting, ...).
-//   - FW1702: dnat, redirect or balance outside prerouting and output.
-//   - FW1703: snat or masquerade outside postrouting and input.
-//   - FW1704: address translation outside the nat table.
-//   - FW1705: `route NAME` in a chain that only hooks after the routing
-//     decision reach (input, forward, postrouting): the mark cannot steer
-//     routing there.
-//   - FW1706: the same for a plain `mark set` whose value is a route's mark.
-//   - FW1707: a ct state match that can never see the state it asks for
-//     because an earlier notrack rule (raw table) exempts all the packets the
-//     rule can match from connection tracking: they are "untracked", never
-//     new, established, related or invalid. "All the packets" is judged
-//     condition by condition (the later rule's conditions must be at least as
-//     narrow as the notrack rule's); when that cannot be shown the rule is
-//     not flagged.
-//   - FW1708: notrack outside the raw table (conntrack has already run).
 package placement
 
 import (
@@ -51,58 +22,21 @@ const (
 	CodeNotrackTable = "FW1708"
 )
 
-var Analyzer = &analysis.Analyzer{
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
 	Name:     "placement",
-	Title:    "tables, hooks and actions in places netfilter cannot run them",
-	Doc:      "Reports table/hook combinations the kernel lacks, NAT and routing marks in the wrong hook, and ct state matches after notrack.",
 	Requires: []*analysis.Analyzer{graph.Analyzer},
 	Codes: []diag.Doc{
-		{Code: CodeTableHook, Title: "table has no such hook", Severity: diag.Error, Doc: `
-Netfilter's tables attach to fixed hooks: raw to prerouting and output;
-mangle to all five; nat to prerouting, input, output and postrouting; filter
-and security to input, forward and output. A base chain on another hook (nat
-forward, raw input, filter prerouting, ...) does not exist: iptables has no
-such chain and fwc cannot emit it. Move the rules to a hook the table has,
-or to another table.`},
-		{Code: CodeDNAT, Title: "destination NAT outside prerouting/output", Severity: diag.Error, Doc: `
-Destination NAT (dnat, redirect, balance) happens before routing: in the nat
-table's prerouting chain for arriving packets and output chain for local
-ones. Anywhere else the kernel refuses the rule; in a user chain this
-includes every hook that jumps to it.`},
-		{Code: CodeSNAT, Title: "source NAT outside postrouting/input", Severity: diag.Error, Doc: `
-Source NAT (snat, masquerade) happens after routing: in the nat table's
-postrouting chain, or input for traffic to the host. Anywhere else the
-kernel refuses the rule; in a user chain this includes every hook that jumps
-to it.`},
-		{Code: CodeNATTable, Title: "address translation outside the nat table", Severity: diag.Error, Doc: `
-snat, dnat, masquerade, redirect and balance are nat-table actions; the
-kernel does not run them from raw, mangle, filter or security chains.`},
-		{Code: CodeRouteLate, Title: "routing mark set after the routing decision", Severity: diag.Error, Doc: `
-"route NAME" sets a mark so that an ip rule sends the packet to another
-routing table. The routing decision for arriving packets is taken after
-prerouting (and for local packets rechecked after output); in input,
-forward and postrouting it has already been taken, so the mark cannot steer
-routing. Set it in prerouting (mangle) for forwarded or arriving traffic, or
-in output for local traffic.`},
-		{Code: CodeMarkLate, Title: "route's mark set after the routing decision", Severity: diag.Warning, Doc: `
-This rule sets a mark that a route binds, but only in hooks where routing has
-already been decided (input, forward, postrouting), so it cannot steer the
-packet to that route. If the mark is meant for routing, set it in
-prerouting or output; if it serves another purpose, use a mark no route
-binds.`},
-		{Code: CodeCtAfterNotrk, Title: "ct state match on untracked traffic", Severity: diag.Warning, Doc: `
-An earlier notrack rule exempts every packet this rule can match from
-connection tracking. Such packets have ct state "untracked": they are never
-new, established, related or invalid, so this match can never hold for
-them. Match "ct state untracked", or narrow the notrack rule.`},
-		{Code: CodeNotrackTable, Title: "notrack outside the raw table", Severity: diag.Error, Doc: `
-notrack must run before connection tracking looks at the packet, which only
-the raw table's chains do (priority -300, before conntrack at -200). In any
-other table the connection is already tracked; iptables refuses the target
-there.`},
+		{Code: CodeTableHook, Severity: diag.Error},
+		{Code: CodeDNAT, Severity: diag.Error},
+		{Code: CodeSNAT, Severity: diag.Error},
+		{Code: CodeNATTable, Severity: diag.Error},
+		{Code: CodeRouteLate, Severity: diag.Error},
+		{Code: CodeMarkLate, Severity: diag.Warning},
+		{Code: CodeCtAfterNotrk, Severity: diag.Warning},
+		{Code: CodeNotrackTable, Severity: diag.Error},
 	},
 	Run: run,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

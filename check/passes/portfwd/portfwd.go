@@ -1,36 +1,3 @@
-// Package portfwd checks port forwards: destination NAT in the nat table's
-// prerouting hook, as written in zone rules (`from wan to self tcp dport 80
-// dnat to 192.168.1.200:8080`), table rules and balances.
-//
-// It models the packet a forward sends on: after prerouting its destination
-// is the translated address and port (the original port when the dnat gives
-// none), its protocol, input interface and family are those the dnat rule
-// matched, its connection is new and has the dnat status. Such a packet is
-// routed on to the filter forward chain (a dnat to one of the host's own
-// addresses would go to input instead; the pass does not know the host's
-// addresses and assumes a port forward goes on). The forward chain is
-// walked like the hygiene pass walks input: every rule in order, through
-// jumps and gotos with the calling rules' conditions, up to the first rule
-// without conditions that ends evaluation. The judgement is lenient, to
-// raise no false alarm: a condition on a field the model does not fix (the
-// source address, the output interface, marks, rates, time, ...) counts as
-// satisfiable.
-//
-//   - FW1720: the forward chain drops by default (its policy, or a final
-//     rule without conditions that drops or rejects) and no accepting rule
-//     can take the translated packets: the port forward never reaches the
-//     server. Reported at the dnat.
-//   - FW1721: a zone-level dnat or redirect `from A to B` where B is a zone
-//     with networks that the policy translates the source of toward A
-//     (snat or masquerade from B, or from everything, out through A's
-//     interfaces): B sits behind NAT as seen from A, so packets arriving
-//     from A are addressed to this host, never to B's networks, and the
-//     rule, which matches B's networks as the destination, never matches.
-//     The author meant `to self`: a NAT rule sees the packet before
-//     translation.
-//
-// Its codes share the FW17xx hundred with the placement pass (NAT and
-// where it happens): FW172x.
 package portfwd
 
 import (
@@ -52,30 +19,14 @@ const (
 	CodeToBehindNAT  = "FW1721"
 )
 
-var Analyzer = &analysis.Analyzer{
-	Name:  "portfwd",
-	Title: "port forwards that cannot work",
-	Doc:   "Reports dnat whose translated packets the forward chain drops, and zone dnat rules addressed to a zone behind NAT.",
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name: "portfwd",
 	Codes: []diag.Doc{
-		{Code: CodeForwardDrops, Title: "port forward dropped by the forward chain", Severity: diag.Warning, Doc: `
-A dnat rewrites the destination in prerouting; the translated packet is then
-routed on and goes through the filter forward chain. That chain drops by
-default and no rule in it can accept the translated packet (its new
-destination address and port, its protocol and input interface, connection
-state new with ct status dnat), so the port forward never reaches the
-server. Accept the forwarded connections, for example:
-    from wan to lan ct status dnat accept
-or a rule for the server's address and port.`},
-		{Code: CodeToBehindNAT, Title: "zone dnat addressed to a zone behind NAT", Severity: diag.Warning, Doc: `
-A NAT rule sees the packet before translation. "from wan to lan ... dnat"
-matches only packets already addressed to lan's networks, but lan sits
-behind NAT as seen from wan (this policy translates lan's source addresses
-toward wan): packets from wan are addressed to this host, so the rule never
-matches. A port forward is written "to self":
-    from wan to self tcp dport 80 dnat to 192.168.1.200:8080`},
+		{Code: CodeForwardDrops, Severity: diag.Warning},
+		{Code: CodeToBehindNAT, Severity: diag.Warning},
 	},
 	Run: run,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

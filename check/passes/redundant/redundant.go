@@ -1,36 +1,3 @@
-// Package redundant reports rules that can be removed without changing
-// what the policy does.
-//
-// It uses the same exact model of packets as the shadow pass (see package
-// shadow for the fields, and for the rules that "may not match" and so never
-// cover another): every base chain in both families, every user chain in the
-// context of each jump that reaches it.
-//
-// # Codes
-//
-// FW1201 (warning) a rule whose packets are all matched by earlier rules
-// with the same verdict (together, not only one by one): it never fires,
-// and deleting it changes nothing. Rules with another verdict may take some
-// of its packets first (an exception before a broad rule); they apply to
-// the rule's packets either way, and moving the rule above them would
-// override them, so such a rule is redundant, not shadowed. The related
-// positions list the same-verdict rules that cover it.
-//
-// FW1202 (warning) a rule whose verdict is the chain's policy (for a user
-// chain: return, which is what falling off its end does) and whose packets,
-// were the rule removed, would meet no later rule that treats them
-// differently: no later rule with another verdict, a jump, a non-terminal
-// action such as log or counter, or a rule that may not match. Removing it
-// changes nothing. A rule with its own side effects (log, counter, mark) is
-// never reported, and neither are zone-level rules and zone policies: the
-// chains zones compile into, and their policies, are not the author's to
-// see, so "the chain does this anyway" would be a riddle there.
-//
-// A rule covered by an unconditional verdict in its own chain is left to
-// the verdictflow pass (FW1601).
-//
-// Both are warnings: the policy does what it says, but a rule that does
-// nothing misleads the next reader into thinking it matters.
 package redundant
 
 import (
@@ -50,34 +17,15 @@ const (
 )
 
 // Analyzer is the redundant pass.
-var Analyzer = &analysis.Analyzer{
-	Name:  "redundant",
-	Title: "redundant rules",
-	Doc: `Reports rules covered by earlier rules with the same verdict, and rules that
-only repeat the chain's policy.`,
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name:     "redundant",
 	Requires: []*analysis.Analyzer{space.Analyzer},
 	Codes: []diag.Doc{
-		{Code: CodeCovered, Title: "redundant rule", Severity: diag.Warning, Doc: `
-Earlier rules with the same verdict match every packet this rule matches,
-so it never fires and deleting it changes nothing. The notes list those
-rules; the rule may be covered by several of them together, or through the
-elements of a named set. Rules with another verdict may decide some of its
-packets before them (an exception written before a broad rule); they do so
-with or without this rule, and moving this rule above them would override
-them, which is why the finding is "redundant" and not "shadowed". Rules with a rate limit, meter, time, probability
-or string match, and lookups in sets with a timeout, never count as
-covering.`},
-		{Code: CodePolicy, Title: "rule repeats the chain policy", Severity: diag.Warning, Doc: `
-The rule's verdict is the chain's policy (for a user chain: return, what
-falling off its end does), and no later rule would treat its packets
-differently if it were removed: they would reach the policy anyway.
-Deleting the rule changes nothing. It is reported only when the rule has no
-side effect of its own and no later rule that may see its packets has
-another verdict, a jump, a log or counter, or a condition the analysis
-cannot decide.`},
+		{Code: CodeCovered, Severity: diag.Warning},
+		{Code: CodePolicy, Severity: diag.Warning},
 	},
 	Run: run,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

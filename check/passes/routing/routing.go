@@ -1,26 +1,3 @@
-// Package routing checks the consistency of policy routing: routes (a
-// firewall mark bound to a routing table, installed as `ip rule fwmark
-// MARK/MASK table T`) against the rules that set and match marks.
-//
-// It models packet marks as 32-bit values under masks: a route binds the
-// marks m with m & Mask == Mark & Mask (the kernel's fwmark rule test), a
-// `mark set V/M` rule writes V under M, `route NAME` writes the route's
-// mark, and a connection mark can reach the packet mark through
-// `connmark restore`. It looks at every rule of the policy whatever hook it
-// is in (the placement pass judges hooks), and does not follow values
-// through arithmetic other than masks.
-//
-//   - FW1801: a route whose mark no rule sets: its table is never used.
-//   - FW1802 (info, only when routes exist): a packet mark that is set but
-//     that no route binds and no rule matches.
-//   - FW1804: two routes binding the same mark.
-//   - FW1805: two routes whose marks overlap: their masks share bits and
-//     the marks agree on them, so some mark value is bound by both; the ip
-//     rule with the lower priority takes it. Routes on disjoint mask bits
-//     (bit fields) are flagged only when a rule sets a mark both bind.
-//
-// A route without routes, a route mark with bits outside its mask and a
-// route binding mark 0 are errors of the front end (FW0122, FW0110).
 package routing
 
 import (
@@ -38,32 +15,16 @@ const (
 	CodeOverlap   = "FW1805"
 )
 
-var Analyzer = &analysis.Analyzer{
-	Name:  "routing",
-	Title: "policy routing consistency",
-	Doc:   "Reports routes whose mark is never set, marks no route binds, empty routes, and routes whose marks collide.",
+var Analyzer = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name: "routing",
 	Codes: []diag.Doc{
-		{Code: CodeNeverSet, Title: "route's mark is never set", Severity: diag.Warning, Doc: `
-A route binds a firewall mark to a routing table, but no rule sets that mark
-(with "route NAME", a "mark set" whose value the route binds, or a connection
-mark restored into the packet), so no packet is ever routed by this table.
-Add a rule with "route NAME" where the traffic should be steered (in
-prerouting or output), or remove the route.`},
-		{Code: CodeUnbound, Title: "mark set but neither routed nor matched", Severity: diag.Info, Doc: `
-This rule sets a packet mark that no route binds and no rule of the policy
-matches. Marks are also read by things outside the policy (tc, other ip
-rules), so this is only informational; if the mark was meant for one of the
-policy's routes, its value or mask differs from the route's.`},
-		{Code: CodeDuplicate, Title: "two routes bind one mark", Severity: diag.Error, Doc: `
-Two routes bind the same mark and mask. Only the ip rule with the lower
-priority ever matches; the other route's table is never used.`},
-		{Code: CodeOverlap, Title: "route marks overlap", Severity: diag.Warning, Doc: `
-Some mark values are bound by both routes: where both masks have a bit, the
-two marks agree. A packet with such a mark goes to whichever ip rule has the
-lower priority. Use disjoint bits or masks.`},
+		{Code: CodeNeverSet, Severity: diag.Warning},
+		{Code: CodeUnbound, Severity: diag.Info},
+		{Code: CodeDuplicate, Severity: diag.Error},
+		{Code: CodeOverlap, Severity: diag.Warning},
 	},
 	Run: run,
-}
+})
 
 func init() { analysis.Register(Analyzer) }
 

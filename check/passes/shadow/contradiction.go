@@ -12,34 +12,14 @@ import (
 // CodeContradiction is the code of the Contradictions pass.
 const CodeContradiction = "FW1103"
 
-// Contradictions reports rules whose own conditions exclude each other. It
-// is an analyzer of its own, apart from the packet-space walk: it only
-// lowers each rule, and as it reports errors, translate and apply run it
-// (they skip the walk), so that such a rule is never dropped in silence.
-var Contradictions = &analysis.Analyzer{
-	Name:  "contradiction",
-	Title: "rules whose conditions contradict each other",
-	Doc: `Reports rules that can match no packet because two of their conditions
-allow no common value of one field (two different source networks, two
-ports, an interface and its negation).`,
+// Contradictions is the contradiction pass (its doc is in doc.go).
+var Contradictions = analysis.WithDoc(doc, &analysis.Analyzer{
+	Name: "contradiction",
 	Codes: []diag.Doc{
-		{Code: CodeContradiction, Title: "rule conditions contradict each other", Severity: diag.Error, Doc: `
-Two conditions of the rule allow no common value of one packet field, so
-the rule can match no packet: for example "saddr 10.0.0.0/8 saddr
-192.168.0.0/16" (no address is in both), "tcp dport 22 tcp dport 80",
-"iif eth0 iif eth1", or "iif eth0 iif != eth*". All conditions of a rule
-must hold at once; to match either value, list both in one condition
-("saddr 10.0.0.0/8, 192.168.0.0/16"), or write two rules. The note points
-at the earlier condition; for a zone-level rule it may be the zone's own
-interfaces or networks.
-
-The backends would emit the rule (nft) or leave it out (where a family has
-no address left), and either way it never fires: fwc refuses the policy
-rather than drop a rule in silence. Conditions of different address
-families are reported as FW0111, and conflicting protocols as FW0118.`},
+		{Code: CodeContradiction, Severity: diag.Error},
 	},
 	Run: runContradictions,
-}
+})
 
 func init() { analysis.Register(Contradictions) }
 

@@ -3,6 +3,8 @@ package apply
 import (
 	"fmt"
 	"io"
+
+	"github.com/fwcproject/fwc/backend/nft"
 )
 
 // Plan is the difference between the live state and a policy: what Apply
@@ -41,7 +43,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		}
 		p.Table = diffTables(ht, parseTable(string(want.Script)))
 	default:
-		exists, err := have.h.tableExists()
+		exists, err := have.h.nft.TableExists(nft.Table)
 		if err != nil {
 			return nil, err
 		}

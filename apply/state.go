@@ -54,10 +54,10 @@ func Read(h *Host) (*State, error) {
 }
 
 // Fingerprint digests fwc's table as the kernel holds it ("" when there is
-// none; see Host.fingerprint). It is read once, on first use.
+// none; see fingerprint). It is read once, on first use.
 func (s *State) Fingerprint() (string, error) {
 	if s.fp == nil {
-		fp, err := s.h.fingerprint(0)
+		fp, err := fingerprint(s.h.nft, 0)
 		if err != nil {
 			return "", err
 		}
@@ -316,7 +316,7 @@ func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 		return nil, nil
 	}
 	last := &lastApply{applied: a, script: string(script)}
-	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
+	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.nft.NetNSCookie() {
 		return last, nil
 	}
 	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
@@ -363,7 +363,7 @@ func scratchFingerprint(want *Want) (string, error) {
 		if out, err := c.CommitMessages(gen, msgs); out != batch.Applied {
 			return fmt.Errorf("load the policy into a scratch namespace: %w", err)
 		}
-		fp, err = (&Host{ns: ns}).fingerprint(0)
+		fp, err = fingerprint(c, 0)
 		return err
 	})
 	return fp, err
@@ -393,8 +393,8 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	fp := ""
 	if w.rules() <= maxFingerprintRules {
 		var err error
-		fp, err = h.fingerprint(maxFingerprintSets)
-		if err != nil && !errors.Is(err, errTooManySets) {
+		fp, err = fingerprint(h.nft, maxFingerprintSets)
+		if err != nil && !errors.Is(err, batch.ErrTooManySets) {
 			return
 		}
 	}
@@ -406,5 +406,5 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
 	}
-	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.netnsCookie(), Generation: gen, Fingerprint: fp})
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp})
 }

@@ -97,7 +97,11 @@ func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
 	if err != nil {
 		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
 	}
-	return h.nft.CommitMessages(gen, msgs)
+	keep, err := runtimeElements(h.nft, w, msgs)
+	if err != nil {
+		return batch.NotApplied, fmt.Errorf("read the elements of dynamic sets: %w", err)
+	}
+	return h.nft.CommitMessages(gen, append(msgs, keep...))
 }
 
 // loadScript loads an nft script with `nft -f`, after checking that the

@@ -24,10 +24,11 @@ func newApplyCmd(e *env) *cobra.Command {
 		confirm  time.Duration
 		dryRun   bool
 		force    bool
+		boot     bool
 		stateDir string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] PATH",
+		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
 		Short: "Install a checked policy on this host in one atomic batch",
 		Long: `Apply checks a policy, translates it and installs it in the running kernel:
 fwc's nftables table "inet fwc" is replaced in one atomic transaction (no
@@ -61,6 +62,13 @@ input, the server's replies through output and postrouting, every table,
 with notrack and marks taken into account) and refuses a policy that would
 drop either, or an SSH_CONNECTION it cannot read, unless --force is given
 (--confirm alone does not get past the refusal).
+
+With --boot (what the systemd unit runs early at boot, before the network
+is configured), a routing change that fails, because a route's device or
+gateway is not up yet, does not undo the table: the table is installed,
+the routing is left as it was, a warning says so, and the exit status is
+0. Run apply again once the network is up to install the routes (the unit
+fwc-routes.service in contrib/systemd does).
 
 --netns NAME works in the named network namespace (ip netns add NAME), or
 in the one bound at a path, instead of the host's.
@@ -129,8 +137,11 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			out, err := apply.Apply(h, plan, apply.Options{})
+			out, err := apply.Apply(h, plan, apply.Options{Boot: boot})
 			unlock() // before Discard, which takes it
+			if rd, ok := errors.AsType[*apply.RoutesDeferred](err); ok && out == batch.Applied {
+				fmt.Fprintf(e.stderr, "fwc: warning: %v\n", rd)
+			}
 			switch out {
 			case batch.Applied:
 				if pending != nil {
@@ -161,6 +172,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
+	f.BoolVar(&boot, "boot", false, "at boot: install the table even if the routes cannot be installed yet")
 	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
 	return cmd

@@ -22,6 +22,7 @@ const (
 	nftaTablePad          = 5
 	nftaChainID           = 0xb
 	nftaSetHandle         = 0x10
+	nftaSetCount          = 0x14
 	nftaSetElemExpression = 0xb
 	nftaObjHandle         = 6
 	nftaObjPad            = 7
@@ -36,7 +37,7 @@ const (
 
 // fingerprintVersion starts every digest: a record written with another
 // way of digesting never matches.
-const fingerprintVersion = "fwc fingerprint 2\n"
+const fingerprintVersion = "fwc fingerprint 3\n"
 
 // fingerprint reads fwc's table from the kernel as raw netlink dumps (fast:
 // no nft process, no text; see batch.Conn.DumpTable) and returns a digest
@@ -54,13 +55,25 @@ const fingerprintVersion = "fwc fingerprint 2\n"
 // maxSets > 0, a table with more sets is not fingerprinted:
 // batch.ErrTooManySets.
 func fingerprint(c *batch.Conn, maxSets int) (string, error) {
-	t, err := c.DumpTable(nft.Table, batch.DumpOptions{
-		MaxSets:  maxSets,
-		Elements: func(_ string, flags uint32) bool { return flags&unix.NFT_SET_EVAL == 0 },
-	})
+	t, err := dumpForFingerprint(c, maxSets)
 	if err != nil || t == nil {
 		return "", err
 	}
+	return digest(t, nil), nil
+}
+
+// dumpForFingerprint reads what fingerprint digests; nil when there is
+// no table.
+func dumpForFingerprint(c *batch.Conn, maxSets int) (*batch.TableDump, error) {
+	return c.DumpTable(nft.Table, batch.DumpOptions{
+		MaxSets:  maxSets,
+		Elements: func(_ string, flags uint32) bool { return flags&unix.NFT_SET_EVAL == 0 },
+	})
+}
+
+// digest digests a table dump as fingerprint says, leaving out the
+// elements of the named sets skip holds (see staticFingerprint).
+func digest(t *batch.TableDump, skip map[string]bool) string {
 	d := sha256.New()
 	d.Write([]byte(fingerprintVersion))
 	d.Write(normalise(t.Table, tableDrop, nil))
@@ -98,6 +111,12 @@ func fingerprint(c *batch.Conn, maxSets int) (string, error) {
 	ss := make([]setDump, 0, len(t.Sets))
 	for _, s := range t.Sets {
 		sd := setDump{norm: normalise(s.Attrs, setDrop, nil)}
+		if skip[s.Name] {
+			// Counted as empty: the digest says the set is there, not
+			// what run time put in it.
+			ss = append(ss, sd)
+			continue
+		}
 		for _, e := range s.Elements {
 			sd.elems = append(sd.elems, normaliseElem(e))
 		}
@@ -133,7 +152,7 @@ func fingerprint(c *batch.Conn, maxSets int) (string, error) {
 	for _, x := range fs {
 		d.Write(x)
 	}
-	return hex.EncodeToString(d.Sum(nil)), nil
+	return hex.EncodeToString(d.Sum(nil))
 }
 
 // objData returns the normaliser of a stateful object's data: what the
@@ -158,7 +177,9 @@ var (
 	tableDrop = []uint16{unix.NFTA_TABLE_USE, nftaTableHandle, nftaTablePad}
 	chainDrop = []uint16{unix.NFTA_CHAIN_HANDLE, unix.NFTA_CHAIN_USE, unix.NFTA_CHAIN_COUNTERS, unix.NFTA_CHAIN_PAD, nftaChainID}
 	ruleDrop  = []uint16{unix.NFTA_RULE_HANDLE, unix.NFTA_RULE_POSITION, unix.NFTA_RULE_PAD, unix.NFTA_RULE_ID}
-	setDrop   = []uint16{unix.NFTA_SET_ID, unix.NFTA_SET_PAD, nftaSetHandle}
+	// NFTA_SET_COUNT (Linux 6.14 on) is the number of elements: state,
+	// and for dynamic sets the very thing left out.
+	setDrop = []uint16{unix.NFTA_SET_ID, unix.NFTA_SET_PAD, nftaSetHandle, nftaSetCount}
 )
 
 // attrs decodes one level of attributes; it returns nil on malformed data.

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"github.com/vishvananda/netns"
@@ -274,6 +276,13 @@ type applied struct {
 	NetNSCookie uint64 `json:"netns_cookie"`
 	Generation  uint32 `json:"generation"`
 	Fingerprint string `json:"fingerprint"`
+	// Dynamic names the policy's dynamic sets (see runtime.go), and
+	// Static is the fingerprint without their elements: what fwc status
+	// compares, since elements added at run time are no change of the
+	// policy.
+	Dynamic []string  `json:"dynamic,omitempty"`
+	Static  string    `json:"static_fingerprint,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 // lastApply is a record whose script was read back and matched its sum.
@@ -390,12 +399,23 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	if h.Cache == "" {
 		return
 	}
-	fp := ""
+	var dynamic []string
+	for name := range w.dynamicSets() {
+		dynamic = append(dynamic, name)
+	}
+	slices.Sort(dynamic)
+	fp, static := "", ""
 	if w.rules() <= maxFingerprintRules {
-		var err error
-		fp, err = fingerprint(h.nft, maxFingerprintSets)
+		t, err := dumpForFingerprint(h.nft, maxFingerprintSets)
 		if err != nil && !errors.Is(err, batch.ErrTooManySets) {
 			return
+		}
+		if t != nil {
+			skip := map[string]bool{}
+			for _, n := range dynamic {
+				skip[n] = true
+			}
+			fp, static = digest(t, nil), digest(t, skip)
 		}
 	}
 	if now, err := h.nft.Generation(); err != nil || now != gen {
@@ -406,5 +426,6 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
 	}
-	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp})
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp,
+		Dynamic: dynamic, Static: static, Time: time.Now().UTC()})
 }

@@ -101,7 +101,7 @@ func runtimeElements(c *batch.Conn, w *Want, msgs []netlink.Message) ([]netlink.
 			wantShape[name] = shape(m.Data[4:])
 		}
 	}
-	live, err := c.DumpTable(nft.Table, batch.DumpOptions{Elements: func(name string, _ uint32) bool {
+	live, err := c.DumpTable(nft.Table, batch.DumpOptions{SetsOnly: true, Elements: func(name string, _ uint32) bool {
 		s, ok := dyn[name]
 		return ok && wantShape[name] != nil && (!s.Interval || len(s.Elements) == 0)
 	}})

@@ -52,6 +52,10 @@ type DumpOptions struct {
 	MaxSets int
 	// Elements says whose elements to read; nil reads none.
 	Elements func(name string, flags uint32) bool
+	// SetsOnly reads the table and its sets, nothing else: the kernel's
+	// dump of rules costs about the square of their number (50,000 take
+	// seconds), and a caller after set elements need not pay it.
+	SetsOnly bool
 }
 
 // DumpTable reads the inet table name: the table, its chains, rules, sets
@@ -71,6 +75,9 @@ func (c *Conn) DumpTable(name string, o DumpOptions) (*TableDump, error) {
 	if len(tables) > 0 {
 		d.Table = tables[0]
 	}
+	if o.SetsOnly {
+		return d, c.dumpSets(d, name, o)
+	}
 	chains, err := c.request(unix.NFT_MSG_GETCHAIN, true, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read chains: %w", err)
@@ -83,21 +90,8 @@ func (c *Conn) DumpTable(name string, o DumpOptions) (*TableDump, error) {
 	if d.Rules, err = c.request(unix.NFT_MSG_GETRULE, true, strAttr(unix.NFTA_RULE_TABLE, name)); err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
-	sets, err := c.request(unix.NFT_MSG_GETSET, true, strAttr(unix.NFTA_SET_TABLE, name))
-	if err != nil {
-		return nil, fmt.Errorf("read sets: %w", err)
-	}
-	if o.MaxSets > 0 && len(sets) > o.MaxSets {
-		return nil, ErrTooManySets
-	}
-	for _, m := range sets {
-		s := SetDump{Name: AttrString(m, unix.NFTA_SET_NAME), Flags: AttrU32(m, unix.NFTA_SET_FLAGS), Attrs: m}
-		if o.Elements != nil && o.Elements(s.Name, s.Flags) {
-			if s.Elements, err = c.setElements(name, s.Name); err != nil {
-				return nil, err
-			}
-		}
-		d.Sets = append(d.Sets, s)
+	if err := c.dumpSets(d, name, o); err != nil {
+		return nil, err
 	}
 	objs, err := c.request(unix.NFT_MSG_GETOBJ, true, strAttr(unix.NFTA_OBJ_TABLE, name))
 	if err != nil {
@@ -119,6 +113,28 @@ func (c *Conn) DumpTable(name string, o DumpOptions) (*TableDump, error) {
 		}
 	}
 	return d, nil
+}
+
+// dumpSets reads the sets of table name into d, with the elements o asks
+// for.
+func (c *Conn) dumpSets(d *TableDump, name string, o DumpOptions) error {
+	sets, err := c.request(unix.NFT_MSG_GETSET, true, strAttr(unix.NFTA_SET_TABLE, name))
+	if err != nil {
+		return fmt.Errorf("read sets: %w", err)
+	}
+	if o.MaxSets > 0 && len(sets) > o.MaxSets {
+		return ErrTooManySets
+	}
+	for _, m := range sets {
+		s := SetDump{Name: AttrString(m, unix.NFTA_SET_NAME), Flags: AttrU32(m, unix.NFTA_SET_FLAGS), Attrs: m}
+		if o.Elements != nil && o.Elements(s.Name, s.Flags) {
+			if s.Elements, err = c.setElements(name, s.Name); err != nil {
+				return err
+			}
+		}
+		d.Sets = append(d.Sets, s)
+	}
+	return nil
 }
 
 // SetElements reads the elements of the set named set in the inet table

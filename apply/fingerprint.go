@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 
@@ -59,7 +60,8 @@ func fingerprint(c *batch.Conn, maxSets int) (string, error) {
 	if err != nil || t == nil {
 		return "", err
 	}
-	return digest(t, nil), nil
+	full, _ := digests(t, nil)
+	return full, nil
 }
 
 // dumpForFingerprint reads what fingerprint digests; nil when there is
@@ -71,10 +73,16 @@ func dumpForFingerprint(c *batch.Conn, maxSets int) (*batch.TableDump, error) {
 	})
 }
 
-// digest digests a table dump as fingerprint says, leaving out the
-// elements of the named sets skip holds (see staticFingerprint).
-func digest(t *batch.TableDump, skip map[string]bool) string {
-	d := sha256.New()
+// digests digests a table dump as fingerprint says (full), and the same
+// way but for the elements of the named sets skip holds, which it counts
+// as empty (static: the digest says the set is there, not what run time
+// put in it; see Status). One pass normalises the dump for both.
+func digests(t *batch.TableDump, skip map[string]bool) (full, static string) {
+	f, st := sha256.New(), sha256.New()
+	var d io.Writer = f
+	if len(skip) > 0 {
+		d = io.MultiWriter(f, st)
+	}
 	d.Write([]byte(fingerprintVersion))
 	d.Write(normalise(t.Table, tableDrop, nil))
 
@@ -107,16 +115,11 @@ func digest(t *batch.TableDump, skip map[string]bool) string {
 	type setDump struct {
 		norm  []byte
 		elems [][]byte
+		skip  bool
 	}
 	ss := make([]setDump, 0, len(t.Sets))
 	for _, s := range t.Sets {
-		sd := setDump{norm: normalise(s.Attrs, setDrop, nil)}
-		if skip[s.Name] {
-			// Counted as empty: the digest says the set is there, not
-			// what run time put in it.
-			ss = append(ss, sd)
-			continue
-		}
+		sd := setDump{norm: normalise(s.Attrs, setDrop, nil), skip: skip[s.Name]}
 		for _, e := range s.Elements {
 			sd.elems = append(sd.elems, normaliseElem(e))
 		}
@@ -125,6 +128,16 @@ func digest(t *batch.TableDump, skip map[string]bool) string {
 	}
 	slices.SortFunc(ss, func(a, b setDump) int { return bytes.Compare(a.norm, b.norm) })
 	for _, s := range ss {
+		if s.skip {
+			fmt.Fprintf(f, "set %d\n", len(s.elems))
+			f.Write(s.norm)
+			for _, e := range s.elems {
+				f.Write(e)
+			}
+			fmt.Fprintf(st, "set %d\n", 0)
+			st.Write(s.norm)
+			continue
+		}
 		fmt.Fprintf(d, "set %d\n", len(s.elems))
 		d.Write(s.norm)
 		for _, e := range s.elems {
@@ -152,7 +165,11 @@ func digest(t *batch.TableDump, skip map[string]bool) string {
 	for _, x := range fs {
 		d.Write(x)
 	}
-	return hex.EncodeToString(d.Sum(nil))
+	full = hex.EncodeToString(f.Sum(nil))
+	if len(skip) == 0 {
+		return full, full
+	}
+	return full, hex.EncodeToString(st.Sum(nil))
 }
 
 // objData returns the normaliser of a stateful object's data: what the

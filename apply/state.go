@@ -415,7 +415,7 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 			for _, n := range dynamic {
 				skip[n] = true
 			}
-			fp, static = digest(t, nil), digest(t, skip)
+			fp, static = digests(t, skip)
 		}
 	}
 	if now, err := h.nft.Generation(); err != nil || now != gen {

@@ -111,7 +111,7 @@ func ReadStatus(h *Host) (*Status, error) {
 			}
 		}
 		st.Match = "changed"
-		if digest(t, skip) == rec.Static {
+		if _, static := digests(t, skip); static == rec.Static {
 			st.Match = "same"
 		}
 	}

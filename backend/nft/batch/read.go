@@ -224,11 +224,16 @@ func (c *Conn) request(typ int, dump bool, attrs []byte) ([][]byte, error) {
 		return nil, err
 	}
 	defer func() { _ = c.nl.SetReadDeadline(time.Time{}) }()
+	// One receive buffer per Conn: a table with a thousand meters asks
+	// for a thousand element dumps.
+	if c.rbuf == nil {
+		c.rbuf = make([]byte, 64<<10)
+	}
 	var (
 		out  [][]byte
 		done bool
 		rerr error
-		buf  = make([]byte, 64<<10)
+		buf  = c.rbuf
 	)
 	for !done && rerr == nil {
 		err := rc.Read(func(fd uintptr) bool {

@@ -33,7 +33,27 @@ type Options struct {
 	// netlink batch: one nft transaction too, but without the kernel's
 	// generation guard (the generation is checked just before).
 	Script bool
+	// Boot installs the table even when the routing cannot follow yet: at
+	// boot, before the network is configured, a route's device or gateway
+	// may not exist. A failed routing change is then undone (routing is
+	// as it was) but the new table stays, and Apply returns Applied with
+	// a *RoutesDeferred error; a later apply, once the network is up,
+	// installs the routes.
+	Boot bool
 }
+
+// RoutesDeferred is Apply's error, with the outcome Applied, when
+// Options.Boot is set and the routing could not be installed: the table is
+// the new one, the ip rules and routes are as they were.
+type RoutesDeferred struct {
+	Err error // the routing failure
+}
+
+func (e *RoutesDeferred) Error() string {
+	return fmt.Sprintf("the table is installed but not the routes (%v); apply again once the network is up", e.Err)
+}
+
+func (e *RoutesDeferred) Unwrap() error { return e.Err }
 
 // Apply makes the live state what the plan wants. First fwc's nftables
 // table is replaced in one atomic batch, guarded by the plan's generation:
@@ -43,7 +63,7 @@ type Options struct {
 // and the previous table is put back.
 //
 // An empty plan changes nothing and is Applied. The error is nil exactly
-// when the outcome is Applied.
+// when the outcome is Applied, but for a *RoutesDeferred (Options.Boot).
 func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if p.Empty() {
 		return batch.Applied, nil
@@ -74,6 +94,9 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if errors.As(rerr, &re) && re.Undo != nil {
 		return batch.Unknown, rerr
 	}
+	if opts.Boot {
+		return batch.Applied, &RoutesDeferred{Err: rerr}
+	}
 	if len(p.Table) == 0 {
 		return batch.NotApplied, rerr
 	}
@@ -97,7 +120,11 @@ func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
 	if err != nil {
 		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
 	}
-	return h.nft.CommitMessages(gen, msgs)
+	keep, err := runtimeElements(h.nft, w, msgs)
+	if err != nil {
+		return batch.NotApplied, fmt.Errorf("read the elements of dynamic sets: %w", err)
+	}
+	return h.nft.CommitMessages(gen, append(msgs, keep...))
 }
 
 // loadScript loads an nft script with `nft -f`, after checking that the

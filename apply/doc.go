@@ -14,7 +14,9 @@
 //     fwc table (never FlushRuleset, never another table), guarded by the
 //     generation read when planning, so a ruleset changed by someone else in
 //     between is left alone; then the ip rules and routes, each step
-//     journaled and undone in reverse if a later one fails.
+//     journaled and undone in reverse if a later one fails. The batch adds
+//     back the elements the kernel holds in the policy's dynamic sets
+//     (runtime.go), so fail2ban's bans and meters' buckets survive it.
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
 //     time; the [Watchdog] holds a lock on its snapshot for as long as it

@@ -417,7 +417,7 @@ func TestFingerprint(t *testing.T) {
 		ns := testnetns.New(t)
 		h := openHost(t, ns)
 		mustApply(t, h, w, Options{})
-		fp, err := h.fingerprint(0)
+		fp, err := fingerprint(h.nft, 0)
 		if err != nil || fp == "" {
 			t.Fatalf("fingerprint: %q %v", fp, err)
 		}
@@ -429,12 +429,12 @@ func TestFingerprint(t *testing.T) {
 	}
 	ns := strings.TrimPrefix(hosts[1].NetNS, "/run/netns/")
 	testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_output", "counter")
-	fpAdded, _ := hosts[1].fingerprint(0)
+	fpAdded, _ := fingerprint(hosts[1].nft, 0)
 	if fpAdded == fps[0] {
 		t.Errorf("an added rule did not change the fingerprint")
 	}
 	testnetns.Run(t, ns, "nft", "add", "element", "inet", "fwc", "whitelist", "{ 192.0.2.0/24 }")
-	if fp, _ := hosts[1].fingerprint(0); fp == fpAdded {
+	if fp, _ := fingerprint(hosts[1].nft, 0); fp == fpAdded {
 		t.Errorf("an added element did not change the fingerprint")
 	}
 }

@@ -3,6 +3,8 @@ package apply
 import (
 	"fmt"
 	"io"
+
+	"github.com/fwcproject/fwc/backend/nft"
 )
 
 // Plan is the difference between the live state and a policy: what Apply
@@ -14,6 +16,10 @@ type Plan struct {
 	// its ip rules and routes, in the order Apply makes them.
 	Table   []Change
 	Routing []Change
+	// Kept lists the elements of dynamic sets that the kernel holds and
+	// the policy does not declare: Apply keeps them ('=' lines). They are
+	// not changes.
+	Kept []Change
 
 	steps []routingStep
 }
@@ -39,9 +45,10 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.Table = diffTables(ht, parseTable(string(want.Script)))
+		wt := parseTable(string(want.Script))
+		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
 	default:
-		exists, err := have.h.tableExists()
+		exists, err := have.h.nft.TableExists(nft.Table)
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +66,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 				return nil, err
 			}
 		}
-		p.Table = diffTables(ht, wt)
+		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
 		if exists && len(p.Table) == 0 && want.cached {
 			// "Nothing to do" must not rest on a file of the cache
 			// directory alone: a damaged or forged listing of want's
@@ -72,7 +79,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			if path := want.listingPath(have.h.Cache); path != "" {
 				writeCache(path, listingEntry{want.Sum, wt.Text})
 			}
-			p.Table = diffTables(ht, wt)
+			p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
 		}
 		if exists && len(p.Table) == 0 {
 			// The table is what want's script makes, shown the slow way:
@@ -104,8 +111,12 @@ func (p *Plan) Empty() bool { return len(p.Table) == 0 && len(p.Routing) == 0 }
 
 // Write prints the plan for people: one change a line, then a summary.
 func (p *Plan) Write(w io.Writer) error {
+	kept := ""
+	if n := keptCount(p.Kept); n > 0 {
+		kept = fmt.Sprintf(" %d elements added at run time to dynamic sets are kept.", n)
+	}
 	if p.Empty() {
-		_, err := fmt.Fprintln(w, "No changes: the kernel matches the policy.")
+		_, err := fmt.Fprintln(w, "No changes: the kernel matches the policy."+kept)
 		return err
 	}
 	for _, c := range p.Table {
@@ -113,9 +124,11 @@ func (p *Plan) Write(w io.Writer) error {
 			return err
 		}
 	}
-	for _, c := range p.Routing {
-		if _, err := fmt.Fprintln(w, c); err != nil {
-			return err
+	for _, cs := range [][]Change{p.Kept, p.Routing} {
+		for _, c := range cs {
+			if _, err := fmt.Fprintln(w, c); err != nil {
+				return err
+			}
 		}
 	}
 	var add, del, chg int
@@ -131,6 +144,6 @@ func (p *Plan) Write(w io.Writer) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.\n", add, chg, del)
+	_, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.%s\n", add, chg, del, kept)
 	return err
 }

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"github.com/vishvananda/netns"
@@ -54,10 +56,10 @@ func Read(h *Host) (*State, error) {
 }
 
 // Fingerprint digests fwc's table as the kernel holds it ("" when there is
-// none; see Host.fingerprint). It is read once, on first use.
+// none; see fingerprint). It is read once, on first use.
 func (s *State) Fingerprint() (string, error) {
 	if s.fp == nil {
-		fp, err := s.h.fingerprint(0)
+		fp, err := fingerprint(s.h.nft, 0)
 		if err != nil {
 			return "", err
 		}
@@ -274,6 +276,13 @@ type applied struct {
 	NetNSCookie uint64 `json:"netns_cookie"`
 	Generation  uint32 `json:"generation"`
 	Fingerprint string `json:"fingerprint"`
+	// Dynamic names the policy's dynamic sets (see runtime.go), and
+	// Static is the fingerprint without their elements: what fwc status
+	// compares, since elements added at run time are no change of the
+	// policy.
+	Dynamic []string  `json:"dynamic,omitempty"`
+	Static  string    `json:"static_fingerprint,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 // lastApply is a record whose script was read back and matched its sum.
@@ -316,7 +325,7 @@ func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 		return nil, nil
 	}
 	last := &lastApply{applied: a, script: string(script)}
-	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.netnsCookie() {
+	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.nft.NetNSCookie() {
 		return last, nil
 	}
 	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
@@ -363,7 +372,7 @@ func scratchFingerprint(want *Want) (string, error) {
 		if out, err := c.CommitMessages(gen, msgs); out != batch.Applied {
 			return fmt.Errorf("load the policy into a scratch namespace: %w", err)
 		}
-		fp, err = (&Host{ns: ns}).fingerprint(0)
+		fp, err = fingerprint(c, 0)
 		return err
 	})
 	return fp, err
@@ -390,12 +399,23 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	if h.Cache == "" {
 		return
 	}
-	fp := ""
+	var dynamic []string
+	for name := range w.dynamicSets() {
+		dynamic = append(dynamic, name)
+	}
+	slices.Sort(dynamic)
+	fp, static := "", ""
 	if w.rules() <= maxFingerprintRules {
-		var err error
-		fp, err = h.fingerprint(maxFingerprintSets)
-		if err != nil && !errors.Is(err, errTooManySets) {
+		t, err := dumpForFingerprint(h.nft, maxFingerprintSets)
+		if err != nil && !errors.Is(err, batch.ErrTooManySets) {
 			return
+		}
+		if t != nil {
+			skip := map[string]bool{}
+			for _, n := range dynamic {
+				skip[n] = true
+			}
+			fp, static = digests(t, skip)
 		}
 	}
 	if now, err := h.nft.Generation(); err != nil || now != gen {
@@ -406,5 +426,6 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
 	}
-	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.netnsCookie(), Generation: gen, Fingerprint: fp})
+	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp,
+		Dynamic: dynamic, Static: static, Time: time.Now().UTC()})
 }

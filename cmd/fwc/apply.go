@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,10 +25,12 @@ func newApplyCmd(e *env) *cobra.Command {
 		confirm  time.Duration
 		dryRun   bool
 		force    bool
+		boot     bool
+		quiet    bool
 		stateDir string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] PATH",
+		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
 		Short: "Install a checked policy on this host in one atomic batch",
 		Long: `Apply checks a policy, translates it and installs it in the running kernel:
 fwc's nftables table "inet fwc" is replaced in one atomic transaction (no
@@ -62,6 +65,17 @@ with notrack and marks taken into account) and refuses a policy that would
 drop either, or an SSH_CONNECTION it cannot read, unless --force is given
 (--confirm alone does not get past the refusal).
 
+With --boot (what the systemd unit runs early at boot, before the network
+is configured), a routing change that fails, because a route's device or
+gateway is not up yet, does not undo the table: the table is installed,
+the routing is left as it was, a warning says so, and the exit status is
+0. Run apply again once the network is up to install the routes (the unit
+fwc-routes.service in contrib/systemd does).
+
+--quiet prints neither the plan nor "Applied."; warnings and errors still
+go to standard error, and with --confirm the line saying what to run
+before the deadline is still printed.
+
 --netns NAME works in the named network namespace (ip netns add NAME), or
 in the one bound at a path, instead of the host's.
 
@@ -89,7 +103,11 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 				return err
 			}
 			defer h.Close()
-			if err := plan.Write(e.stdout); err != nil {
+			out := e.stdout
+			if quiet {
+				out = io.Discard
+			}
+			if err := plan.Write(out); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			if plan.Empty() {
@@ -99,7 +117,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 				return err
 			}
 			if dryRun {
-				fmt.Fprintln(e.stdout, "Dry run: nothing applied.")
+				fmt.Fprintln(out, "Dry run: nothing applied.")
 				return nil
 			}
 
@@ -129,15 +147,20 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			out, err := apply.Apply(h, plan, apply.Options{})
+			outcome, err := apply.Apply(h, plan, apply.Options{Boot: boot})
 			unlock() // before Discard, which takes it
-			switch out {
+			if rd, ok := errors.AsType[*apply.RoutesDeferred](err); ok && outcome == batch.Applied {
+				fmt.Fprintf(e.stderr, "fwc: warning: %v\n", rd)
+			}
+			switch outcome {
 			case batch.Applied:
 				if pending != nil {
+					// Said even with --quiet: without it the apply undoes
+					// itself.
 					fmt.Fprintf(e.stdout, "Applied. Run '%s' before %s (within %s), or the previous ruleset and routes come back.\n",
 						confirmCmd(netns, stateDir), pending.Deadline.Format(time.TimeOnly), confirm)
 				} else {
-					fmt.Fprintln(e.stdout, "Applied.")
+					fmt.Fprintln(out, "Applied.")
 				}
 				return nil
 			case batch.NotApplied:
@@ -161,6 +184,8 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.DurationVar(&confirm, "confirm", 0, "roll back after `DURATION` unless 'fwc confirm' is run")
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan, change nothing")
 	f.BoolVar(&force, "force", false, "apply even if the SSH connection in use would be dropped")
+	f.BoolVar(&quiet, "quiet", false, "print nothing but warnings and errors (and what --confirm needs)")
+	f.BoolVar(&boot, "boot", false, "at boot: install the table even if the routes cannot be installed yet")
 	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
 	return cmd

@@ -13,7 +13,8 @@ func newPlanCmd(e *env) *cobra.Command {
 		Short: "Show what apply would change in the running ruleset",
 		Long: `Plan compares a policy with what the kernel holds (fwc's nftables table
 "inet fwc", and the ip rules and routes fwc installed) and prints the
-difference, one change a line: + added, - removed, ~ changed. It changes
+difference, one change a line: + added, - removed, ~ changed; = marks
+elements added at run time to dynamic sets, which apply keeps. It changes
 nothing.
 
 Apply keeps a record of what it loaded in --state-dir. While the ruleset

@@ -116,6 +116,7 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newApplyCmd(e),
 		newPlanCmd(e),
 		newConfirmCmd(e),
+		newStatusCmd(e),
 		newManCmd(e),
 	)
 	// cobra's completion command, not being runnable itself, prints its

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 // applies when the policy does not compile or apply fails.
 const (
 	unitFile     = "../../contrib/systemd/fwc.service"
+	routesFile   = "../../contrib/systemd/fwc-routes.service"
 	fallbackFile = "../../contrib/systemd/fallback.fw"
 )
 
@@ -104,30 +106,54 @@ func TestSystemdUnitVerify(t *testing.T) {
 	// verify checks that the programs the unit runs exist and are
 	// executable: give it a root holding them, so that the unit is
 	// verified as shipped. What fwc does at boot is TestSystemdUnitBoot's.
-	root := t.TempDir()
 	files := map[string]string{
-		"usr/sbin/fwc":                   "#!/bin/sh\n",
-		"bin/sh":                         "#!/bin/sh\n",
-		"etc/systemd/system/fwc.service": "",
+		"usr/sbin/fwc": "#!/bin/sh\n",
+		"bin/sh":       "#!/bin/sh\n",
+		// fwc-routes.service requires fwc.service, and by its default
+		// dependencies sysinit.target, which the root must have as a
+		// systemd host does (a stand-in with no dependencies).
+		"etc/systemd/system/fwc.service":        "@" + unitFile,
+		"usr/lib/systemd/system/sysinit.target": "[Unit]\nDescription=System Initialization\n",
 	}
-	text, err := os.ReadFile(unitFile)
+	for _, u := range []string{unitFile, routesFile} {
+		verifyUnit(t, analyze, u, files)
+	}
+}
+
+// verifyUnit runs systemd-analyze verify on the unit at path, installed
+// under a root holding files.
+func verifyUnit(t *testing.T, analyze, path string, files map[string]string) {
+	t.Helper()
+	root := t.TempDir()
+	name := filepath.Base(path)
+	text, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files = maps.Clone(files)
+	files["etc/systemd/system/"+name] = ""
 	for name, content := range files {
 		p := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		mode, data := os.FileMode(0o755), []byte(content)
-		if strings.HasSuffix(name, ".service") {
+		switch {
+		case strings.HasPrefix(content, "@"):
+			if data, err = os.ReadFile(content[1:]); err != nil {
+				t.Fatal(err)
+			}
+			mode = 0o644
+		case strings.HasSuffix(name, ".service"):
 			mode, data = 0o644, text
+		case strings.HasSuffix(name, ".target"):
+			mode = 0o644
 		}
 		if err := os.WriteFile(p, data, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(analyze, "verify", "--man=no", "--root="+root, filepath.Join(root, "etc/systemd/system/fwc.service"))
+	cmd := exec.Command(analyze, "verify", "--man=no", "--root="+root, filepath.Join(root, "etc/systemd/system", name))
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(out) != 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
@@ -360,6 +386,59 @@ func TestSystemdUnitBoot(t *testing.T) {
 	})
 	if err := <-accepted; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSystemdUnitBootRoutes: at boot, before the network is configured, a
+// policy with routes whose device does not exist yet is installed, not
+// replaced by the fallback: fwc.service installs the table and says the
+// routes wait; fwc-routes.service, once the link is up, adds them.
+func TestSystemdUnitBootRoutes(t *testing.T) {
+	testnetns.RequireTools(t, "setpriv", "unshare")
+	dir := t.TempDir()
+	b := &bootEnv{t: t, ns: testnetns.New(t), etc: filepath.Join(dir, "etc"), state: filepath.Join(dir, "state"), u: parseUnit(t, unitFile)}
+	for _, d := range []string{b.etc, b.state} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb, err := os.ReadFile(fallbackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.etc, "fallback.fw"), fb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.writePolicy(bootPolicy + `zone far { net 198.51.100.0/24 }
+route via_a { mark 0x1/0xff; table 10; default via 10.1.0.2 dev up_a }
+from self to far tcp dport 80 route via_a
+`)
+	out, err := b.run("ExecStart")
+	if err != nil {
+		t.Fatalf("ExecStart of a policy with routes before the network is up: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "not the routes") || !strings.Contains(out, "up_a") {
+		t.Errorf("ExecStart does not say the routes wait for the network:\n%s", out)
+	}
+	tb, _ := testnetns.Try(b.ns, "nft", "list", "table", "inet", "fwc")
+	if !strings.Contains(tb, `tcp dport { 22, 80 } accept comment "policy.fw:7"`) {
+		t.Fatalf("after ExecStart the policy is not loaded:\n%s", tb)
+	}
+
+	// The network comes up; then fwc-routes.service runs.
+	testnetns.Run(t, b.ns, "ip", "link", "add", "up_a", "type", "veth", "peer", "name", "up_ap")
+	testnetns.Run(t, b.ns, "ip", "link", "set", "up_ap", "up")
+	testnetns.Run(t, b.ns, "ip", "link", "set", "up_a", "up")
+	testnetns.Run(t, b.ns, "ip", "addr", "add", "10.1.0.1/24", "dev", "up_a")
+	r := &bootEnv{t: t, ns: b.ns, etc: b.etc, state: b.state, u: parseUnit(t, routesFile)}
+	if out, err := r.run("ExecStart"); err != nil {
+		t.Fatalf("fwc-routes.service ExecStart: %v\n%s", err, out)
+	}
+	if rt := testnetns.Run(t, b.ns, "ip", "-4", "route", "show", "table", "10"); !strings.Contains(rt, "default via 10.1.0.2 dev up_a proto 70") {
+		t.Errorf("the routes are not installed after the network came up:\n%s", rt)
+	}
+	if rl := testnetns.Run(t, b.ns, "ip", "-4", "rule", "show"); !strings.Contains(rl, "fwmark 0x1/0xff lookup 10 proto 70") {
+		t.Errorf("the ip rule is not installed after the network came up:\n%s", rl)
 	}
 }
 

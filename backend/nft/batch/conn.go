@@ -26,6 +26,7 @@ type Conn struct {
 	seq     uint32
 	sndbuf  int // the send buffer size last asked for, 0 if never
 	rcvbuf  int
+	rbuf    []byte // request's receive buffer, made on first use
 }
 
 // Option configures Open.

@@ -1,7 +1,11 @@
 package batch
 
 import (
+	"encoding/binary"
+
 	"github.com/google/nftables"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // maxElemListBytes bounds the encoded element list of one set-element
@@ -70,4 +74,51 @@ func ResetTable(c *nftables.Conn, t *nftables.Table) *nftables.Table {
 	c.AddTable(t)
 	c.DelTable(t)
 	return c.AddTable(t)
+}
+
+// ElementMessages returns the messages that add elements, each a list of
+// NFTA_SET_ELEM_* attributes as SetElements reads them, to the set named
+// set of the inet table table, split so that each element list fits in
+// one attribute (see maxElemListBytes). It is how elements read from the
+// kernel go back into a batch unchanged (their flags, timeouts, remaining
+// lifetimes and expressions included). The messages carry no NLM_F_EXCL:
+// an element the batch already adds is no error.
+func ElementMessages(table, set string, elems [][]byte) []netlink.Message {
+	var out []netlink.Message
+	for len(elems) > 0 {
+		var list []byte
+		n := 0
+		for n < len(elems) {
+			sz := 4 + (len(elems[n])+3)&^3
+			if n > 0 && len(list)+sz > maxElemListBytes {
+				break
+			}
+			list = appendAttr(list, unix.NLA_F_NESTED|unix.NFTA_LIST_ELEM, elems[n])
+			n++
+		}
+		elems = elems[n:]
+		data := nfgenmsg(unix.NFPROTO_INET, 0)
+		data = append(data, strAttr(unix.NFTA_SET_ELEM_LIST_TABLE, table)...)
+		data = append(data, strAttr(unix.NFTA_SET_ELEM_LIST_SET, set)...)
+		data = appendAttr(data, unix.NLA_F_NESTED|unix.NFTA_SET_ELEM_LIST_ELEMENTS, list)
+		out = append(out, netlink.Message{
+			Header: netlink.Header{
+				Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWSETELEM),
+				Flags: netlink.Request | netlink.Create,
+			},
+			Data: data,
+		})
+	}
+	return out
+}
+
+// appendAttr appends one netlink attribute, padded to 4 bytes.
+func appendAttr(b []byte, typ uint16, payload []byte) []byte {
+	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(payload)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, payload...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
 }

@@ -58,3 +58,49 @@ func firstCode(cell string) string {
 	code, _, _ := strings.Cut(rest, "`")
 	return strings.ReplaceAll(code, `\|`, "|")
 }
+
+// TestDiagnosticExamples: the README's first policy, checked, prints what
+// the README's check example and docs/language.md's diagnostics example
+// show, so that neither drifts from the renderer.
+func TestDiagnosticExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lang, err := os.ReadFile("../../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := fenced(t, string(readme), "```fw\n")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "host.fw"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "host.fw"}, nil, &out, &errb); code != exitFindings {
+		t.Fatalf("fwc check host.fw: exit %d, want 1: %s", code, errb.String())
+	}
+	got := out.String() + errb.String()
+	if want := strings.TrimPrefix(fenced(t, string(readme), "```console\n"), "$ fwc check host.fw\n"); got != want {
+		t.Errorf("README's check example:\n%s\nfwc check prints:\n%s", want, got)
+	}
+	if want := fenced(t, string(lang), "`fwc check` prints each problem as\n\n```text\n"); !strings.HasPrefix(got, want) {
+		t.Errorf("docs/language.md's diagnostics example:\n%s\nfwc check prints:\n%s", want, got)
+	}
+}
+
+// fenced returns the text of the code block that starts right after the
+// first occurrence of start (which ends with the opening fence line).
+func fenced(t *testing.T, doc, start string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(doc, start)
+	if !ok {
+		t.Fatalf("no %q in the document", start)
+	}
+	body, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatalf("the block after %q is not closed", start)
+	}
+	return body
+}

@@ -33,6 +33,8 @@ else
 	commit=unknown date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	version=${VERSION:-0.0.0~dev}
 fi
+# A Debian version starts with a digit: a tag's v goes.
+version=${version#v}
 echo "fwc $version, commit $commit, $date" >&2
 
 stage=$(mktemp -d)

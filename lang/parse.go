@@ -53,7 +53,7 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
 	cv.stmtPos = pos
 	var stmt tokens
-	depth, bad := 0, false
+	depth, bad, afterComma := 0, false, false
 	for {
 		var t lexer.Token
 		if pos.Offset < len(text) {
@@ -87,6 +87,13 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 				}
 			}
 		}
+		// A newline right after a comma continues the statement, at the
+		// top level as inside braces (the grammar takes newlines after a
+		// list's comma): "define admins = 192.0.2.1,\n\t192.0.2.2".
+		if t.Type == tokEOL && depth == 0 && t.Value == "\n" && afterComma {
+			stmt.add(t)
+			continue
+		}
 		if (t.Type == tokEOL && depth == 0) || t.EOF() {
 			if !bad {
 				if d := cv.parseStmt(&stmt, t); d != nil {
@@ -104,6 +111,7 @@ func parseFile(filename string, src []byte, mode fastMode) (_ *ast.File, _ diag.
 		if t.Type == tokSpace || t.Type == tokComment {
 			continue
 		}
+		afterComma = t.Type == tokPunct && t.Value == ","
 		stmt.add(t)
 	}
 	return f, ds, cv.fastHits

@@ -4,15 +4,19 @@
 #   1. installs the system packages the tests use (nftables, iptables,
 #      ipset, iproute2 for the kernel tests; systemd for systemd-analyze,
 #      which verifies contrib/systemd/fwc.service; nodejs, npm, vim and man-db for
-#      the editor grammars and the manual pages) when they are missing:
+#      the editor grammars and the manual pages; lintian for the Debian
+#      package) when they are missing:
 #      apt-get update + install as root; without root it only says what is
 #      missing;
 #   2. gofmt (fails listing the files), go vet, staticcheck (installed from
 #      the Go module proxy at a pinned version when missing);
 #   3. go test ./... ;
-#   4. the editor grammars' tests (editors/test: npm ci from the npm
+#   4. the Debian package (packaging/, a module of its own: vet, tidy,
+#      staticcheck, then its test, which builds the .deb with
+#      scripts/deb.sh, installs it into a scratch root and runs lintian);
+#   5. the editor grammars' tests (editors/test: npm ci from the npm
 #      registry, then node's test runner; vim -es);
-#   5. a fuzz smoke: every Fuzz* target in the repo, found by grep, for
+#   6. a fuzz smoke: every Fuzz* target in the repo, found by grep, for
 #      FUZZTIME (default 3000x: executions, not seconds) each.
 #
 # Kernel tests (network namespaces, nft, iptables) run when they can and skip
@@ -47,7 +51,7 @@ fi
 step "system packages"
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
-for pkg in nftables iptables ipset iproute2 systemd; do
+for pkg in nftables iptables ipset iproute2 systemd lintian; do
 	if command -v dpkg-query >/dev/null; then
 		installed "$pkg" || missing+=("$pkg")
 	else
@@ -64,7 +68,7 @@ for tool in node:nodejs npm:npm vim:vim man:man-db; do
 	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if ((${#missing[@]} == 0)); then
-	echo "all present: nftables iptables ipset iproute2 systemd nodejs npm vim man-db"
+	echo "all present: nftables iptables ipset iproute2 systemd lintian nodejs npm vim man-db"
 elif is_root && command -v apt-get >/dev/null; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -100,6 +104,19 @@ echo ok
 
 step "go test (FWC_REQUIRE_NETNS=${FWC_REQUIRE_NETNS:-unset})"
 go test -timeout 30m ./... || die "go test failed"
+
+step "Debian package (packaging/)"
+# A module of its own (nfpm's dependencies are not fwc's), so ./... above
+# does not reach it.
+(
+	cd packaging
+	go vet ./... || die "go vet found problems in packaging/"
+	go mod tidy -diff || die "go mod tidy would change packaging/go.mod or go.sum"
+	"$staticcheck" ./... || die "staticcheck found problems in packaging/"
+	# -count=1: the test reads the repository through scripts/deb.sh, a
+	# child process whose reads go test's cache does not see.
+	go test -count=1 -timeout 30m ./... || die "the Debian package test failed"
+)
 
 step "editor grammars (editors/test)"
 if command -v npm >/dev/null && command -v vim >/dev/null; then

@@ -127,7 +127,14 @@ func ipsetType(s *ir.Set) (string, bool) {
 }
 
 // IPSet returns `ipset restore` text creating every named set the iptables
-// rules reference, with its elements, IPv4 and IPv6 alike. Sets of
+// rules reference, with its elements, IPv4 and IPv6 alike. It loads again
+// over itself (a reload at boot, or after an edit): each set is created
+// with -exist, so that an existing one of the same definition is kept (the
+// loaded rules reference it, and a referenced set cannot be destroyed),
+// then flushed and filled, so that it holds the policy's elements and no
+// others. A set whose definition changed cannot be reused: ipset refuses
+// to create it over the old one, and the reload fails without touching it.
+// Sets of
 // interfaces or marks alone have no ipset type: the rules list their
 // elements instead, and they are left out here.
 func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
@@ -159,7 +166,7 @@ func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
 		if s.Size > 0 {
 			fmt.Fprintf(&b, " maxelem %d", s.Size)
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, " -exist\nflush %s\n", s.Name)
 		protos := p.protos[s.Name]
 		if len(protos) == 0 {
 			protos = []policy.Proto{policy.ProtoTCP}

@@ -62,12 +62,12 @@ var (
 	tocLine  = regexp.MustCompile(`(?m)^- \[[^\]]*\]\(#[^)]*\)\n`)
 	mdLink   = regexp.MustCompile(`\[([^\]]+)\]\([^)]*\)`)
 	fwFence  = regexp.MustCompile("(?m)^```[a-z]*$")
-	subTitle = regexp.MustCompile(`(?m)^(#{2,4}) `)
+	subTitle = regexp.MustCompile(`(?m)^## `)
 )
 
 // languagePage turns docs/language.md into the markdown of fwc.fw(5): a
-// title block, NAME, the reference with its sections one level up (## is a
-// man section), without the table of contents and with links as plain
+// title block, NAME, the reference with its sections as man sections and
+// its subsections as subsections, without the table of contents and with links as plain
 // text (a man page has no anchors).
 func languagePage(md []byte, version string) []byte {
 	text := string(md)
@@ -78,7 +78,9 @@ func languagePage(md []byte, version string) []byte {
 	text = tocLine.ReplaceAllString(text, "")
 	text = mdLink.ReplaceAllString(text, "$1")
 	text = fwFence.ReplaceAllString(text, "```")
-	text = subTitle.ReplaceAllStringFunc(text, func(h string) string { return h[1:] })
+	// ## is a man section (.SH); ### and below stay subsections (.SS):
+	// md2man makes .SH of both # and ##.
+	text = subTitle.ReplaceAllString(text, "# ")
 	text = tablesAsLists(text)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%% FWC.FW 5 \"fwc %s\" \"fwc manual\"\n\n", version)

@@ -44,6 +44,31 @@ func TestManPages(t *testing.T) {
 		}
 	}
 	lang, _ := os.ReadFile(filepath.Join(dir, "fwc.fw.5"))
+	// Every section of the reference is a section of the page, and every
+	// subsection a subsection, in its order: the page is made from
+	// docs/language.md, and this says that nothing of it was lost or
+	// flattened on the way.
+	md, _ := os.ReadFile("../../docs/language.md")
+	var want, got []string
+	for _, l := range strings.Split(string(md), "\n") {
+		if h, ok := strings.CutPrefix(l, "## "); ok {
+			want = append(want, "SH "+strings.ReplaceAll(h, "`", ""))
+		}
+		if h, ok := strings.CutPrefix(l, "### "); ok {
+			want = append(want, "SS "+strings.ReplaceAll(h, "`", ""))
+		}
+	}
+	for _, l := range strings.Split(string(lang), "\n") {
+		level, h, ok := strings.Cut(strings.TrimPrefix(l, "."), " ")
+		if !strings.HasPrefix(l, ".") || !ok || (level != "SH" && level != "SS") || h == "NAME" || h == "DESCRIPTION" || h == "SEE ALSO" {
+			continue
+		}
+		h = strings.NewReplacer(`\-`, "-", `\fB`, "", `\fR`, "", `\fI`, "", `"`, "").Replace(h)
+		got = append(got, level+" "+h)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("fwc.fw.5's sections:\n%s\nare not docs/language.md's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 	for _, want := range []string{"fwc.fw \\- the fwc firewall policy language", "masquerade"} {
 		if !bytes.Contains(lang, []byte(want)) {
 			t.Errorf("fwc.fw.5 lacks %q", want)

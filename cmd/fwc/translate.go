@@ -68,7 +68,12 @@ func newTranslateCmd(e *env) *cobra.Command {
 How each file is installed at boot: ruleset.nft with "nft -f" (or fwc
 apply); ipsets with "ipset restore" before rules.v4 and rules.v6, which
 load with "iptables-restore" and "ip6tables-restore" (Debian's
-iptables-persistent reads /etc/iptables/rules.v4 and rules.v6). The
+iptables-persistent reads /etc/iptables/rules.v4 and rules.v6). ipsets
+loads again over itself: a set that exists is kept (the rules loaded
+reference it) and its elements are replaced by the policy's, so elements
+added at run time are dropped, as ruleset.nft drops them; a set whose type
+or options changed must first be destroyed (ipset destroy NAME, once no
+rule uses it). The
 iproute2 files must load once the interfaces their routes name are up and
 addressed, for instance from the uplink's ifupdown stanza
 ("post-up ip -4 -batch /etc/fwc/iproute2.v4"): each first removes every

@@ -72,6 +72,13 @@ func TestAnsibleCollection(t *testing.T) {
 		}
 		return string(b), m[1]
 	}
+	// The module's documentation parses (ansible-doc fails on broken YAML).
+	doc := exec.Command("ansible-doc", "fwcproject.fwc.fwc")
+	doc.Env = env
+	if out, err := doc.CombinedOutput(); err != nil || !strings.Contains(string(out), "state_dir") {
+		t.Fatalf("ansible-doc fwcproject.fwc.fwc: %v\n%s", err, out)
+	}
+
 	table := func() string {
 		out, err := testnetns.Try(ns, "nft", "list", "table", "inet", "fwc")
 		if err != nil {

@@ -17,25 +17,25 @@ description:
     connection in use.
   - Check mode runs only C(fwc plan) and reports changed when changes are
     pending; diff mode shows the plan.
-  - With O(confirm), the policy is rolled back unless a later task with
-    O(state=confirmed) runs within the timeout, so a policy that cuts the
+  - With C(confirm), the policy is rolled back unless a later task with
+    C(state=confirmed) runs within the timeout, so a policy that cuts the
     controller off undoes itself.
 options:
   state:
     description:
-      - V(applied) makes the kernel hold O(policy).
-      - V(confirmed) confirms an apply made with O(confirm) (C(fwc confirm));
+      - C(applied) makes the kernel hold C(policy).
+      - C(confirmed) confirms an apply made with C(confirm) (C(fwc confirm));
         unchanged when none is waiting.
-      - V(rolled_back) puts back the ruleset from before such an apply
+      - C(rolled_back) puts back the ruleset from before such an apply
         (C(fwc confirm --rollback)).
     type: str
     choices: [applied, confirmed, rolled_back]
     default: applied
   policy:
-    description: Path of the policy on the managed host (a file or a directory). Required with O(state=applied).
+    description: Path of the policy on the managed host (a file or a directory). Required with C(state=applied).
     type: path
   confirm:
-    description: Roll back after this long (for example V(30s), V(2m)) unless confirmed.
+    description: Roll back after this long (for example C(30s), C(2m)) unless confirmed.
     type: str
   force:
     description: Apply even if the SSH connection in use would be dropped.

@@ -44,6 +44,12 @@ type LoadOptions struct {
 	// IncludeRoots are directories includes may also reach, besides the
 	// tree of the command-line path that led to the including file.
 	IncludeRoots []string
+	// Overlay holds file contents by absolute, cleaned path that are read
+	// instead of the file on disk, which need not exist: an editor's
+	// unsaved buffers (fwc lsp). Everything else about a file, such as
+	// which tree its includes must stay in, is decided as for a file on
+	// disk.
+	Overlay map[string][]byte
 }
 
 // Load reads files and directories (a directory stands for every *.fw file
@@ -69,6 +75,7 @@ func LoadWith(paths []string, opts LoadOptions) (*Loaded, diag.Diagnostics) {
 		out:      &Loaded{Sources: map[string][]byte{}},
 		files:    map[string]*loadedFile{},
 		reported: map[diag.Range]bool{},
+		overlay:  opts.Overlay,
 	}
 	l.cwd, _ = os.Getwd()
 	for _, r := range opts.IncludeRoots {
@@ -78,7 +85,9 @@ func LoadWith(paths []string, opts LoadOptions) (*Loaded, diag.Diagnostics) {
 	var given []*loadedFile
 	for _, p := range paths {
 		tree := l.abs(p)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		if _, ok := l.overlay[tree]; ok {
+			tree = filepath.Dir(tree)
+		} else if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			tree = filepath.Dir(tree)
 		}
 		for _, name := range l.expand(p) {
@@ -128,6 +137,7 @@ type loader struct {
 	diags    diag.Diagnostics
 	reported map[diag.Range]bool // include errors already reported
 	roots    []string            // LoadOptions.IncludeRoots, absolute
+	overlay  map[string][]byte   // LoadOptions.Overlay
 }
 
 type loadedFile struct {
@@ -168,6 +178,9 @@ func (l *loader) abs(name string) string {
 // expand resolves a command-line path to the files it names.
 func (l *loader) expand(p string) []string {
 	name := l.display(p)
+	if _, ok := l.overlay[l.abs(name)]; ok {
+		return []string{name}
+	}
 	st, err := os.Stat(name)
 	if err != nil {
 		l.diags.Add(diag.Error, "FW0010", diag.Range{Filename: name}, "cannot read "+name, errText(err))
@@ -237,9 +250,13 @@ func (l *loader) read(name, tree string, from *ast.Include) *loadedFile {
 	}
 	var src []byte
 	var err error
-	if from == nil {
+	over, inOverlay := l.overlay[key]
+	switch {
+	case inOverlay:
+		src = over
+	case from == nil:
 		src, err = ReadFile(name)
-	} else {
+	default:
 		src, err = readBelow(root, rel)
 	}
 	if err != nil {

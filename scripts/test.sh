@@ -62,9 +62,9 @@ for pkg in nftables iptables ipset iproute2 systemd lintian; do
 		PATH=$PATH:/usr/sbin:/sbin command -v "$cmd" >/dev/null || missing+=("$pkg")
 	fi
 done
-# The editor and manual tests need these commands; they are looked up by
+# The editor, manual and Ansible tests need these commands; they are looked up by
 # command, not package, since node may come from elsewhere than Debian.
-for tool in node:nodejs npm:npm vim:vim man:man-db; do
+for tool in node:nodejs npm:npm vim:vim man:man-db ansible-playbook:ansible; do
 	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if ((${#missing[@]} == 0)); then

@@ -393,7 +393,11 @@ func (c *conv) chain(out *strings.Builder, table string, chs [2]*iptables.Chain,
 			header += " policy accept"
 			for f, p := range pol {
 				if p == "DROP" {
-					tail = append(tail, fmt.Sprintf("family %s drop # policy of %s", Family(f).word(), c.origin(src[f], chs[f].PolicyRange)))
+					t := "family " + Family(f).word() + " drop"
+					if !c.opts.NoOrigin {
+						t += " # policy of " + c.origin(src[f], chs[f].PolicyRange)
+					}
+					tail = append(tail, t)
 				}
 			}
 		}

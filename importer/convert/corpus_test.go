@@ -171,7 +171,9 @@ func TestCorpus(t *testing.T) {
 	for k := range counts {
 		ks = append(ks, k)
 	}
-	sort.Slice(ks, func(i, j int) bool { return counts[ks[i]] > counts[ks[j]] || counts[ks[i]] == counts[ks[j]] && ks[i] < ks[j] })
+	sort.Slice(ks, func(i, j int) bool {
+		return counts[ks[i]] > counts[ks[j]] || counts[ks[i]] == counts[ks[j]] && ks[i] < ks[j]
+	})
 	var lines []string
 	for _, k := range ks {
 		lines = append(lines, fmt.Sprintf("  %4d %s", counts[k], k))

@@ -404,3 +404,71 @@ func TestTranslationMatchesKernel(t *testing.T) {
 	t.Logf("validated: %d of %d files imported with no error load to the same ruleset (%d do not load alone: %v)",
 		same, clean, len(notLoadable), notLoadable)
 }
+
+// corpusPairs are rules.v4 and rules.v6 of one host in the corpus.
+var corpusPairs = [][2]string{
+	{"zerotier-v4.v4", "zerotier-v6.v6"},
+	{"ds82-server-f2b.v4", "ds82-server-v6.v6"},
+}
+
+// TestPairsMatchKernel validates dual-stack imports: a host's rules.v4 and
+// rules.v6 imported together (folding the rules that are the same) must
+// translate back to what each file loads as, family by family.
+func TestPairsMatchKernel(t *testing.T) {
+	testnetns.RequireTools(t, "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save")
+	paths := map[string]string{}
+	for _, f := range corpusFiles(t) {
+		paths[filepath.Base(f)] = f
+	}
+	ran := 0
+	for _, pair := range corpusPairs {
+		if paths[pair[0]] == "" || paths[pair[1]] == "" {
+			continue // in the shared corpus only, which is not here
+		}
+		ran++
+		t.Run(pair[0], func(t *testing.T) {
+			var in Input
+			var srcs [2][]byte
+			for i, name := range pair {
+				src, err := os.ReadFile(paths[name])
+				if err != nil {
+					t.Fatal(err)
+				}
+				srcs[i] = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+				f, _ := iptables.ReadBytes(src, name, iptables.Options{})
+				in.Rulesets = append(in.Rulesets, Ruleset{File: f, Src: src, Family: Family(i)})
+			}
+			out, ds := Convert(in, Options{})
+			if ds.HasErrors() {
+				t.Fatalf("import: %v", ds)
+			}
+			if !bytes.Contains(out, []byte(", "+pair[1]+":")) {
+				t.Errorf("no rule was folded:\n%s", out)
+			}
+			rs, errs := checkOutput(t, out)
+			if len(errs) > 0 {
+				t.Fatalf("the imported policy does not check: %v\n%s", errs, out)
+			}
+			for i, emit := range []func(*ir.Ruleset) ([]byte, diag.Diagnostics){restore.IPv4, restore.IPv6} {
+				text, ds := emit(rs)
+				if ds.HasErrors() {
+					t.Fatal(ds)
+				}
+				want, err := loadSave(t, srcs[i], nil, Family(i))
+				if err != nil {
+					t.Fatalf("%s does not load: %v\n%s", pair[i], err, want)
+				}
+				got, err := loadSave(t, text, nil, Family(i))
+				if err != nil {
+					t.Fatalf("the translation does not load: %v\n%s\n%s", err, got, text)
+				}
+				if cw, cg := canon(t, want), canon(t, got); cw != cg {
+					t.Errorf("%s: the rulesets differ\n--- original\n%s\n--- imported and translated\n%s\n--- the policy\n%s", pair[i], cw, cg, out)
+				}
+			}
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no pair of the corpus is here")
+	}
+}

@@ -139,7 +139,7 @@ func (b *rb) iface(kw string, o *iptables.Option) {
 		v = strings.TrimSuffix(v, "+") + "*"
 	}
 	if !ifaceRE.MatchString(v) {
-		b.fail(o.Values[0].Range, "interface name %q cannot be written in fwc", o.Value())
+		b.fail(valRange(o), "interface name %q cannot be written in fwc", o.Value())
 		return
 	}
 	b.add(kw + neg(o) + " " + v)
@@ -152,7 +152,7 @@ func (b *rb) addr(kw string, o *iptables.Option) {
 	for _, s := range strings.Split(o.Value(), ",") {
 		p, ok := parseAddr(s)
 		if !ok || p.Addr().Is4() != (b.rs.Family == IPv4) {
-			b.fail(o.Values[0].Range, "address %q cannot be imported (a host name, or not of the file's family)", s)
+			b.fail(valRange(o), "address %q cannot be imported (a host name, or not of the file's family)", s)
 			return
 		}
 		parts = append(parts, addrText(p))
@@ -270,7 +270,7 @@ func (b *rb) match(m *iptables.Match) {
 				mask, ok1 := flags(o.Values[0].Text)
 				comp, ok2 := flags(o.Values[1].Text)
 				if !ok1 || !ok2 {
-					b.fail(o.Values[0].Range, "tcp flags %s %s cannot be imported", o.Values[0].Text, o.Values[1].Text)
+					b.fail(valRange(o), "tcp flags %s %s cannot be imported", o.Values[0].Text, o.Values[1].Text)
 					return
 				}
 				b.add("tcp flags" + neg(o) + " " + comp + " / " + mask)
@@ -291,7 +291,7 @@ func (b *rb) match(m *iptables.Match) {
 			}
 			p, ok := ports(o.Value())
 			if !ok {
-				b.fail(o.Values[0].Range, "ports %q cannot be imported", o.Value())
+				b.fail(valRange(o), "ports %q cannot be imported", o.Value())
 				return
 			}
 			b.add(proto, kw+neg(o), p)
@@ -311,7 +311,7 @@ func (b *rb) match(m *iptables.Match) {
 			}
 			t, ok := icmpType(want, o.Value())
 			if !ok {
-				b.fail(o.Values[0].Range, "icmp type %q cannot be imported", o.Value())
+				b.fail(valRange(o), "icmp type %q cannot be imported", o.Value())
 				return
 			}
 			if t == "" { // "any"
@@ -333,7 +333,7 @@ func (b *rb) match(m *iptables.Match) {
 				for _, s := range strings.Split(o.Value(), ",") {
 					w := map[string]string{"EXPECTED": "expected", "SEEN_REPLY": "seen-reply", "ASSURED": "assured", "CONFIRMED": "confirmed"}[strings.ToUpper(s)]
 					if w == "" {
-						b.fail(o.Values[0].Range, "ct status %q cannot be imported", s)
+						b.fail(valRange(o), "ct status %q cannot be imported", s)
 						return
 					}
 					st = append(st, w)
@@ -455,7 +455,7 @@ func (b *rb) ctstate(o *iptables.Option) {
 		case "SNAT", "DNAT":
 			statuses = append(statuses, strings.ToLower(s))
 		default:
-			b.fail(o.Values[0].Range, "conntrack state %q cannot be imported", s)
+			b.fail(valRange(o), "conntrack state %q cannot be imported", s)
 			return
 		}
 	}
@@ -467,7 +467,7 @@ func (b *rb) ctstate(o *iptables.Option) {
 	}
 	if len(states) > 0 && len(statuses) > 0 {
 		// One list is an "or" across two fields of the connection.
-		b.fail(o.Values[0].Range, "states %q mix real and virtual (SNAT, DNAT) states, which fwc cannot join in one match", o.Value())
+		b.fail(valRange(o), "states %q mix real and virtual (SNAT, DNAT) states, which fwc cannot join in one match", o.Value())
 		return
 	}
 	if len(states) > 0 {
@@ -491,12 +491,12 @@ func (b *rb) setMatch(m *iptables.Match) {
 		info := b.c.sets[name]
 		if info == nil {
 			b.out.failed = true
-			b.c.ds.Add(diag.Error, CodeUnknownSet, o.Values[0].Range, fmt.Sprintf("set %q is not in the ipset files given", name),
+			b.c.ds.Add(diag.Error, CodeUnknownSet, valRange(o), fmt.Sprintf("set %q is not in the ipset files given", name),
 				"The rule is not imported: the output keeps it as a comment, the original line.")
 			return
 		}
 		if info.typ == "" {
-			b.fail(o.Values[0].Range, "set %q was not imported", name)
+			b.fail(valRange(o), "set %q was not imported", name)
 			return
 		}
 		if dir != "src" && dir != "dst" {
@@ -506,7 +506,7 @@ func (b *rb) setMatch(m *iptables.Match) {
 		if info.typ == "port" {
 			proto := b.proto
 			if proto != "tcp" && proto != "udp" && proto != "sctp" && proto != "udplite" || b.protoNeg {
-				b.fail(o.Values[0].Range, "port set %q needs -p tcp, udp, sctp or udplite", name)
+				b.fail(valRange(o), "port set %q needs -p tcp, udp, sctp or udplite", name)
 				return
 			}
 			b.protoUsed = true
@@ -514,7 +514,7 @@ func (b *rb) setMatch(m *iptables.Match) {
 			continue
 		}
 		if info.fam != b.rs.Family {
-			b.fail(o.Values[0].Range, "set %q is not of the file's family", name)
+			b.fail(valRange(o), "set %q is not of the file's family", name)
 			return
 		}
 		b.out.familyBound = true
@@ -620,4 +620,13 @@ func icmpType(proto, s string) (string, bool) {
 		return n, true
 	}
 	return t, true
+}
+
+// valRange is the range of o's first value, or of o when it has none (the
+// reader reported the missing value and kept the option).
+func valRange(o *iptables.Option) diag.Range {
+	if len(o.Values) > 0 {
+		return o.Values[0].Range
+	}
+	return o.Range
 }

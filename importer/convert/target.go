@@ -89,7 +89,7 @@ func (b *rb) target(bad map[chainKey]bool) {
 		if o := opt("--reject-with"); o != nil {
 			w, ok := rejectWith[o.Value()]
 			if !ok {
-				b.fail(o.Values[0].Range, "reject type %q cannot be imported", o.Value())
+				b.fail(valRange(o), "reject type %q cannot be imported", o.Value())
 				return
 			}
 			if strings.HasPrefix(w, "icmpv6-") || w == "icmp-proto-unreachable" {
@@ -141,7 +141,7 @@ func (b *rb) target(bad map[chainKey]bool) {
 		}
 		to, ok := natTo(o.Value(), b.rs.Family)
 		if !ok {
-			b.fail(o.Values[0].Range, "%s %q cannot be imported", key, o.Value())
+			b.fail(valRange(o), "%s %q cannot be imported", key, o.Value())
 			return
 		}
 		b.out.familyBound = true
@@ -154,7 +154,7 @@ func (b *rb) target(bad map[chainKey]bool) {
 		if o := opt("--to-ports"); o != nil {
 			p, ok := ports(strings.ReplaceAll(o.Value(), "-", ":"))
 			if !ok || strings.Contains(p, ",") {
-				b.fail(o.Values[0].Range, "--to-ports %q cannot be imported", o.Value())
+				b.fail(valRange(o), "--to-ports %q cannot be imported", o.Value())
 				return
 			}
 			s += " to " + p
@@ -199,6 +199,12 @@ func (b *rb) target(bad map[chainKey]bool) {
 		}
 		b.acts = append(b.acts, "ttl set "+t.Options[0].Value())
 	default:
+		if strings.ToUpper(t.Name) != t.Name {
+			// Targets are upper case; this is a chain the file does not
+			// declare (the reader warned).
+			b.fail(t.Range, "jump to %s, a chain table %s does not declare", t.Name, b.table)
+			return
+		}
 		b.fail(t.Range, "-j %s has no fwc equivalent", t.Name)
 	}
 }

@@ -28,6 +28,8 @@ func corpusFiles(t testing.TB) []string {
 	files, _ := filepath.Glob("../iptables/testdata/corpus/ip*tables/*")
 	made, _ := filepath.Glob("../iptables/testdata/made/*.v4")
 	files = append(files, made...)
+	// What the corpus lacks: every construct the converter knows.
+	files = append(files, "testdata/constructs.v4")
 	seen := map[string]bool{}
 	for _, f := range files {
 		seen[filepath.Base(f)] = true
@@ -255,7 +257,7 @@ func canonRule(r *iptables.Rule) string {
 			parts = append(parts, canonOpt(o))
 		}
 	}
-	var ms []string
+	var ms []string // in the rule's order
 	for _, m := range r.Matches {
 		name := m.Name
 		var opts []string
@@ -289,10 +291,57 @@ func canonRule(r *iptables.Rule) string {
 		}
 		ms = append(ms, "-m "+name+" "+strings.Join(opts, " "))
 	}
-	// Two matches of one module (the implicit tcp and the multiport made
-	// tcp above) are one test each; their order does not matter.
-	slices.Sort(ms)
-	parts = append(parts, ms...)
+	// fwc writes the days and the hours of a time match as two matches,
+	// which hold together exactly when one match with both options holds.
+	var times []string
+	for i := 0; i < len(ms); i++ {
+		if rest, ok := strings.CutPrefix(ms[i], "-m time "); ok {
+			times = append(times, strings.Split(rest, " --")...)
+			ms = append(ms[:i], ms[i+1:]...)
+			i--
+		}
+	}
+	if len(times) > 0 {
+		for i := range times {
+			times[i] = "--" + strings.TrimPrefix(times[i], "--")
+		}
+		slices.Sort(times)
+		// Both print the default --datestop (the end of 32-bit time).
+		times = slices.Compact(times)
+		ms = append(ms, "-m time "+strings.Join(times, " "))
+	}
+	// fwc writes "ct state != related ct status != dnat" as two negated
+	// --ctstate tests; the kernel tests a bit mask, so two negated lists
+	// hold together exactly when the negated union does.
+	var negStates []string
+	for i := 0; i < len(ms); i++ {
+		if rest, ok := strings.CutPrefix(ms[i], "-m conntrack ! --ctstate "); ok && !strings.Contains(rest, " ") {
+			negStates = append(negStates, strings.Split(rest, ",")...)
+			ms = append(ms[:i], ms[i+1:]...)
+			i--
+		}
+	}
+	if len(negStates) > 0 {
+		slices.Sort(negStates)
+		ms = append(ms, "-m conntrack ! --ctstate "+strings.Join(negStates, ","))
+	}
+	// Pure matches are tests: their order does not change what the rule
+	// matches, so they are sorted. A stateful match (a limit's tokens, a
+	// random draw) changes state only for the packets that reach it, so it
+	// keeps its place: it is written with the number of pure matches
+	// before it.
+	var pure, stateful []string
+	for _, m := range ms {
+		name, _, _ := strings.Cut(strings.TrimPrefix(m, "-m "), " ")
+		switch name {
+		case "limit", "hashlimit", "connlimit", "statistic", "recent":
+			stateful = append(stateful, fmt.Sprintf("%s@%d", m, len(pure)))
+		default:
+			pure = append(pure, m)
+		}
+	}
+	slices.Sort(pure)
+	parts = append(append(parts, pure...), stateful...)
 	if r.Target != nil {
 		j := "-j "
 		if r.Target.Goto {

@@ -441,9 +441,150 @@ func (b *rb) match(m *iptables.Match) {
 			s += " mask " + mask
 		}
 		b.add(s)
+	case "time":
+		b.timeMatch(m)
+	case "hashlimit":
+		b.hashlimit(m)
+	case "string":
+		algo, str := "", ""
+		for _, o := range m.Options {
+			switch {
+			case o.Name == "--algo" && !o.Negated:
+				algo = o.Value()
+			case o.Name == "--string" && !o.Negated:
+				str = o.Value()
+			default:
+				b.unknownOption(m, o)
+				return
+			}
+		}
+		if str == "" || algo != "bm" && algo != "kmp" {
+			b.fail(m.Range, "-m string without --string and --algo bm or kmp has no fwc equivalent")
+			return
+		}
+		b.add("string", fwcString(str), "algo", algo)
 	default:
 		b.fail(m.Range, "-m %s has no fwc equivalent", m.Name)
 	}
+}
+
+var weekdayWords = map[string]string{
+	"mon": "mon", "tue": "tue", "wed": "wed", "thu": "thu", "fri": "fri", "sat": "sat", "sun": "sun",
+	"1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun",
+}
+
+var clockRE = regexpMust(`^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$`)
+var dateRE = regexpMust(`^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$`)
+
+// timeMatch converts -m time, whose times are UTC as fwc's are (iptables'
+// --kerneltz is refused).
+func (b *rb) timeMatch(m *iptables.Match) {
+	var start, stop, dstart, dstop string
+	for _, o := range m.Options {
+		if o.Negated {
+			b.unknownOption(m, o)
+			return
+		}
+		switch o.Name {
+		case "--timestart":
+			start = o.Value()
+		case "--timestop":
+			stop = o.Value()
+		case "--datestart":
+			dstart = o.Value()
+		case "--datestop":
+			dstop = o.Value()
+		case "--utc":
+		case "--weekdays":
+			var days []string
+			for _, d := range strings.Split(o.Value(), ",") {
+				w, ok := weekdayWords[strings.ToLower(d)]
+				if !ok {
+					b.fail(valRange(o), "weekday %q cannot be imported", d)
+					return
+				}
+				days = append(days, w)
+			}
+			b.add("day", strings.Join(days, ", "))
+		default:
+			b.unknownOption(m, o)
+			return
+		}
+	}
+	if start != "" || stop != "" {
+		// fwc's hour range is one range, start before stop; iptables
+		// wraps past midnight when start is later.
+		if start == "" {
+			start = "00:00"
+		}
+		if stop == "" {
+			stop = "23:59:59"
+		}
+		if !clockRE.MatchString(start) || !clockRE.MatchString(stop) || clock(start) >= clock(stop) {
+			b.fail(m.Range, "-m time --timestart %s --timestop %s cannot be imported (fwc takes one range within a day)", start, stop)
+			return
+		}
+		b.add("hour", fwcString(start)+"-"+fwcString(stop))
+	}
+	if dstart != "" || dstop != "" {
+		if !dateRE.MatchString(dstart) || !dateRE.MatchString(dstop) || dstart >= dstop {
+			b.fail(m.Range, "-m time --datestart %q --datestop %q cannot be imported (fwc needs both, start first)", dstart, dstop)
+			return
+		}
+		b.add("date", fwcString(dstart)+"-"+fwcString(dstop))
+	}
+}
+
+// clock is "HH:MM[:SS]" in a form that compares in time order.
+func clock(s string) string {
+	if len(s) == 5 {
+		return s + ":00"
+	}
+	return s
+}
+
+// hashlimit converts the form fwc's meter stands for: --hashlimit-above
+// per source or destination address, with a name.
+func (b *rb) hashlimit(m *iptables.Match) {
+	var above, burst, mode, name, mask string
+	for _, o := range m.Options {
+		if o.Negated {
+			b.unknownOption(m, o)
+			return
+		}
+		switch o.Name {
+		case "--hashlimit-above":
+			above = o.Value()
+		case "--hashlimit-burst":
+			burst = o.Value()
+		case "--hashlimit-mode":
+			mode = o.Value()
+		case "--hashlimit-name":
+			name = o.Value()
+		case "--hashlimit-srcmask", "--hashlimit-dstmask":
+			mask = o.Value()
+		case "--hashlimit-htable-size", "--hashlimit-htable-max", "--hashlimit-htable-gcinterval":
+			// Sizes and housekeeping of the kernel's table.
+		default:
+			b.unknownOption(m, o)
+			return
+		}
+	}
+	per := map[string]string{"srcip": "saddr", "dstip": "daddr"}[mode]
+	rate, ok := rateText(above)
+	if !ok || per == "" || !validName(name) {
+		b.fail(m.Range, "this -m hashlimit has no fwc equivalent (fwc's meter is --hashlimit-above per srcip or dstip, with a name)")
+		return
+	}
+	s := "meter " + name + " per " + per
+	if mask != "" {
+		s += " mask " + mask
+	}
+	s += " over " + rate
+	if burst != "" {
+		s += " burst " + burst
+	}
+	b.add(s)
 }
 
 func (b *rb) ctstate(o *iptables.Option) {

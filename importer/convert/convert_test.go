@@ -67,6 +67,8 @@ func TestRules(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"-A INPUT -i lo -j ACCEPT", "family ipv4 iif lo accept"},
 		{"-A INPUT ! -i eth+ -j DROP", "family ipv4 iif != eth* drop"},
+		{"-A INPUT -i eth0.100 -j DROP", "family ipv4 iif eth0.100 drop"},
+		{"-A INPUT -i eth0:1 -j DROP", "FW3201 1:13 interface name \"eth0:1\""},
 		{"-A INPUT -s 10.0.0.0/255.0.0.0 -d 192.0.2.1/32 -j DROP", "family ipv4 saddr 10.0.0.0/8 daddr 192.0.2.1 drop"},
 		{"-A INPUT -s 10.1.2.3/8 -j DROP", "family ipv4 saddr 10.0.0.0/8 drop"},
 		{"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT", "family ipv4 tcp dport 22 accept"},

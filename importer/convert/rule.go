@@ -145,7 +145,7 @@ func (b *rb) iface(kw string, o *iptables.Option) {
 	b.add(kw + neg(o) + " " + v)
 }
 
-var ifaceRE = regexpMust(`^[A-Za-z_][A-Za-z0-9_-]*\*?$`)
+var ifaceRE = regexpMust(`^[A-Za-z_][A-Za-z0-9_.-]*\*?$`)
 
 func (b *rb) addr(kw string, o *iptables.Option) {
 	var parts []string

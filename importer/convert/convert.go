@@ -151,6 +151,10 @@ func (c *conv) set(out *strings.Builder, s *ipset.Set) {
 		typ = map[Family]string{IPv4: "ipv4_net", IPv6: "ipv6_net"}[fam]
 	case "bitmap:port":
 		typ = "port"
+	case "":
+		// Only ever added to: the reader reported it (FW3103).
+		fail(s.NameRange, "set %s has no type", s.Name)
+		return
 	default:
 		fail(s.TypeRange, "ipset type %s has no fwc set type", s.Type)
 		return
@@ -162,10 +166,12 @@ func (c *conv) set(out *strings.Builder, s *ipset.Set) {
 			// Sizes of the hash table, counters and comments change what
 			// the kernel allocates and reports, not what the set matches;
 			// a bitmap:port's range only bounds what can be added.
-		case "maxelem":
-			items = append(items, "size "+o.Value)
-		case "timeout":
-			items = append(items, "timeout "+o.Value+"s")
+		case "maxelem", "timeout":
+			if !uintIn(o.Value, 1, 1<<32-1) {
+				fail(o.ValueRange, "ipset %s %q cannot be imported", o.Name, o.Value)
+				return
+			}
+			items = append(items, map[string]string{"maxelem": "size ", "timeout": "timeout "}[o.Name]+o.Value+map[string]string{"maxelem": "", "timeout": "s"}[o.Name])
 		default:
 			fail(o.Range, "ipset option %s has no fwc equivalent", o.Name)
 			return
@@ -188,7 +194,13 @@ func (c *conv) set(out *strings.Builder, s *ipset.Set) {
 		for _, o := range e.Options {
 			switch o.Name {
 			case "timeout":
-				text += " timeout " + o.Value + "s"
+				if !uintIn(o.Value, 0, 1<<32-1) {
+					fail(o.ValueRange, "ipset timeout %q cannot be imported", o.Value)
+					return
+				}
+				if o.Value != "0" { // 0: the element never times out
+					text += " timeout " + o.Value + "s"
+				}
 			case "packets", "bytes", "comment", "-exist", "-!":
 			default:
 				fail(o.Range, "ipset element option %s has no fwc equivalent", o.Name)
@@ -283,8 +295,12 @@ func (c *conv) tables(out *strings.Builder, rss []Ruleset) {
 			}
 			for _, ch := range t.Chains {
 				if !ch.Builtin && (!validName(ch.Name) || hookNames[strings.ToLower(ch.Name)]) {
+					r := ch.Range
+					if r.IsZero() && len(ch.Rules) > 0 {
+						r = ch.Rules[0].Range // undeclared (the reader said so)
+					}
 					if !bad[chainKey{t.Name, ch.Name}] {
-						c.ds.Add(diag.Error, CodeBadName, ch.Range, fmt.Sprintf("chain name %q cannot be an fwc name", ch.Name),
+						c.ds.Add(diag.Error, CodeBadName, r, fmt.Sprintf("chain name %q cannot be an fwc name", ch.Name),
 							"fwc names are letters, digits, '_' and '-', start with a letter or '_', do not end with '-', and a user chain cannot be named after a hook. Its rules and the rules that jump to it are not imported.")
 					}
 					bad[chainKey{t.Name, ch.Name}] = true
@@ -486,11 +502,6 @@ func (c *conv) commentOut(out *strings.Builder, rs *Ruleset, r *iptables.Rule) {
 		line = strings.TrimRight(string(rs.Src[s:e]), "\r")
 	}
 	// A comment ends at the line end; anything else is kept as it was.
-	line = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r < ' ' && r != '\t' {
-			return ' '
-		}
-		return r
-	}, line)
+	line = oneLine(line)
 	fmt.Fprintf(out, "\t\t# not imported (%s): %s\n", c.origin(rs, r.Range), line)
 }

@@ -51,8 +51,8 @@ func FuzzConvert(f *testing.F) {
 			if d.Code == CodeInternal {
 				t.Fatalf("the output does not parse: %s\n--- input\n%q\n--- output\n%s", d.Detail, src, out)
 			}
-			if d.Subject.Filename != "" && d.Subject.Filename != "fuzz.v4" && d.Subject.Filename != "fuzz.ipset" {
-				t.Fatalf("diagnostic outside the input: %v", d)
+			if d.Subject.Filename != "fuzz.v4" && d.Subject.Filename != "fuzz.ipset" || d.Subject.Start.Line == 0 {
+				t.Fatalf("diagnostic without a place in the input: %v\n--- input\n%q", d, src)
 			}
 		}
 		file, pds := lang.ParseFile("import.fw", out)

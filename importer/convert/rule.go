@@ -227,7 +227,7 @@ func (b *rb) match(m *iptables.Match) {
 	case "comment":
 		for _, o := range m.Options {
 			if o.Name == "--comment" {
-				b.out.comments = append(b.out.comments, o.Value())
+				b.out.comments = append(b.out.comments, oneLine(o.Value()))
 			}
 		}
 	case "tcp", "udp", "sctp", "udplite":
@@ -350,6 +350,10 @@ func (b *rb) match(m *iptables.Match) {
 				b.unknownOption(m, o)
 				return
 			}
+			if _, _, _, ok := parseMark(o.Value()); !ok {
+				b.fail(valRange(o), "mark %q cannot be imported", o.Value())
+				return
+			}
 			b.add(kw+neg(o), o.Value())
 		}
 	case "limit":
@@ -365,6 +369,10 @@ func (b *rb) match(m *iptables.Match) {
 				rate = r
 			case "--limit-burst":
 				burst = o.Value()
+				if !uintIn(burst, 1, 1<<32-1) || o.Negated {
+					b.fail(valRange(o), "burst %q cannot be imported", burst)
+					return
+				}
 			default:
 				b.unknownOption(m, o)
 				return
@@ -404,6 +412,10 @@ func (b *rb) match(m *iptables.Match) {
 					return
 				}
 				prob = o.Value()
+				if p, err := strconv.ParseFloat(prob, 64); err != nil || !(p > 0 && p < 1) {
+					b.fail(valRange(o), "probability %q cannot be imported", prob)
+					return
+				}
 			default:
 				b.unknownOption(m, o)
 				return
@@ -424,8 +436,16 @@ func (b *rb) match(m *iptables.Match) {
 					return
 				}
 				above = o.Value()
+				if !uintIn(above, 0, 1<<32-1) {
+					b.fail(valRange(o), "count %q cannot be imported", above)
+					return
+				}
 			case "--connlimit-mask":
 				mask = o.Value()
+				if !uintIn(mask, 0, 128) {
+					b.fail(valRange(o), "mask %q cannot be imported", mask)
+					return
+				}
 			case "--connlimit-saddr":
 			default:
 				b.unknownOption(m, o)
@@ -557,12 +577,20 @@ func (b *rb) hashlimit(m *iptables.Match) {
 			above = o.Value()
 		case "--hashlimit-burst":
 			burst = o.Value()
+			if !uintIn(burst, 1, 1<<32-1) {
+				b.fail(valRange(o), "burst %q cannot be imported", burst)
+				return
+			}
 		case "--hashlimit-mode":
 			mode = o.Value()
 		case "--hashlimit-name":
 			name = o.Value()
 		case "--hashlimit-srcmask", "--hashlimit-dstmask":
 			mask = o.Value()
+			if !uintIn(mask, 0, 128) {
+				b.fail(valRange(o), "mask %q cannot be imported", mask)
+				return
+			}
 		case "--hashlimit-htable-size", "--hashlimit-htable-max", "--hashlimit-htable-gcinterval":
 			// Sizes and housekeeping of the kernel's table.
 		default:
@@ -770,4 +798,21 @@ func valRange(o *iptables.Option) diag.Range {
 		return o.Values[0].Range
 	}
 	return o.Range
+}
+
+// uintIn tells whether s is a decimal number from lo to hi: values are
+// written into the policy as they are, so each is checked first.
+func uintIn(s string, lo, hi uint64) bool {
+	v, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && v >= lo && v <= hi
+}
+
+// oneLine makes s fit in a comment: a comment ends at the line end.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -108,7 +108,12 @@ func (b *rb) target(bad map[chainKey]bool) {
 			s += " prefix " + fwcString(o.Value())
 		}
 		if o := opt("--log-level"); o != nil {
-			s += " level " + strings.ToLower(o.Value())
+			l := strings.ToLower(o.Value())
+			if !uintIn(l, 0, 7) && !logLevels[l] {
+				b.fail(valRange(o), "log level %q cannot be imported", o.Value())
+				return
+			}
+			s += " level " + l
 		}
 		var fl []string
 		for _, n := range []string{"--log-tcp-sequence", "--log-tcp-options", "--log-ip-options"} {
@@ -197,6 +202,10 @@ func (b *rb) target(bad map[chainKey]bool) {
 			}
 			return
 		}
+		if !uintIn(t.Options[0].Value(), 1, 255) {
+			b.fail(valRange(t.Options[0]), "%s %q cannot be imported", set, t.Options[0].Value())
+			return
+		}
 		b.acts = append(b.acts, "ttl set "+t.Options[0].Value())
 	default:
 		if strings.ToUpper(t.Name) != t.Name {
@@ -207,6 +216,11 @@ func (b *rb) target(bad map[chainKey]bool) {
 		}
 		b.fail(t.Range, "-j %s has no fwc equivalent", t.Name)
 	}
+}
+
+var logLevels = map[string]bool{
+	"emerg": true, "alert": true, "crit": true, "err": true, "warn": true, "warning": true,
+	"notice": true, "info": true, "debug": true,
 }
 
 func natFlags(opt func(string) *iptables.Option) string {

@@ -110,18 +110,9 @@ var nameRE = regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$`)
 
 var hookNames = map[string]bool{"prerouting": true, "input": true, "forward": true, "output": true, "postrouting": true}
 
-// reserved are words that read as part of a rule where a chain or set name
-// stands; the parser takes them for keywords.
-var reserved = map[string]bool{
-	"accept": true, "drop": true, "reject": true, "return": true, "jump": true, "goto": true,
-	"log": true, "counter": true, "policy": true, "chain": true, "table": true, "set": true,
-	"zone": true, "service": true, "define": true, "include": true, "route": true, "balance": true,
-	"from": true, "to": true, "self": true, "any": true, "family": true, "elements": true,
-	"priority": true, "masquerade": true, "dnat": true, "snat": true, "redirect": true, "notrack": true,
-	"trace": true, "mark": true, "connmark": true, "ct": true, "limit": true, "meter": true,
-}
-
-func validName(n string) bool { return nameRE.MatchString(n) && !reserved[strings.ToLower(n)] }
+// validName tells whether n can be an fwc name. Keywords can: after jump,
+// goto and @ the parser reads a name.
+func validName(n string) bool { return nameRE.MatchString(n) }
 
 // set writes one ipset set as an fwc set, or as a comment with an error
 // when fwc has no such set.

@@ -241,3 +241,24 @@ func TestOrigin(t *testing.T) {
 		t.Fatalf("want %q in\n%s", want, out)
 	}
 }
+
+// TestKeywordNames: chains and sets named like keywords of the language
+// (ipset-all-tables.v4 in the corpus has a set "drop") are imported: after
+// jump, goto and @ a name cannot be read as a keyword.
+func TestKeywordNames(t *testing.T) {
+	v4 := filter(":accept - [0:0]", ":log - [0:0]",
+		"-A INPUT -m set --match-set drop src -j accept",
+		"-A INPUT -g log", "-A accept -j ACCEPT", "-A log -j LOG")
+	out, ds := convText(t, v4, "", "create drop hash:net family inet\nadd drop 10.0.0.0/8\n")
+	if len(ds) > 0 {
+		t.Fatalf("diagnostics: %v\n%s", ds, out)
+	}
+	for _, want := range []string{"set drop : ipv4_net", "family ipv4 saddr @drop jump accept", "family ipv4 goto log", "chain accept {", "chain log {"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in\n%s", want, out)
+		}
+	}
+	if errs := checks(t, out); len(errs) > 0 {
+		t.Fatalf("the output does not check: %v\n%s", errs, out)
+	}
+}

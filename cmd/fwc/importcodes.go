@@ -1,9 +1,7 @@
 package main
 
-// The importer's readers (issue #14) are not behind a command yet; linking
-// them here registers their diagnostic codes (FW3001-FW3199) so that
-// `fwc explain` documents them already.
+// `fwc import` links the readers and the converter, whose init functions
+// register their diagnostic codes (FW3001-FW3299) for `fwc explain`.
 import (
-	_ "github.com/fwcproject/fwc/importer/ipset"
-	_ "github.com/fwcproject/fwc/importer/iptables"
+	_ "github.com/fwcproject/fwc/importer/convert"
 )

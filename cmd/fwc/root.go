@@ -119,6 +119,7 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newStatusCmd(e),
 		newManCmd(e),
 		newLSPCmd(e),
+		newImportCmd(e),
 	)
 	// cobra's completion command, not being runnable itself, prints its
 	// help and succeeds when the shell is missing or unknown; a script

@@ -23,6 +23,8 @@
 # after: on a shared machine, compare the medians of one run, not figures
 # taken at different times.
 set -eu
+prog=bench-cli.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 gen=sitegen n=10000 seed=1 runs=5 keep=
 while getopts g:n:s:r:k: opt; do
@@ -57,14 +59,6 @@ echo "generator $gen, n $n, seed $seed: $(wc -l <"$dir/policy.fw") policy lines,
 echo "fwc $(git describe --always --dirty 2>/dev/null || echo '?'), $(nft --version)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# measure NAME CMD...: one run; appends "user sys wall maxrss_KiB" to $dir/NAME.
-measure() {
-	name=$1
-	shift
-	/usr/bin/time -f '%U %S %e %M' -o "$dir/$name.last" "$@" >/dev/null 2>"$dir/$name.err" ||
-		{ echo "bench-cli.sh: $name failed:" >&2; cat "$dir/$name.err" >&2; exit 1; }
-	cat "$dir/$name.last" >>"$dir/$name"
-}
 
 rm -f "$dir/check" "$dir/nft-c" "$dir/translate"
 i=0
@@ -76,16 +70,6 @@ while [ "$i" -lt "$runs" ]; do
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# stats FILE FIELD-EXPR: "min / median / max" of an awk expression over FILE.
-stats() {
-	awk "{ print $2 }" "$1" | sort -g | awk -v f="$3" '
-		{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf f " / " f " / " f, v[1], m, v[NR]
-		}'
-}
-median() { awk "{ print $2 }" "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '\n%-10s  %-26s  %-26s  %s\n' "command" "cpu s (user+sys) min/med/max" "wall s min/med/max" "peak RSS MiB min/med/max"
 for name in check nft-c translate; do

@@ -18,6 +18,8 @@
 # redesign that changes what fwc emits fails here. Needs GNU time at
 # /usr/bin/time (Debian package "time"). Run from the repository root.
 set -eu
+prog=bench-revs.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 gen=sitegen n=10000 seed=1 runs=5
 while getopts g:n:s:r: opt; do
@@ -63,13 +65,6 @@ echo "generator $gen, n $n, seed $seed: $(wc -l <"$dir/policy.fw") policy lines;
 echo "old $(git rev-parse --short "$old"), new ${new:-working tree $(git describe --always --dirty)}; outputs identical"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-measure() {
-	name=$1
-	shift
-	/usr/bin/time -f '%U %S %e %M' -o "$dir/$name.last" "$@" >/dev/null 2>"$dir/$name.err" ||
-		{ echo "bench-revs.sh: $name failed:" >&2; cat "$dir/$name.err" >&2; exit 1; }
-	cat "$dir/$name.last" >>"$dir/$name"
-}
 i=0
 while [ "$i" -lt "$runs" ]; do
 	for v in old new; do
@@ -81,15 +76,6 @@ while [ "$i" -lt "$runs" ]; do
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-stats() {
-	awk "{ print $2 }" "$1" | sort -g | awk -v f="$3" '
-		{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf f " / " f " / " f, v[1], m, v[NR]
-		}'
-}
-median() { awk "{ print $2 }" "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 printf '\n%-14s  %-26s  %-24s  %s\n' "command" "cpu s (user+sys) min/med/max" "peak RSS MiB min/med/max" "new/old cpu"
 for cmd in check translate iptables; do

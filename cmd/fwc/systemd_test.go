@@ -272,12 +272,9 @@ const bootPolicy = `table filter {
 from any to self tcp dport 22, 80 accept
 `
 
-// TestSystemdUnitBoot runs the unit's ExecStart and ExecReload lines in a
-// scratch namespace: the policy is applied, comes back after a reboot
-// (simulated by deleting the namespace's tables), follows a reload, and a
-// policy that does not compile leaves the fallback in place with ssh
-// still reachable (a real TCP connection from a second namespace).
-func TestSystemdUnitBoot(t *testing.T) {
+// newBootEnv makes a scratch namespace and the unit's /etc/fwc and state
+// directories, with the shipped fallback policy in place.
+func newBootEnv(t *testing.T) *bootEnv {
 	testnetns.RequireTools(t, "setpriv", "unshare")
 	dir := t.TempDir()
 	b := &bootEnv{t: t, ns: testnetns.New(t), etc: filepath.Join(dir, "etc"), state: filepath.Join(dir, "state"), u: parseUnit(t, unitFile)}
@@ -293,6 +290,16 @@ func TestSystemdUnitBoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(b.etc, "fallback.fw"), fb, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// TestSystemdUnitBoot runs the unit's ExecStart and ExecReload lines in a
+// scratch namespace: the policy is applied, comes back after a reboot
+// (simulated by deleting the namespace's tables), follows a reload, and a
+// policy that does not compile leaves the fallback in place with ssh
+// still reachable (a real TCP connection from a second namespace).
+func TestSystemdUnitBoot(t *testing.T) {
+	b := newBootEnv(t)
 	table := func() string {
 		out, _ := testnetns.Try(b.ns, "nft", "list", "table", "inet", "fwc")
 		return out
@@ -394,21 +401,7 @@ func TestSystemdUnitBoot(t *testing.T) {
 // replaced by the fallback: fwc.service installs the table and says the
 // routes wait; fwc-routes.service, once the link is up, adds them.
 func TestSystemdUnitBootRoutes(t *testing.T) {
-	testnetns.RequireTools(t, "setpriv", "unshare")
-	dir := t.TempDir()
-	b := &bootEnv{t: t, ns: testnetns.New(t), etc: filepath.Join(dir, "etc"), state: filepath.Join(dir, "state"), u: parseUnit(t, unitFile)}
-	for _, d := range []string{b.etc, b.state} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fb, err := os.ReadFile(fallbackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.etc, "fallback.fw"), fb, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b := newBootEnv(t)
 	b.writePolicy(bootPolicy + `zone far { net 198.51.100.0/24 }
 route via_a { mark 0x1/0xff; table 10; default via 10.1.0.2 dev up_a }
 from self to far tcp dport 80 route via_a

@@ -3,6 +3,7 @@ package convert
 import (
 	"bytes"
 	"fmt"
+	"github.com/fwcproject/fwc/importer/internal/corpus"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,38 +22,9 @@ import (
 	"github.com/fwcproject/fwc/lang"
 )
 
-// corpusFiles are the iptables-save files of the readers' testdata and,
-// when the shared corpus sits beside the repository (as in CI), its files
-// that are not copied here. Names are deduplicated, testdata first.
-func corpusFiles(t testing.TB) []string {
-	files, _ := filepath.Glob("../iptables/testdata/corpus/ip*tables/*")
-	made, _ := filepath.Glob("../iptables/testdata/made/*.v4")
-	files = append(files, made...)
-	// What the corpus lacks: every construct the converter knows.
-	files = append(files, "testdata/constructs.v4")
-	seen := map[string]bool{}
-	for _, f := range files {
-		seen[filepath.Base(f)] = true
-	}
-	shared, _ := filepath.Glob("../../../shared/corpus/rulesets/ip*tables/*")
-	for _, f := range shared {
-		if !seen[filepath.Base(f)] {
-			files = append(files, f)
-			seen[filepath.Base(f)] = true
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("no corpus files")
-	}
-	slices.Sort(files)
-	return files
-}
-
-// ipsetFor names the ipset save file whose sets a corpus ruleset matches.
-var ipsetFor = map[string]string{
-	"ipset-all-tables.v4": "echo-system-sets.ipset",
-	"ipset-tor-ban.conf":  "tor-ban-sets.ipset",
-}
+// corpusFiles are the corpus files and what the corpus lacks: a ruleset
+// with every construct the converter knows.
+func corpusFiles(t testing.TB) []string { return corpus.Files(t, "testdata/constructs.v4") }
 
 func ipsetPath(name string) string {
 	for _, dir := range []string{"../ipset/testdata", "../../../shared/corpus/rulesets/ipset"} {
@@ -91,7 +63,7 @@ func importFile(t testing.TB, file string) *imported {
 	f, ds := iptables.ReadBytes(src, im.name, iptables.Options{})
 	im.readDs = ds
 	in := Input{Rulesets: []Ruleset{{File: f, Src: src, Family: im.fam}}}
-	if s, ok := ipsetFor[im.name]; ok {
+	if s, ok := corpus.IpsetFor[im.name]; ok {
 		if p := ipsetPath(s); p != "" {
 			im.sets, _ = os.ReadFile(p)
 			sf, sds := ipset.ReadBytes(im.sets, s, ipset.Options{})

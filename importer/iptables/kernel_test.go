@@ -2,10 +2,10 @@ package iptables
 
 import (
 	"bytes"
+	"github.com/fwcproject/fwc/importer/internal/corpus"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -54,40 +54,6 @@ func loadAndSave(t *testing.T, src, ipsets []byte, v6 bool) (string, error) {
 	return testnetns.Run(t, ns, save), nil
 }
 
-// corpusFiles returns the iptables-save files of testdata/corpus and, when
-// the shared corpus sits beside the repository (a checkout next to
-// ../shared, as CI has), the ones there whose licence does not allow a copy
-// in this repository. Names are deduplicated, testdata first.
-func corpusFiles(t *testing.T) []string {
-	t.Helper()
-	files, _ := filepath.Glob("testdata/corpus/*/*")
-	made, _ := filepath.Glob("testdata/made/*.v4")
-	files = append(files, made...)
-	seen := map[string]bool{}
-	for _, f := range files {
-		seen[filepath.Base(f)] = true
-	}
-	shared, _ := filepath.Glob("../../../shared/corpus/rulesets/ip*tables/*")
-	for _, f := range shared {
-		if !seen[filepath.Base(f)] {
-			files = append(files, f)
-			seen[filepath.Base(f)] = true
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("no corpus files")
-	}
-	slices.Sort(files)
-	return files
-}
-
-// ipsetFor names the ipset save file whose sets a corpus ruleset matches
-// with -m set; loading it first is what makes the ruleset load.
-var ipsetFor = map[string]string{
-	"ipset-all-tables.v4": "echo-system-sets.ipset",
-	"ipset-tor-ban.conf":  "tor-ban-sets.ipset",
-}
-
 // oldSyntax are files written for iptables versions older than the one
 // installed, which rejects them (intrapositioned negation "-s ! x", removed in
 // 1.6); Print writes the current form, which must load.
@@ -132,7 +98,7 @@ func readIpsets(t *testing.T, name string) []byte {
 // for counters and comments.
 func TestRoundTripKernel(t *testing.T) {
 	testnetns.RequireTools(t, "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save", "ipset")
-	for _, file := range corpusFiles(t) {
+	for _, file := range corpus.Files(t) {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // each subtest has its own namespaces
@@ -150,7 +116,7 @@ func TestRoundTripKernel(t *testing.T) {
 				t.Fatal(err)
 			}
 			var sets []byte
-			if s, ok := ipsetFor[name]; ok {
+			if s, ok := corpus.IpsetFor[name]; ok {
 				sets = readIpsets(t, s)
 			}
 			// iptables-restore reads CRLF lines with the CR in the last word;

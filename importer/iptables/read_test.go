@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"bytes"
+	"github.com/fwcproject/fwc/importer/internal/corpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,7 +32,7 @@ func codes(ds diag.Diagnostics) []string {
 // becomes a rule.
 func TestCorpusReads(t *testing.T) {
 	ruleLine := regexp.MustCompile(`(?m)^\s*(\[[0-9]+:[0-9]+\]\s*)?(-[AI]|--append|--insert) `)
-	for _, file := range corpusFiles(t) {
+	for _, file := range corpus.Files(t) {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

@@ -34,6 +34,9 @@ type ruleEnc struct {
 }
 
 func (b *builder) rule(c *ir.Chain, r *ir.Rule) {
+	if refused(&b.diags, r) {
+		return
+	}
 	// AddRule encodes the expressions before it returns, so one ruleEnc
 	// and its expression slice serve every rule.
 	e := &b.enc
@@ -318,8 +321,6 @@ func (e *ruleEnc) match(m policy.Cond) {
 		e.cmp(expr.CmpOpLt, binaryutil.BigEndian.PutUint32(uint32(math.Round(m.P*mod))))
 	case *policy.FieldCond:
 		e.field(m)
-	case *policy.StringCond:
-		e.fail("a payload string match (string %q); use the iptables backend", m.Text)
 	case *policy.ConcatCond:
 		e.concat(m)
 	default:
@@ -527,7 +528,7 @@ func (e *ruleEnc) icmp(m *policy.ICMPCond) {
 		}
 		e.lookup(e.b.anonSet(e.r, &nftables.Set{KeyType: kt}, es), m.Neg)
 	default:
-		e.fail("a list of icmp types some with and some without codes in one rule")
+		e.fail("this icmp match (limits.NftRefuses lets it through)")
 	}
 }
 
@@ -619,7 +620,7 @@ func (e *ruleEnc) time(m *policy.TimeCond) {
 		}
 	}
 	if m.Neg && parts > 1 {
-		e.fail("a negated time condition with several parts")
+		e.fail("this time match (limits.NftRefuses lets it through)")
 		return
 	}
 	hton := func(n uint32) expr.Any {
@@ -794,7 +795,7 @@ func (e *ruleEnc) action(a policy.Action) {
 		e.setMark(a)
 	case *policy.Connmark:
 		if a.Mask != 0xffffffff {
-			e.fail("a connmark copy under a partial mask (0x%x)", a.Mask)
+			e.fail("this connmark (limits.NftRefuses lets it through)")
 			return
 		}
 		if a.Restore {
@@ -1033,7 +1034,7 @@ func (e *ruleEnc) balance(a *policy.Balance) {
 
 func (e *ruleEnc) setTOS(a *policy.SetTOS) {
 	if a.Value&3 != 0 {
-		e.fail("a tos value with ECN bits (0x%02x); nft sets the DSCP part only", a.Value)
+		e.fail("this tos value (limits.NftRefuses lets it through)")
 		return
 	}
 	f, ok := e.family()

@@ -174,9 +174,10 @@ func TestBuildSamples(t *testing.T) {
 	}
 }
 
-// TestBuildRefuses: what nft (or google/nftables v0.3.0) cannot express
-// makes Build fail, naming the construct and the rule, instead of queuing
-// a different rule.
+// TestBuildRefuses: what google/nftables v0.3.0 cannot encode makes
+// Messages fail, naming the construct and the rule, instead of queuing a
+// different rule; what nft cannot express (package limits) is the
+// diagnostics Text reports, as a *RefusedError.
 func TestBuildRefuses(t *testing.T) {
 	masq := coverage()
 	post := masq.Tables[2].Chains[1]
@@ -188,7 +189,7 @@ func TestBuildRefuses(t *testing.T) {
 		rs   *ir.Ruleset
 		want string
 	}{
-		{"string", irfixture.Lower(t, "string.fw", irfixture.StringMatch), `string.fw:3: nft netlink: a payload string match`},
+		{"string", irfixture.Lower(t, "string.fw", irfixture.StringMatch), `string.fw:3:16: error: nft cannot express a string match [FW1901]`},
 		{"masquerade-ports", masq, `masq.fw:3: nft netlink: masquerade to ports`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/fwcproject/fwc/ir"
@@ -971,10 +972,12 @@ func (e *ruleEnc) nat(a *policy.NAT) {
 		e.add(n)
 	case policy.Masquerade:
 		if a.PortLo != 0 {
-			// google/nftables v0.3.0 encodes a masquerade with ports
-			// without its flags (NF_NAT_RANGE_PROTO_SPECIFIED), which
-			// would make the kernel ignore the ports.
-			e.fail("masquerade to ports (not encodable with google/nftables v0.3.0)")
+			lo := imm(be16(a.PortLo))
+			hi := lo
+			if a.PortHi != a.PortLo {
+				hi = imm(be16(a.PortHi))
+			}
+			e.masqPorts(a, lo, hi)
 			return
 		}
 		e.add(&expr.Masq{Random: a.Random, FullyRandom: a.RandomFully, Persistent: a.Persistent})
@@ -997,6 +1000,44 @@ func (e *ruleEnc) nat(a *policy.NAT) {
 	default:
 		e.fail("nat kind %v", a.Kind)
 	}
+}
+
+// masqPorts adds a masquerade to the ports in registers lo and hi, encoded
+// as nft encodes it: google/nftables v0.3.0 encodes a masquerade with
+// ports without its flags (NF_NAT_RANGE_PROTO_SPECIFIED, which makes the
+// kernel use the ports at all, and random, fully-random, persistent), so
+// the encoding is made here and handed to appendRule through the
+// expression cache, which returns a known expression's bytes as they are.
+func (e *ruleEnc) masqPorts(a *policy.NAT, lo, hi uint32) {
+	flags := uint32(unix.NF_NAT_RANGE_PROTO_SPECIFIED)
+	if a.Random {
+		flags |= unix.NF_NAT_RANGE_PROTO_RANDOM
+	}
+	if a.RandomFully {
+		flags |= unix.NF_NAT_RANGE_PROTO_RANDOM_FULLY
+	}
+	if a.Persistent {
+		flags |= unix.NF_NAT_RANGE_PERSISTENT
+	}
+	be32 := binaryutil.BigEndian.PutUint32
+	data, err := netlink.MarshalAttributes([]netlink.Attribute{
+		{Type: unix.NFTA_MASQ_FLAGS, Data: be32(flags)},
+		{Type: unix.NFTA_MASQ_REG_PROTO_MIN, Data: be32(lo)},
+		{Type: unix.NFTA_MASQ_REG_PROTO_MAX, Data: be32(hi)},
+	})
+	if err == nil {
+		data, err = netlink.MarshalAttributes([]netlink.Attribute{
+			{Type: unix.NFTA_EXPR_NAME, Data: []byte("masq\x00")},
+			{Type: unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA, Data: data},
+		})
+	}
+	if err != nil {
+		e.fail("%v", err)
+		return
+	}
+	m := &expr.Masq{ToPorts: true, RegProtoMin: lo, RegProtoMax: hi, Random: a.Random, FullyRandom: a.RandomFully, Persistent: a.Persistent}
+	e.b.exprs.enc[m] = data
+	e.add(m)
 }
 
 func (e *ruleEnc) balance(a *policy.Balance) {

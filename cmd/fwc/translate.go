@@ -222,13 +222,18 @@ func unitRoots(l *loaded) []string {
 // writeOutputs replaces each file names[i] with texts[i]. Every text is
 // written to a temporary file beside its target first, and the targets are
 // replaced by renames only when all of them were written, so a failure
-// leaves the old files in place.
+// leaves the old files in place. A target that exists and is not a regular
+// file (/dev/null, /dev/stdout, a FIFO) is written in place, last: renaming
+// over it would replace the device with a file, and as root that is the
+// host's /dev/null.
 func writeOutputs(names []string, texts [][]byte) (err error) {
-	tmps := make([]string, 0, len(names))
+	tmps := make([]string, len(names))
 	defer func() {
 		if err != nil {
 			for _, t := range tmps {
-				os.Remove(t)
+				if t != "" {
+					os.Remove(t)
+				}
 			}
 		}
 	}()
@@ -242,11 +247,17 @@ func writeOutputs(names []string, texts [][]byte) (err error) {
 		if target, err := filepath.EvalSymlinks(name); err == nil {
 			names[i], name = target, target
 		}
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+			if st.IsDir() {
+				return &exitError{code: exitUsage, err: fmt.Errorf("write %s: is a directory", name)}
+			}
+			continue
+		}
 		tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
-		tmps = append(tmps, tmp.Name())
+		tmps[i] = tmp.Name()
 		_, werr := tmp.Write(texts[i])
 		cerr := tmp.Chmod(0o644)
 		if err := errors.Join(werr, cerr, tmp.Close()); err != nil {
@@ -254,7 +265,23 @@ func writeOutputs(names []string, texts [][]byte) (err error) {
 		}
 	}
 	for i, name := range names {
+		if tmps[i] == "" {
+			continue
+		}
 		if err := os.Rename(tmps[i], name); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("write %s: %w", name, err)}
+		}
+	}
+	for i, name := range names {
+		if tmps[i] != "" {
+			continue
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
+		if err == nil {
+			_, err = f.Write(texts[i])
+			err = errors.Join(err, f.Close())
+		}
+		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("write %s: %w", name, err)}
 		}
 	}

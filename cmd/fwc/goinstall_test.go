@@ -25,6 +25,9 @@ func TestGoInstallFromProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fwc from a module zip")
 	}
+	// Mostly waiting for the go command (extracting modules, compiling
+	// fwc anew under its module path): let the other tests run meanwhile.
+	t.Parallel()
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go is not in PATH")

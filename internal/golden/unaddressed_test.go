@@ -22,10 +22,11 @@ import (
 
 // TestUnaddressedRequests backs FW1310 (check/passes/unaddressed) with real
 // packets: a client without an address sends a DHCP request (0.0.0.0:68 to
-// 255.255.255.255:67) on the zone's interface of a host running the policy
-// (loaded with nft). With the pass's dhcp.fw, whose zone rule it flags, the
-// request is dropped; with byiface.fw, which accepts requests by interface
-// and which it leaves alone, the request arrives.
+// 255.255.255.255:67; DHCPv6: from its link-local address to ff02::1:2
+// port 547) on the zone's interface of a host running the policy (loaded
+// with nft). With the pass's dhcp.fw and dhcpv6.fw, whose zone rules it
+// flags, the request is dropped; with byiface.fw, which accepts requests
+// by interface and which it leaves alone, the request arrives.
 //
 // Whether the request arrived is read without a timeout: after it the
 // client takes an address in the zone's net and sends a second request,
@@ -36,13 +37,20 @@ func TestUnaddressedRequests(t *testing.T) {
 	testnetns.Require(t)
 	for _, c := range []struct {
 		file      string
+		v6        bool
 		flagged   bool
 		delivered bool
 	}{
-		{"dhcp.fw", true, false},
-		{"byiface.fw", false, true},
+		{"dhcp.fw", false, true, false},
+		{"byiface.fw", false, false, true},
+		{"dhcpv6.fw", true, true, false},
+		{"byiface.fw", true, false, true},
 	} {
-		t.Run(c.file, func(t *testing.T) {
+		name := c.file
+		if c.v6 {
+			name += "/v6"
+		}
+		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("../../check/passes/unaddressed/testdata", c.file)
 			src, err := os.ReadFile(path)
 			if err != nil {
@@ -68,21 +76,23 @@ func TestUnaddressedRequests(t *testing.T) {
 			if nds.HasErrors() {
 				t.Fatal(nds)
 			}
-			if got := unaddressedRequest(t, text); got != c.delivered {
-				t.Errorf("the request from 0.0.0.0 arrived: %v, want %v", got, c.delivered)
+			if got := unaddressedRequest(t, text, c.v6); got != c.delivered {
+				t.Errorf("the request from an unaddressed client arrived: %v, want %v", got, c.delivered)
 			}
 		})
 	}
 }
 
 // unaddressedRequest loads ruleset in a host namespace whose eth1 (the
-// zone's interface, 192.168.1.1/24) leads to a client namespace, sends the
-// client's request from 0.0.0.0, and reports whether the host's DHCP port
-// received it.
-func unaddressedRequest(t *testing.T, ruleset []byte) bool {
+// zone's interface: 192.168.1.1/24, fd00:1::1/64) leads to a client
+// namespace, sends the client's request from 0.0.0.0 (v6: DHCPv6 from its
+// link-local address to ff02::1:2), and reports whether the host's DHCP
+// port received it.
+func unaddressedRequest(t *testing.T, ruleset []byte, v6 bool) bool {
 	host, client := testnetns.New(t), testnetns.New(t)
 	testnetns.Run(t, host, "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "c0", "netns", client)
 	testnetns.Run(t, host, "ip", "addr", "add", "192.168.1.1/24", "dev", "eth1")
+	testnetns.Run(t, host, "ip", "addr", "add", "fd00:1::1/64", "dev", "eth1", "nodad")
 	testnetns.Run(t, host, "ip", "link", "set", "eth1", "up")
 	testnetns.Run(t, client, "ip", "link", "set", "c0", "up")
 	file := filepath.Join(t.TempDir(), "ruleset.nft")
@@ -94,14 +104,23 @@ func unaddressedRequest(t *testing.T, ruleset []byte) bool {
 	var server net.PacketConn
 	testnetns.Do(t, host, func() {
 		var err error
-		server, err = net.ListenPacket("udp4", ":67")
+		if !v6 {
+			server, err = net.ListenPacket("udp4", ":67")
+		} else {
+			eth1, ierr := net.InterfaceByName("eth1")
+			if ierr != nil {
+				t.Fatal(ierr)
+			}
+			// All_DHCP_Relay_Agents_and_Servers, which a DHCPv6 client asks.
+			server, err = net.ListenMulticastUDP("udp6", eth1, &net.UDPAddr{IP: net.ParseIP("ff02::1:2"), Port: 547})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
 	})
 	defer server.Close()
 
-	send := func(body string) {
+	send := func(body string, from, to unix.Sockaddr) {
 		testnetns.Do(t, client, func() {
 			// One CPU for both sends: the veth hands each packet to the
 			// backlog of the CPU that sent it.
@@ -119,7 +138,11 @@ func unaddressedRequest(t *testing.T, ruleset []byte) bool {
 				t.Fatal(err)
 			}
 			defer func() { _ = unix.SchedSetaffinity(0, &was) }()
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+			domain := unix.AF_INET
+			if v6 {
+				domain = unix.AF_INET6
+			}
+			fd, err := unix.Socket(domain, unix.SOCK_DGRAM, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,8 +151,8 @@ func unaddressedRequest(t *testing.T, ruleset []byte) bool {
 				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1),
 				unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, "c0"),
 				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-				unix.Bind(fd, &unix.SockaddrInet4{Port: 68}),
-				unix.Sendto(fd, []byte(body), 0, &unix.SockaddrInet4{Port: 67, Addr: [4]byte{255, 255, 255, 255}}),
+				unix.Bind(fd, from),
+				unix.Sendto(fd, []byte(body), 0, to),
 			} {
 				if err != nil {
 					t.Fatal(err)
@@ -137,10 +160,31 @@ func unaddressedRequest(t *testing.T, ruleset []byte) bool {
 			}
 		})
 	}
-	send("unaddressed")
-	// The client has an address now: its next request comes from it.
-	testnetns.Run(t, client, "ip", "addr", "add", "192.168.1.50/24", "dev", "c0")
-	send("marker")
+	if !v6 {
+		from, to := &unix.SockaddrInet4{Port: 68}, &unix.SockaddrInet4{Port: 67, Addr: [4]byte{255, 255, 255, 255}}
+		send("unaddressed", from, to)
+		// The client has an address now: its next request comes from it.
+		testnetns.Run(t, client, "ip", "addr", "add", "192.168.1.50/24", "dev", "c0")
+		send("marker", from, to)
+	} else {
+		// The link-local address made here rather than by the kernel when
+		// the link comes up, which it does after ip link returns.
+		testnetns.Run(t, client, "ip", "addr", "add", "fe80::50/64", "dev", "c0", "nodad")
+		var idx int
+		testnetns.Do(t, client, func() {
+			i, err := net.InterfaceByName("c0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx = i.Index
+		})
+		to := &unix.SockaddrInet6{Port: 547, Addr: netip.MustParseAddr("ff02::1:2").As16(), ZoneId: uint32(idx)}
+		send("unaddressed", &unix.SockaddrInet6{Port: 546, Addr: netip.MustParseAddr("fe80::50").As16(), ZoneId: uint32(idx)}, to)
+		// A global address in the zone's net: the marker is sent from it,
+		// which the zone rule accepts.
+		testnetns.Run(t, client, "ip", "addr", "add", "fd00:1::50/64", "dev", "c0", "nodad")
+		send("marker", &unix.SockaddrInet6{Port: 546, Addr: netip.MustParseAddr("fd00:1::50").As16()}, to)
+	}
 
 	// Not a verdict's margin: the marker is accepted, so it arrives; this
 	// only bounds a broken setup.
@@ -153,8 +197,8 @@ func unaddressedRequest(t *testing.T, ruleset []byte) bool {
 	src, _ := netip.ParseAddrPort(from.String())
 	switch string(buf[:n]) {
 	case "unaddressed":
-		if !src.Addr().IsUnspecified() {
-			t.Fatalf("the request came from %v, not 0.0.0.0: the test sent it wrong", src)
+		if a := src.Addr(); !(a.IsUnspecified() || a.IsLinkLocalUnicast()) {
+			t.Fatalf("the request came from %v, not from an unaddressed client: the test sent it wrong", src)
 		}
 		return true
 	case "marker":

@@ -6,6 +6,7 @@
 //	FW11xx shadow       rules earlier rules with another verdict cover, rules contradicting themselves (check/space)
 //	FW12xx redundant    rules earlier rules with the same verdict cover (check/space)
 //	FW13xx hygiene      drop-by-default input without established, ND, ssh, loopback
+//	FW131x unaddressed  DHCP and DHCPv6 accepted only from a zone's net, which new clients are not in
 //	FW14xx ifacedir     iif/oif in hooks without that interface, through jumps
 //	FW15xx chains       unreachable user chains, jump loops
 //	FW16xx verdictflow  dead rules, logs that decide nothing, actions after a verdict
@@ -31,6 +32,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/routing"
 	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/passes/unaddressed"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
 
@@ -45,6 +47,7 @@ var All = []*analysis.Analyzer{
 	portfwd.Analyzer,
 	routing.Analyzer,
 	hygiene.Analyzer,
+	unaddressed.Analyzer,
 	capability.Analyzer,
 	shadow.Analyzer,
 	shadow.Contradictions,

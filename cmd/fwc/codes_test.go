@@ -93,3 +93,46 @@ func TestDocsCodesExist(t *testing.T) {
 		t.Fatal("no code found in docs/: the pattern or the walk is broken")
 	}
 }
+
+// TestDocCodeRanges: docs/language.md says which ranges of codes come
+// from where ("Codes FW0001–FW0099 come from the parser ..."). Every
+// registered code lies in one of those ranges, and every range holds a
+// registered code, so the paragraph cannot name a range no code uses or
+// leave codes out (it once gave the backends' refusals FW2000–FW2999 while
+// they were FW1901–FW1905).
+func TestDocCodeRanges(t *testing.T) {
+	md, err := os.ReadFile("../../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, para, ok := strings.Cut(string(md), "Codes FW0001")
+	if !ok {
+		t.Fatal("docs/language.md has no paragraph of code ranges")
+	}
+	para, _, _ = strings.Cut("FW0001"+para, "\n\n")
+	type span struct{ lo, hi string }
+	var spans []span
+	for _, m := range regexp.MustCompile(`(FW\d{4})–(FW\d{4})`).FindAllStringSubmatch(para, -1) {
+		spans = append(spans, span{m[1], m[2]})
+	}
+	if len(spans) < 3 {
+		t.Fatalf("found %d ranges in the paragraph: %q", len(spans), para)
+	}
+	used := make([]bool, len(spans))
+	for _, d := range diag.Codes() {
+		in := false
+		for i, s := range spans {
+			if d.Code >= s.lo && d.Code <= s.hi {
+				in, used[i] = true, true
+			}
+		}
+		if !in {
+			t.Errorf("%s (%s) is in none of docs/language.md's code ranges", d.Code, d.Title)
+		}
+	}
+	for i, s := range spans {
+		if !used[i] {
+			t.Errorf("docs/language.md names the range %s–%s, which holds no code", s.lo, s.hi)
+		}
+	}
+}

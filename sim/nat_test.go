@@ -152,7 +152,9 @@ func final(p sem.Packet) string {
 	return addr(p.Src, sem.SAddr) + ":" + itoa(p.SrcPort) + " > " + addr(p.Dst, sem.DAddr) + ":" + itoa(p.DstPort) + " " + p.OutIface
 }
 
-func itoa(n uint16) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), n).String()[len("0.0.0.0:"):] }
+func itoa(n uint16) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), n).String()[len("0.0.0.0:"):]
+}
 
 // TestFromSelfReroute: a mark set in mangle output routes the packet again
 // by the policy's routes, as ip_route_me_harder does.

@@ -231,3 +231,16 @@ func TestMergedSame(t *testing.T) {
 		}
 	}
 }
+
+// TestNATStatus: a nat rewrite sets the connection's status bit (dnat,
+// snat) at once, so a later chain's `ct status dnat` holds for the
+// connection's first packet, as gateway.fw's port forward relies on.
+func TestNATStatus(t *testing.T) {
+	rs := lower(t, `table nat { chain prerouting { tcp dport 80 dnat to 192.168.1.200:8080 } }
+table filter { chain forward policy drop { ct status dnat accept } }
+`)
+	res := sim.Run(rs, sem.ToSelf, pkt("198.51.100.7", "203.0.113.1", 80, "eth0", ""), sim.Options{Route: func(netip.Addr) string { return "eth1" }})
+	if w := res.Ways[0]; w.Verdict != sim.Accept || w.Packet.CtStatus&policy.StatusDNAT == 0 {
+		t.Errorf("got %v, status %#x\n%s", w.Verdict, w.Packet.CtStatus, summary(w))
+	}
+}

@@ -190,7 +190,9 @@ const maxDepth = 32
 // first packet (sem.NATSees). The routing decision takes the first ip rule
 // of the policy's routing whose fwmark the packet's mark matches and
 // whose table has a route to the destination (the longest prefix); with
-// none, the main table (Options.Route, or the OutIface p came with).
+// none, the main table: the OutIface p came with (when sem.OIf is not in
+// p.Unknown: "" then stands only for the packet's own destination, a name
+// also for one a dnat wrote), else Options.Route.
 //
 // Every condition is decided by sem.Holds on the packet's point; an
 // Unknown answer forks the walk, and so does a balance (one way per
@@ -305,7 +307,7 @@ func (e *walker) chain(c *ir.Chain, x way) []way {
 	for _, y := range e.rules(c, c.Hook, 0, 0, before, x) {
 		if y.kind == endReturn {
 			if c.Policy == policy.Drop {
-				y.kind, y.why = endDrop, "the policy drop of chain "+c.Table.Name+" "+c.Name
+				y.kind, y.why, y.by = endDrop, "the policy drop of chain "+c.Table.Name+" "+c.Name, nil
 				y.steps = e.step(y.steps, Step{Kind: ChainPolicy, Hook: c.Hook, Table: c.Table.Name, Chain: c.Name, Verdict: Drop})
 			} else {
 				y.kind = endAccept
@@ -355,9 +357,10 @@ func (e *walker) route(x way, in bool) way {
 			e.setOut(p, dev)
 		default:
 			switch {
-			case p.Dst == e.origDst && e.givenKnown:
+			case e.givenKnown && (e.givenOut != "" || p.Dst == e.origDst):
 				// The interface the packet came with is the main
-				// table's answer for its own destination.
+				// table's answer (for the destination a dnat gave
+				// it too: the caller says where the packet leaves).
 				p.OutIface, p.Unknown = e.givenOut, p.Unknown.Without(sem.OIf)
 			case e.opt.Route != nil && !p.Unknown.Has(sem.DAddr):
 				e.setOut(p, e.opt.Route(p.Dst))
@@ -711,6 +714,13 @@ func (e *walker) jump(c *ir.Chain, h policy.Hook, r *ir.Rule, a *ir.Jump, rest [
 // redirect in prerouting) becomes Unknown.
 func (e *walker) nat(x *way, h policy.Hook, a *policy.NAT) {
 	p := &x.p
+	// The binding is made now: the connection's status says so to every
+	// later chain (ct status dnat, snat).
+	if a.Kind == policy.DNAT || a.Kind == policy.Redirect {
+		p.CtStatus |= policy.StatusDNAT
+	} else {
+		p.CtStatus |= policy.StatusSNAT
+	}
 	switch a.Kind {
 	case policy.DNAT:
 		if a.AddrLo.IsValid() {

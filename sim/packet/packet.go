@@ -581,17 +581,14 @@ func (p *parser) finish() {
 			p.errf(CodeSyntax, p.given["iif"], "A packet the host sends has no input interface.", "iif on a packet from self")
 			return
 		}
-	case sem.ToSelf:
-		if p.oif != nil {
-			p.errf(CodeSyntax, p.given["oif"], "A packet delivered to the host has no output interface.", "oif on a packet to self")
-			return
-		}
 	}
 	if p.iif != nil {
 		pk.InIface = *p.iif
 	} else if s.Path != sem.FromSelf {
 		pk.Unknown = pk.Unknown.With(sem.IIf)
 	}
+	// oif on a packet to self is where it leaves should a dnat send it
+	// to another host.
 	if p.oif != nil {
 		pk.OutIface = *p.oif
 	} else if s.Path != sem.ToSelf {

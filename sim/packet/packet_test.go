@@ -63,7 +63,6 @@ func TestErrors(t *testing.T) {
 		{"ct state establised", `PACKET:1:10: error: unknown ct state "establised"; did you mean "established"? [FW0502]`},
 		{"tcp dport 70000", `PACKET:1:11: error: "70000" is not a port [FW0502]`},
 		{"icmp dport 7", `PACKET:1:6: error: a port on a packet of a protocol without ports [FW0502]`},
-		{"to self oif eth0", `PACKET:1:9: error: oif on a packet to self [FW0501]`},
 		{"from self iif eth0", `PACKET:1:11: error: iif on a packet from self [FW0501]`},
 		{"saddr", `PACKET:1:6: error: saddr needs an address after it [FW0501]`},
 		{"tcp udp", `PACKET:1:5: error: the protocol is given twice [FW0501]`},

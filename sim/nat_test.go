@@ -244,3 +244,14 @@ table filter { chain forward policy drop { ct status dnat accept } }
 		t.Errorf("got %v, status %#x\n%s", w.Verdict, w.Packet.CtStatus, summary(w))
 	}
 }
+
+// TestMergedKeepsRouting: the merged ruleset (what nft loads, what trace
+// --merged walks) keeps the policy's routing, so a mark steers the same
+// way in both (ir.Clone once left Routing out).
+func TestMergedKeepsRouting(t *testing.T) {
+	rs := ir.Merge(lower(t, natPolicy))
+	w := sim.Run(rs, sem.Forwarded, pkt("192.168.1.200", "8.8.8.8", 443, "eth1", "eth0"), sim.Options{}).Ways[0]
+	if w.Packet.OutIface != "eth2" {
+		t.Errorf("out %q, want eth2 (table 102)\n%s", w.Packet.OutIface, summary(w))
+	}
+}

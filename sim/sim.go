@@ -448,7 +448,6 @@ type way struct {
 	dst      netip.Addr
 	dnat     bool
 	redirect bool
-	given    bool // p.OutIface is the caller's, the main table's answer
 	steps    []Step
 }
 

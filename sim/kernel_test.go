@@ -36,6 +36,7 @@ import (
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
 	"github.com/fwcproject/fwc/sim"
+	"github.com/fwcproject/fwc/sim/packet"
 )
 
 // TestTraceMatchesKernel is the differential test of `fwc trace` against
@@ -239,7 +240,15 @@ func kernelCase(t *testing.T, backend string, rs *ir.Ruleset, zones []*policy.Zo
 	}
 	k := newKernel(t, fw, inj, h)
 	for i, pr := range probes {
-		res := sim.Run(walked, pr.path, pr.p, sim.Options{Local: h.isLocal, Route: h.route})
+		// The walk of the packet as fwc trace reads it from its words.
+		spec, pds := packet.Parse("PACKET", packetWords(pr))
+		if pds.HasErrors() {
+			t.Fatalf("%s: %v", packetWords(pr), pds)
+		}
+		if spec.Path != pr.path || spec.Packet != pr.p {
+			t.Fatalf("%s reads as %s %+v, want %s %+v", packetWords(pr), spec.Path, spec.Packet, pr.path, pr.p)
+		}
+		res := sim.Run(walked, spec.Path, spec.Packet, sim.Options{Local: h.isLocal, Route: h.route})
 		want, ok := decided(res)
 		if !ok {
 			skipped++
@@ -285,6 +294,26 @@ func count(counts map[string]int, w sim.Way) {
 			counts["policy route"]++
 		}
 	}
+}
+
+// packetWords writes a probe as a PACKET of fwc trace.
+func packetWords(pr probe) string {
+	p := pr.p
+	w := []string{"iif", p.InIface, "saddr", p.Src.String(), "daddr", p.Dst.String()}
+	if pr.path == sem.ToSelf {
+		w = append(w, "to", "self")
+	}
+	switch p.Proto {
+	case policy.ProtoTCP:
+		w = append(w, "tcp", "sport", fmt.Sprint(p.SrcPort), "dport", fmt.Sprint(p.DstPort), "tcp", "flags", "syn")
+	case policy.ProtoUDP:
+		w = append(w, "udp", "sport", fmt.Sprint(p.SrcPort), "dport", fmt.Sprint(p.DstPort))
+	case 1:
+		w = append(w, "icmp", "type", "echo-request")
+	case 58:
+		w = append(w, "icmpv6", "type", "echo-request")
+	}
+	return strings.Join(append(w, "ct", "state", "new"), " ")
 }
 
 // decided returns the walk's answer when every way agrees on it.
@@ -567,7 +596,9 @@ func plan(rs *ir.Ruleset, zones []*policy.Zone, seed int64) (*host, []probe) {
 		if z := zoneOf(zones, src); z != "" && slices.Contains(h.ifaces, z) && r.IntN(4) != 0 {
 			p.InIface = z
 		}
-		p.Unknown = p.Unknown.With(sem.OIf)
+		if pr.path != sem.ToSelf {
+			p.Unknown = p.Unknown.With(sem.OIf) // the routing decision's
+		}
 		switch r.IntN(5) {
 		case 0:
 			p.Proto = policy.ProtoUDP

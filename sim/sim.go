@@ -497,13 +497,13 @@ func giveUp(x way, why string) []way {
 }
 
 // matches decides r for the packet: every condition through sem.
-func (e *walker) matches(r *ir.Rule, pt sem.Point) sem.Tri {
+func (e *walker) matches(r *ir.Rule, pt *sem.Probe) sem.Tri {
 	if !r.In(e.fam) {
 		return sem.No
 	}
 	t := sem.Yes
 	for _, m := range r.Matches {
-		t = sem.And(t, sem.Holds(cond(m), pt))
+		t = sem.And(t, pt.Holds(cond(m)))
 		if t == sem.No {
 			return sem.No
 		}
@@ -514,7 +514,7 @@ func (e *walker) matches(r *ir.Rule, pt sem.Point) sem.Tri {
 		if vm, ok := a.(*ir.VerdictMap); ok {
 			any := sem.No
 			for _, en := range vm.Entries {
-				switch sem.Holds(cond(en.Match), pt) {
+				switch pt.Holds(cond(en.Match)) {
 				case sem.Yes:
 					any = sem.Yes
 				case sem.Unknown:
@@ -544,9 +544,11 @@ func (e *walker) rules(c *ir.Chain, h policy.Hook, i, depth int, beforeCt bool, 
 	if depth > maxDepth {
 		return giveUp(x, "jumps nested too deep to follow")
 	}
+	// x does not change in this loop: one probe serves every rule.
+	pt := point(x.p, beforeCt).Probe()
 	for ; i < len(c.Rules); i++ {
 		r := c.Rules[i]
-		m := e.matches(r, point(x.p, beforeCt))
+		m := e.matches(r, pt)
 		if m == sem.No {
 			continue
 		}

@@ -72,8 +72,10 @@ echo-request, marks 0. An iif not given is the interface of the zone
 whose networks hold saddr, when that zone has one; else it is unknown and
 rules on it fork the walk. The output interface comes from the policy's
 routes (the packet's mark, ip rule fwmark, that table's routes), else from
-oif, else from the zone whose networks hold daddr. The first lines of the
-output say which defaults were taken. docs/trace.md has the details.
+oif (on a packet to self: where it leaves should a dnat forward it), else
+from the zone whose networks hold daddr, else from the one zone without
+networks (the uplink). The first lines of the output say which defaults
+were taken. docs/trace.md has the details.
 
 fwc does not know the host's addresses: a packet dnat sends to another
 address is forwarded, unless --local names that address as the host's.

@@ -50,6 +50,9 @@ type Lowered struct {
 	Ruleset *ir.Ruleset
 	// Routes are the policy's routes, for apply's ip rules and routes.
 	Routes []*policy.Route
+	// Zones are the policy's zones (interfaces and networks), for what
+	// fwc trace guesses of the host: the interface a network lies behind.
+	Zones []*policy.Zone
 }
 
 // Lower checks the one policy of l with opts and lowers it. It takes the
@@ -69,7 +72,7 @@ func Lower(l *Loaded, opts check.Options) (*Lowered, diag.Diagnostics) {
 	}
 	rs, lds := ir.Lower(prog)
 	ds = append(ds, lds...)
-	out := &Lowered{Ruleset: rs, Routes: prog.Routes}
+	out := &Lowered{Ruleset: rs, Routes: prog.Routes, Zones: prog.Zones}
 	// Nothing refers to the syntax tree and the checked program any more.
 	runtime.GC()
 	return out, ds

@@ -404,7 +404,8 @@ func (l *lowerer) action(c *Chain, a policy.Action, f Family) (act policy.Action
 // Clone returns a copy of rs whose chains and rule slices may be changed
 // without touching rs; matches, actions and sets are shared.
 func (rs *Ruleset) Clone() *Ruleset {
-	out := &Ruleset{Sets: slices.Clone(rs.Sets)}
+	// Routing is values only (slices of structs): sharing it is safe.
+	out := &Ruleset{Sets: slices.Clone(rs.Sets), Routing: rs.Routing}
 	m := map[*Chain]*Chain{}
 	for _, t := range rs.Tables {
 		nt := &Table{Name: t.Name}

@@ -126,17 +126,26 @@ func And(a, b Tri) Tri {
 // does (No), or some do (Unknown).
 func (r Region) Contains(pt Point) Tri {
 	q := pt.Cube()
+	return r.contains(pt.V6, &q)
+}
+
+// contains is Contains for the cube q of a point of the v6 space.
+func (r Region) contains(v6 bool, q *Cube) Tri {
 	meet := false
 	for i := range r {
-		if r[i].Intersects(&q) {
+		if r[i].Contains(q) {
+			// The usual answer for a concrete packet, without the
+			// coverage walk below.
+			return Yes
+		}
+		if !meet && r[i].Intersects(q) {
 			meet = true
-			break
 		}
 	}
 	if !meet {
 		return No
 	}
-	if !SpaceOf(pt.V6).AnyLeft(q, CubePtrs(r), nil) {
+	if !SpaceOf(v6).AnyLeft(*q, CubePtrs(r), nil) {
 		return Yes
 	}
 	return Unknown
@@ -145,13 +154,52 @@ func (r Region) Contains(pt Point) Tri {
 // Holds is the concrete meaning of a condition: c holds for the packet at
 // pt iff pt lies in c's region. A condition the region does not model
 // exactly answers No outside its over-approximation and Unknown inside it.
-func Holds(c policy.Cond, pt Point) Tri {
+func Holds(c policy.Cond, pt Point) Tri { return pt.Probe().Holds(c) }
+
+// Probe is a point made ready to be asked about many conditions (a walk
+// asks every rule of a chain about one packet): its cube is built once.
+// p.Holds(c) is Holds(c, pt), the same answer.
+type Probe struct {
+	pt   Point
+	cube Cube
+}
+
+// Probe returns pt ready for Holds.
+func (pt Point) Probe() *Probe { return &Probe{pt: pt, cube: pt.Cube()} }
+
+// Holds is Holds(c, the probe's point).
+func (p *Probe) Holds(c policy.Cond) Tri {
+	// The region of a condition without a concatenation is one cube,
+	// the full space cut by each restriction (RegionOf): a point lies in
+	// it when each restriction holds its coordinate, and out of it when
+	// one misses it; only a point with unknown coordinates that meet a
+	// restriction in part needs the region itself.
+	s := SpaceOf(p.pt.V6)
+	e := s.Lower(c)
+	switch {
+	case e.Absent:
+		return No
+	case e.Unmodeled != "":
+		return Unknown
+	case !e.IsConcat:
+		all := true
+		for _, x := range e.Restrict[:e.N] {
+			q := p.cube[x.Dim]
+			if !q.Intersects(x.Set) {
+				return No
+			}
+			all = all && q.Subset(x.Set)
+		}
+		if all {
+			return Yes
+		}
+	}
 	fam := policy.IPv4
-	if pt.V6 {
+	if p.pt.V6 {
 		fam = policy.IPv6
 	}
 	r, exact := RegionOf(c, fam)
-	t := r.Contains(pt)
+	t := r.contains(p.pt.V6, &p.cube)
 	if !exact && t == Yes {
 		return Unknown
 	}

@@ -52,6 +52,8 @@ func summary(w sim.Way) string {
 			b = append(b, "notrack")
 		case sim.NAT:
 			b = append(b, "nat")
+		case sim.Route:
+			b = append(b, "route "+st.Path.String()+" "+st.Packet.OutIface)
 		case sim.ChainPolicy:
 			b = append(b, "policy "+st.Verdict.String())
 		case sim.Final:
@@ -84,14 +86,16 @@ table filter {
 		want  string
 	}{
 		{"established, admin", "10.1.2.3", policy.CtEstablished,
-			"enter mangle prerouting; match p.fw:1; mark; policy accept; enter nat prerouting; skip nat prerouting; " +
+			"enter mangle prerouting; match p.fw:1; mark; policy accept; enter nat prerouting; skip nat prerouting; route to self ; " +
 				"enter filter input; match p.fw:4; jump admin; back input; match p.fw:5; accept"},
 		{"established, outsider", "192.0.2.1", policy.CtEstablished,
-			"enter mangle prerouting; match p.fw:1; mark; policy accept; enter nat prerouting; skip nat prerouting; " +
+			"enter mangle prerouting; match p.fw:1; mark; policy accept; enter nat prerouting; skip nat prerouting; route to self ; " +
 				"enter filter input; match p.fw:4; jump admin; match p.fw:6; drop"},
+		// The dnat sends the packet to another host: it is forwarded,
+		// and this policy has no forward chain.
 		{"new: nat decides", "10.1.2.3", policy.CtNew,
 			"enter mangle prerouting; match p.fw:1; mark; policy accept; enter nat prerouting; match p.fw:2; nat; " +
-				"enter filter input; match p.fw:4; jump admin; back input; match p.fw:5; accept"},
+				"route forwarded ; accept"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := p
@@ -117,7 +121,9 @@ func TestFork(t *testing.T) {
 	if fate, why := res.Fate(); fate != sim.Undecided || !strings.Contains(why, "policy drop") || len(res.Ways) != 2 {
 		t.Errorf("got %v (%s), %d ways", fate, why, len(res.Ways))
 	}
-	if res.Ways[0].Steps[1].Match != sem.Unknown {
-		t.Errorf("first way's match: %v", res.Ways[0].Steps[1].Match)
+	for _, st := range res.Ways[0].Steps {
+		if st.Kind == sim.MatchRule && st.Match != sem.Unknown {
+			t.Errorf("first way's match: %v", st.Match)
+		}
 	}
 }

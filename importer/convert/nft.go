@@ -198,6 +198,9 @@ func (c *conv) nftFiles(out *strings.Builder, files []*nft.File) {
 				}
 				n++
 				tg, why := placeBase(ch)
+				if why == "" {
+					tg = nc.freePlace(tg, ch, fam, chains)
+				}
 				if why != "" {
 					c.ds.Add(diag.Error, CodeNoEquivalent, ch.BaseRange, why+" has no fwc equivalent", "The chain's rules are kept as comments.")
 					nc.bad[t][ch.Name] = true
@@ -287,6 +290,38 @@ func (c *conv) nftFiles(out *strings.Builder, files []*nft.File) {
 			fmt.Fprintf(out, "\ntable %s {\n%s}\n", tn, body.String())
 		}
 	}
+}
+
+// freePlace moves a filter chain to another fwc table that has its hook
+// when its own table's chain for the hook is taken (by a chain of the same
+// family, or at another priority): nft runs base chains of one hook in
+// priority order whatever their table, and an fwc table with an explicit
+// priority is such a chain.
+func (nc *nftConv) freePlace(tg nftTarget, ch *nft.Chain, fam string, chains map[nftTarget][]*nftPart) nftTarget {
+	free := func(t nftTarget) bool {
+		for _, p := range chains[nftTarget{table: t.table, name: t.name}] {
+			if p.bad {
+				continue
+			}
+			if p.c.Priority != ch.Priority || fam == "" || p.fam == "" || p.fam == fam {
+				return false
+			}
+		}
+		return true
+	}
+	if free(tg) || ch.Type != "filter" {
+		return tg
+	}
+	for _, t := range []string{"raw", "mangle", "filter", "security"} {
+		if !hasHook(t, ch.Hook) {
+			continue
+		}
+		alt, why := withPrio(t, ch.Hook, ch.Priority)
+		if why == "" && free(alt) {
+			return alt
+		}
+	}
+	return tg
 }
 
 func famsOf(f string) []string {
@@ -394,7 +429,15 @@ func (nc *nftConv) chain(out *strings.Builder, tg nftTarget, ps []*nftPart) {
 			}
 		}
 	}
-	fmt.Fprintf(out, "\tchain %s {\n", header)
+	co := ""
+	if nc.c.opts.ChainOrigin && !nc.c.opts.NoOrigin {
+		var o []string
+		for _, p := range good {
+			o = append(o, nc.origin(p.file, p.c.Range))
+		}
+		co = " # " + strings.Join(o, ", ")
+	}
+	fmt.Fprintf(out, "\tchain %s {%s\n", header, co)
 	for _, p := range good {
 		if p.c.Comment != "" {
 			fmt.Fprintf(out, "\t\t# %s\n", oneLine(p.c.Comment))
@@ -536,6 +579,15 @@ func hasWildcard(es []string) bool {
 func (nc *nftConv) elements(es []*nft.Expr) ([]string, bool) {
 	var out []string
 	for _, e := range es {
+		if e.Kind == nft.ExprSet {
+			// A define of a set used inside a set: nft flattens it.
+			vs, ok := nc.elements(e.Args)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, vs...)
+			continue
+		}
 		v, ok := nftValue(e)
 		if !ok {
 			return nil, false

@@ -180,6 +180,9 @@ func (j *jreader) read() {
 		off := j.here()
 		if errors.As(err, &se) {
 			off = int(se.Offset) - 1
+			for off >= 0 && off < len(j.src) && (j.src[off] == ' ' || j.src[off] == '\t' || j.src[off] == '\n' || j.src[off] == '\r') {
+				off++
+			}
 		}
 		if off < 0 {
 			off = 0

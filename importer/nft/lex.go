@@ -15,6 +15,10 @@ const (
 	tBad         // a byte the lexer cannot use (reported)
 )
 
+// maxToken is the longest word or string kept (64 KiB): nothing nft
+// writes comes near it, and a longer one is reported without being kept.
+const maxToken = 64 << 10
+
 type token struct {
 	kind tokKind
 	text string
@@ -102,11 +106,18 @@ func (l *lexer) next() token {
 		var b []byte
 		l.advance(1)
 		for l.off < len(l.src) && l.src[l.off] != '"' && l.src[l.off] != '\n' {
+			if len(b) > maxToken {
+				l.advance(1)
+				continue
+			}
 			if l.src[l.off] == '\\' && l.off+1 < len(l.src) && l.src[l.off+1] != '\n' {
 				l.advance(1)
 			}
 			b = append(b, l.src[l.off])
 			l.advance(1)
+		}
+		if len(b) > maxToken {
+			return mk(tBad, "string too long")
 		}
 		if l.off < len(l.src) && l.src[l.off] == '"' {
 			l.advance(1)
@@ -117,6 +128,9 @@ func (l *lexer) next() token {
 		s := l.off
 		for l.off < len(l.src) && isWordByte(l.src[l.off]) {
 			l.advance(1)
+		}
+		if l.off-s > maxToken {
+			return mk(tBad, "word too long")
 		}
 		w := string(l.src[s:l.off])
 		if w == "." || w == "-" || w == ":" || w == "/" {

@@ -134,8 +134,11 @@ func (p *parser) raw() token {
 }
 
 func badText(t token) string {
-	if t.text == "unterminated string" {
+	switch t.text {
+	case "unterminated string":
 		return "a string is not closed on its line"
+	case "word too long", "string too long":
+		return fmt.Sprintf("a %s longer than %d bytes", strings.TrimSuffix(t.text, " too long"), maxToken)
 	}
 	return fmt.Sprintf("unexpected character %q", t.text)
 }
@@ -202,6 +205,11 @@ func (p *parser) line() ([]token, bool) {
 			return ts, true
 		case t.kind == tPunct && (t.text == "{" || t.text == "(" || t.text == "["):
 			depth++
+			if depth > maxExprDepth {
+				p.errorf(CodeSyntax, t.rng, "braces nested deeper than %d levels", maxExprDepth)
+				p.stopped = true
+				return nil, false
+			}
 		case t.kind == tPunct && (t.text == "}" || t.text == ")" || t.text == "]"):
 			if depth == 0 {
 				p.unread(t)

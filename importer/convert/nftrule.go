@@ -68,7 +68,7 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 			break
 		}
 		if s.Kind == nft.StmtVmap {
-			b.vmap(s, r.Stmts[:i], r.Stmts[i+1:])
+			b.vmap(s, r.Stmts[:i])
 			break
 		}
 		b.stmt(s)
@@ -932,11 +932,13 @@ func (b *nrb) dynset(s *nft.Stmt) {
 	b.add("meter", s.Set, "per", per+mask, "over", rate)
 }
 
-// vmap expands "KEY vmap { k1 : v1, k2 : v2 }" into one rule per element,
-// then (when statements follow) a rule for the keys not listed. It is
-// exact because a map's keys do not overlap, and a key that a jumped-to
-// chain could change (a mark) is refused.
-func (b *nrb) vmap(s *nft.Stmt, before, after []*nft.Stmt) {
+// vmap expands "KEY vmap { k1 : v1, k2 : v2 }" into one rule per element.
+// It is exact because a map's keys do not overlap, and a key that a
+// jumped-to chain could change (a mark) is refused. What follows a vmap in
+// its rule never runs: a key that is not in the map ends the rule as a
+// failed match does, and one that is ends it with its verdict (a jump
+// returns to the next rule).
+func (b *nrb) vmap(s *nft.Stmt, before []*nft.Stmt) {
 	for _, x := range before {
 		switch x.Kind {
 		case nft.StmtMatch, nft.StmtCounter:
@@ -964,14 +966,12 @@ func (b *nrb) vmap(s *nft.Stmt, before, after []*nft.Stmt) {
 		b.fail(s.Left.Range, "a vmap on a mark has no fwc equivalent (a jumped-to chain may change it)")
 		return
 	}
-	var keys []*nft.Expr
 	var out []string
 	for _, e := range elems {
 		if e.Kind != nft.ExprMapElem || e.Args[1].Kind != nft.ExprVerdict {
 			b.fail(e.Range, "a vmap element without a verdict")
 			return
 		}
-		keys = append(keys, e.Args[0])
 		sub := *b
 		sub.words = append([]string{}, b.words...)
 		sub.acts = append([]string{}, b.acts...)
@@ -983,22 +983,6 @@ func (b *nrb) vmap(s *nft.Stmt, before, after []*nft.Stmt) {
 			return
 		}
 		out = append(out, sub.text())
-	}
-	if len(after) > 0 {
-		rest := *b
-		rest.words = append([]string{}, b.words...)
-		rest.acts = append([]string{}, b.acts...)
-		if len(keys) > 0 {
-			rest.match(&nft.Stmt{Kind: nft.StmtMatch, Left: s.Left, Op: "!=", Right: &nft.Expr{Kind: nft.ExprSet, Args: keys, Range: s.Right.Range}, Range: s.Range})
-		}
-		for _, x := range after {
-			rest.stmt(x)
-		}
-		if rest.failed {
-			b.failed = true
-			return
-		}
-		out = append(out, rest.text())
 	}
 	if len(out) == 0 {
 		b.fail(s.Range, "an empty vmap")

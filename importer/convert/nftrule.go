@@ -63,10 +63,18 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 	if r.Comment != "" {
 		comments = append(comments, oneLine(r.Comment))
 	}
+	terminal := false
 	for i, s := range r.Stmts {
 		if b.failed {
 			break
 		}
+		if terminal {
+			// nft refuses it ("Statement after terminal statement has no
+			// effect"); a listing never has one.
+			b.fail(s.Range, "a statement after a verdict has no effect (nft refuses the rule)")
+			break
+		}
+		terminal = isTerminal(s)
 		if s.Kind == nft.StmtVmap {
 			b.vmap(s, r.Stmts[:i])
 			break
@@ -80,6 +88,16 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 		return b.expanded, comments, true
 	}
 	return []string{b.text()}, comments, true
+}
+
+// isTerminal tells whether a statement ends its rule: verdicts, reject
+// and NAT.
+func isTerminal(s *nft.Stmt) bool {
+	switch s.Kind {
+	case nft.StmtVerdict, nft.StmtReject, nft.StmtNAT, nft.StmtVmap:
+		return true
+	}
+	return false
 }
 
 func (b *nrb) text() string {
@@ -708,7 +726,11 @@ func (b *nrb) limitText(s *nft.Stmt) (string, bool) {
 			b.fail(bu.Range, "burst %s cannot be imported", bu.Value)
 			return "", false
 		}
-		w += " burst " + bu.Value
+		// 5 packets is nft's default burst (and fwc's); nft -j writes it,
+		// nft list ruleset does not.
+		if bu.Value != "5" {
+			w += " burst " + bu.Value
+		}
 	}
 	return w, true
 }

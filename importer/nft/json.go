@@ -48,7 +48,7 @@ func (n *jnode) get(key string) *jnode {
 }
 
 func (n *jnode) str(key string) string {
-	if v := n.get(key); v != nil && (v.kind == 's' || v.kind == 'n') {
+	if v := n.get(key); v != nil && (v.kind == 's' || v.kind == 'n' || v.kind == 'b') {
 		return v.s
 	}
 	return ""

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -200,5 +201,20 @@ func TestHugeInput(t *testing.T) {
 				t.Errorf("JSON: %d diagnostics", len(ds))
 			}
 		})
+	}
+}
+
+// TestDefineBlowup: defines made of defines (each twice the last) stop at
+// a bound instead of growing without end.
+func TestDefineBlowup(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("define d0 = 1\n")
+	for i := 1; i < 40; i++ {
+		b.WriteString("define d" + strconv.Itoa(i) + " = { $d" + strconv.Itoa(i-1) + ", $d" + strconv.Itoa(i-1) + " }\n")
+	}
+	b.WriteString("table ip t { chain c { tcp dport $d39 accept; } }\n")
+	_, ds := ReadText([]byte(b.String()), "x", Options{})
+	if len(ds) == 0 || !strings.Contains(ds[0].Summary, "define d15 is longer than") {
+		t.Fatalf("diagnostics %v", ds)
 	}
 }

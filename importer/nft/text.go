@@ -41,7 +41,7 @@ func OSFiles(name string) ([]byte, error) {
 }
 
 const maxIncludeDepth = 16
-const maxDefineDepth = 64
+const maxDefineTokens = 1 << 16
 const maxExprDepth = 64
 
 var families = map[string]bool{"ip": true, "ip6": true, "inet": true, "arp": true, "bridge": true, "netdev": true}
@@ -276,6 +276,11 @@ func (p *parser) top() {
 			}
 			if _, dup := p.defines[ts[0].text]; dup && t.text == "define" {
 				p.errorf(CodeSyntax, ts[0].rng, "%s is already defined", ts[0].text)
+			}
+			if len(ts) > maxDefineTokens {
+				// Defines made of defines grow twofold at each step.
+				p.errorf(CodeSyntax, ts[0].rng, "define %s is longer than %d tokens", ts[0].text, maxDefineTokens)
+				continue
 			}
 			p.defines[ts[0].text] = ts[2:]
 		case "undefine":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -211,7 +212,13 @@ func readLive(netns string) (*importInput, error) {
 	if err := c.Run(); err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%v: %v: %s", args, err, bytes.TrimSpace(stderr.Bytes()))}
 	}
+	// nft -j writes one line; indented, the diagnostics' snippets show
+	// the one object they are about.
+	var indented bytes.Buffer
 	src := stdout.Bytes()
+	if json.Indent(&indented, src, "", "  ") == nil {
+		src = indented.Bytes()
+	}
 	ii := &importInput{sources: map[string][]byte{name: src}}
 	f, rds := nft.ReadJSON(src, name, nft.Options{})
 	ii.ds = rds

@@ -195,7 +195,7 @@ func (j *jreader) read() {
 	}
 	t, err := j.dec.Token()
 	if err != nil {
-		fail(err)
+		j.errorf(0, "not nft JSON: %v", err)
 		return
 	}
 	if d, ok := t.(json.Delim); !ok || d != '{' {

@@ -156,6 +156,11 @@ func (b *nrb) stmt(s *nft.Stmt) {
 	case nft.StmtVmap:
 		b.fail(s.Range, "a second vmap in one rule has no fwc equivalent")
 	default:
+		if s.Name == "xt" {
+			// iptables-nft's extensions: nft shows only their name.
+			b.fail(s.Range, "an iptables extension (written by iptables-nft) that nft cannot describe; import iptables-save's output for this table")
+			return
+		}
 		b.fail(s.Range, "nft %s has no fwc equivalent", s.Name)
 	}
 }

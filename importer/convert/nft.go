@@ -33,6 +33,19 @@ type nftPart struct {
 	bad   bool // the chain is not imported (reported): its rules are comments
 	fam   string
 	order int
+	table string // the fwc table the chain goes to
+}
+
+// chainName is the fwc name of a user chain of t placed in fwc table
+// table: its own, but in fwc's own nft table (inet fwc), whose user chains
+// fwc names TABLE_CHAIN, the name it had in the policy.
+func chainName(t *nft.Table, table, name string) string {
+	if t.Family == "inet" && t.Name == nft.FwcTable {
+		if n := strings.TrimPrefix(name, table+"_"); n != name && validName(n) && !hookNames[n] {
+			return n
+		}
+	}
+	return name
 }
 
 var fwcTableOrder = []string{"raw", "mangle", "nat", "filter", "security"}
@@ -144,16 +157,25 @@ func (c *conv) nftFiles(out *strings.Builder, files []*nft.File) {
 			if _, ok := nftFamilies[t.Family]; !ok {
 				continue
 			}
+			dyn, looked := setUses(t)
 			for _, s := range t.Sets {
+				if dyn[s.Name] && !looked[s.Name] {
+					// The state of a meter or a connection count: fwc
+					// makes its own for the meter or connlimit.
+					nc.sets[t][s.Name] = &nftSetInfo{why: "set " + s.Name + " (filled by a meter)"}
+					continue
+				}
 				nc.sets[t][s.Name] = nc.set(out, f, t, s, setNames)
 			}
 		}
 	}
 	chains := map[nftTarget][]*nftPart{}
 	var order []nftTarget
+	ordered := map[nftTarget]bool{}
 	add := func(tg nftTarget, p *nftPart) {
 		key := nftTarget{table: tg.table, name: tg.name}
-		if _, ok := chains[key]; !ok {
+		if !ordered[key] {
+			ordered[key] = true
 			order = append(order, tg)
 		}
 		chains[key] = append(chains[key], p)
@@ -191,36 +213,52 @@ func (c *conv) nftFiles(out *strings.Builder, files []*nft.File) {
 					}
 				}
 			}
+			// Base chains are placed first (user chains go to the fwc
+			// tables of the base chains that reach them), then every chain
+			// is added in the table's order.
 			defaultTable := ""
+			base := map[*nft.Chain]nftTarget{}
 			for _, ch := range t.Chains {
 				if !ch.Base() {
 					continue
 				}
-				n++
 				tg, why := placeBase(ch)
 				if why == "" {
 					tg = nc.freePlace(tg, ch, fam, chains)
-				}
-				if why != "" {
+					// Reserve the place so that the next chain sees it.
+					chains[nftTarget{table: tg.table, name: tg.name}] = append(chains[nftTarget{table: tg.table, name: tg.name}], &nftPart{t: t, c: ch, fam: fam, bad: true, table: "reserved"})
+				} else {
 					c.ds.Add(diag.Error, CodeNoEquivalent, ch.BaseRange, why+" has no fwc equivalent", "The chain's rules are kept as comments.")
 					nc.bad[t][ch.Name] = true
-					add(nftTarget{table: "filter", name: "_" + t.Family + "_" + t.Name + "_" + ch.Name}, &nftPart{file: f, t: t, c: ch, bad: true, order: n})
-					continue
+					tg = nftTarget{table: "filter", name: "_" + t.Family + "_" + t.Name + "_" + ch.Name}
 				}
-				if defaultTable == "" {
-					defaultTable = tg.table
+				base[ch] = tg
+				if why == "" {
+					if defaultTable == "" {
+						defaultTable = tg.table
+					}
+					walk(ch, tg.table, 0)
 				}
-				walk(ch, tg.table, 0)
-				add(tg, &nftPart{file: f, t: t, c: ch, fam: fam, order: n})
 			}
 			if defaultTable == "" {
 				defaultTable = "filter"
 			}
 			for _, ch := range t.Chains {
+				n++
 				if ch.Base() {
+					tg := base[ch]
+					key := nftTarget{table: tg.table, name: tg.name}
+					// Drop the reservation.
+					var keep []*nftPart
+					for _, p := range chains[key] {
+						if p.c != ch || p.table != "reserved" {
+							keep = append(keep, p)
+						}
+					}
+					chains[key] = keep
+					add(tg, &nftPart{file: f, t: t, c: ch, fam: fam, order: n, table: tg.table, bad: nc.bad[t][ch.Name]})
 					continue
 				}
-				n++
 				if !validName(ch.Name) || hookNames[strings.ToLower(ch.Name)] {
 					c.ds.Add(diag.Error, CodeBadName, ch.Range, fmt.Sprintf("chain name %q cannot be an fwc name", ch.Name),
 						"fwc names are letters, digits, '_' and '-', start with a letter or '_', do not end with '-', and a user chain cannot be named after a hook. Its rules and the rules that jump to it are not imported.")
@@ -234,7 +272,7 @@ func (c *conv) nftFiles(out *strings.Builder, files []*nft.File) {
 				}
 				for _, tn := range fwcTableOrder {
 					if tables[tn] {
-						add(nftTarget{table: tn, name: ch.Name}, &nftPart{file: f, t: t, c: ch, fam: fam, order: n})
+						add(nftTarget{table: tn, name: chainName(t, tn, ch.Name)}, &nftPart{file: f, t: t, c: ch, fam: fam, order: n, table: tn})
 					}
 				}
 			}
@@ -322,6 +360,41 @@ func (nc *nftConv) freePlace(tg nftTarget, ch *nft.Chain, fam string, chains map
 		}
 	}
 	return tg
+}
+
+// setUses tells which sets of a table rules fill (add, update, meter)
+// and which they look up (@set in a match or vmap).
+func setUses(t *nft.Table) (dyn, looked map[string]bool) {
+	dyn, looked = map[string]bool{}, map[string]bool{}
+	var walk func(e *nft.Expr)
+	walk = func(e *nft.Expr) {
+		if e == nil {
+			return
+		}
+		if e.Kind == nft.ExprSetRef {
+			looked[e.Text] = true
+		}
+		for _, a := range e.Args {
+			walk(a)
+		}
+	}
+	var stmts func(ss []*nft.Stmt)
+	stmts = func(ss []*nft.Stmt) {
+		for _, s := range ss {
+			if s.Kind == nft.StmtDynset {
+				dyn[s.Set] = true
+			}
+			walk(s.Left)
+			walk(s.Right)
+			stmts(s.Stmts)
+		}
+	}
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			stmts(r.Stmts)
+		}
+	}
+	return dyn, looked
 }
 
 func famsOf(f string) []string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/importer/nft"
@@ -25,6 +26,9 @@ type nrb struct {
 	proto string
 	// vmap expansion: the rules it becomes, each a full text.
 	expanded []string
+	// icmpTypeAt is the index in words of a single icmp type, for an icmp
+	// code that follows; -1 none.
+	icmpTypeAt int
 }
 
 func (b *nrb) fail(r diag.Range, format string, args ...any) {
@@ -58,7 +62,7 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 	if r.Bad {
 		return nil, nil, false // the reader reported it
 	}
-	b := &nrb{nc: nc, p: p, fam: p.fam, famSaid: p.fam != ""}
+	b := &nrb{nc: nc, p: p, fam: p.fam, famSaid: p.fam != "", icmpTypeAt: -1}
 	var comments []string
 	if r.Comment != "" {
 		comments = append(comments, oneLine(r.Comment))
@@ -131,7 +135,7 @@ func (b *nrb) stmt(s *nft.Stmt) {
 				b.fail(s.Range, "%s to chain %s, which the table does not have", s.Verdict, s.Target)
 				return
 			}
-			b.acts = append(b.acts, s.Verdict, s.Target)
+			b.acts = append(b.acts, s.Verdict, chainName(b.p.t, b.p.table, s.Target))
 		default:
 			b.fail(s.Range, "verdict %s has no fwc equivalent", s.Verdict)
 		}
@@ -361,7 +365,35 @@ func (b *nrb) match(s *nft.Stmt) {
 			vs[i] = t
 		}
 		kw, _ := opWord("type", s)
-		b.add(l.Proto, kw, strings.Join(vs, ", "))
+		b.add(l.Proto + " " + kw + " " + strings.Join(vs, ", "))
+		if !neg && len(vs) == 1 {
+			b.icmpTypeAt = len(b.words) - 1
+		}
+	case key == "icmp code" || key == "icmpv6 code":
+		// "icmp type T icmp code C" is fwc's "icmp type T/C".
+		v, ok := nftValue(s.Right)
+		prefix := l.Proto + " type "
+		if !ok || neg || !uintIn(v, 0, 255) || len(b.words) == 0 || !strings.HasPrefix(b.words[len(b.words)-1], "") || b.icmpTypeAt < 0 {
+			b.fail(l.Range, "%s without one icmp type before it has no fwc equivalent", key)
+			return
+		}
+		w := b.words[b.icmpTypeAt]
+		t := strings.TrimPrefix(w, prefix)
+		if t == w || strings.ContainsAny(t, ", /") {
+			b.fail(l.Range, "%s without one icmp type before it has no fwc equivalent", key)
+			return
+		}
+		if n, err := strconv.Atoi(t); err == nil {
+			t = strconv.Itoa(n)
+		} else {
+			for num, name := range fwcICMP[l.Proto] {
+				if name == t {
+					t = num
+				}
+			}
+		}
+		b.words[b.icmpTypeAt] = prefix + t + "/" + v
+		b.icmpTypeAt = -1
 	case key == "meta nfproto":
 		v, ok := nftValue(s.Right)
 		f := map[string]string{"ipv4": "ipv4", "ipv6": "ipv6"}[v]
@@ -373,6 +405,10 @@ func (b *nrb) match(s *nft.Stmt) {
 			f = map[string]string{"ipv4": "ipv6", "ipv6": "ipv4"}[f]
 		}
 		b.family(f, l.Range, true)
+	case key == "meta day":
+		b.day(s)
+	case key == "meta hour" || key == "meta time":
+		b.clock(s, l.Name)
 	case key == "ip6 nexthdr":
 		b.fail(l.Range, "ip6 nexthdr tests the first header after IPv6's; fwc's proto is the transport protocol (meta l4proto)")
 	case fieldKW[key] != "":
@@ -481,6 +517,64 @@ func (b *nrb) match(s *nft.Stmt) {
 	default:
 		b.fail(l.Range, "%s has no fwc equivalent", strings.TrimSpace(key))
 	}
+}
+
+var nftDays = map[string]string{
+	"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri", "saturday": "sat", "sunday": "sun",
+	"1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "0": "sun",
+}
+
+// day: meta day NAME|NUMBER (0 is Sunday) is fwc's day.
+func (b *nrb) day(s *nft.Stmt) {
+	vs, _, ok := b.values(s.Right)
+	if !ok {
+		return
+	}
+	for i, v := range vs {
+		d := nftDays[strings.ToLower(v)]
+		if d == "" {
+			b.fail(s.Right.Range, "meta day %q cannot be imported", v)
+			return
+		}
+		vs[i] = d
+	}
+	kw, _ := opWord("day", s)
+	b.add(kw, strings.Join(vs, ", "))
+}
+
+// clock: meta hour and meta time written as numbers (seconds since
+// midnight UTC, since the epoch) are fwc's hour and date. Written as
+// "HH:MM" or a date, nft reads them in the time zone of the process that
+// loads the file, which the file does not say: refused.
+func (b *nrb) clock(s *nft.Stmt, what string) {
+	right := s.Right
+	if lo, hi, ok := strings.Cut(right.Text, "-"); right.Kind == nft.ExprLit && !right.Quoted && ok {
+		// "32400-68400" is one word of the text.
+		right = &nft.Expr{Kind: nft.ExprRange, Args: []*nft.Expr{{Kind: nft.ExprLit, Text: lo}, {Kind: nft.ExprLit, Text: hi}}, Range: right.Range}
+	}
+	s = &nft.Stmt{Kind: s.Kind, Left: s.Left, Op: s.Op, Right: right, Range: s.Range}
+	if s.Right.Kind != nft.ExprRange || s.Right.Args[0].Quoted || s.Right.Args[1].Quoted {
+		b.fail(s.Right.Range, "meta %s other than a range of numbers has no fwc equivalent (nft reads times in the loading process's time zone)", what)
+		return
+	}
+	lo, err1 := strconv.ParseInt(s.Right.Args[0].Text, 10, 64)
+	hi, err2 := strconv.ParseInt(s.Right.Args[1].Text, 10, 64)
+	if err1 != nil || err2 != nil || lo >= hi || lo < 0 {
+		b.fail(s.Right.Range, "meta %s %s cannot be imported", what, s.Right.Args[0].Text)
+		return
+	}
+	kw, _ := opWord(map[string]string{"hour": "hour", "time": "date"}[what], s)
+	if what == "hour" {
+		if hi > 86400 {
+			b.fail(s.Right.Range, "meta hour past midnight cannot be imported")
+			return
+		}
+		hms := func(x int64) string { return fmt.Sprintf("\"%02d:%02d:%02d\"", x/3600, x/60%60, x%60) }
+		b.add(kw, hms(lo)+"-"+hms(hi))
+		return
+	}
+	ds := func(x int64) string { return "\"" + time.Unix(x, 0).UTC().Format("2006-01-02T15:04:05") + "\"" }
+	b.add(kw, ds(lo)+"-"+ds(hi))
 }
 
 // nftICMP checks an nft icmp type (a name fwc shares, or a number).
@@ -895,6 +989,14 @@ func (b *nrb) mangle(s *nft.Stmt) {
 			return
 		}
 		b.fail(v.Range, "meta nftrace set %s has no fwc equivalent", v.Text)
+	case "ip dscp", "ip6 dscp":
+		// fwc's tos set V writes the upper six bits of V as the dscp.
+		if x, err := strconv.ParseUint(v.Text, 0, 8); v.Kind == nft.ExprLit && err == nil && x < 64 {
+			b.family(map[string]string{"ip dscp": "ipv4", "ip6 dscp": "ipv6"}[key], l.Range, true)
+			b.acts = append(b.acts, "tos set "+hex(uint32(x<<2)))
+			return
+		}
+		b.fail(v.Range, "%s set %s has no fwc equivalent", key, v.Text)
 	case "ip ttl", "ip6 hoplimit":
 		if v.Kind == nft.ExprLit && uintIn(v.Text, 1, 255) {
 			b.family(map[string]string{"ip ttl": "ipv4", "ip6 hoplimit": "ipv6"}[key], l.Range, true)
@@ -910,6 +1012,10 @@ func (b *nrb) mangle(s *nft.Stmt) {
 // dynset: "meter NAME { ip saddr limit rate over R }" and "update @NAME {
 // ip saddr limit rate over R }" are fwc's meter; adding to a set is not.
 func (b *nrb) dynset(s *nft.Stmt) {
+	if s.Name == "add" && len(s.Stmts) == 1 && s.Stmts[0].Kind == nft.StmtMatch && s.Stmts[0].Left.Kind == nft.ExprField && s.Stmts[0].Left.Proto == "ct" && s.Stmts[0].Left.Name == "count" {
+		b.connlimit(s)
+		return
+	}
 	if s.Name != "meter" && s.Name != "update" || len(s.Stmts) != 1 || s.Stmts[0].Kind != nft.StmtLimit {
 		b.fail(s.Range, "%s @%s { ... } (a set filled by the rule) has no fwc equivalent", s.Name, s.Set)
 		return
@@ -918,8 +1024,18 @@ func (b *nrb) dynset(s *nft.Stmt) {
 		b.fail(s.Range, "a meter that matches under its rate has no fwc equivalent (fwc's meter matches over it)")
 		return
 	}
-	if !validName(s.Set) {
-		b.fail(s.Range, "meter name %q cannot be an fwc name", s.Set)
+	name := s.Set
+	if s.Name == "update" {
+		// fwc's own meters live in sets meter_NAME and meter6_NAME.
+		for _, p := range []string{"meter6_", "meter_"} {
+			if strings.HasPrefix(name, p) && len(name) > len(p) {
+				name = name[len(p):]
+				break
+			}
+		}
+	}
+	if !validName(name) {
+		b.fail(s.Range, "meter name %q cannot be an fwc name", name)
 		return
 	}
 	k := s.Left
@@ -956,7 +1072,37 @@ func (b *nrb) dynset(s *nft.Stmt) {
 		return
 	}
 	rate := strings.TrimPrefix(lt, "limit over ")
-	b.add("meter", s.Set, "per", per+mask, "over", rate)
+	b.add("meter", name, "per", per+mask, "over", rate)
+}
+
+// connlimit: "add @S { ip saddr [and MASK] ct count over N }" is fwc's
+// connlimit over N [mask LEN] (the set only holds the counts).
+func (b *nrb) connlimit(s *nft.Stmt) {
+	c := s.Stmts[0]
+	if c.Op != ">" || !uintIn(c.Right.Text, 1, 1<<32-1) {
+		b.fail(c.Range, "ct count at most N has no fwc equivalent (fwc's connlimit matches over it)")
+		return
+	}
+	k, mask := s.Left, ""
+	if k.Kind == nft.ExprBinop && k.Op == "&" && len(k.Args) == 2 {
+		m, _ := nftValue(k.Args[1])
+		p, ok := parseAddr("0.0.0.0/" + m)
+		if !ok {
+			p, ok = parseAddr("::/" + m)
+		}
+		if !ok {
+			b.fail(k.Range, "this connection count key has no fwc equivalent")
+			return
+		}
+		mask = " mask " + strconv.Itoa(p.Bits())
+		k = k.Args[0]
+	}
+	if k.Kind != nft.ExprField || k.Name != "saddr" || k.Proto != "ip" && k.Proto != "ip6" {
+		b.fail(k.Range, "a connection count keyed by this has no fwc equivalent (fwc's connlimit counts per saddr)")
+		return
+	}
+	b.family(map[string]string{"ip": "ipv4", "ip6": "ipv6"}[k.Proto], k.Range, true)
+	b.add("connlimit over " + c.Right.Text + mask)
 }
 
 // vmap expands "KEY vmap { k1 : v1, k2 : v2 }" into one rule per element.

@@ -665,6 +665,12 @@ func (j *jreader) stmt(n *jnode) *Stmt {
 			return nil
 		}
 		return &Stmt{Kind: StmtVmap, Left: l, Right: rt, Range: r}
+	case "ct count":
+		op := "<="
+		if v.str("inv") == "true" {
+			op = ">"
+		}
+		return &Stmt{Kind: StmtMatch, Left: &Expr{Kind: ExprField, Proto: "ct", Name: "count", Range: r}, Op: op, Right: &Expr{Kind: ExprLit, Text: v.str("val"), Range: r}, Range: r}
 	case "set", "meter":
 		s := &Stmt{Kind: StmtDynset, Name: v.str("op"), Set: strings.TrimPrefix(v.str("set"), "@"), Range: r}
 		key := v.get("elem")

@@ -7,12 +7,12 @@ import (
 type tokKind int
 
 const (
-	tEOF tokKind = iota
-	tNL          // a line end (statement separator where one is)
-	tWord        // names, numbers, addresses, keywords
-	tString      // "..." (Text without the quotes)
-	tPunct       // { } ( ) ; , = == != < > <= >= & | ^ : . @ $ - /
-	tBad         // a byte the lexer cannot use (reported)
+	tEOF    tokKind = iota
+	tNL             // a line end (statement separator where one is)
+	tWord           // names, numbers, addresses, keywords
+	tString         // "..." (Text without the quotes)
+	tPunct          // { } ( ) ; , = == != < > <= >= & | ^ : . @ $ - /
+	tBad            // a byte the lexer cannot use (reported)
 )
 
 // maxToken is the longest word or string kept (64 KiB): nothing nft

@@ -205,6 +205,10 @@ func (t *Table) Set(name string) *Set {
 	return nil
 }
 
+// FwcTable is the name of the inet table fwc's nft backend writes (its
+// user chains are called TABLE_CHAIN there).
+const FwcTable = "fwc"
+
 // priorities are nft's named base chain priorities (for the ip, ip6 and
 // inet families, which are what fwc imports).
 var priorities = map[string]int{"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}

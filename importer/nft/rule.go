@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/fwcproject/fwc/diag"
@@ -179,6 +180,21 @@ func (r *ruleParser) stmt() *Stmt {
 		return &Stmt{Kind: StmtVmap, Left: left, Right: v, Range: left.Range.Through(v.Range)}
 	case r.is("map"):
 		return r.unknown(r.peek())
+	}
+	if left.Kind == ExprField && left.Proto == "ct" && left.Name == "count" {
+		// "ct count [over] N": the connections of the key, at most N (or
+		// more than N with over).
+		op := "<="
+		if r.is("over") {
+			r.take()
+			op = ">"
+		}
+		v := r.take()
+		if v.kind != tWord {
+			r.fail(v, "ct count needs a number")
+			return nil
+		}
+		return &Stmt{Kind: StmtMatch, Left: left, Op: op, Right: &Expr{Kind: ExprLit, Text: v.text, Range: v.rng}, Range: left.Range.Through(v.rng)}
 	}
 	op, implicit := "==", true
 	if r.is("==", "!=", "<", ">", "<=", ">=", "eq", "ne", "lt", "gt", "le", "ge") {
@@ -685,6 +701,9 @@ func (r *ruleParser) reject() *Stmt {
 	return s
 }
 
+// natTargetRE is a word of a NAT target: addresses (IPv6 too), ports.
+var natTargetRE = regexp.MustCompile(`^[0-9a-fA-F.:/-]+$`)
+
 var natFlagWords = map[string]bool{"random": true, "fully-random": true, "persistent": true}
 
 func (r *ruleParser) nat() *Stmt {
@@ -700,10 +719,7 @@ func (r *ruleParser) nat() *Stmt {
 		// a range, or :port for redirect and masquerade.
 		var b strings.Builder
 		var rng diag.Range
-		for r.peek().kind == tWord || r.is(":", "-", "[", "]") {
-			if r.peek().kind == tWord && natFlagWords[r.peek().text] {
-				break
-			}
+		for r.peek().kind == tWord && natTargetRE.MatchString(r.peek().text) || r.is(":", "-", "[", "]", "ip", "ip6", "map", "numgen", "jhash", "symhash") {
 			if r.is("ip", "ip6", "map", "numgen", "jhash", "symhash") {
 				return r.unknown(t)
 			}

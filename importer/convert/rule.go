@@ -111,6 +111,13 @@ func (b *rb) build(bad map[chainKey]bool) {
 			b.fail(o.Range, "protocol %q has no fwc name", o.Value())
 		}
 	}
+	if b.proto != "" && !b.protoNeg && hasStateful(r) {
+		// iptables tests -p before every match; fwc runs a rule's
+		// conditions in order, and a limit (or hashlimit, connlimit,
+		// statistic) before "icmp type" would count the packets of
+		// every protocol. Say the protocol first.
+		b.add("proto", b.proto)
+	}
 	for _, m := range r.Matches {
 		// A match that names the protocol but adds nothing ("-m udp"
 		// alone) leaves the protocol to be written by itself.
@@ -131,6 +138,19 @@ func (b *rb) build(bad map[chainKey]bool) {
 		}
 	}
 	b.target(bad)
+}
+
+// statefulMatches keep state per packet they see: where they stand among
+// a rule's conditions changes what they count.
+var statefulMatches = map[string]bool{"limit": true, "hashlimit": true, "connlimit": true, "statistic": true, "recent": true, "quota": true}
+
+func hasStateful(r *iptables.Rule) bool {
+	for _, m := range r.Matches {
+		if statefulMatches[m.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *rb) iface(kw string, o *iptables.Option) {

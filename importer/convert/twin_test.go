@@ -136,6 +136,22 @@ func harvest(texts ...string) (ports []uint16, addrs []netip.Addr) {
 	}
 	slices.Sort(ports)
 	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
+	// A machine-made ruleset names thousands: every k-th, in order.
+	const maxAddrs, maxPorts = 64, 256
+	if k := len(addrs)/maxAddrs + 1; k > 1 {
+		var some []netip.Addr
+		for i := 0; i < len(addrs); i += k {
+			some = append(some, addrs[i])
+		}
+		addrs = some
+	}
+	if k := len(ports)/maxPorts + 1; k > 1 {
+		var some []uint16
+		for i := 0; i < len(ports); i += k {
+			some = append(some, ports[i])
+		}
+		ports = some
+	}
 	return ports, addrs
 }
 
@@ -182,7 +198,7 @@ func probes(ports []uint16, addrs []netip.Addr) []probe {
 			// As a destination: forwarded through eth1, unless it is an
 			// address of the test's own links (where it would wait for a
 			// neighbour).
-			if netip.MustParsePrefix("10.99.0.0/16").Contains(a) || netip.MustParsePrefix("fd99::/16").Contains(a) {
+			if netip.MustParsePrefix("10.99.0.0/16").Contains(a) || netip.MustParsePrefix("fd99::/16").Contains(a) || a.IsLinkLocalUnicast() {
 				continue
 			}
 			p := in("q0")
@@ -561,6 +577,13 @@ func (s twinSide) run(t *testing.T, ps []probe) []string {
 // the other, and compares what the probes met.
 func twin(t *testing.T, loadOrig func(ns string), policy []byte, extra ...string) {
 	t.Helper()
+	twinFamilies(t, loadOrig, policy, true, true, extra...)
+}
+
+// twinFamilies is twin with the probes of the families given only: an
+// iptables-save file says nothing of the other family's packets.
+func twinFamilies(t *testing.T, loadOrig func(ns string), policy []byte, v4, v6 bool, extra ...string) {
+	t.Helper()
 	rs, errs := checkOutput(t, policy)
 	if len(errs) > 0 {
 		t.Fatalf("the imported policy does not check: %v\n%s", errs, policy)
@@ -570,7 +593,15 @@ func twin(t *testing.T, loadOrig func(ns string), policy []byte, extra ...string
 		t.Fatalf("translate --to nft: %v", ds)
 	}
 	ports, addrs := harvest(append(extra, string(policy))...)
-	ps := probes(ports, addrs)
+	var ps []probe
+	for _, p := range probes(ports, addrs) {
+		if p.v6 && v6 || !p.v6 && v4 {
+			ps = append(ps, p)
+		}
+	}
+	for i := range ps {
+		ps[i].id = uint32(i + 1)
+	}
 	if len(ps) >= barrierID4 {
 		t.Fatalf("%d probes", len(ps))
 	}
@@ -595,7 +626,7 @@ func twin(t *testing.T, loadOrig func(ns string), policy []byte, extra ...string
 		t.Errorf("%d of %d probes differ:\n%s\n--- policy\n%s", len(diffs), len(ps), strings.Join(diffs, "\n"), policy)
 	}
 	t.Logf("%d probes agree: %v", len(ps)-len(diffs), kinds)
-	if kinds["dropped"] == 0 || kinds["input"]+kinds["forward"]+kinds["sent"] == 0 {
+	if kinds["input"]+kinds["forward"]+kinds["sent"] == 0 || kinds["dropped"] == 0 && regexp.MustCompile(`(?i)\b(drop|reject)\b`).Match(policy) {
 		t.Errorf("the probes do not tell verdicts apart: %v", kinds)
 	}
 }

@@ -3,7 +3,6 @@ package convert
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -740,14 +739,4 @@ func nftValue(e *nft.Expr) (string, bool) {
 		return strings.Join(parts, " . "), true
 	}
 	return "", false
-}
-
-// sortedKeys is used for stable output of map-driven choices.
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -507,7 +507,7 @@ func (b *nrb) match(s *nft.Stmt) {
 				vs[i] = fwcString(v)
 			}
 		}
-		if len(vs) > 1 && s.Implicit == false && s.Right.Kind == nft.ExprList {
+		if len(vs) > 1 && !s.Implicit && s.Right.Kind == nft.ExprList {
 			// "ct state == a,b" compares the whole bit mask: not a list.
 			b.fail(s.Right.Range, "%s == with several flags has no fwc equivalent", key)
 			return

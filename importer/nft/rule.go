@@ -406,11 +406,6 @@ func (r *ruleParser) operand() *Expr {
 	return &Expr{Kind: ExprLit, Text: t.text, Quoted: t.kind == tString, Range: t.rng}
 }
 
-// stop words end a value at the top level of a rule.
-func isValueEnd(t token) bool {
-	return t.kind == tEOF || t.kind == tPunct && (t.text == "}" || t.text == ":" || t.text == ")")
-}
-
 // value reads a value: a word, a string, a set { ... }, @set, a range
 // a-b, a concatenation a . b, a binary operation a|b, and (outside braces)
 // a comma list a,b of bitmask values.

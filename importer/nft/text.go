@@ -168,12 +168,6 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) peek() token {
-	t := p.next()
-	p.buf = append([]token{t}, p.buf...)
-	return t
-}
-
 func (p *parser) unread(t token) { p.buf = append([]token{t}, p.buf...) }
 
 // line reads the tokens of one statement: up to a line end or ";" outside

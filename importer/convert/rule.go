@@ -405,6 +405,55 @@ func (b *rb) match(m *iptables.Match) {
 			rate += " burst " + burst
 		}
 		b.add("limit", rate)
+	case "addrtype":
+		for _, o := range m.Options {
+			dir := map[string]string{"--src-type": "src", "--dst-type": "dst"}[o.Name]
+			if dir == "" {
+				b.unknownOption(m, o)
+				return
+			}
+			var ts []string
+			for _, v := range strings.Split(o.Value(), ",") {
+				v = strings.ToLower(v)
+				switch v {
+				case "unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve":
+					ts = append(ts, v)
+				default:
+					b.fail(valRange(o), "address type %q cannot be imported", v)
+					return
+				}
+			}
+			b.add("addrtype "+dir+neg(o), strings.Join(ts, ", "))
+		}
+	case "ttl", "hl":
+		kw := map[string]string{"ttl": "ttl", "hl": "hoplimit"}[m.Name]
+		for _, o := range m.Options {
+			v := o.Value()
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 255 {
+				b.fail(valRange(o), "%s %q cannot be imported", m.Name, v)
+				return
+			}
+			switch strings.TrimPrefix(strings.TrimPrefix(o.Name, "--ttl-"), "--hl-") {
+			case "eq":
+				b.add(kw+neg(o), v)
+			case "lt":
+				if n == 0 || o.Negated {
+					b.fail(o.Range, "%s of -m %s cannot be imported", o.Name, m.Name)
+					return
+				}
+				b.add(kw, "0-"+strconv.Itoa(n-1))
+			case "gt":
+				if n == 255 || o.Negated {
+					b.fail(o.Range, "%s of -m %s cannot be imported", o.Name, m.Name)
+					return
+				}
+				b.add(kw, strconv.Itoa(n+1)+"-255")
+			default:
+				b.unknownOption(m, o)
+				return
+			}
+		}
 	case "iprange":
 		for _, o := range m.Options {
 			kw := map[string]string{"--src-range": "saddr", "--dst-range": "daddr"}[o.Name]

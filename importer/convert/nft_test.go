@@ -40,12 +40,31 @@ func importNft(t *testing.T, file string, json bool) ([]byte, *nft.File) {
 // translation of its import.
 func TestNftSameVerdicts(t *testing.T) {
 	testnetns.RequireTools(t, "nft")
-	for _, file := range []string{"testdata/nft/constructs.nft", "../nft/testdata/conf/nftables.conf"} {
+	// The shared corpus's files too, when it is beside the repository:
+	// those imported with no error that nft loads alone.
+	shared, _ := filepath.Glob("../../../shared/corpus/rulesets/nft/*.nft")
+	for _, file := range append([]string{"testdata/nft/constructs.nft", "../nft/testdata/conf/nftables.conf"}, shared...) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			out, _ := importNft(t, file, false)
-			src, _ := os.ReadFile(file)
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, rds := nft.ReadText(src, file, nft.Options{ReadFile: nft.OSFiles})
+			out, cds := Convert(Input{Nft: []*nft.File{f}}, Options{})
+			if len(rds)+len(cds) > 0 {
+				if !strings.Contains(file, "shared/corpus") {
+					t.Fatalf("import: %v %v", rds, cds)
+				}
+				t.Skipf("not imported with no error: %d diagnostics", len(rds)+len(cds))
+			}
+			probeNS := testnetns.New(t)
+			abs, _ := filepath.Abs(file)
+			cmd := exec.Command("ip", "netns", "exec", probeNS, "nft", "-f", abs)
+			cmd.Dir = filepath.Dir(abs)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Skipf("nft -f %s does not load alone: %v: %s", file, err, b)
+			}
 			twin(t, func(ns string) {
-				abs, _ := filepath.Abs(file)
 				cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", abs)
 				cmd.Dir = filepath.Dir(abs)
 				if b, err := cmd.CombinedOutput(); err != nil {

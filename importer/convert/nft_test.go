@@ -58,6 +58,9 @@ func TestNftSameVerdicts(t *testing.T) {
 				t.Skipf("not imported with no error: %d diagnostics", len(rds)+len(cds))
 			}
 			probeNS := testnetns.New(t)
+			for _, i := range []string{"eth0", "eth1", "eth2", "eth3"} {
+				testnetns.Run(t, probeNS, "ip", "link", "add", i, "type", "veth", "peer", "name", "x"+i)
+			}
 			abs, _ := filepath.Abs(file)
 			cmd := exec.Command("ip", "netns", "exec", probeNS, "nft", "-f", abs)
 			cmd.Dir = filepath.Dir(abs)

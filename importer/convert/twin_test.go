@@ -396,6 +396,8 @@ func newTwinSide(t *testing.T) twinSide {
 		sh(t, s.fw, "ip", "neigh", "replace", peerAddr4[q].String(), "lladdr", peerMAC, "dev", eth, "nud", "permanent")
 		sh(t, s.fw, "ip", "neigh", "replace", peerAddr6[q].String(), "lladdr", peerMAC, "dev", eth, "nud", "permanent")
 	}
+	// An interface no probe crosses, for rules that name it by index.
+	sh(t, s.fw, "ip", "link", "add", "eth2", "type", "veth", "peer", "name", "x2")
 	sh(t, s.fw, "ip", "link", "set", "lo", "up")
 	sh(t, s.peer, "ip", "link", "set", "lo", "up")
 	sh(t, s.fw, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",

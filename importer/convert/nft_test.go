@@ -43,7 +43,8 @@ func TestNftSameVerdicts(t *testing.T) {
 	// The shared corpus's files too, when it is beside the repository:
 	// those imported with no error that nft loads alone.
 	shared, _ := filepath.Glob("../../../shared/corpus/rulesets/nft/*.nft")
-	for _, file := range append([]string{"testdata/nft/constructs.nft", "../nft/testdata/conf/nftables.conf"}, shared...) {
+	own, _ := filepath.Glob("testdata/nft/*.nft")
+	for _, file := range append(append(own, "../nft/testdata/conf/nftables.conf"), shared...) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			src, err := os.ReadFile(file)
 			if err != nil {
@@ -94,7 +95,7 @@ func TestNftNotImported(t *testing.T) {
 		{"after verdict", "accept counter", "4:10", "after a verdict"},
 		{"th without proto", "th dport 22 accept", "4:3", "th dport"},
 		{"jump nowhere", "jump nowhere", "4:3", "does not have"},
-		{"icmpx", "reject with icmpx type host-unreachable", "4:26", "icmpx host-unreachable"},
+		{"icmpx", "reject with icmpx type no-route", "4:26", "icmpx no-route"},
 		{"several flags implicit", "tcp flags syn,ack accept", "4:13", "several flags"},
 		{"vmap on mark", "meta mark vmap { 1 : jump c2 }", "4:3", "vmap on a mark"},
 		{"log group", "log group 2 accept", "4:7", "log group"},

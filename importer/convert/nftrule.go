@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type nrb struct {
 	// icmpTypeAt is the index in words of a single icmp type, for an icmp
 	// code that follows; -1 none.
 	icmpTypeAt int
+	// splitAt is the index in words of a protocol list holding both icmp
+	// and icmpv6 (splitProtos), which becomes one rule per family; -1 none.
+	splitAt     int
+	splitProtos []string
 }
 
 func (b *nrb) fail(r diag.Range, format string, args ...any) {
@@ -62,7 +67,7 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 	if r.Bad {
 		return nil, nil, false // the reader reported it
 	}
-	b := &nrb{nc: nc, p: p, fam: p.fam, famSaid: p.fam != "", icmpTypeAt: -1}
+	b := &nrb{nc: nc, p: p, fam: p.fam, famSaid: p.fam != "", icmpTypeAt: -1, splitAt: -1}
 	var comments []string
 	if r.Comment != "" {
 		comments = append(comments, oneLine(r.Comment))
@@ -90,6 +95,26 @@ func (nc *nftConv) rule(p *nftPart, r *nft.Rule) ([]string, []string, bool) {
 	}
 	if b.expanded != nil {
 		return b.expanded, comments, true
+	}
+	if b.splitAt >= 0 {
+		var out []string
+		for _, f := range []struct{ fam, drop string }{{"ipv4", "icmpv6"}, {"ipv6", "icmp"}} {
+			if b.fam != "" && b.fam != f.fam {
+				continue
+			}
+			var ps []string
+			for _, p := range b.splitProtos {
+				if p != f.drop {
+					ps = append(ps, p)
+				}
+			}
+			sub := *b
+			sub.words = slices.Clone(b.words)
+			sub.words[b.splitAt+1] = strings.Join(ps, ", ")
+			sub.fam, sub.famSaid = f.fam, b.famSaid || len(ps) > 1
+			out = append(out, sub.text())
+		}
+		return out, comments, true
 	}
 	return []string{b.text()}, comments, true
 }
@@ -443,6 +468,12 @@ func (b *nrb) match(s *nft.Stmt) {
 			}
 			if len(vs) == 1 && !neg && l4protos[vs[0]] {
 				b.proto = vs[0]
+			}
+			if !neg && len(vs) > 1 && slices.Contains(vs, "icmp") && slices.Contains(vs, "icmpv6") {
+				// fwc's icmp is IPv4's, icmpv6 IPv6's: one rule each.
+				b.splitAt, b.splitProtos = len(b.words), vs
+				b.add("proto", strings.Join(vs, ", "))
+				return
 			}
 			if len(vs) == 1 && !neg && (vs[0] == "icmp" || vs[0] == "icmpv6") {
 				b.family(map[string]string{"icmp": "ipv4", "icmpv6": "ipv6"}[vs[0]], l.Range, false)
@@ -876,8 +907,9 @@ func (b *nrb) reject(s *nft.Stmt) {
 		b.family("ipv6", s.Range, true)
 		b.acts = append(b.acts, "reject with "+w)
 	case "icmpx":
-		if code.Value == "port-unreachable" {
-			b.acts = append(b.acts, "reject")
+		// fwc's dual-stack reject types are nft's icmpx ones.
+		if w := map[string]string{"port-unreachable": "reject", "admin-prohibited": "reject with icmp-admin-prohibited", "host-unreachable": "reject with icmp-host-unreachable"}[code.Value]; w != "" {
+			b.acts = append(b.acts, w)
 			return
 		}
 		b.fail(code.Range, "reject with icmpx %s has no fwc equivalent", code.Value)

@@ -111,12 +111,13 @@ func (b *rb) build(bad map[chainKey]bool) {
 			b.fail(o.Range, "protocol %q has no fwc name", o.Value())
 		}
 	}
-	if b.proto != "" && !b.protoNeg && hasStateful(r) {
+	if b.proto != "" && !b.protoNeg && statefulFirst(r) {
 		// iptables tests -p before every match; fwc runs a rule's
 		// conditions in order, and a limit (or hashlimit, connlimit,
 		// statistic) before "icmp type" would count the packets of
 		// every protocol. Say the protocol first.
 		b.add("proto", b.proto)
+		b.protoUsed = true
 	}
 	for _, m := range r.Matches {
 		// A match that names the protocol but adds nothing ("-m udp"
@@ -144,14 +145,21 @@ func (b *rb) build(bad map[chainKey]bool) {
 // a rule's conditions changes what they count.
 var statefulMatches = map[string]bool{"limit": true, "hashlimit": true, "connlimit": true, "statistic": true, "recent": true, "quota": true}
 
-func hasStateful(r *iptables.Rule) bool {
+// statefulFirst tells whether a stateful match comes before every match
+// that would write the protocol (tcp dport, icmp type, ...).
+func statefulFirst(r *iptables.Rule) bool {
 	for _, m := range r.Matches {
-		if statefulMatches[m.Name] {
+		switch {
+		case statefulMatches[m.Name]:
 			return true
+		case protoMatches[m.Name] && len(m.Options) > 0:
+			return false
 		}
 	}
 	return false
 }
+
+var protoMatches = map[string]bool{"tcp": true, "udp": true, "sctp": true, "udplite": true, "icmp": true, "icmp6": true, "multiport": true}
 
 func (b *rb) iface(kw string, o *iptables.Option) {
 	v := o.Value()

@@ -577,14 +577,15 @@ func (s twinSide) run(t *testing.T, ps []probe) []string {
 
 // twin loads load into one side and the translation of the import into
 // the other, and compares what the probes met.
-func twin(t *testing.T, loadOrig func(ns string), policy []byte, extra ...string) {
+func twin(t *testing.T, loadOrig func(ns string), policy []byte, extra ...string) map[string]int {
 	t.Helper()
-	twinFamilies(t, loadOrig, policy, true, true, extra...)
+	return twinFamilies(t, loadOrig, policy, true, true, extra...)
 }
 
 // twinFamilies is twin with the probes of the families given only: an
 // iptables-save file says nothing of the other family's packets.
-func twinFamilies(t *testing.T, loadOrig func(ns string), policy []byte, v4, v6 bool, extra ...string) {
+// It returns how many probes met each verdict.
+func twinFamilies(t *testing.T, loadOrig func(ns string), policy []byte, v4, v6 bool, extra ...string) map[string]int {
 	t.Helper()
 	rs, errs := checkOutput(t, policy)
 	if len(errs) > 0 {
@@ -628,7 +629,5 @@ func twinFamilies(t *testing.T, loadOrig func(ns string), policy []byte, v4, v6 
 		t.Errorf("%d of %d probes differ:\n%s\n--- policy\n%s", len(diffs), len(ps), strings.Join(diffs, "\n"), policy)
 	}
 	t.Logf("%d probes agree: %v", len(ps)-len(diffs), kinds)
-	if kinds["input"]+kinds["forward"]+kinds["sent"] == 0 || kinds["dropped"] == 0 && regexp.MustCompile(`(?i)\b(drop|reject)\b`).Match(policy) {
-		t.Errorf("the probes do not tell verdicts apart: %v", kinds)
-	}
+	return kinds
 }

@@ -76,6 +76,11 @@ func (p probe) String() string {
 
 const barrierID4, barrierID6 = 65535, 0xfffff
 
+// probeECN marks the probes (ECT(1)), so that the observer counts them and
+// not the replies and errors the kernels send, whose IP ids and flow labels
+// could be any number.
+const probeECN = 0x01
+
 var (
 	fwAddr4   = map[string]netip.Addr{"q0": netip.MustParseAddr("10.99.0.1"), "q1": netip.MustParseAddr("10.99.1.1"), "q3": netip.MustParseAddr("10.99.3.1")}
 	peerAddr4 = map[string]netip.Addr{"q0": netip.MustParseAddr("10.99.0.2"), "q1": netip.MustParseAddr("10.99.1.2"), "q3": netip.MustParseAddr("10.99.3.2")}
@@ -317,6 +322,7 @@ func (p probe) packet() []byte {
 	if !p.v6 {
 		h := make([]byte, 20)
 		h[0] = 0x45
+		h[1] = probeECN
 		binary.BigEndian.PutUint16(h[2:], uint16(20+len(l4)))
 		binary.BigEndian.PutUint16(h[4:], uint16(p.id))
 		h[6] = 0x40 // DF
@@ -326,7 +332,7 @@ func (p probe) packet() []byte {
 		return append(h, l4...)
 	}
 	h := make([]byte, 40)
-	binary.BigEndian.PutUint32(h[0:], 6<<28|p.id&0xfffff)
+	binary.BigEndian.PutUint32(h[0:], 6<<28|probeECN<<20|p.id&0xfffff)
 	binary.BigEndian.PutUint16(h[4:], uint16(len(l4)))
 	h[6], h[7] = proto, p.ttl
 	copy(h[8:], src)
@@ -422,18 +428,18 @@ const observer = `table inet zzobserve {
 	set fwd6 { typeof ip6 flowlabel; flags dynamic; size 65536; }
 	chain arrival {
 		type filter hook prerouting priority -2000; policy accept;
-		ip id != 0 add @arr4 { ip id }
-		ip6 flowlabel != 0 add @arr6 { ip6 flowlabel }
+		ip ecn ect1 add @arr4 { ip id }
+		ip6 ecn ect1 add @arr6 { ip6 flowlabel }
 	}
 	chain inbound {
 		type filter hook input priority 2000; policy accept;
-		ip id != 0 add @in4 { ip id }
-		ip6 flowlabel != 0 add @in6 { ip6 flowlabel }
+		ip ecn ect1 add @in4 { ip id }
+		ip6 ecn ect1 add @in6 { ip6 flowlabel }
 	}
 	chain forwarded {
 		type filter hook forward priority 2000; policy accept;
-		ip id != 0 add @fwd4 { ip id }
-		ip6 flowlabel != 0 add @fwd6 { ip6 flowlabel }
+		ip ecn ect1 add @fwd4 { ip id }
+		ip6 ecn ect1 add @fwd6 { ip6 flowlabel }
 	}
 }
 `

@@ -16,24 +16,6 @@ import (
 	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
-func importNft(t *testing.T, file string, json bool) ([]byte, *nft.File) {
-	t.Helper()
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f *nft.File
-	if json {
-		f, _ = nft.ReadJSON(src, file, nft.Options{})
-	} else {
-		f, _ = nft.ReadText(src, file, nft.Options{ReadFile: nft.OSFiles})
-	}
-	out, ds := Convert(Input{Nft: []*nft.File{f}}, Options{})
-	if ds.HasErrors() {
-		t.Fatalf("import %s: %v", file, ds)
-	}
-	return out, f
-}
 
 // TestNftSameVerdicts: real packets meet the same verdicts in a namespace
 // that loaded an nft file with nft -f and in one that loaded fwc's

@@ -16,7 +16,6 @@ import (
 	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
-
 // TestNftSameVerdicts: real packets meet the same verdicts in a namespace
 // that loaded an nft file with nft -f and in one that loaded fwc's
 // translation of its import.

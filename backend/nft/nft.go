@@ -381,7 +381,21 @@ func skipProto(r *ir.Rule, m policy.Cond) bool {
 		return false
 	}
 	pr := pm.Protos[0]
+	// nft puts the protocol an implying match needs right before that
+	// match: a limit (meter, connlimit, numgen) standing between would
+	// then count the packets of every protocol. Keep the match there.
+	after := false
 	for _, o := range r.Matches {
+		if o == m {
+			after = true
+			continue
+		}
+		switch o.(type) {
+		case *policy.LimitCond, *ir.Meter, *ir.Connlimit, *policy.ProbCond:
+			if after {
+				return false
+			}
+		}
 		switch o := o.(type) {
 		case *policy.PortCond:
 			if r.PortProto() == pr {

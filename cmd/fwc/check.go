@@ -27,16 +27,23 @@ func newCheckCmd(e *env) *cobra.Command {
 		strict   bool
 		backends []string
 		severity []string
+		from     string
+		live     bool
+		netns    string
 	)
 	cmd := &cobra.Command{
-		Use:   "check [--format text|json|sarif|github] [--strict] [--backend NAME]... PATH...",
+		Use:   "check [--format text|json|sarif|github] [--strict] [--backend NAME]... PATH... | --live [--netns NS]",
 		Short: "Check policies for errors and likely mistakes",
 		Long: `Check parses the policies in the given files and directories (every *.fw
 file below a directory), resolves names, checks types and runs the lint
 passes, and reports every problem found in one run.
 
 Each file given or found is a policy of its own unless another file includes
-it. --backend names the backends the policy will be translated for: the
+it. A file that is not named *.fw and holds a ruleset fwc import reads
+(iptables-save, ipset save, nft text or JSON; --from names the format) is
+imported and the result checked: diagnostics point at the input's lines.
+--live checks the kernel's current ruleset the same way (nft -j list
+ruleset, in network namespace NS with --netns), read-only. --backend names the backends the policy will be translated for: the
 constructs they cannot express are errors, which no suppression comment or
 --severity hides (translate would refuse them anyway); repeat it or separate
 names with commas. Without it, what any backend cannot express is a warning.
@@ -57,7 +64,13 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
   fwc check --strict --backend nft,iptables host.fw
   fwc check --format sarif policies/ > fwc.sarif
   fwc check --severity FW1201=error,FW1001=off gateway.fw`,
-		Args: func(_ *cobra.Command, args []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
+			if live, _ := cmd.Flags().GetBool("live"); live {
+				if len(args) > 0 {
+					return usagef("--live checks the kernel's ruleset: give no PATH")
+				}
+				return nil
+			}
 			if len(args) == 0 {
 				return usagef("check needs at least one PATH")
 			}
@@ -86,10 +99,45 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 			if err != nil {
 				return err
 			}
-			l, ds := loadPolicies(e, paths)
+			force, err := parseFrom(from)
+			if err != nil {
+				return err
+			}
+			if netns != "" && !live {
+				return usagef("--netns goes with --live")
+			}
+			// Rulesets to import are checked as what they import to.
+			var policies, rulesets []string
+			for _, p := range paths {
+				if isImportPath(p, force) {
+					rulesets = append(rulesets, p)
+				} else {
+					policies = append(policies, p)
+				}
+			}
+			var ii *importInput
+			switch {
+			case live:
+				ii, err = readLive(netns)
+			case len(rulesets) > 0:
+				ii, err = readImportInputs(rulesets, force)
+			}
+			if err != nil {
+				return err
+			}
+			l, ds := &loaded{&compile.Loaded{Sources: map[string][]byte{}}}, diag.Diagnostics(nil)
+			if len(policies) > 0 {
+				l, ds = loadPolicies(e, policies)
+			}
 			for _, u := range l.Units {
 				_, uds := compile.Check(u.Files, opts)
 				ds = append(ds, uds...)
+			}
+			if ii != nil {
+				ds = append(ds, checkImported(ii, opts)...).Sort()
+				for n, s := range ii.sources {
+					l.Sources[n] = s
+				}
 			}
 
 			switch format {
@@ -107,7 +155,7 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 				return &exitError{code: exitUsage, err: err}
 			case slices.ContainsFunc(ds, func(d *diag.Diagnostic) bool { return d.Code == ioCode }):
 				return &exitError{code: exitUsage}
-			case len(l.Units) == 0 && !ds.HasErrors():
+			case len(l.Units) == 0 && ii == nil && !ds.HasErrors():
 				// Nothing was checked; lang has said why, or we do.
 				// Exit 2, not 0: a check that checked nothing must not
 				// pass in CI (a wrong path would hide every policy).
@@ -122,6 +170,9 @@ paths hold no policy at all (so that a wrong path cannot pass in CI).`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().StringSliceVar(&backends, "backend", nil, "check for these `backends`: nft, iptables, ip6tables")
 	addIncludeRootFlag(cmd, e)
+	cmd.Flags().StringVar(&from, "from", "", "read rulesets to import as `FORMAT`: iptables, ip6tables, ipset, nft or nft-json (default: by content)")
+	cmd.Flags().BoolVar(&live, "live", false, "check the kernel's current ruleset (nft -j list ruleset), read-only")
+	cmd.Flags().StringVar(&netns, "netns", "", "with --live: the ruleset of network namespace `NS`")
 	cmd.Flags().StringSliceVar(&severity, "severity", nil, "set the severity of lint codes: `CODE=LEVEL`,... with LEVEL error, warning, info or off")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(checkFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(checkBackends, cobra.ShellCompDirectiveNoFileComp))

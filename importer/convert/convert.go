@@ -11,6 +11,7 @@ import (
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/importer/ipset"
 	"github.com/fwcproject/fwc/importer/iptables"
+	"github.com/fwcproject/fwc/importer/nft"
 	"github.com/fwcproject/fwc/lang"
 )
 
@@ -43,12 +44,20 @@ type Ruleset struct {
 type Input struct {
 	Rulesets []Ruleset
 	Sets     []*ipset.File
+	// Nft are nft rulesets (text or JSON, package importer/nft). Their
+	// tables must not share a hook of an fwc table with the iptables
+	// rulesets' (reported otherwise).
+	Nft []*nft.File
 }
 
 // Options tunes Convert. The zero value writes origin comments.
 type Options struct {
 	// NoOrigin leaves out the "# rules.v4:42" comment of each rule.
 	NoOrigin bool
+	// ChainOrigin ends each chain's first line with the place the chain is
+	// declared ("chain input { # rules.v4:3"), so that what is said of a
+	// chain of the policy can be said of the input (fwc check rules.v4).
+	ChainOrigin bool
 }
 
 // Convert turns the rulesets and sets into fwc source in `fwc fmt`
@@ -66,8 +75,11 @@ func Convert(in Input, opts Options) ([]byte, diag.Diagnostics) {
 	for _, f := range in.Sets {
 		names = append(names, filepath.Base(f.Filename))
 	}
+	for _, f := range in.Nft {
+		names = append(names, filepath.Base(f.Filename))
+	}
 	fmt.Fprintf(&out, "# Imported by fwc import from %s.\n", strings.Join(names, ", "))
-	if len(in.Rulesets) == 1 {
+	if len(in.Rulesets) == 1 && len(in.Nft) == 0 {
 		// The policy says nothing about the other family but the chain
 		// policies, which fwc gives both; say so where it will be read.
 		one, other := "IPv4", "IPv6"
@@ -82,6 +94,16 @@ func Convert(in Input, opts Options) ([]byte, diag.Diagnostics) {
 		}
 	}
 	c.tables(&out, in.Rulesets)
+	if len(in.Nft) > 0 {
+		if len(in.Rulesets) > 0 {
+			// Two kinds of input in one policy would have to share base
+			// chains, which the two converters do not coordinate.
+			c.ds.Add(diag.Error, CodeNoEquivalent, diag.Range{Filename: in.Nft[0].Filename}, "nft and iptables rulesets cannot be imported into one policy",
+				"Import them separately; on a host both are loaded, and the kernel runs each table's chains by itself.")
+		} else {
+			c.nftFiles(&out, in.Nft)
+		}
+	}
 	src := []byte(out.String())
 	file, ds := lang.ParseFile("import.fw", src)
 	if ds.HasErrors() || file == nil {
@@ -416,7 +438,7 @@ func (c *conv) chain(out *strings.Builder, table string, chs [2]*iptables.Chain,
 			return
 		}
 	}
-	fmt.Fprintf(out, "\tchain %s {\n", header)
+	fmt.Fprintf(out, "\tchain %s {%s\n", header, c.chainOrigin(chs, src))
 	conv := func(f Family, ch *iptables.Chain) []*rule {
 		var rs []*rule
 		if ch == nil {
@@ -478,6 +500,24 @@ func (c *conv) chain(out *strings.Builder, table string, chs [2]*iptables.Chain,
 		fmt.Fprintf(out, "\t\t%s\n", t)
 	}
 	out.WriteString("\t}\n")
+}
+
+// chainOrigin is " # rules.v4:3, rules.v6:3" for the chains' declarations,
+// with Options.ChainOrigin.
+func (c *conv) chainOrigin(chs [2]*iptables.Chain, src [2]*Ruleset) string {
+	if !c.opts.ChainOrigin || c.opts.NoOrigin {
+		return ""
+	}
+	var o []string
+	for f, ch := range chs {
+		if ch != nil && !ch.Range.IsZero() {
+			o = append(o, c.origin(src[f], ch.Range))
+		}
+	}
+	if len(o) == 0 {
+		return ""
+	}
+	return " # " + strings.Join(o, ", ")
 }
 
 // origin is "rules.v4:42" for a position in rs's file.

@@ -111,6 +111,14 @@ func (b *rb) build(bad map[chainKey]bool) {
 			b.fail(o.Range, "protocol %q has no fwc name", o.Value())
 		}
 	}
+	if b.proto != "" && !b.protoNeg && statefulFirst(r) {
+		// iptables tests -p before every match; fwc runs a rule's
+		// conditions in order, and a limit (or hashlimit, connlimit,
+		// statistic) before "icmp type" would count the packets of
+		// every protocol. Say the protocol first.
+		b.add("proto", b.proto)
+		b.protoUsed = true
+	}
 	for _, m := range r.Matches {
 		// A match that names the protocol but adds nothing ("-m udp"
 		// alone) leaves the protocol to be written by itself.
@@ -132,6 +140,26 @@ func (b *rb) build(bad map[chainKey]bool) {
 	}
 	b.target(bad)
 }
+
+// statefulMatches keep state per packet they see: where they stand among
+// a rule's conditions changes what they count.
+var statefulMatches = map[string]bool{"limit": true, "hashlimit": true, "connlimit": true, "statistic": true, "recent": true, "quota": true}
+
+// statefulFirst tells whether a stateful match comes before every match
+// that would write the protocol (tcp dport, icmp type, ...).
+func statefulFirst(r *iptables.Rule) bool {
+	for _, m := range r.Matches {
+		switch {
+		case statefulMatches[m.Name]:
+			return true
+		case protoMatches[m.Name] && len(m.Options) > 0:
+			return false
+		}
+	}
+	return false
+}
+
+var protoMatches = map[string]bool{"tcp": true, "udp": true, "sctp": true, "udplite": true, "icmp": true, "icmp6": true, "multiport": true}
 
 func (b *rb) iface(kw string, o *iptables.Option) {
 	v := o.Value()
@@ -385,6 +413,55 @@ func (b *rb) match(m *iptables.Match) {
 			rate += " burst " + burst
 		}
 		b.add("limit", rate)
+	case "addrtype":
+		for _, o := range m.Options {
+			dir := map[string]string{"--src-type": "src", "--dst-type": "dst"}[o.Name]
+			if dir == "" {
+				b.unknownOption(m, o)
+				return
+			}
+			var ts []string
+			for _, v := range strings.Split(o.Value(), ",") {
+				v = strings.ToLower(v)
+				switch v {
+				case "unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve":
+					ts = append(ts, v)
+				default:
+					b.fail(valRange(o), "address type %q cannot be imported", v)
+					return
+				}
+			}
+			b.add("addrtype "+dir+neg(o), strings.Join(ts, ", "))
+		}
+	case "ttl", "hl":
+		kw := map[string]string{"ttl": "ttl", "hl": "hoplimit"}[m.Name]
+		for _, o := range m.Options {
+			v := o.Value()
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 255 {
+				b.fail(valRange(o), "%s %q cannot be imported", m.Name, v)
+				return
+			}
+			switch strings.TrimPrefix(strings.TrimPrefix(o.Name, "--ttl-"), "--hl-") {
+			case "eq":
+				b.add(kw+neg(o), v)
+			case "lt":
+				if n == 0 || o.Negated {
+					b.fail(o.Range, "%s of -m %s cannot be imported", o.Name, m.Name)
+					return
+				}
+				b.add(kw, "0-"+strconv.Itoa(n-1))
+			case "gt":
+				if n == 255 || o.Negated {
+					b.fail(o.Range, "%s of -m %s cannot be imported", o.Name, m.Name)
+					return
+				}
+				b.add(kw, strconv.Itoa(n+1)+"-255")
+			default:
+				b.unknownOption(m, o)
+				return
+			}
+		}
 	case "iprange":
 		for _, o := range m.Options {
 			kw := map[string]string{"--src-range": "saddr", "--dst-range": "daddr"}[o.Name]

@@ -1,0 +1,483 @@
+package ir
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fwcproject/fwc/policy"
+)
+
+// Lookups along several fields.
+//
+// A run of rules that differ in more than one field (address and port, the
+// input interface and an address, both addresses and a port) becomes one
+// rule whose differing fields are looked up together in a set of tuples:
+// `ip saddr . tcp dport @fwc_lookup_1`. The set is named and declared in
+// the Ruleset like a policy's own concatenated set (an ir.Set and a
+// policy.Set of the same name), so both nft emitters and the ipset writer
+// handle it as they handle `set s { type ipv4_addr . port }`. When the
+// rules' verdicts differ (one verdict each), the tuples key an anonymous
+// verdict map instead (VerdictMap with a *policy.ConcatCond key).
+//
+// Order: only a run of adjacent rules merges, so no rule lies between two
+// merged rules and none can change the outcome for a packet of the run
+// (the check is syntactic: adjacency, the same other matches and, for a
+// set, the same actions). A packet that matches the merged rule matches
+// one of the run's tuples. With one action list for all, which tuple does
+// not matter. For a verdict map it does: the tuples of a map never overlap
+// (a run ends before a rule whose tuples would overlap an earlier one), so
+// the packet's tuple belongs to exactly one rule of the run and its
+// verdict is that rule's, as before the merge.
+
+// lookupMaxProduct bounds the tuples one rule may add (the product of its
+// key fields' value counts): a rule with 100 addresses and 100 ports would
+// otherwise put 10,000 elements in place of one rule.
+const lookupMaxProduct = 64
+
+// lookupMaxOverlapWork bounds the pairs of interval tuples compared for
+// overlaps per bucket of equal exact parts; a run stops before exceeding it.
+const lookupMaxOverlapWork = 1 << 16
+
+// maxKeyBytes is the longest concatenated key: the kernel loads it into
+// its 16 four-byte registers (NFT_REG32_COUNT), and a set's key is at most
+// NFT_DATA_VALUE_MAXLEN (64) bytes. Two IPv6 addresses, a port and both
+// interface names would take 68; nft itself aborts on such a rule.
+const maxKeyBytes = 64
+
+// keyBytes is the length of a key of these parts, each padded to four
+// bytes as in the registers.
+func keyBytes(types []policy.SetType) int {
+	n := 0
+	for _, t := range types {
+		switch t {
+		case policy.IPv6Addr, policy.IPv6Net, policy.IfaceT:
+			n += 16
+		default:
+			n += 4
+		}
+	}
+	return n
+}
+
+// keyField is one field a lookup may take: its key, the set type of its
+// values, and its values in the rule.
+type keyField struct {
+	key   policy.Key
+	types []policy.SetType // one per value when it varies (a prefix is a net)
+	vals  []policy.SetValue
+}
+
+// keyOf reports whether m can be a field of a lookup, and its key and
+// values. A field is a positive literal match without wildcards: an
+// address list of the rule's family, a list of single ports of the rule's
+// port protocol, a list of interface names.
+func keyOf(r *Rule, m policy.Cond) (keyField, bool) {
+	switch m := m.(type) {
+	case *policy.AddrCond:
+		if m.Set != nil || m.Neg || len(m.Items) == 0 || (r.Family != IPv4 && r.Family != IPv6) {
+			return keyField{}, false
+		}
+		k := keyField{key: policy.KeySaddr}
+		if m.Dir == policy.Dst {
+			k.key = policy.KeyDaddr
+		}
+		for _, it := range m.Items {
+			if it.Is4() != (r.Family == IPv4) {
+				return keyField{}, false
+			}
+			t := addrType(r.Family)
+			if it.IsRange() || !it.Prefix.IsSingleIP() {
+				t = netType(r.Family)
+			}
+			k.types = append(k.types, t)
+			k.vals = append(k.vals, policy.SetValue{Addr: it})
+		}
+		return k, true
+	case *policy.PortCond:
+		if m.Set != nil || m.Neg || len(m.Ranges) == 0 || r.PortProto() == 0 {
+			return keyField{}, false
+		}
+		k := keyField{key: policy.KeySport}
+		if m.Dir == policy.Dst {
+			k.key = policy.KeyDport
+		}
+		for _, pr := range m.Ranges {
+			if pr.Lo != pr.Hi {
+				// A set element holds one port (policy.SetValue).
+				return keyField{}, false
+			}
+			k.types = append(k.types, policy.PortType)
+			k.vals = append(k.vals, policy.SetValue{Port: pr.Lo})
+		}
+		return k, true
+	case *policy.IfaceCond:
+		if m.Set != nil || m.Neg || len(m.Ifaces) == 0 || hasWildcard(m.Ifaces) {
+			return keyField{}, false
+		}
+		k := keyField{key: policy.KeyIif}
+		if m.Dir == policy.Dst {
+			k.key = policy.KeyOif
+		}
+		for _, i := range m.Ifaces {
+			k.types = append(k.types, policy.IfaceT)
+			k.vals = append(k.vals, policy.SetValue{Iface: i.Name})
+		}
+		return k, true
+	}
+	return keyField{}, false
+}
+
+func netType(f Family) policy.SetType {
+	if f == IPv4 {
+		return policy.IPv4Net
+	}
+	return policy.IPv6Net
+}
+
+// keyRank orders the fields of a lookup: the first address, the ports, a
+// second address, then interfaces. Every order is the same lookup to nft;
+// this one is the order of ipset's types (hash:net,port, hash:net,port,net,
+// hash:net,iface), so the iptables backend can use the same sets.
+func keyRank(k policy.Key, firstAddr policy.Key) int {
+	switch k {
+	case firstAddr:
+		return 0
+	case policy.KeySport:
+		return 1
+	case policy.KeyDport:
+		return 2
+	case policy.KeySaddr, policy.KeyDaddr:
+		return 3
+	case policy.KeyIif:
+		return 4
+	}
+	return 5
+}
+
+// lookupRun is a run being merged into a lookup.
+type lookupRun struct {
+	rules []*Rule
+	idx   []int // indices of the key fields in Matches, in key order
+	keys  []policy.Key
+	isMap bool
+}
+
+// tryLookup finds the longest run at the start of rules that merges into
+// one lookup of two fields or more, and returns how many rules it takes
+// and the merged rule; (1, nil) when there is none of at least minSetRun
+// rules. accept, when not nil, says whether a backend can hold a set of
+// the given part types.
+func (mg *merger) tryLookup(rules []*Rule) (int, *Rule) {
+	first := rules[0]
+	if len(rules) < minSetRun || !mergeable(first) {
+		return 1, nil
+	}
+	isMap := false
+	switch {
+	case len(rules[1].Actions) > 0 && actionsEqual(first.Actions, rules[1].Actions):
+	case mg.opt.Maps:
+		_, ok1 := mapVerdict(first)
+		_, ok2 := mapVerdict(rules[1])
+		if !ok1 || !ok2 {
+			return 1, nil
+		}
+		isMap = true
+	default:
+		return 1, nil
+	}
+	// The extent: rules differing from the first in key fields only.
+	diff := make([]bool, len(first.Matches))
+	n := 1
+	for ; n < len(rules); n++ {
+		r := rules[n]
+		if r.Family != first.Family || len(r.Matches) != len(first.Matches) || !mergeable(r) || !samePortProto(first, r) {
+			break
+		}
+		if isMap {
+			if _, ok := mapVerdict(r); !ok {
+				break
+			}
+		} else if !actionsEqual(first.Actions, r.Actions) {
+			break
+		}
+		ok := true
+		var nd []int
+		for j := range first.Matches {
+			if matchEqual(first.Matches[j], r.Matches[j]) {
+				continue
+			}
+			ka, oka := keyOf(first, first.Matches[j])
+			kb, okb := keyOf(r, r.Matches[j])
+			if !oka || !okb || ka.key != kb.key {
+				ok = false
+				break
+			}
+			nd = append(nd, j)
+		}
+		if !ok {
+			break
+		}
+		for _, j := range nd {
+			diff[j] = true
+		}
+	}
+	for n >= minSetRun {
+		m, nr := mg.buildLookup(rules[:n], diff, isMap)
+		if m == n {
+			return n, nr
+		}
+		// The tuples of rule m conflict with earlier ones: merge fewer
+		// and recompute which fields differ among them.
+		n = m
+		if n < minSetRun {
+			break
+		}
+		diff = make([]bool, len(first.Matches))
+		for _, r := range rules[1:n] {
+			for j := range first.Matches {
+				if !matchEqual(first.Matches[j], r.Matches[j]) {
+					diff[j] = true
+				}
+			}
+		}
+	}
+	return 1, nil
+}
+
+// buildLookup merges rules (whose differing fields diff marks) into one
+// rule. It returns len(rules) and the rule, or the index of the first rule
+// whose tuples cannot join (too many, or overlapping where they must not)
+// and nil.
+func (mg *merger) buildLookup(rules []*Rule, diff []bool, isMap bool) (int, *Rule) {
+	first := rules[0]
+	var idx []int
+	var keys []policy.Key
+	for j, d := range diff {
+		if d {
+			k, _ := keyOf(first, first.Matches[j])
+			idx = append(idx, j)
+			keys = append(keys, k.key)
+		}
+	}
+	if len(idx) < 2 {
+		return 0, nil
+	}
+	firstAddr := policy.Key("")
+	for _, k := range keys {
+		if k == policy.KeySaddr || k == policy.KeyDaddr {
+			if firstAddr == "" || k == policy.KeySaddr {
+				firstAddr = k
+			}
+		}
+	}
+	order := make([]int, len(idx))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return keyRank(keys[a], firstAddr) - keyRank(keys[b], firstAddr)
+	})
+	sidx := make([]int, len(idx))
+	skeys := make([]policy.Key, len(idx))
+	for i, o := range order {
+		sidx[i], skeys[i] = idx[o], keys[o]
+	}
+	idx, keys = sidx, skeys
+
+	// Types: a part is a net type as soon as one value is a prefix or range.
+	types := make([]policy.SetType, len(idx))
+	tb := newTupleBook()
+	var elems []policy.SetElem
+	var verdicts []policy.Action
+	pos := []Pos{}
+	for ri, r := range rules {
+		fields := make([]keyField, len(idx))
+		product := 1
+		for i, j := range idx {
+			k, ok := keyOf(r, r.Matches[j])
+			if !ok {
+				return ri, nil
+			}
+			fields[i] = k
+			product *= len(k.vals)
+		}
+		if product > lookupMaxProduct {
+			return ri, nil
+		}
+		var v policy.Action
+		if isMap {
+			v, _ = mapVerdict(r)
+		}
+		conflict := false
+		var each func(i int, parts []policy.SetValue)
+		each = func(i int, parts []policy.SetValue) {
+			if conflict {
+				return
+			}
+			if i == len(fields) {
+				isNew, bad := tb.add(parts, isMap)
+				conflict = bad
+				if isNew && !bad {
+					elems = append(elems, policy.SetElem{Parts: slices.Clone(parts)})
+					verdicts = append(verdicts, v)
+				}
+				return
+			}
+			for _, val := range fields[i].vals {
+				each(i+1, append(parts, val))
+			}
+		}
+		each(0, make([]policy.SetValue, 0, len(fields)))
+		if conflict {
+			return ri, nil
+		}
+		for i := range fields {
+			for _, t := range fields[i].types {
+				if types[i] == "" || t == policy.IPv4Net || t == policy.IPv6Net {
+					types[i] = t
+				}
+			}
+		}
+		pos = append(pos, r.Pos...)
+	}
+	if keyBytes(types) > maxKeyBytes {
+		return 0, nil
+	}
+	if mg.opt.Accept != nil && !mg.opt.Accept(keys, types, isMap) {
+		return 0, nil
+	}
+	fam := Both
+	for _, k := range keys {
+		if k == policy.KeySaddr || k == policy.KeyDaddr {
+			fam = first.Family
+		}
+	}
+	ps := &policy.Set{Type: types, Family: policy.Family(fam), Elements: elems}
+	cc := &policy.ConcatCond{Keys: keys, Set: ps}
+	ms := make([]policy.Cond, 0, len(first.Matches)-len(idx)+1)
+	at := slices.Min(idx)
+	for j, m := range first.Matches {
+		switch {
+		case j == at && !isMap:
+			ms = append(ms, cc)
+		case slices.Contains(idx, j):
+		default:
+			ms = append(ms, m)
+		}
+	}
+	nr := &Rule{Family: first.Family, Matches: ms, Pos: pos}
+	if isMap {
+		vm := &VerdictMap{Key: cc}
+		for i, e := range elems {
+			vm.Entries = append(vm.Entries, MapEntry{Match: &policy.ConcatCond{Keys: keys, Set: ps}, Verdict: verdicts[i], Tuple: e.Parts})
+		}
+		nr.Actions = []policy.Action{vm}
+		return len(rules), nr
+	}
+	ps.Name = mg.name()
+	s := &Set{Name: ps.Name, Type: types, Family: fam, Interval: ps.IsInterval(), Elements: elems}
+	mg.sets = append(mg.sets, s)
+	nr.Actions = first.Actions
+	return len(rules), nr
+}
+
+// tupleBook collects a lookup's tuples: exact duplicates are dropped in a
+// set (it holds an element once); tuples that overlap an earlier one
+// without being equal are refused, and in a map any overlap is (the
+// kernel's concatenated interval sets refuse overlapping elements, and in
+// a map the verdict of the overlap would depend on rule order).
+type tupleBook struct {
+	all map[string]bool
+	// Tuples by the text of their parts that are not addresses: only
+	// tuples in one bucket can overlap. ivs holds those with an address
+	// prefix or range, exact the others.
+	ivs, exact map[string][][]policy.SetValue
+	work       int
+}
+
+func newTupleBook() *tupleBook {
+	return &tupleBook{all: map[string]bool{}, ivs: map[string][][]policy.SetValue{}, exact: map[string][][]policy.SetValue{}}
+}
+
+func tupleText(parts []policy.SetValue) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if isAddr(p) {
+			b.WriteString(AddrString(p.Addr))
+		}
+		b.WriteByte('|')
+		b.WriteString(strconv.Itoa(int(p.Port)))
+		b.WriteByte('|')
+		b.WriteString(p.Iface)
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+func isAddr(p policy.SetValue) bool { return p.Addr.Prefix.IsValid() || p.Addr.Lo.IsValid() }
+
+func isInterval(p policy.SetValue) bool {
+	return isAddr(p) && (p.Addr.IsRange() || !p.Addr.Prefix.IsSingleIP())
+}
+
+// add takes one tuple: (true, false) when it is new, (false, false) when a
+// set already holds it, (_, true) when it conflicts.
+func (tb *tupleBook) add(parts []policy.SetValue, isMap bool) (isNew, conflict bool) {
+	t := tupleText(parts)
+	if tb.all[t] {
+		return false, isMap
+	}
+	iv := slices.ContainsFunc(parts, isInterval)
+	key := exactKey(parts)
+	against := tb.ivs[key]
+	if iv {
+		against = slices.Concat(against, tb.exact[key])
+	}
+	for _, o := range against {
+		tb.work++
+		if tb.work > lookupMaxOverlapWork || overlaps(o, parts) {
+			return false, true
+		}
+	}
+	tb.all[t] = true
+	if iv {
+		tb.ivs[key] = append(tb.ivs[key], parts)
+	} else {
+		tb.exact[key] = append(tb.exact[key], parts)
+	}
+	return true, false
+}
+
+// exactKey is the text of a tuple's parts that are not addresses: tuples
+// that differ there cannot overlap.
+func exactKey(parts []policy.SetValue) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if isAddr(p) {
+			b.WriteString("a;")
+			continue
+		}
+		b.WriteString(strconv.Itoa(int(p.Port)))
+		b.WriteByte('|')
+		b.WriteString(p.Iface)
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// overlaps reports whether two tuples with equal non-address parts share a
+// packet: every address part overlaps.
+func overlaps(a, b []policy.SetValue) bool {
+	for i := range a {
+		if !isAddr(a[i]) {
+			continue
+		}
+		alo, ahi := Bounds(a[i].Addr)
+		blo, bhi := Bounds(b[i].Addr)
+		if ahi.Less(blo) || bhi.Less(alo) {
+			return false
+		}
+	}
+	return true
+}

@@ -83,7 +83,9 @@ func keyOf(r *Rule, m policy.Cond) (keyField, bool) {
 			k.key = policy.KeyDaddr
 		}
 		for _, it := range m.Items {
-			if it.Is4() != (r.Family == IPv4) {
+			// A /0 is no restriction worth a tuple, and ipset's
+			// hash:net refuses it.
+			if it.Is4() != (r.Family == IPv4) || (!it.IsRange() && it.Prefix.Bits() == 0) {
 				return keyField{}, false
 			}
 			t := addrType(r.Family)

@@ -67,6 +67,14 @@ func Prepare(rs *ir.Ruleset) *Prepared {
 	return &Prepared{rs: m, sh: share(m)}
 }
 
+// PrepareWith is Prepare with only the merges opt allows (ir.MergeWith).
+// With the zero options no rules merge: the packet tests compare the
+// verdicts of the merged and the unmerged ruleset.
+func PrepareWith(rs *ir.Ruleset, opt ir.MergeOptions) *Prepared {
+	m := ir.MergeWith(rs, opt)
+	return &Prepared{rs: m, sh: share(m)}
+}
+
 // Text returns the nft script for rs (Prepare(rs).Text()).
 func Text(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return Prepare(rs).Text() }
 

@@ -37,10 +37,32 @@ that would behave differently. Rewrite the rule, or use the nft backend.`,
 }
 
 // IPv4 returns iptables-save text for the IPv4 rules (rules.v4).
-func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(rs).save(ir.IPv4) }
+func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv4) }
 
 // IPv6 returns ip6tables-save text for the IPv6 rules (rules.v6).
-func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(rs).save(ir.IPv6) }
+func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv6) }
+
+// merged is rs with the runs of rules an ipset can hold merged into
+// lookups (ir.MergeWith): rules that differ in an address and a port, two
+// addresses, or an address and an interface, with one action list, become
+// one rule matching `-m set --match-set fwc_lookup_N src,dst` over a
+// hash:ip,port (hash:net,port, hash:net,iface, ...) set. iptables has no
+// verdict maps and no anonymous sets, so nothing else merges. Every output
+// (IPv4, IPv6, IPSet) merges the same way, so the set names agree.
+func merged(rs *ir.Ruleset) *ir.Ruleset {
+	return ir.MergeWith(rs, ir.MergeOptions{Lookups: true, Accept: ipsetLookup})
+}
+
+// ipsetLookup reports whether an ipset type holds a lookup of these keys
+// and part types: an address first (ir orders the keys as ipset's types
+// do), then at most a port and a second address, or an interface.
+func ipsetLookup(keys []policy.Key, types []policy.SetType, isMap bool) bool {
+	if isMap || len(keys) < 2 {
+		return false
+	}
+	t, ok := ipsetType(&ir.Set{Type: types})
+	return ok && strings.HasPrefix(t, "hash:") && strings.Contains(t, ",")
+}
 
 // builtin lists each table's built-in chains in iptables-save order.
 var builtin = map[string][]policy.Hook{

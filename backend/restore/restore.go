@@ -55,13 +55,24 @@ func merged(rs *ir.Ruleset) *ir.Ruleset {
 
 // ipsetLookup reports whether an ipset type holds a lookup of these keys
 // and part types: an address first (ir orders the keys as ipset's types
-// do), then at most a port and a second address, or an interface.
+// do), then a port and maybe a second address, or an interface. Only the
+// types of lookupTypes are made.
 func ipsetLookup(keys []policy.Key, types []policy.SetType, isMap bool) bool {
 	if isMap || len(keys) < 2 {
 		return false
 	}
 	t, ok := ipsetType(&ir.Set{Type: types})
-	return ok && strings.HasPrefix(t, "hash:") && strings.Contains(t, ",")
+	return ok && lookupTypes[t]
+}
+
+// lookupTypes are the ipset types a merge may make. hash:net,net and
+// hash:net,port,net are left out: kernels built without them exist (the
+// kernel refuses "set type not supported", and the whole ipset file fails
+// to load), and a run of rules should not fail where the rules loaded.
+// A policy's own set of such a type is the operator's choice.
+var lookupTypes = map[string]bool{
+	"hash:ip,port": true, "hash:net,port": true, "hash:net,iface": true,
+	"hash:ip,port,ip": true, "hash:ip,port,net": true,
 }
 
 // builtin lists each table's built-in chains in iptables-save order.

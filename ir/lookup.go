@@ -130,6 +130,49 @@ func keyOf(r *Rule, m policy.Cond) (keyField, bool) {
 	return keyField{}, false
 }
 
+// keyKind is keyOf's key without the values: whether m can be a field of
+// a lookup. It allocates nothing; the run's scan calls it for every
+// differing field of every rule it looks at.
+func keyKind(r *Rule, m policy.Cond) (policy.Key, bool) {
+	switch m := m.(type) {
+	case *policy.AddrCond:
+		if m.Set != nil || m.Neg || len(m.Items) == 0 || (r.Family != IPv4 && r.Family != IPv6) {
+			return "", false
+		}
+		for _, it := range m.Items {
+			if it.Is4() != (r.Family == IPv4) || (!it.IsRange() && it.Prefix.Bits() == 0) {
+				return "", false
+			}
+		}
+		if m.Dir == policy.Dst {
+			return policy.KeyDaddr, true
+		}
+		return policy.KeySaddr, true
+	case *policy.PortCond:
+		if m.Set != nil || m.Neg || len(m.Ranges) == 0 || r.PortProto() == 0 {
+			return "", false
+		}
+		for _, pr := range m.Ranges {
+			if pr.Lo != pr.Hi {
+				return "", false
+			}
+		}
+		if m.Dir == policy.Dst {
+			return policy.KeyDport, true
+		}
+		return policy.KeySport, true
+	case *policy.IfaceCond:
+		if m.Set != nil || m.Neg || len(m.Ifaces) == 0 || hasWildcard(m.Ifaces) {
+			return "", false
+		}
+		if m.Dir == policy.Dst {
+			return policy.KeyOif, true
+		}
+		return policy.KeyIif, true
+	}
+	return "", false
+}
+
 func netType(f Family) policy.SetType {
 	if f == IPv4 {
 		return policy.IPv4Net
@@ -157,94 +200,253 @@ func keyRank(k policy.Key, firstAddr policy.Key) int {
 	return 5
 }
 
-// lookupRun is a run being merged into a lookup.
-type lookupRun struct {
-	rules []*Rule
-	idx   []int // indices of the key fields in Matches, in key order
-	keys  []policy.Key
-	isMap bool
-}
+// lookupMaxSkip is how many rules a lookup's run may pass over: rules
+// between its members that share no packet with any member that follows
+// them (see disjoint), and so stay after the merged rule with the same
+// outcome for every packet.
+const lookupMaxSkip = 16
 
-// tryLookup finds the longest run at the start of rules that merges into
-// one lookup of two fields or more, and returns how many rules it takes
-// and the merged rule; (1, nil) when there is none of at least minSetRun
-// rules. accept, when not nil, says whether a backend can hold a set of
-// the given part types.
-func (mg *merger) tryLookup(rules []*Rule) (int, *Rule) {
+// tryLookup finds the longest run from the start of rules that merges into
+// one lookup of two fields or more, and returns the indices of the rules
+// it takes (the first is 0) and the merged rule; nil when there is none of
+// at least minSetRun rules.
+//
+// The run may pass over other rules (at most lookupMaxSkip): a rule that
+// does not fit the run, or fits but meets a rule passed over, is passed
+// over; a rule joins only if it is disjoint from every rule passed over
+// before it, since the merged rule takes the place of the first and so
+// comes before them. The check is syntactic (disjoint: a field both rules
+// match on with values no packet has at once; passable for rules with a
+// stateful match), never a guess.
+func (mg *merger) tryLookup(rules []*Rule) ([]int, *Rule) {
 	first := rules[0]
 	if len(rules) < minSetRun || !mergeable(first) {
-		return 1, nil
+		return nil, nil
 	}
-	isMap := false
-	switch {
-	case len(rules[1].Actions) > 0 && actionsEqual(first.Actions, rules[1].Actions):
-	case mg.opt.Maps:
-		_, ok1 := mapVerdict(first)
-		_, ok2 := mapVerdict(rules[1])
-		if !ok1 || !ok2 {
-			return 1, nil
-		}
-		isMap = true
-	default:
-		return 1, nil
-	}
-	// The extent: rules differing from the first in key fields only.
+	isMap, decided := false, false
 	diff := make([]bool, len(first.Matches))
-	n := 1
-	for ; n < len(rules); n++ {
-		r := rules[n]
-		if r.Family != first.Family || len(r.Matches) != len(first.Matches) || !mergeable(r) || !samePortProto(first, r) {
-			break
-		}
-		if isMap {
-			if _, ok := mapVerdict(r); !ok {
-				break
+	taken := []int{0}
+	var skipped []int
+	for j := 1; j < len(rules) && len(skipped) <= lookupMaxSkip; j++ {
+		r := rules[j]
+		fits, asMap, nd := mg.fits(first, r, decided, isMap)
+		if fits && !slices.ContainsFunc(skipped, func(k int) bool { return !passable(rules[k], r) }) {
+			if !decided {
+				isMap, decided = asMap, true
 			}
-		} else if !actionsEqual(first.Actions, r.Actions) {
-			break
-		}
-		ok := true
-		var nd []int
-		for j := range first.Matches {
-			if matchEqual(first.Matches[j], r.Matches[j]) {
-				continue
+			taken = append(taken, j)
+			for _, d := range nd {
+				diff[d] = true
 			}
-			ka, oka := keyOf(first, first.Matches[j])
-			kb, okb := keyOf(r, r.Matches[j])
-			if !oka || !okb || ka.key != kb.key {
-				ok = false
-				break
-			}
-			nd = append(nd, j)
+			continue
 		}
-		if !ok {
-			break
-		}
-		for _, j := range nd {
-			diff[j] = true
-		}
+		skipped = append(skipped, j)
 	}
-	for n >= minSetRun {
-		m, nr := mg.buildLookup(rules[:n], diff, isMap)
-		if m == n {
-			return n, nr
+	for len(taken) >= minSetRun {
+		sel := make([]*Rule, len(taken))
+		for i, k := range taken {
+			sel[i] = rules[k]
+		}
+		m, nr := mg.buildLookup(sel, diff, isMap)
+		if m == len(sel) {
+			return taken, nr
 		}
 		// The tuples of rule m conflict with earlier ones: merge fewer
 		// and recompute which fields differ among them.
-		n = m
-		if n < minSetRun {
+		taken = taken[:m]
+		if len(taken) < minSetRun {
 			break
 		}
 		diff = make([]bool, len(first.Matches))
-		for _, r := range rules[1:n] {
+		for _, k := range taken[1:] {
 			for j := range first.Matches {
-				if !matchEqual(first.Matches[j], r.Matches[j]) {
+				if !matchEqual(first.Matches[j], rules[k].Matches[j]) {
 					diff[j] = true
 				}
 			}
 		}
 	}
-	return 1, nil
+	return nil, nil
+}
+
+// passable reports whether a rule r may move before x: no packet matches
+// both (disjoint). When x has a stateful match (limit, meter, connlimit,
+// random), a packet that fails x only after reaching it still counts
+// there, so only matches before the first stateful one may show it, and
+// only those both backends test before it: the family, the protocol, and
+// an address or interface of one value (iptables checks -p, -s, -d, -i,
+// -o before any -m match; a port is an -m match, or alternatives after
+// the others).
+func passable(x, r *Rule) bool {
+	k := slices.IndexFunc(x.Matches, stateful)
+	if k < 0 {
+		return disjoint(x, r)
+	}
+	if x.Family&r.Family == 0 {
+		return true
+	}
+	for _, mx := range x.Matches[:k] {
+		switch m := mx.(type) {
+		case *policy.AddrCond:
+			if len(m.Items) != 1 {
+				continue
+			}
+		case *policy.IfaceCond:
+			if len(m.Ifaces) != 1 {
+				continue
+			}
+		case *policy.ProtoCond:
+		default:
+			continue
+		}
+		for _, mr := range r.Matches {
+			if condsDisjoint(x, r, mx, mr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func stateful(m policy.Cond) bool {
+	switch m.(type) {
+	case *policy.LimitCond, *Meter, *Connlimit, *policy.ProbCond:
+		return true
+	}
+	return false
+}
+
+// fits reports whether r can join a lookup run started by first: the same
+// family, matches and protocol but in key fields, and the same actions
+// (a set) or one verdict each (a map, when allowed). When the mode is not
+// decided yet, asMap says which r would decide. nd lists the fields in
+// which r differs from first.
+func (mg *merger) fits(first, r *Rule, decided, isMap bool) (ok, asMap bool, nd []int) {
+	if r.Family != first.Family || len(r.Matches) != len(first.Matches) || !mergeable(r) || !samePortProto(first, r) {
+		return false, false, nil
+	}
+	switch {
+	case (!decided || !isMap) && actionsEqual(first.Actions, r.Actions):
+		asMap = false
+	case (!decided || isMap) && mg.opt.Maps:
+		_, ok1 := mapVerdict(first)
+		_, ok2 := mapVerdict(r)
+		if !ok1 || !ok2 {
+			return false, false, nil
+		}
+		asMap = true
+	default:
+		return false, false, nil
+	}
+	for j := range first.Matches {
+		if matchEqual(first.Matches[j], r.Matches[j]) {
+			continue
+		}
+		ka, oka := keyKind(first, first.Matches[j])
+		kb, okb := keyKind(r, r.Matches[j])
+		if !oka || !okb || ka != kb {
+			return false, false, nil
+		}
+		nd = append(nd, j)
+	}
+	return true, asMap, nd
+}
+
+// disjoint reports whether no packet can match both a and b, judged on
+// fields rule actions never change: the family, and a field both match
+// on with positive literal values (addresses, ports of one protocol,
+// interface names, protocols) that share no value. false means "not
+// shown", not "they overlap".
+func disjoint(a, b *Rule) bool {
+	if a.Family&b.Family == 0 {
+		return true
+	}
+	for _, ma := range a.Matches {
+		for _, mb := range b.Matches {
+			if condsDisjoint(a, b, ma, mb) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// maxDisjointPairs bounds the value pairs one disjointness test compares.
+const maxDisjointPairs = 1024
+
+func condsDisjoint(ra, rb *Rule, a, b policy.Cond) bool {
+	switch a := a.(type) {
+	case *policy.AddrCond:
+		b, ok := b.(*policy.AddrCond)
+		if !ok || a.Dir != b.Dir || a.Neg || b.Neg || a.Set != nil || b.Set != nil ||
+			len(a.Items)*len(b.Items) > maxDisjointPairs {
+			return false
+		}
+		for _, x := range a.Items {
+			xlo, xhi := Bounds(x)
+			for _, y := range b.Items {
+				ylo, yhi := Bounds(y)
+				if xlo.Is4() == ylo.Is4() && !xhi.Less(ylo) && !yhi.Less(xlo) {
+					return false
+				}
+			}
+		}
+		return true
+	case *policy.PortCond:
+		b, ok := b.(*policy.PortCond)
+		if !ok || a.Dir != b.Dir || a.Neg || b.Neg || a.Set != nil || b.Set != nil ||
+			ra.PortProto() == 0 || ra.PortProto() != rb.PortProto() || len(a.Ranges)*len(b.Ranges) > maxDisjointPairs {
+			return false
+		}
+		for _, x := range a.Ranges {
+			for _, y := range b.Ranges {
+				if x.Lo <= y.Hi && y.Lo <= x.Hi {
+					return false
+				}
+			}
+		}
+		return true
+	case *policy.IfaceCond:
+		b, ok := b.(*policy.IfaceCond)
+		if !ok || a.Dir != b.Dir || a.Neg || b.Neg || a.Set != nil || b.Set != nil ||
+			len(a.Ifaces)*len(b.Ifaces) > maxDisjointPairs {
+			return false
+		}
+		for _, x := range a.Ifaces {
+			for _, y := range b.Ifaces {
+				if ifacesMeet(x, y) {
+					return false
+				}
+			}
+		}
+		return true
+	case *policy.ProtoCond:
+		b, ok := b.(*policy.ProtoCond)
+		if !ok || a.Neg || b.Neg {
+			return false
+		}
+		for _, x := range a.Protos {
+			if slices.Contains(b.Protos, x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// ifacesMeet reports whether one interface name can match both x and y
+// (a wildcard is a prefix).
+func ifacesMeet(x, y policy.Iface) bool {
+	switch {
+	case x.Wildcard && y.Wildcard:
+		return strings.HasPrefix(x.Name, y.Name) || strings.HasPrefix(y.Name, x.Name)
+	case x.Wildcard:
+		return strings.HasPrefix(y.Name, x.Name)
+	case y.Wildcard:
+		return strings.HasPrefix(x.Name, y.Name)
+	}
+	return x.Name == y.Name
 }
 
 // buildLookup merges rules (whose differing fields diff marks) into one

@@ -2,6 +2,7 @@ package ir_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,8 +219,8 @@ func TestMergeLookupAccept(t *testing.T) {
 		t.Errorf("Accept refusing: %d rules, want 6", n)
 	}
 	sets := ir.MergeWith(rs, ir.MergeOptions{Lookups: true})
-	if n := len(sets.Tables[0].Chains[0].Rules); n != 4 {
-		t.Errorf("lookups without maps: %d rules, want 4 (the first three as a set)", n)
+	if n := len(sets.Tables[0].Chains[0].Rules); n != 3 {
+		t.Errorf("lookups without maps: %d rules, want 3 (the accepts as one set, passing over a drop of another address)", n)
 	}
 }
 
@@ -236,5 +237,77 @@ func TestMergeLookupKeyLength(t *testing.T) {
 		if c, _ := lookupOf(r); c != nil {
 			t.Errorf("a lookup of %s, longer than 64 bytes", keys(c))
 		}
+	}
+}
+
+// TestMergeLookupGaps: a run passes over rules that share no packet with
+// the members after them, which then follow the merged rule in their
+// order; a member that meets a rule passed over stays after it, and so do
+// the rules after it that meet it; a rule with a limit is passed over only
+// when a match before the limit, one iptables tests first, shows it.
+func TestMergeLookupGaps(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rules []string
+		want  string // the merged chain: the set's source lines, then the others'
+	}{
+		{"disjoint rules between", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"iif eth0 saddr 10.9.0.1 drop",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"saddr 10.0.0.0/8 udp dport 53 drop",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+		}, "set(3,5,7) 4 6"},
+		{"a rule between that meets one", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"saddr 10.0.0.0/24 tcp dport 443 drop",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+			"saddr 10.0.0.4 tcp dport 25 accept",
+			"saddr 10.0.0.3 tcp dport 443, 25 accept",
+		}, "set(3,4,7) 5 6,8"},
+		{"a stateful rule disjoint only after its limit", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"limit 10/second saddr 10.9.0.1 drop",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+		}, "3 4 5 6"},
+		{"a stateful rule disjoint by a port before its limit", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"tcp dport 25 limit 10/second drop",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+		}, "3 4 5 6"},
+		{"a stateful rule disjoint by an address before its limit", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"saddr 10.9.0.1 limit 10/second drop",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+		}, "set(3,4,6) 5"},
+		{"a log between", []string{
+			"saddr 10.0.0.1 tcp dport 22 accept",
+			"saddr 10.8.0.1 log prefix \"x\"",
+			"saddr 10.0.0.2 tcp dport 80 accept",
+			"saddr 10.0.0.3 tcp dport 443 accept",
+		}, "set(3,5,6) 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := irfixture.Lower(t, "m.fw", policyText("filter forward", tc.rules...))
+			var got []string
+			for _, r := range ir.Merge(rs).Tables[0].Chains[0].Rules {
+				var lines []string
+				for _, p := range r.Pos {
+					lines = append(lines, strconv.Itoa(p.Line))
+				}
+				if c, _ := lookupOf(r); c != nil {
+					got = append(got, "set("+strings.Join(lines, ",")+")")
+				} else {
+					got = append(got, strings.Join(lines, ","))
+				}
+			}
+			if s := strings.Join(got, " "); s != tc.want {
+				t.Errorf("merged into %s, want %s", s, tc.want)
+			}
+		})
 	}
 }

@@ -121,28 +121,41 @@ const minSetRun = 3
 
 func (mg *merger) rules(rules []*Rule) []*Rule {
 	var out []*Rule
-	for s := 0; s < len(rules); {
-		n, r := mg.run(rules[s:])
+	for len(rules) > 0 {
+		n, r := 1, rules[0]
+		if mg.opt.Anon {
+			n, r = mergeRun(rules, mg.opt.Maps)
+		}
+		if mg.opt.Lookups {
+			if taken, rl := mg.tryLookup(rules); len(taken) > n {
+				out = append(out, rl)
+				rules = without(rules, taken)
+				continue
+			}
+		}
 		out = append(out, r)
-		s += n
+		rules = rules[n:]
 	}
 	return out
 }
 
-// run merges a run at the start of rules and returns how many rules it
-// consumed and the resulting rule: the longer of the one-field merge and
-// the lookup along several fields.
-func (mg *merger) run(rules []*Rule) (int, *Rule) {
-	n, r := 1, rules[0]
-	if mg.opt.Anon {
-		n, r = mergeRun(rules, mg.opt.Maps)
-	}
-	if mg.opt.Lookups {
-		if nl, rl := mg.tryLookup(rules); nl > n {
-			return nl, rl
+// without returns rules after the merged rule made of rules[taken...]:
+// the rules between the taken ones, in their order, then the rest. It
+// reuses rules' array (the rules between move back over the taken ones,
+// so the rest is not copied).
+func without(rules []*Rule, taken []int) []*Rule {
+	last := taken[len(taken)-1]
+	dst := last
+	t := len(taken) - 1
+	for i := last; i > 0; i-- {
+		if t >= 0 && taken[t] == i {
+			t--
+			continue
 		}
+		rules[dst] = rules[i]
+		dst--
 	}
-	return n, r
+	return rules[dst+1:]
 }
 
 // mergeRun merges a run of rules that differ in one field at the start of

@@ -38,7 +38,9 @@
 # Each measurement sends for SECONDS (default 2) and divides the datagrams
 # that arrived in dst by the sender's elapsed time. The script prints, per
 # shape and variant, packets per second as min / median / max over RUNS
-# runs (default 5) and the ratio of the median to empty's. Needs root, nft,
+# runs (default 5), and the ratio to empty's rate of the same run (the
+# measurements next to each other in time) as min / median / max: on a
+# shared machine the rates swing with the load, their ratios much less. Needs root, nft,
 # ip and Go. The namespaces are deleted on exit. -k DIR keeps the policies
 # and rulesets in DIR.
 set -eu
@@ -215,13 +217,15 @@ while [ "$i" -lt "$runs" ]; do
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf '\n%-10s %-7s %-30s %s\n' shape variant "pps min / median / max" "median / empty's"
+# mmm: "min / median / max" of the numbers on stdin, in format $1.
+mmm() {
+	sort -g | awk -v f="$1" '{ v[NR] = $1 }
+		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf f " / " f " / " f, v[1], m, v[NR] }'
+}
+printf '\n%-10s %-7s %-28s %s\n' shape variant "pps min / median / max" "per-run ratio to empty, min / median / max"
 for v in $variants; do
 	f=$dir/$(echo "$v" | tr / -).pps
 	e=$dir/${v%/*}-empty.pps
-	med=$(sort -g "$f" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	emed=$(sort -g "$e" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	printf '%-10s %-7s %-30s %s\n' "${v%/*}" "${v#*/}" \
-		"$(sort -g "$f" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d / %d / %d", v[1], m, v[NR] }')" \
-		"$(awk -v a="$med" -v b="$emed" 'BEGIN { printf "%.3f", a / b }')"
+	printf '%-10s %-7s %-28s %s\n' "${v%/*}" "${v#*/}" "$(mmm %d <"$f")" \
+		"$(paste "$f" "$e" | awk '{ print $1 / $2 }' | mmm %.3f)"
 done

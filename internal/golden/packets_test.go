@@ -274,7 +274,8 @@ var packetCases = []packetCase{
 		peers: []peer{{
 			name: "net", iface: "eth0",
 			addrs: []string{"192.0.2.2/24", "192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.17/32",
-				"192.0.2.21/32", "192.0.2.25/32", "192.0.2.30/32", "192.0.2.31/32"},
+				"192.0.2.21/32", "192.0.2.25/32", "192.0.2.30/32", "192.0.2.31/32",
+				"192.0.2.40/32", "192.0.2.41/32", "192.0.2.42/32", "192.0.2.43/32"},
 		}},
 		probes: []expect{
 			{"net", probe{"tcp", "192.0.2.17", "192.0.2.1", 22}, "open fw 192.0.2.17", "map: a prefix . port tuple, accept"},
@@ -290,6 +291,11 @@ var packetCases = []packetCase{
 			{"net", probe{"tcp", "192.0.2.10", "192.0.2.1", 80}, "refused", "address . port: another rule's port"},
 			{"net", probe{"tcp", "192.0.2.12", "192.0.2.1", 22}, "refused", "address . port: another rule's port"},
 			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 22}, "refused", "no tuple"},
+			{"net", probe{"tcp", "192.0.2.40", "192.0.2.1", 22}, "open fw 192.0.2.40", "address . port, before the rule passed over"},
+			{"net", probe{"tcp", "192.0.2.41", "192.0.2.1", 443}, "open fw 192.0.2.41", "address . port, after the rule passed over, disjoint from it"},
+			{"net", probe{"tcp", "192.0.2.43", "192.0.2.1", 8080}, "open fw 192.0.2.43", "address . port, after the rule passed over, disjoint from it"},
+			{"net", probe{"tcp", "192.0.2.42", "192.0.2.1", 80}, "refused", "the rule passed over comes first for a rule it meets"},
+			{"net", probe{"tcp", "192.0.2.41", "192.0.2.1", 80}, "refused", "the rule passed over"},
 		},
 	},
 }

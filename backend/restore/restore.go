@@ -8,8 +8,10 @@
 // rule needs several iptables rules (a log then a verdict, an interface
 // list, more than 15 ports) the rules are repeated when that keeps the
 // meaning, and otherwise routed through a generated user chain; a negated
-// address list becomes a generated ipset. What iptables cannot express at
-// all is an error diagnostic FW2003, never a different rule.
+// address list becomes a generated ipset, and so does a run of rules that
+// differ in an address and a port or interface (ir.MergeWith: one rule
+// with -m set over a hash:ip,port set and the like). What iptables cannot
+// express at all is an error diagnostic FW2003, never a different rule.
 package restore
 
 import (

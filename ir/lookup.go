@@ -464,6 +464,9 @@ func (mg *merger) buildLookup(rules []*Rule, diff []bool, isMap bool) (int, *Rul
 			keys = append(keys, k.key)
 		}
 	}
+	if len(idx) == 1 {
+		return mg.oneField(rules, idx[0], isMap)
+	}
 	if len(idx) < 2 {
 		return 0, nil
 	}
@@ -684,4 +687,29 @@ func overlaps(a, b []policy.SetValue) bool {
 		}
 	}
 	return true
+}
+
+// oneField merges a run that differs in one field only but passed over
+// rules between its members (an adjacent one is mergeRun's): the field
+// takes the union of the values, an anonymous set, when the backend has
+// them (Anon) and the actions are one list. A map of one field with gaps
+// is not made.
+func (mg *merger) oneField(rules []*Rule, j int, isMap bool) (int, *Rule) {
+	if !mg.opt.Anon || isMap {
+		return 0, nil
+	}
+	first := rules[0]
+	m := first.Matches[j]
+	pos := slices.Clone(first.Pos)
+	for _, r := range rules[1:] {
+		u, ok := union(m, r.Matches[j])
+		if !ok {
+			return 0, nil
+		}
+		m = u
+		pos = append(pos, r.Pos...)
+	}
+	nr := &Rule{Family: first.Family, Matches: slices.Clone(first.Matches), Actions: first.Actions, Pos: pos}
+	nr.Matches[j] = m
+	return len(rules), nr
 }

@@ -35,4 +35,10 @@
 // more, since each costs the kernel a walk of the whole transaction. It
 // compares conditions of any kind field by field, ignoring where the
 // source wrote them, so a new kind merges with its equals unchanged.
+// Rules that differ in several fields (addresses, ports, interfaces)
+// become a lookup in a named set of tuples (a *policy.ConcatCond over a
+// Set Merge declares), or a verdict map keyed by the tuples, passing over
+// rules between them that provably share no packet with them (lookup.go).
+// MergeWith does only the merges a backend can express: the iptables
+// backend asks for the lookups an ipset type holds.
 package ir

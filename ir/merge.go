@@ -28,6 +28,9 @@ type VerdictMap struct {
 type MapEntry struct {
 	Match   policy.Cond
 	Verdict policy.Action
+	// Tuple is the entry's key when the map's Key is a *policy.ConcatCond
+	// (a lookup along several fields, see lookup.go): one value per key.
+	Tuple []policy.SetValue
 }
 
 // Terminal is false: a packet whose key has no entry goes on.
@@ -44,14 +47,64 @@ func (*VerdictMap) Terminal() bool { return false }
 // map are distinct values and a set merge keeps one action list. Rules
 // with stateful matches (limit, meter, connlimit, random) or counters
 // never merge, since the merged rule would share one state.
+//
+// Runs that differ in several fields become lookups in a set of tuples
+// (see lookup.go), declared as named sets after rs's own.
 func Merge(rs *Ruleset) *Ruleset {
+	return MergeWith(rs, MergeOptions{Anon: true, Maps: true, Lookups: true})
+}
+
+// MergeOptions says which merges a backend can express.
+type MergeOptions struct {
+	// Anon: runs that differ in one field become one rule with an
+	// anonymous set or (with Maps) a verdict map.
+	Anon bool
+	// Maps: runs whose verdicts differ become verdict maps.
+	Maps bool
+	// Lookups: runs that differ in several fields become lookups in a
+	// named set of tuples, or (with Maps) in an anonymous verdict map.
+	Lookups bool
+	// Accept, when not nil, says whether the backend can hold a lookup
+	// of these keys whose parts have these types (as a map when isMap).
+	Accept func(keys []policy.Key, types []policy.SetType, isMap bool) bool
+}
+
+// MergeWith is Merge limited to the merges opt allows.
+func MergeWith(rs *Ruleset, opt MergeOptions) *Ruleset {
 	out := rs.Clone()
+	mg := &merger{opt: opt, taken: map[string]bool{}}
+	for _, s := range out.Sets {
+		mg.taken[s.Name] = true
+	}
 	for _, t := range out.Tables {
 		for _, c := range t.Chains {
-			c.Rules = mergeRules(c.Rules)
+			c.Rules = mg.rules(c.Rules)
 		}
 	}
+	if len(mg.sets) > 0 {
+		out.Sets = append(slices.Clip(out.Sets), mg.sets...)
+	}
 	return out
+}
+
+// merger holds a merge's options and the sets its lookups made.
+type merger struct {
+	opt   MergeOptions
+	sets  []*Set
+	taken map[string]bool
+	n     int
+}
+
+// name returns a new lookup set's name, one no set of the ruleset has.
+func (mg *merger) name() string {
+	for {
+		mg.n++
+		name := "fwc_lookup_" + strconv.Itoa(mg.n)
+		if !mg.taken[name] {
+			mg.taken[name] = true
+			return name
+		}
+	}
 }
 
 // minSetRun is the fewest rules merged into a new anonymous set or verdict
@@ -66,19 +119,48 @@ func Merge(rs *Ruleset) *Ruleset {
 // match) make no new set and merge from two.
 const minSetRun = 3
 
-func mergeRules(rules []*Rule) []*Rule {
+func (mg *merger) rules(rules []*Rule) []*Rule {
 	var out []*Rule
-	for s := 0; s < len(rules); {
-		n, r := mergeRun(rules[s:])
+	for len(rules) > 0 {
+		n, r := 1, rules[0]
+		if mg.opt.Anon {
+			n, r = mergeRun(rules, mg.opt.Maps)
+		}
+		if mg.opt.Lookups {
+			if taken, rl := mg.tryLookup(rules); len(taken) > n {
+				out = append(out, rl)
+				rules = without(rules, taken)
+				continue
+			}
+		}
 		out = append(out, r)
-		s += n
+		rules = rules[n:]
 	}
 	return out
 }
 
-// mergeRun merges a run at the start of rules and returns how many rules
-// it consumed and the resulting rule.
-func mergeRun(rules []*Rule) (int, *Rule) {
+// without returns rules after the merged rule made of rules[taken...]:
+// the rules between the taken ones, in their order, then the rest. It
+// reuses rules' array (the rules between move back over the taken ones,
+// so the rest is not copied).
+func without(rules []*Rule, taken []int) []*Rule {
+	last := taken[len(taken)-1]
+	dst := last
+	t := len(taken) - 1
+	for i := last; i > 0; i-- {
+		if t >= 0 && taken[t] == i {
+			t--
+			continue
+		}
+		rules[dst] = rules[i]
+		dst--
+	}
+	return rules[dst+1:]
+}
+
+// mergeRun merges a run of rules that differ in one field at the start of
+// rules and returns how many rules it consumed and the resulting rule.
+func mergeRun(rules []*Rule, maps bool) (int, *Rule) {
 	first := rules[0]
 	if len(rules) < 2 || !mergeable(first) {
 		return 1, first
@@ -91,6 +173,9 @@ func mergeRun(rules []*Rule) (int, *Rule) {
 		if n, r := setRun(rules, i); n > 1 {
 			return n, r
 		}
+	}
+	if !maps {
+		return 1, first
 	}
 	if n, r := vmapRun(rules, i); n > 1 {
 		return n, r
@@ -433,7 +518,7 @@ func vmapRun(rules []*Rule, i int) (int, *Rule) {
 		return 1, first
 	}
 	seen := map[string]bool{k0: true}
-	vm := &VerdictMap{Key: first.Matches[i], Entries: []MapEntry{{first.Matches[i], v0}}}
+	vm := &VerdictMap{Key: first.Matches[i], Entries: []MapEntry{{Match: first.Matches[i], Verdict: v0}}}
 	pos := slices.Clone(first.Pos)
 	n := 1
 	for ; n < len(rules); n++ {
@@ -447,7 +532,7 @@ func vmapRun(rules []*Rule, i int) (int, *Rule) {
 			break
 		}
 		seen[k] = true
-		vm.Entries = append(vm.Entries, MapEntry{r.Matches[i], v})
+		vm.Entries = append(vm.Entries, MapEntry{Match: r.Matches[i], Verdict: v})
 		pos = append(pos, r.Pos...)
 	}
 	if n < minSetRun {

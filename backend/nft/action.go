@@ -55,6 +55,12 @@ func (p *printer) action(r *ir.Rule, a policy.Action) (string, bool) {
 		return verdict(a), true
 	case *ir.VerdictMap:
 		var es []string
+		if k, ok := a.Key.(*policy.ConcatCond); ok {
+			for _, e := range a.Entries {
+				es = append(es, tuple(k.Set.Type, e.Tuple)+" : "+verdict(e.Verdict))
+			}
+			return concatKeys(r, k) + " vmap { " + strings.Join(es, ", ") + " }", true
+		}
 		for _, e := range a.Entries {
 			es = append(es, values(e.Match)[0]+" : "+verdict(e.Verdict))
 		}

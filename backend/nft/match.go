@@ -162,24 +162,7 @@ func (p *printer) match(r *ir.Rule, m policy.Cond) (string, bool) {
 	case *policy.FieldCond:
 		return p.field(r, m)
 	case *policy.ConcatCond:
-		var ks []string
-		for _, k := range m.Keys {
-			switch k {
-			case policy.KeySaddr, policy.KeyDaddr:
-				ks = append(ks, ipKw(ir.Family(m.Set.Family)&r.Family)+" "+string(k))
-			case policy.KeySport:
-				ks = append(ks, portKw(r.PortProto(), policy.Src))
-			case policy.KeyDport:
-				ks = append(ks, portKw(r.PortProto(), policy.Dst))
-			case policy.KeyIif:
-				ks = append(ks, "iifname")
-			case policy.KeyOif:
-				ks = append(ks, "oifname")
-			case policy.KeyMark:
-				ks = append(ks, "meta mark")
-			}
-		}
-		return strings.Join(ks, " . ") + " " + op(m.Neg) + "@" + m.Set.Name, true
+		return concatKeys(r, m) + " " + op(m.Neg) + "@" + m.Set.Name, true
 	}
 	p.errorf(r, "match %T", m)
 	return "", false
@@ -334,4 +317,38 @@ func (p *printer) time(r *ir.Rule, m *policy.TimeCond) (string, bool) {
 // since midnight UTC.
 func seconds(d time.Duration) int64 {
 	return int64(d.Round(time.Second) / time.Second)
+}
+
+// concatKeys is the left-hand side of a lookup along several fields:
+// ip saddr . tcp dport.
+func concatKeys(r *ir.Rule, m *policy.ConcatCond) string {
+	var ks []string
+	for _, k := range m.Keys {
+		switch k {
+		case policy.KeySaddr, policy.KeyDaddr:
+			ks = append(ks, ipKw(ir.Family(m.Set.Family)&r.Family)+" "+string(k))
+		case policy.KeySport:
+			ks = append(ks, portKw(r.PortProto(), policy.Src))
+		case policy.KeyDport:
+			ks = append(ks, portKw(r.PortProto(), policy.Dst))
+		case policy.KeyIif:
+			ks = append(ks, "iifname")
+		case policy.KeyOif:
+			ks = append(ks, "oifname")
+		case policy.KeyMark:
+			ks = append(ks, "meta mark")
+		}
+	}
+	return strings.Join(ks, " . ")
+}
+
+// tuple is one element of a concatenation: 10.0.0.1 . 22.
+func tuple(ts []policy.SetType, parts []policy.SetValue) string {
+	var s []string
+	for i, v := range parts {
+		if i < len(ts) {
+			s = append(s, value(ts[i], v))
+		}
+	}
+	return strings.Join(s, " . ")
 }

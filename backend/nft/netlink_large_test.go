@@ -129,7 +129,8 @@ func TestBuildGenerated50k(t *testing.T) {
 }
 
 // distinctRules is a ruleset of n input rules that Merge cannot join: each
-// differs from the next in two matches (source address and port).
+// differs from the next in two matches (source address and a port range,
+// which no lookup along several fields holds).
 func distinctRules(n int) *ir.Ruleset {
 	t := &ir.Table{Name: "filter"}
 	c := &ir.Chain{Table: t, Name: "input", Hook: policy.Input, Type: ir.TypeFilter, Policy: policy.Accept}
@@ -141,7 +142,7 @@ func distinctRules(n int) *ir.Ruleset {
 			Matches: []policy.Cond{
 				&policy.AddrCond{Dir: policy.Src, Items: []policy.AddrItem{{Prefix: netip.PrefixFrom(a, 32)}}},
 				&policy.ProtoCond{Protos: []policy.Proto{policy.ProtoTCP}},
-				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(1 + i%60000)}}},
+				&policy.PortCond{Dir: policy.Dst, Ranges: []policy.PortRange{{Lo: uint16(1 + i%60000), Hi: uint16(2 + i%60000)}}},
 			},
 			Actions: []policy.Action{&policy.Verdict{Kind: policy.Accept}},
 			Pos:     []ir.Pos{{File: "big.fw", Line: i + 1}},

@@ -671,13 +671,24 @@ func (e *ruleEnc) time(m *policy.TimeCond) {
 // concat loads the keys into consecutive registers, after the protocol
 // checks they need, and looks them up in the set.
 func (e *ruleEnc) concat(m *policy.ConcatCond) {
+	if !e.concatKeys(m) {
+		return
+	}
+	if s := e.namedSet(m.Set.Name); s != nil {
+		e.lookup(s, m.Neg)
+	}
+}
+
+// concatKeys loads the keys of m into consecutive registers from 1, after
+// the protocol checks they need; false when it failed.
+func (e *ruleEnc) concatKeys(m *policy.ConcatCond) bool {
 	f := ir.Family(m.Set.Family) & e.r.Family
 	for _, k := range m.Keys {
 		switch k {
 		case policy.KeySaddr, policy.KeyDaddr:
 			if f != ir.IPv4 && f != ir.IPv6 {
 				e.fail("an address key of a set for both families")
-				return
+				return false
 			}
 			e.needFamily(f)
 		case policy.KeySport, policy.KeyDport:
@@ -712,13 +723,59 @@ func (e *ruleEnc) concat(m *policy.ConcatCond) {
 			e.add(&expr.Meta{Key: expr.MetaKeyMARK, Register: reg})
 		default:
 			e.fail("concatenation key %q", k)
-			return
+			return false
 		}
 		off += int(n+3) &^ 3
 	}
-	if s := e.namedSet(m.Set.Name); s != nil {
-		e.lookup(s, m.Neg)
+	return true
+}
+
+// concatVmap encodes a verdict map keyed by a concatenation (a lookup
+// Merge made): the keys, then an anonymous map of the tuples, with
+// intervals (KeyEnd, the inclusive end) when a part holds prefixes.
+func (e *ruleEnc) concatVmap(vm *ir.VerdictMap, k *policy.ConcatCond) {
+	if !e.concatKeys(k) {
+		return
 	}
+	var parts []nftables.SetDatatype
+	for _, t := range k.Set.Type {
+		kt, ok := keyType(t)
+		if !ok {
+			e.fail("verdict map key type %q", t)
+			return
+		}
+		parts = append(parts, kt)
+	}
+	kt, err := nftables.ConcatSetType(parts...)
+	if err != nil {
+		e.fail("%v", err)
+		return
+	}
+	interval := k.Set.IsInterval()
+	var es []nftables.SetElement
+	for _, en := range vm.Entries {
+		v, ok := verdictExpr(en.Verdict)
+		if !ok {
+			e.fail("verdict map value %T", en.Verdict)
+			return
+		}
+		key, err := concatKey(k.Set.Type, en.Tuple, false)
+		if err != nil {
+			e.fail("verdict map: %v", err)
+			return
+		}
+		el := nftables.SetElement{Key: key, VerdictData: v}
+		if interval {
+			if el.KeyEnd, err = concatKey(k.Set.Type, en.Tuple, true); err != nil {
+				e.fail("verdict map: %v", err)
+				return
+			}
+		}
+		es = append(es, el)
+	}
+	s := e.b.anonSet(e.r, &nftables.Set{KeyType: kt, IsMap: true, DataType: nftables.TypeVerdict,
+		Interval: interval, Concatenation: interval}, es)
+	e.add(&expr.Lookup{SourceRegister: 1, DestRegister: 0, IsDestRegSet: true, SetName: s.Name, SetID: s.ID})
 }
 
 // The verdicts without a chain, shared: google/nftables only reads them.
@@ -902,6 +959,9 @@ func (e *ruleEnc) vmap(vm *ir.VerdictMap) {
 		e.meta(expr.MetaKeyL4PROTO)
 		kt = nftables.TypeInetProto
 		key = func(m policy.Cond) []byte { return []byte{byte(m.(*policy.ProtoCond).Protos[0])} }
+	case *policy.ConcatCond:
+		e.concatVmap(vm, k)
+		return
 	default:
 		e.fail("verdict map keyed by %T", vm.Key)
 		return

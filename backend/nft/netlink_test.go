@@ -166,12 +166,22 @@ func TestBuildSamples(t *testing.T) {
 		"host":       irfixture.Program(t, "host.fw", irfixture.Host),
 		"generated":  irfixture.Program(t, "gen.fw", irfixture.Generated(500)),
 		"peraddress": irfixture.Program(t, "block.fw", irfixture.PerAddress(2000)),
+		"lookups":    irfixture.Program(t, "lookups.fw", readFile(t, "testdata/lookups.fw")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			differential(t, lower(t, p))
 		})
 	}
+}
+
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestBuildRefuses: what nft cannot express (package limits) makes

@@ -8,8 +8,10 @@
 // only the ir. Before printing it runs ir.Merge, so runs of three or more
 // rules that differ in one field become anonymous-set lookups or verdict
 // maps (a pair stays two rules: each anonymous set costs the kernel a walk
-// of the whole transaction when it loads), and a port list that many rules
-// repeat becomes one named set (share.go). Every
+// of the whole transaction when it loads), runs that differ in several
+// fields become lookups in named sets of tuples (ip saddr . tcp dport
+// @fwc_lookup_1) or verdict maps over tuples, and a port list that many
+// rules repeat becomes one named set (share.go). Every
 // rule carries `comment "file:line"`. A construct nft cannot express (a
 // payload string match, a partial-mask connmark copy: package limits, the
 // table the checker reports from too) is an error diagnostic FW1901 or
@@ -69,6 +71,14 @@ type Prepared struct {
 // Prepare merges rs and finds its shared port lists. rs is not changed.
 func Prepare(rs *ir.Ruleset) *Prepared {
 	m := ir.Merge(rs)
+	return &Prepared{rs: m, sh: share(m)}
+}
+
+// PrepareWith is Prepare with only the merges opt allows (ir.MergeWith).
+// With the zero options no rules merge: the packet tests compare the
+// verdicts of the merged and the unmerged ruleset.
+func PrepareWith(rs *ir.Ruleset, opt ir.MergeOptions) *Prepared {
+	m := ir.MergeWith(rs, opt)
 	return &Prepared{rs: m, sh: share(m)}
 }
 

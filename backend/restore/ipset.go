@@ -113,7 +113,7 @@ func ipsetType(s *ir.Set) (string, bool) { return limits.IpsetType(s.Type) }
 // interfaces or marks alone have no ipset type: the rules list their
 // elements instead, and they are left out here.
 func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
-	p := planSets(rs)
+	p := planSets(merged(rs))
 	var b strings.Builder
 	var ds diag.Diagnostics
 	for _, s := range p.sets {

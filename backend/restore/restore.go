@@ -8,11 +8,13 @@
 // rule needs several iptables rules (a log then a verdict, an interface
 // list, more than 15 ports) the rules are repeated when that keeps the
 // meaning, and otherwise routed through a generated user chain; a negated
-// address list becomes a generated ipset. What iptables cannot express at
-// all (package limits, the table the checker reports from too) is an error
-// diagnostic FW1902, FW1903 or FW1905, never a different rule; FW2003 is
-// the writer's last guard for what limits lets through and it cannot
-// write, a bug.
+// address list becomes a generated ipset, and so does a run of rules that
+// differ in an address and a port or interface (ir.MergeWith: one rule
+// with -m set over a hash:ip,port set and the like). What iptables cannot
+// express at all (package limits, the table the checker reports from too)
+// is an error diagnostic FW1902, FW1903 or FW1905, never a different rule;
+// FW2003 is the writer's last guard for what limits lets through and it
+// cannot write, a bug.
 package restore
 
 import (
@@ -44,10 +46,43 @@ backend.`,
 }
 
 // IPv4 returns iptables-save text for the IPv4 rules (rules.v4).
-func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(rs).save(ir.IPv4) }
+func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv4) }
 
 // IPv6 returns ip6tables-save text for the IPv6 rules (rules.v6).
-func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(rs).save(ir.IPv6) }
+func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv6) }
+
+// merged is rs with the runs of rules an ipset can hold merged into
+// lookups (ir.MergeWith): rules that differ in an address and a port, two
+// addresses, or an address and an interface, with one action list, become
+// one rule matching `-m set --match-set fwc_lookup_N src,dst` over a
+// hash:ip,port (hash:net,port, hash:net,iface, ...) set. iptables has no
+// verdict maps and no anonymous sets, so nothing else merges. Every output
+// (IPv4, IPv6, IPSet) merges the same way, so the set names agree.
+func merged(rs *ir.Ruleset) *ir.Ruleset {
+	return ir.MergeWith(rs, ir.MergeOptions{Lookups: true, Accept: ipsetLookup})
+}
+
+// ipsetLookup reports whether an ipset type holds a lookup of these keys
+// and part types: an address first (ir orders the keys as ipset's types
+// do), then a port and maybe a second address, or an interface. Only the
+// types of lookupTypes are made.
+func ipsetLookup(keys []policy.Key, types []policy.SetType, isMap bool) bool {
+	if isMap || len(keys) < 2 {
+		return false
+	}
+	t, ok := ipsetType(&ir.Set{Type: types})
+	return ok && lookupTypes[t]
+}
+
+// lookupTypes are the ipset types a merge may make. hash:net,net and
+// hash:net,port,net are left out: kernels built without them exist (the
+// kernel refuses "set type not supported", and the whole ipset file fails
+// to load), and a run of rules should not fail where the rules loaded.
+// A policy's own set of such a type is the operator's choice.
+var lookupTypes = map[string]bool{
+	"hash:ip,port": true, "hash:net,port": true, "hash:net,iface": true,
+	"hash:ip,port,ip": true, "hash:ip,port,net": true,
+}
 
 // builtin lists each table's built-in chains in iptables-save order.
 var builtin = map[string][]policy.Hook{

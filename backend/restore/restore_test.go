@@ -84,3 +84,42 @@ func TestHostRestore(t *testing.T) {
 		t.Errorf("ip6tables-restore: %v\n%s", err, out)
 	}
 }
+
+// TestLookups: runs of rules that differ in several fields become one rule
+// over an ipset of the matching type (golden files), and the outputs load
+// for real: ipset restore, iptables-restore, ip6tables-restore.
+func TestLookups(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "lookups.fw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := irfixture.Lower(t, "lookups.fw", string(src))
+	v4, ds := restore.IPv4(rs)
+	v6, ds6 := restore.IPv6(rs)
+	sets, dss := restore.IPSet(rs)
+	if all := append(append(ds, ds6...), dss...); len(all) > 0 {
+		t.Fatalf("diagnostics: %v", all)
+	}
+	golden(t, "lookups.iptables", v4)
+	golden(t, "lookups.ip6tables", v6)
+	golden(t, "lookups.ipset", sets)
+	for _, typ := range []string{"hash:ip,port", "hash:net,port", "hash:net,iface", "hash:ip,port,ip"} {
+		if !strings.Contains(string(sets), " "+typ+" ") {
+			t.Errorf("no %s set in:\n%s", typ, sets)
+		}
+	}
+	if strings.Contains(string(sets), "hash:net,net") {
+		t.Errorf("a hash:net,net lookup, which kernels may lack:\n%s", sets)
+	}
+	testnetns.RequireTools(t, "ipset", "iptables-restore", "ip6tables-restore")
+	ns := testnetns.New(t)
+	if out, err := testnetns.Feed(ns, sets, "ipset", "restore"); err != nil {
+		t.Fatalf("ipset restore: %v\n%s", err, out)
+	}
+	if out, err := testnetns.Feed(ns, v4, "iptables-restore"); err != nil {
+		t.Errorf("iptables-restore: %v\n%s", err, out)
+	}
+	if out, err := testnetns.Feed(ns, v6, "ip6tables-restore"); err != nil {
+		t.Errorf("ip6tables-restore: %v\n%s", err, out)
+	}
+}

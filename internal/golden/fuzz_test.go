@@ -25,6 +25,7 @@ import (
 func FuzzBackends(f *testing.F) {
 	fuzzutil.AddFiles(f, "../../examples/*.fw", "../../examples/*/*.fw", "../../check/testdata/ok/*.fw", "testdata/scenarios/*.txtar", "testdata/refusals/*.fw")
 	f.Add([]byte("table filter { chain input policy drop {\nsaddr 10.0.0.1 accept\nsaddr 10.0.0.2 drop\nsaddr 10.0.0.3 drop\n} }\n"))
+	f.Add([]byte("table filter { chain forward {\niif eth0 saddr 10.0.0.0/24 tcp dport 22 accept\niif eth1 saddr 10.0.1.0/24 tcp dport 23 drop\niif eth2 saddr 10.0.2.1 tcp dport 24 accept\nsaddr 2001:db8::1 daddr 2001:db8::2 accept\nsaddr 2001:db8::3 daddr 2001:db8::/64 accept\nsaddr 2001:db8::5 daddr 2001:db8::6 accept\n} }\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		defer fuzzutil.Deadline(10*time.Second, "the pipeline", src)()
 		file, ds := lang.ParseFile("fuzz.fw", src)

@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fwcproject/fwc/backend/nft"
+	"github.com/fwcproject/fwc/check"
 	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/lang"
 )
 
 // A packet test: the policy runs in a firewall namespace; peers are
@@ -30,6 +34,12 @@ type packetCase struct {
 	// pings are ICMP echo probes, sent one after the other: they share
 	// rate limits, so their order matters.
 	pings []expect
+	// unmerged: the case also runs the nft ruleset with no rules merged
+	// (nft.PrepareWith and the zero ir.MergeOptions), whose verdicts must
+	// be the merged ruleset's; merged lists what the merged nft text must
+	// hold, so that the comparison is not of two equal rulesets.
+	unmerged bool
+	merged   []string
 }
 
 // peer is a namespace behind the firewall's interface iface.
@@ -254,6 +264,40 @@ var packetCases = []packetCase{
 			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 24}, "open fw 192.0.2.2", "eth0 is excluded: no reset"},
 		},
 	},
+	{
+		example:  "internal/golden/testdata/packets/lookup.fw",
+		unmerged: true,
+		merged: []string{"ip saddr . tcp dport vmap", "ip saddr . iifname @fwc_lookup_1", "ip saddr . tcp dport @fwc_lookup_2",
+			"hash:net,iface", "hash:ip,port"},
+		fwAddrs: map[string][]string{"eth0": {"192.0.2.1/24"}},
+		fwServe: []string{"tcp:22", "tcp:80", "tcp:443", "tcp:8080"},
+		peers: []peer{{
+			name: "net", iface: "eth0",
+			addrs: []string{"192.0.2.2/24", "192.0.2.10/32", "192.0.2.11/32", "192.0.2.12/32", "192.0.2.17/32",
+				"192.0.2.21/32", "192.0.2.25/32", "192.0.2.30/32", "192.0.2.31/32",
+				"192.0.2.40/32", "192.0.2.41/32", "192.0.2.42/32", "192.0.2.43/32"},
+		}},
+		probes: []expect{
+			{"net", probe{"tcp", "192.0.2.17", "192.0.2.1", 22}, "open fw 192.0.2.17", "map: a prefix . port tuple, accept"},
+			{"net", probe{"tcp", "192.0.2.21", "192.0.2.1", 22}, "refused", "map: a prefix . port tuple, jump to the refusing chain"},
+			{"net", probe{"tcp", "192.0.2.25", "192.0.2.1", 80}, "open fw 192.0.2.25", "map: the third tuple"},
+			{"net", probe{"tcp", "192.0.2.17", "192.0.2.1", 80}, "refused", "map: a prefix with another rule's port"},
+			{"net", probe{"tcp", "192.0.2.25", "192.0.2.1", 22}, "refused", "map: a port with another rule's prefix"},
+			{"net", probe{"tcp", "192.0.2.31", "192.0.2.1", 8080}, "open fw 192.0.2.31", "address . interface: eth0"},
+			{"net", probe{"tcp", "192.0.2.30", "192.0.2.1", 8080}, "refused", "address . interface: the tuple names eth9"},
+			{"net", probe{"tcp", "192.0.2.10", "192.0.2.1", 22}, "open fw 192.0.2.10", "address . port"},
+			{"net", probe{"tcp", "192.0.2.11", "192.0.2.1", 80}, "open fw 192.0.2.11", "address . port"},
+			{"net", probe{"tcp", "192.0.2.12", "192.0.2.1", 443}, "open fw 192.0.2.12", "address . port"},
+			{"net", probe{"tcp", "192.0.2.10", "192.0.2.1", 80}, "refused", "address . port: another rule's port"},
+			{"net", probe{"tcp", "192.0.2.12", "192.0.2.1", 22}, "refused", "address . port: another rule's port"},
+			{"net", probe{"tcp", "192.0.2.2", "192.0.2.1", 22}, "refused", "no tuple"},
+			{"net", probe{"tcp", "192.0.2.40", "192.0.2.1", 22}, "open fw 192.0.2.40", "address . port, before the rule passed over"},
+			{"net", probe{"tcp", "192.0.2.41", "192.0.2.1", 443}, "open fw 192.0.2.41", "address . port, after the rule passed over, disjoint from it"},
+			{"net", probe{"tcp", "192.0.2.43", "192.0.2.1", 8080}, "open fw 192.0.2.43", "address . port, after the rule passed over, disjoint from it"},
+			{"net", probe{"tcp", "192.0.2.42", "192.0.2.1", 80}, "refused", "the rule passed over comes first for a rule it meets"},
+			{"net", probe{"tcp", "192.0.2.41", "192.0.2.1", 80}, "refused", "the rule passed over"},
+		},
+	},
 }
 
 // TestSameVerdicts loads the iptables (with ipset) and the nft translation
@@ -277,10 +321,24 @@ func TestSameVerdicts(t *testing.T) {
 			}
 			all := append(slices.Clone(pc.probes), pc.pings...)
 			results := map[string][]string{}
+			loaders := []string{"iptables", "nft"}
+			var unmerged []byte
+			if pc.unmerged {
+				unmerged = unmergedNFT(t, pc.example)
+				loaders = append(loaders, "nft-unmerged")
+				for _, s := range pc.merged {
+					if !strings.Contains(string(tr.out["want.nft"]), s) && !strings.Contains(string(tr.out["want.ipset"]), s) {
+						t.Fatalf("the merged output lacks %q", s)
+					}
+					if strings.Contains(string(unmerged), s) {
+						t.Fatalf("the unmerged nft text holds %q", s)
+					}
+				}
+			}
 			// Two backends side by side, each in its own namespaces.
 			var mu sync.Mutex
 			t.Run("load", func(t *testing.T) {
-				for _, backend := range []string{"iptables", "nft"} {
+				for _, backend := range loaders {
 					t.Run(backend, func(t *testing.T) {
 						t.Parallel()
 						n := newNet(t, exe, pc)
@@ -291,6 +349,8 @@ func TestSameVerdicts(t *testing.T) {
 							n.load(t, tr.out["want.ip6tables"], "ip6tables-restore")
 						case "nft":
 							n.load(t, tr.out["want.nft"], "nft", "-f", "-")
+						case "nft-unmerged":
+							n.load(t, unmerged, "nft", "-f", "-")
 						}
 						got := n.probe(t, pc.probes, false, 0)
 						got = append(got, n.probe(t, pc.pings, true, 0)...)
@@ -305,6 +365,17 @@ func TestSameVerdicts(t *testing.T) {
 			if len(ipt) != len(all) || len(nf) != len(all) {
 				t.Fatal("the probes did not run in both backends")
 			}
+			if pc.unmerged {
+				um := results["nft-unmerged"]
+				if len(um) != len(all) {
+					t.Fatal("the probes did not run in the unmerged ruleset")
+				}
+				for i, e := range all {
+					if um[i] != nf[i] {
+						t.Errorf("%s %s: merged nft %q, unmerged nft %q", e.from, e.probe, nf[i], um[i])
+					}
+				}
+			}
 			for i, e := range all {
 				switch {
 				case ipt[i] != nf[i]:
@@ -315,6 +386,28 @@ func TestSameVerdicts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unmergedNFT is the nft text of the policy at path with no rules merged.
+func unmergedNFT(t *testing.T, path string) []byte {
+	t.Helper()
+	l, ds := lang.Load([]string{path})
+	if l == nil || len(l.Units) != 1 {
+		t.Fatalf("%s: want one policy, load gave %v", path, ds)
+	}
+	prog, ds := check.Check(l.Units[0].Files, check.Options{Backends: []string{"nft"}})
+	if ds.HasErrors() {
+		t.Fatalf("%s: %v", path, ds)
+	}
+	rs, ds := ir.Lower(prog)
+	if ds.HasErrors() {
+		t.Fatalf("%s: %v", path, ds)
+	}
+	text, ds := nft.PrepareWith(rs, ir.MergeOptions{}).Text()
+	if ds.HasErrors() {
+		t.Fatalf("%s: %v", path, ds)
+	}
+	return text
 }
 
 // testNet is one firewall namespace and its peers.

@@ -183,8 +183,10 @@ func TestKernelLoads(t *testing.T) {
 	}
 	listed := testnetns.Run(t, ns, "nft", "list", "table", "inet", nft.Table)
 	want := strings.Count(string(out["nft"]), " comment \"site.fw:")
-	if got := strings.Count(listed, " comment \"site.fw:"); got != want || want < 300 {
-		t.Errorf("%d rules listed in table inet %s, want the script's %d (at least 300)", got, nft.Table, want)
+	// Fewer rules than the policy's 300 statements: runs of them become
+	// lookups along several fields (ir.Merge), 258 rules at seed 1.
+	if got := strings.Count(listed, " comment \"site.fw:"); got != want || want < 200 {
+		t.Errorf("%d rules listed in table inet %s, want the script's %d (at least 200)", got, nft.Table, want)
 	}
 	for _, set := range []string{"blocklist", "pairs", "allow00", "allow19"} {
 		if !strings.Contains(listed, "set "+set+" {") {

@@ -56,6 +56,8 @@ func (c *checker) lower() {
 			}
 		case *ast.Policy:
 			policies = append(policies, d)
+		case *ast.Assert:
+			c.assert(d)
 		}
 	}
 	c.policies(policies)
@@ -213,6 +215,30 @@ func (c *checker) zoneRule(r *ast.Rule) {
 	}
 	ch := c.baseChain(table, hook)
 	ch.Rules = append(ch.Rules, rules...)
+}
+
+// assert checks an assert's zones and matches the way zoneRule checks a
+// zone rule's, and keeps the expanded conditions (one rule per protocol
+// of a service) with the filter hook they lead to, for the assert pass.
+func (c *checker) assert(a *ast.Assert) {
+	failed := c.checking()
+	from, ok1 := c.zoneRef(&a.From)
+	to, ok2 := c.zoneRef(&a.To)
+	from, to = orPlaceholder(from, &a.From), orPlaceholder(to, &a.To)
+	_, hook := hookFor(placeFilter, from, to)
+	st := c.newState()
+	c.zoneConds(st, hook, from, to, &a.From, &a.To)
+	c.matches(a.Matches, st)
+	rules := c.expand(st, a, nil, policy.FromZone)
+	if !ok1 || !ok2 || failed() || len(rules) == 0 {
+		c.fail(a)
+		return
+	}
+	v := policy.Accept
+	if a.Verdict.Name == "drop" {
+		v = policy.Drop
+	}
+	c.prog.Asserts = append(c.prog.Asserts, &policy.Assert{Hook: hook, Rules: rules, Verdict: v, Management: a.Management, Decl: a})
 }
 
 func identNode(id *ast.Ident) ast.Node {

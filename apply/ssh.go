@@ -2,8 +2,8 @@ package apply
 
 import (
 	"fmt"
-	"slices"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 

@@ -145,7 +145,7 @@ func fate(n *space.Net, s *space.Space, path sem.Path, c space.Cube) (Fate, stri
 	if drop == nil {
 		return Accepted, ""
 	}
-	why := drop.Why + " (for " + space.Words(space.Witness(s, &drop.Cube), path) + ")"
+	why := drop.Why + " (for " + space.Words(space.Witness(s, &drop.Entry), path) + ")"
 	if drop.Maybe != "" {
 		why += ", depending on " + drop.Maybe
 	}

@@ -119,10 +119,12 @@ func rulePos(base string, r *policy.Rule) string {
 	return name + ":" + strconv.Itoa(rg.Start.Line)
 }
 
-// Outcome is what the ruleset does to the packets of Cube.
+// Outcome is what the ruleset does to the packets of Entry.
 type Outcome struct {
-	Cube   Cube
-	Accept bool
+	// Cube is the packets as the deciding rule saw them (marks set,
+	// notrack done); Entry the same packets as they entered.
+	Cube, Entry Cube
+	Accept      bool
 	// Rule is the rule that decided (the drop or reject, or for an
 	// accepted packet the last rule that accepted it), nil when a chain's
 	// policy did; Pos is its position, and Why says it in words: "the
@@ -151,7 +153,12 @@ const (
 )
 
 type flow struct {
-	c     Cube
+	c Cube
+	// over are the dimensions an action rewrote (a mark set, notrack),
+	// and saved their values as the packet entered: the packet a reader
+	// is shown is the one that arrives, not the one a later chain sees.
+	over  sem.Dims
+	saved Cube
 	maybe string
 	by    *NetRule // the last rule that accepted, for messages
 	why   string   // what accepted it last, in words
@@ -266,16 +273,36 @@ func Flow(n *Net, s *Space, path sem.Path, start Region) *FlowResult {
 		if why == "" {
 			why = "no chain drops it"
 		}
-		res.Outcomes = append(res.Outcomes, Outcome{Cube: f.c, Accept: true, Rule: f.by, Why: why, Maybe: f.maybe})
+		res.Outcomes = append(res.Outcomes, Outcome{Cube: f.c, Entry: f.entry(), Accept: true, Rule: f.by, Why: why, Maybe: f.maybe})
 	}
 	for _, e := range done {
-		res.Outcomes = append(res.Outcomes, Outcome{Cube: e.c, Rule: e.rule, Why: e.why, Maybe: e.maybe})
+		res.Outcomes = append(res.Outcomes, Outcome{Cube: e.c, Entry: e.entry(), Rule: e.rule, Why: e.why, Maybe: e.maybe})
 	}
 	return res
 }
 
 // splitDim splits f into the part whose dimension d lies in set and the
 // rest.
+// set rewrites dimension d of f to v, keeping its entry value.
+func (f *flow) set(d Dim, v ivs) {
+	if !f.over.Has(d) {
+		f.saved[d] = f.c[d]
+		f.over = f.over.With(d)
+	}
+	f.c[d] = v
+}
+
+// entry is the packets of f as they entered the first chain.
+func (f *flow) entry() Cube {
+	c := f.c
+	for d := range NDim {
+		if f.over.Has(Dim(d)) {
+			c[d] = f.saved[d]
+		}
+	}
+	return c
+}
+
 func splitDim(f flow, d Dim, set ivs) (in, out []flow) {
 	a, b := f.c[d].Intersect(set), f.c[d].Minus(set)
 	if !a.Empty() {
@@ -371,15 +398,20 @@ func (w *flowWalker) rules(c *NetChain, i int, pending []flow, depth int, before
 				// the part the rule holds is uncertain both ways.
 				rest = w.s.SubtractAll(f.c, cs, nil)
 				for _, x := range in {
-					next = append(next, flow{c: x, maybe: orWhy(f.maybe, why), by: f.by, why: f.why})
+					g := f
+					g.c, g.maybe = x, orWhy(f.maybe, why)
+					next = append(next, g)
 				}
 			}
 			for _, x := range rest {
-				next = append(next, flow{c: x, maybe: f.maybe, by: f.by, why: f.why})
+				g := f
+				g.c = x
+				next = append(next, g)
 			}
 			var hit []flow
 			for _, x := range in {
-				g := flow{c: x, maybe: f.maybe, by: f.by, why: f.why}
+				g := f
+				g.c = x
 				if why != "" {
 					g.maybe = orWhy(g.maybe, why)
 				}
@@ -482,8 +514,9 @@ func (w *flowWalker) steps(c *NetChain, nr *NetRule, steps []NetStep, i int, f f
 		case *policy.Notrack:
 			if beforeCt {
 				full := w.s.Full()
-				f.c[CtState] = sem.Single(sem.U64(4))
-				f.c[CtStatus], f.c[CtMark] = full[CtStatus], full[CtMark]
+				f.set(CtState, sem.Single(sem.U64(4)))
+				f.set(CtStatus, full[CtStatus])
+				f.set(CtMark, full[CtMark])
 			}
 			fs = []flow{f}
 		case *policy.SetMark:
@@ -499,6 +532,13 @@ func (w *flowWalker) steps(c *NetChain, nr *NetRule, steps []NetStep, i int, f f
 				fs = w.markOp(f, CtMark, int(Mark), 0, a.Mask, nr)
 			}
 		default:
+			if st.Action.Terminal() {
+				// An action this walk does not know ends the chain one
+				// way or another: both, uncertain.
+				f.maybe = orWhy(f.maybe, "the rule at "+nr.Pos+" ends the chain with an action the proof does not know")
+				return []ended{{flow: f, kind: endAccept, rule: nr, why: "the rule at " + nr.Pos},
+					{flow: f, kind: endDrop, rule: nr, why: "the rule at " + nr.Pos}}
+			}
 			fs = []flow{f}
 		}
 		if len(fs) != 1 {
@@ -536,19 +576,19 @@ func (w *flowWalker) markOp(f flow, d Dim, src int, value, mask uint32, nr *NetR
 			value = markOf(from[0].Lo)
 		} else {
 			full := w.s.Full()
-			f.c[d] = full[d]
+			f.set(d, full[d])
 			f.maybe = orWhy(f.maybe, "the rule at "+nr.Pos+" copies a mark the proof does not know exactly")
 			return append(out, f)
 		}
 	}
 	switch {
 	case mask == math.MaxUint32:
-		f.c[d] = sem.Single(markKey(value))
+		f.set(d, sem.Single(markKey(value)))
 	case len(set) == 1 && set[0].Lo == set[0].Hi:
-		f.c[d] = sem.Single(markKey(markOf(set[0].Lo)&^mask | value&mask))
+		f.set(d, sem.Single(markKey(markOf(set[0].Lo)&^mask|value&mask)))
 	default:
 		full := w.s.Full()
-		f.c[d] = full[d]
+		f.set(d, full[d])
 		f.maybe = orWhy(f.maybe, "the rule at "+nr.Pos+" sets some bits of a mark the proof does not know exactly")
 	}
 	return append(out, f)

@@ -47,7 +47,7 @@ func Prove(n *Net, c *Claim) *Proof {
 			continue
 		}
 		if o.Maybe == "" {
-			w := c.witness(&o.Cube)
+			w := c.witness(&o.Entry)
 			pr.Witness, pr.Outcome = &w, o
 			return pr
 		}
@@ -60,7 +60,7 @@ func Prove(n *Net, c *Claim) *Proof {
 		pr.Undecided = res.Incomplete
 	case maybe != nil:
 		pr.Outcome, pr.Undecided = maybe, maybe.Maybe
-		w := c.witness(&maybe.Cube)
+		w := c.witness(&maybe.Entry)
 		pr.Witness = &w
 	default:
 		pr.Holds = true

@@ -12,7 +12,7 @@ import (
 // Witness returns one concrete packet of a non-empty cube of s, choosing
 // in each field a value a reader recognises and a test can send: a
 // documentation address or the first usable one of a network, an
-// ephemeral source port, tcp, "eth0"-like interface names, ct state new,
+// ephemeral source port, destination port 80, tcp, "eth0"-like interface names, ct state new,
 // marks 0, the tcp flags of the packet's ct state.
 func Witness(s *Space, c *Cube) sem.Packet {
 	var pt sem.Point
@@ -52,7 +52,7 @@ func Witness(s *Space, c *Cube) sem.Packet {
 	}
 	pt.F[Proto] = pick(Proto, sem.U64(6), sem.U64(17), sem.U64(1), sem.U64(58))
 	pt.F[SPort] = pick(SPort, sem.U64(40000))
-	pt.F[DPort] = pick(DPort)
+	pt.F[DPort] = pick(DPort, sem.U64(80))
 	names := iface("eth0", "eth1", "eth2", "wan0", "lan0")
 	pt.F[IIf] = pick(IIf, append([]u128{{}}, names...)...)
 	pt.F[OIf] = pick(OIf, append([]u128{{}}, names...)...)

@@ -47,11 +47,8 @@ func run(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		for _, c := range claims {
-			pr := space.Prove(net, c)
-			if pr.Holds {
-				continue
-			}
-			if report(pass, a, pr) {
+			if pr := space.Prove(net, c); !pr.Holds {
+				report(pass, a, pr)
 				break // one finding per assert
 			}
 		}
@@ -59,8 +56,8 @@ func run(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// report reports a proof that failed; it returns whether it reported.
-func report(pass *analysis.Pass, a *policy.Assert, pr *space.Proof) bool {
+// report reports a proof that did not hold.
+func report(pass *analysis.Pass, a *policy.Assert, pr *space.Proof) {
 	at := a.Decl.Range
 	c := pr.Claim
 	want, got := "accepted", "dropped"
@@ -70,8 +67,8 @@ func report(pass *analysis.Pass, a *policy.Assert, pr *space.Proof) bool {
 	var d *diag.Diagnostic
 	switch {
 	case pr.Witness == nil:
-		d = pass.Reportf(CodeUndecided, at, "assert not proven: %s", pr.Undecided)
-		return true
+		pass.Reportf(CodeUndecided, at, "assert not proven: %s", pr.Undecided)
+		return
 	case pr.Undecided != "":
 		d = pass.Reportf(CodeUndecided, at, "assert not proven: %s may be %s (%s), depending on what the proof cannot know: %s",
 			space.Words(*pr.Witness, c.Path), got, pr.Outcome.Why, pr.Undecided)
@@ -85,5 +82,4 @@ func report(pass *analysis.Pass, a *policy.Assert, pr *space.Proof) bool {
 			d.Related = append(d.Related, diag.Related{Message: "decided here", Range: rg})
 		}
 	}
-	return true
 }

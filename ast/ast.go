@@ -204,13 +204,16 @@ type Balance struct {
 
 // Assert is a claim about the policy that `fwc check` proves for every
 // packet it names: the packets from one zone to another that match
-// Matches are all accepted (Verdict "accept") or none is (Verdict "drop").
+// Matches are all accepted (Verdict "accept"), none is (Verdict "drop"),
+// or each one the policy lets through is translated by a nat rule of
+// that kind (Verdict "masquerade", "snat", "dnat", "redirect").
 // With Management, `fwc apply` also proves that the connections it names
 // survive, both ways, before it installs the policy.
 //
 //	assert from admins to self tcp dport 22 accept
 //	assert management from admins to self service ssh accept
 //	assert from wan to lan drop
+//	assert from lan to wan masquerade
 type Assert struct {
 	diag.Range
 	// Management is set when `management` was written after `assert`;
@@ -219,7 +222,9 @@ type Assert struct {
 	ManagementRange diag.Range
 	From, To        Ident
 	Matches         []Match
-	Verdict         Ident // "accept" or "drop"
+	// Verdict is "accept", "drop", or the kind of address translation
+	// the packets get: "masquerade", "snat", "dnat", "redirect".
+	Verdict Ident
 }
 
 func (*Include) declNode() {}

@@ -234,11 +234,15 @@ func (c *checker) assert(a *ast.Assert) {
 		c.fail(a)
 		return
 	}
-	v := policy.Accept
-	if a.Verdict.Name == "drop" {
-		v = policy.Drop
+	pa := &policy.Assert{Hook: hook, Rules: rules, Management: a.Management, Decl: a}
+	switch a.Verdict.Name {
+	case "drop":
+		pa.Verdict = policy.Drop
+	case "masquerade", "snat", "dnat", "redirect":
+		k := map[string]policy.NATKind{"masquerade": policy.Masquerade, "snat": policy.SNAT, "dnat": policy.DNAT, "redirect": policy.Redirect}[a.Verdict.Name]
+		pa.NAT = &k
 	}
-	c.prog.Asserts = append(c.prog.Asserts, &policy.Assert{Hook: hook, Rules: rules, Verdict: v, Management: a.Management, Decl: a})
+	c.prog.Asserts = append(c.prog.Asserts, pa)
 }
 
 func identNode(id *ast.Ident) ast.Node {

@@ -159,7 +159,7 @@ type assertDecl struct {
 	From       *ident        `parser:"\"from\" @@ \"to\""`
 	To         *ident        `parser:"@@"`
 	Matches    []match       `parser:"@@*"`
-	Verdict    []lexer.Token `parser:"@( \"accept\" | \"drop\" )"`
+	Verdict    []lexer.Token `parser:"@( \"accept\" | \"drop\" | \"masquerade\" | \"snat\" | \"dnat\" | \"redirect\" )"`
 }
 
 type tableDecl struct {

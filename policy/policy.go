@@ -65,8 +65,11 @@ type Assert struct {
 	Hook  Hook
 	Rules []*Rule
 	// Verdict is Accept (every packet is accepted) or Drop (none is:
-	// each is dropped or rejected somewhere).
+	// each is dropped or rejected somewhere). Unused when NAT is set.
 	Verdict VerdictKind
+	// NAT, when not nil, is the kind of translation every packet the
+	// policy accepts gets (a balance counts as dnat).
+	NAT *NATKind
 	// Management: apply proves the connections survive, both ways.
 	Management bool
 	Decl       *ast.Assert

@@ -135,7 +135,12 @@ type Outcome struct {
 	// rate limit, a mark the walk does not know exactly, ...): the
 	// outcome is possible, not certain.
 	Maybe string
+	nat   uint8
 }
+
+// Translated reports whether a nat rule of kind k (a balance counts as
+// dnat) translated the packets.
+func (o *Outcome) Translated(k policy.NATKind) bool { return o.nat&(1<<k) != 0 }
 
 // FlowResult is every outcome of a region; together their cubes cover it
 // (a maybe outcome may overlap others).
@@ -162,6 +167,11 @@ type flow struct {
 	maybe string
 	by    *NetRule // the last rule that accepted, for messages
 	why   string   // what accepted it last, in words
+	nat   uint8    // the kinds of nat rule that translated it, 1<<policy.NATKind
+	// later says why what the next chains decide is uncertain (a nat
+	// rewrite they see and the walk does not follow); it becomes maybe
+	// when the flow enters one.
+	later string
 }
 
 type ended struct {
@@ -232,6 +242,9 @@ func Flow(n *Net, s *Space, path sem.Path, start Region) *FlowResult {
 			if w.stop != "" {
 				break
 			}
+			if f.later != "" {
+				f.maybe, f.later = orWhy(f.maybe, f.later), ""
+			}
 			walk := []flow{f}
 			if c.NAT {
 				// Only a connection's first packet goes through nat.
@@ -273,10 +286,13 @@ func Flow(n *Net, s *Space, path sem.Path, start Region) *FlowResult {
 		if why == "" {
 			why = "no chain drops it"
 		}
-		res.Outcomes = append(res.Outcomes, Outcome{Cube: f.c, Entry: f.entry(), Accept: true, Rule: f.by, Why: why, Maybe: f.maybe})
+		// A rewritten destination may also be routed another way, through
+		// chains this path does not have.
+		f.maybe = orWhy(f.maybe, f.later)
+		res.Outcomes = append(res.Outcomes, Outcome{Cube: f.c, Entry: f.entry(), Accept: true, Rule: f.by, Why: why, Maybe: f.maybe, nat: f.nat})
 	}
 	for _, e := range done {
-		res.Outcomes = append(res.Outcomes, Outcome{Cube: e.c, Entry: e.entry(), Rule: e.rule, Why: e.why, Maybe: e.maybe})
+		res.Outcomes = append(res.Outcomes, Outcome{Cube: e.c, Entry: e.entry(), Rule: e.rule, Why: e.why, Maybe: e.maybe, nat: e.nat})
 	}
 	return res
 }
@@ -493,8 +509,15 @@ func (w *flowWalker) steps(c *NetChain, nr *NetRule, steps []NetStep, i int, f f
 			}
 			return []ended{{flow: f, kind: endDrop, rule: nr, why: "the rule at " + nr.Pos}}
 		case *policy.NAT, *policy.Balance:
-			if n, ok := a.(*policy.NAT); !ok || n.Kind == policy.DNAT || n.Kind == policy.Redirect {
-				f.maybe = orWhy(f.maybe, "the destination is rewritten by the nat rule at "+nr.Pos+", which the proof does not follow")
+			kind := policy.DNAT // a balance
+			if n, ok := a.(*policy.NAT); ok {
+				kind = n.Kind
+			}
+			f.nat |= 1 << kind
+			if kind == policy.DNAT || kind == policy.Redirect {
+				// The later chains see the new destination (and the
+				// routing decision may send the packet another way).
+				f.later = orWhy(f.later, "the destination is rewritten by the nat rule at "+nr.Pos+", which the proof does not follow")
 			}
 			return []ended{{flow: f, kind: endAccept, rule: nr, why: "the nat rule at " + nr.Pos}}
 		}

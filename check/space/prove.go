@@ -17,6 +17,18 @@ type Claim struct {
 	// Replies: Region holds the replies to packets of another claim; its
 	// witness is then chosen as the reply to a packet chosen as usual.
 	Replies bool
+	// NAT, when not nil, replaces Accept: every packet the ruleset
+	// accepts is translated by a nat rule of this kind (those it drops
+	// are not judged).
+	NAT *policy.NATKind
+}
+
+// holds reports whether o is what c claims.
+func (c *Claim) holds(o *Outcome) bool {
+	if c.NAT != nil {
+		return !o.Accept || o.Translated(*c.NAT)
+	}
+	return o.Accept == c.Accept
 }
 
 // Proof is the answer to a Claim.
@@ -43,7 +55,7 @@ func Prove(n *Net, c *Claim) *Proof {
 	var maybe *Outcome
 	for i := range res.Outcomes {
 		o := &res.Outcomes[i]
-		if o.Accept == c.Accept {
+		if c.holds(o) {
 			continue
 		}
 		if o.Maybe == "" {
@@ -124,8 +136,8 @@ func AssertClaims(a *policy.Assert) (claims []*Claim, inexact string) {
 			continue
 		}
 		main := defaults(s, path, region, false)
-		claims = append(claims, &Claim{Space: s, Path: path, Region: main, Accept: a.Verdict == policy.Accept, What: "packets"})
-		if a.Management {
+		claims = append(claims, &Claim{Space: s, Path: path, Region: main, Accept: a.Verdict == policy.Accept, NAT: a.NAT, What: "packets"})
+		if a.Management && a.NAT == nil {
 			est := defaults(s, path, region, true)
 			claims = append(claims,
 				&Claim{Space: s, Path: path, Region: est, Accept: true, What: "the connections' further packets"},

@@ -57,6 +57,10 @@ type witness struct {
 	p      sem.Packet
 	path   sem.Path
 	accept bool // the verdict the packet must get
+	// masq: the proof says a masquerade or snat translates it, so the
+	// server sees the firewall's address.
+	masq bool
+	nat  bool // an assert of translation: the verdict is the proof's
 }
 
 // TestAssertWitnesses checks the assert pass against the kernel: the
@@ -65,7 +69,8 @@ type witness struct {
 // is sent as a real connection from the peer behind its input interface:
 // one said to be dropped gets no answer, one said to be accepted reaches
 // the listener. A packet of each assert that holds is sent too and gets
-// the assert's verdict. The probe's source port is the kernel's choice,
+// the assert's verdict (for an assert of masquerade, the source address
+// the server sees says whether it was translated). The probe's source port is the kernel's choice,
 // not the witness's: the test fails if a policy here matches source
 // ports, which would make that matter.
 func TestAssertWitnesses(t *testing.T) {
@@ -111,7 +116,11 @@ func TestAssertWitnesses(t *testing.T) {
 				}
 				want := "timeout"
 				if w.accept {
-					want = "open " + answer + " " + w.p.Src.String()
+					seen := w.p.Src.String()
+					if w.masq {
+						seen = strings.Split(an.fwAddrs[w.p.OutIface][0], "/")[0]
+					}
+					want = "open " + answer + " " + seen
 				}
 				es = append(es, expect{from: pc.peers[from].name,
 					probe: probe{"tcp", w.p.Src.String(), w.p.Dst.String(), int(w.p.DstPort)},
@@ -195,10 +204,10 @@ func assertWitnesses(t *testing.T, path string) ([]witness, []byte) {
 			t.Fatalf("%s: the pass and the proof disagree", src)
 		case fails:
 			p, path := parseWords(t, words)
-			ws = append(ws, witness{assert: src, words: words, p: p, path: path, accept: !c.Accept})
+			ws = append(ws, witness{assert: src, words: words, p: p, path: path, accept: !c.Accept, nat: c.NAT != nil})
 		default:
 			p := space.Witness(c.Space, &c.Region[0])
-			ws = append(ws, witness{assert: src, p: p, path: c.Path, accept: c.Accept})
+			ws = append(ws, witness{assert: src, p: p, path: c.Path, accept: c.Accept, nat: c.NAT != nil})
 		}
 	}
 	prog, ds = check.Check(files, check.Options{NoLint: true})
@@ -209,6 +218,21 @@ func assertWitnesses(t *testing.T, path string) ([]witness, []byte) {
 	text, nds := nft.Text(rs)
 	if lds.HasErrors() || nds.HasErrors() {
 		t.Fatalf("%s: %v %v", path, lds, nds)
+	}
+	for i := range ws {
+		w := &ws[i]
+		res := space.Flow(net, space.NewSpace(false), w.path, space.Region{w.p.Point().Cube()})
+		accepted := false
+		for _, o := range res.Outcomes {
+			accepted = accepted || o.Accept
+			w.masq = w.masq || o.Accept && (o.Translated(policy.Masquerade) || o.Translated(policy.SNAT))
+		}
+		if w.nat {
+			// An assert of translation judges the accepted packets:
+			// its witness is accepted untranslated, a packet of it
+			// that holds accepted and translated (or dropped).
+			w.accept = accepted
+		}
 	}
 	return ws, text
 }
@@ -228,6 +252,9 @@ func parseWords(t *testing.T, words string) (sem.Packet, sem.Path) {
 	if len(f) == 0 || f[0] != "tcp" {
 		t.Fatalf("witness %q: want a tcp packet", words)
 	}
+	// A connection's first packet, as a probe's connect sends it (the
+	// words leave out the usual flags).
+	p.Proto, p.TCPFlags, p.CtState = policy.ProtoTCP, policy.SYN, policy.CtNew
 	for i := 1; i+1 < len(f); i += 2 {
 		k, v := f[i], f[i+1]
 		var err error

@@ -37,7 +37,7 @@ func run(pass *analysis.Pass) (any, error) {
 	net := space.NetFromProgram(p)
 	for _, a := range p.Asserts {
 		at := a.Decl.Range
-		if a.Management && a.Verdict != policy.Accept {
+		if a.Management && (a.NAT != nil || a.Verdict != policy.Accept) {
 			pass.Reportf(CodeManagement, a.Decl.ManagementRange, "a management assert claims that connections get through: it needs accept, not %s", a.Decl.Verdict.Name)
 			continue
 		}
@@ -61,7 +61,10 @@ func report(pass *analysis.Pass, a *policy.Assert, pr *space.Proof) {
 	at := a.Decl.Range
 	c := pr.Claim
 	want, got := "accepted", "dropped"
-	if !c.Accept {
+	switch {
+	case c.NAT != nil:
+		want, got = "translated by "+a.Decl.Verdict.Name, "accepted without "+a.Decl.Verdict.Name
+	case !c.Accept:
 		want, got = "not accepted", "accepted"
 	}
 	var d *diag.Diagnostic

@@ -8,8 +8,11 @@
 //
 // An assert names packets the way a zone rule does (`from ZONE to ZONE`,
 // then match words) and ends in the verdict they must get: `accept` (every
-// one of them is accepted) or `drop` (none is: each is dropped or
-// rejected somewhere). The pass walks the set of those packets, not a
+// one of them is accepted), `drop` (none is: each is dropped or rejected
+// somewhere), or a kind of address translation, `masquerade`, `snat`,
+// `dnat` or `redirect` (every one the policy accepts is translated by a
+// nat rule of that kind; a balance counts as dnat; those it drops are not
+// judged). The pass walks the set of those packets, not a
 // sample of them, through every chain they cross, in kernel order (the
 // hooks of their path; on each hook the tables by priority; jumps, gotos
 // and returns; marks set and restored; notrack), with the packet-space
@@ -38,7 +41,8 @@
 // one such packet, as it crosses the host ("to self", "forwarded", "from
 // self") and its fields, and the rule that decided it: the drop (or
 // reject) for an `accept` assert, the last rule that accepted it for a
-// `drop` assert, or the chain policy. Either the policy or the assert is
+// `drop` assert or one of translation (a packet accepted without it), or
+// the chain policy. Either the policy or the assert is
 // wrong: fix the rule, or narrow the assert.
 //
 //	zone admins { net 10.9.0.0/16 }
@@ -62,10 +66,10 @@
 // change at run time says nothing definite about which packets are meant.
 // Leave such matches out of the assert.
 //
-// # FW1093: management assert with drop
+// # FW1093: management assert without accept
 //
 // `management` claims that connections survive both ways; it goes with
-// `accept` only.
+// `accept` only, not with `drop` or a kind of translation.
 package assert
 
 import _ "embed" // for doc

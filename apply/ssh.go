@@ -170,9 +170,16 @@ func NetOf(rs *ir.Ruleset) *space.Net {
 			NAT: c.Type == ir.TypeNAT, Drop: c.IsBase() && c.Policy == policy.Drop}
 		chains[c] = nc
 		for _, r := range c.Rules {
-			conds := make([]policy.Cond, len(r.Matches))
+			// Shared with the IR rule unless a match needs unwrapping.
+			conds := r.Matches
 			for i, m := range r.Matches {
-				conds[i] = unwrap(m)
+				switch m.(type) {
+				case *ir.Meter, *ir.Connlimit:
+					if &conds[0] == &r.Matches[0] {
+						conds = slices.Clone(r.Matches)
+					}
+					conds[i] = unwrap(m)
+				}
 			}
 			pos := r.Comment(80)
 			if pos == "" {

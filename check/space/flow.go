@@ -195,7 +195,6 @@ type flowWalker struct {
 	lowered map[*policy.Rule]*ruleInfo
 	absent  map[*policy.Rule]bool
 	budget  int
-	flows   int
 	stop    string
 }
 
@@ -376,10 +375,7 @@ func (w *flowWalker) rules(c *NetChain, i int, pending []flow, depth int, before
 		}
 		return out
 	}
-	for ; i < len(c.Rules) && len(pending) > 0; i++ {
-		if !w.spend(len(pending)) {
-			break
-		}
+	for ; i < len(c.Rules) && len(pending) > 0 && w.stop == ""; i++ {
 		nr := c.Rules[i]
 		ri := w.lower(nr.Rule)
 		if ri == nil {
@@ -402,6 +398,9 @@ func (w *flowWalker) rules(c *NetChain, i int, pending []flow, depth int, before
 				next = append(next, f)
 				continue
 			}
+			// Only a rule that splits a flow costs: the budget bounds
+			// the splitting, not the length of the ruleset.
+			w.spend(len(cs))
 			var rest Region
 			if why == "" {
 				budget := subtractBudget
@@ -442,7 +441,6 @@ func (w *flowWalker) rules(c *NetChain, i int, pending []flow, depth int, before
 			}
 		}
 		pending = next
-		w.flows += len(pending)
 		if len(pending) > maxFlows && w.stop == "" {
 			w.stop = "the ruleset splits the packets into too many classes to follow"
 		}

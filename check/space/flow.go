@@ -147,12 +147,14 @@ func (o *Outcome) Translated(k policy.NATKind) bool { return o.nat&(1<<k) != 0 }
 type FlowResult struct {
 	Outcomes []Outcome
 	// Incomplete says why the walk stopped early ("" when it did not):
-	// then the outcomes are not all there is.
+	// then the outcomes are not to be trusted (the flows left where it
+	// stopped end there as if their chain had).
 	Incomplete string
 }
 
-// Limits of Flow: beyond them the result is Incomplete.
-const (
+// Limits of Flow: beyond them the result is Incomplete. Variables so that
+// a test can reach them with a small policy.
+var (
 	maxFlows   = 1 << 14
 	flowBudget = 1 << 18
 )

@@ -3,6 +3,7 @@ package space_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/fwcproject/fwc/ast"
@@ -200,4 +201,33 @@ func pick(r *rand.Rand, c *sem.Cube, v6 bool) sem.Point {
 		}
 	}
 	return p
+}
+
+// TestFlowIncomplete: a walk that runs out of its budget says so, and a
+// claim over it is undecided, not proven either way; with the budget
+// back, the same claim is decided.
+func TestFlowIncomplete(t *testing.T) {
+	src := "zone admins { net 10.9.0.0/16 }\n" +
+		"table filter { chain input policy drop { saddr 10.9.1.0/24 drop\n tcp dport 22 accept } }\n" +
+		"assert from admins to self tcp dport 22 accept\n"
+	f, ds := lang.ParseFile("p.fw", []byte(src))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	prog, cds := check.Check([]*ast.File{f}, check.Options{NoLint: true})
+	if cds.HasErrors() {
+		t.Fatal(cds)
+	}
+	claims, _ := space.AssertClaims(prog.Asserts[0])
+	net := space.NetFromProgram(prog)
+	restore := space.SetFlowBudget(0)
+	pr := space.Prove(net, claims[0])
+	restore()
+	if pr.Holds || pr.Witness != nil || !strings.Contains(pr.Undecided, "too many classes") {
+		t.Errorf("with no budget: holds %v, witness %v, undecided %q", pr.Holds, pr.Witness, pr.Undecided)
+	}
+	pr = space.Prove(net, claims[0])
+	if pr.Holds || pr.Witness == nil || pr.Undecided != "" || !strings.HasPrefix(pr.Witness.Src.String(), "10.9.1.") {
+		t.Errorf("with the budget: holds %v, witness %v, undecided %q", pr.Holds, pr.Witness, pr.Undecided)
+	}
 }

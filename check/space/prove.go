@@ -52,6 +52,12 @@ type Proof struct {
 func Prove(n *Net, c *Claim) *Proof {
 	res := Flow(n, c.Space, c.Path, c.Region)
 	pr := &Proof{Claim: c}
+	if res.Incomplete != "" {
+		// The flows the walk left where it stopped are in the outcomes
+		// as if their chains had ended there: nothing is certain.
+		pr.Undecided = res.Incomplete
+		return pr
+	}
 	var maybe *Outcome
 	for i := range res.Outcomes {
 		o := &res.Outcomes[i]
@@ -68,8 +74,6 @@ func Prove(n *Net, c *Claim) *Proof {
 		}
 	}
 	switch {
-	case res.Incomplete != "":
-		pr.Undecided = res.Incomplete
 	case maybe != nil:
 		pr.Outcome, pr.Undecided = maybe, maybe.Maybe
 		w := c.witness(&maybe.Entry)

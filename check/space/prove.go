@@ -1,6 +1,8 @@
 package space
 
 import (
+	"net/netip"
+
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
 )
@@ -119,8 +121,8 @@ func PathOf(h policy.Hook) sem.Path {
 // An assert names packets as they enter the host. What it leaves open is
 // filled in as a packet of a new connection has it: ct state new, ct
 // status and connection mark 0, packet mark 0, tcp flags syn, an input
-// interface when the packet arrives, none when the host sends it (and the
-// other way round for the output interface).
+// interface other than lo when the packet arrives, none when the host
+// sends it (and the other way round for the output interface).
 func AssertClaims(a *policy.Assert) (claims []*Claim, inexact string) {
 	path := PathOf(a.Hook)
 	for _, v6 := range []bool{false, true} {
@@ -168,6 +170,10 @@ func Reverse(p sem.Path) sem.Path {
 func defaults(s *Space, path sem.Path, region Region, established bool) Region {
 	none := sem.Single(sem.U128{})
 	some := s.Full()[IIf].Minus(none)
+	// Unless the assert names interfaces, its packets come from other
+	// hosts or go to them: loopback carries the host's own traffic.
+	lo := sem.Packet{Src: netip.IPv4Unspecified(), Dst: netip.IPv4Unspecified(), InIface: "lo"}
+	real := some.Minus(sem.Single(lo.Point().F[IIf]))
 	out := make(Region, 0, len(region))
 	for _, c := range region {
 		set := func(d Dim, v ivs) {
@@ -178,11 +184,13 @@ func defaults(s *Space, path sem.Path, region Region, established bool) Region {
 		switch path {
 		case sem.ToSelf:
 			c[OIf] = c[OIf].Intersect(none)
-			set(IIf, some)
+			set(IIf, real)
 		case sem.FromSelf:
 			c[IIf] = c[IIf].Intersect(none)
-			set(OIf, some)
+			set(OIf, real)
 		default:
+			set(IIf, real)
+			set(OIf, real)
 			c[IIf], c[OIf] = c[IIf].Intersect(some), c[OIf].Intersect(some)
 		}
 		set(Mark, sem.Single(sem.MarkKey(0)))

@@ -23,7 +23,9 @@
 //
 // What an assert leaves open is filled in as the first packet of a new
 // connection has it: ct state new, ct status 0, marks 0, tcp flags syn, an
-// input interface for a packet that arrives, none for one the host sends.
+// input interface other than lo for a packet that arrives (loopback is the
+// host's own traffic: name it, `iif lo`, to claim something about it),
+// none for one the host sends.
 // Write `ct state established` (or another state) to claim something about
 // a connection's later packets.
 //

@@ -20,10 +20,12 @@
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
 //     time; the [Watchdog] holds a lock on its snapshot for as long as it
-//     runs, so a dead one is noticed ([Inspect]). [SSHCheck] walks the SSH
-//     connection in use through the new ruleset both ways, every hook and
-//     table its packets traverse (package sim), so that apply refuses a
-//     policy that would cut it.
+//     runs, so a dead one is noticed ([Inspect]). [SSHCheck] proves what the
+//     new ruleset does to the SSH connection in use, both ways, every hook
+//     and table its packets traverse, for every value of what it cannot
+//     know of the connection (the symbolic walk of check/space, which also
+//     proves the policy's asserts), so that apply refuses a policy that
+//     would cut it, naming the rule and a witness packet.
 //
 // # What fwc owns
 //

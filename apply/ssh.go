@@ -3,26 +3,29 @@ package apply
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
-	"github.com/fwcproject/fwc/sim"
 )
 
-// Fate is what the ruleset does to a packet on its way in or out; the
-// concrete walk is package sim's.
-type Fate = sim.Fate
+// Fate is what the ruleset does to a connection's packets on their way in
+// or out.
+type Fate int
 
 const (
-	Accepted  = sim.Accepted  // every path accepts it
-	Dropped   = sim.Dropped   // every path drops or rejects it
-	Undecided = sim.Undecided // it depends on state a concrete walk does not know (limits, time, marks, ...)
+	Accepted  Fate = iota // every packet is accepted
+	Dropped               // every packet is dropped or rejected
+	Undecided             // it depends on what the proof does not know (limits, time, the connection's mark, ...)
 )
+
+func (f Fate) String() string { return [...]string{"accepted", "dropped", "undecided"}[f] }
 
 // SSHConnection is the connection of an SSH session, from the
 // SSH_CONNECTION environment variable: "client_addr client_port
@@ -61,36 +64,35 @@ func ParseSSHConnection(s string) (SSHConnection, error) {
 	return c, nil
 }
 
-// SSHCheck evaluates what rs does to the SSH connection conn, both ways:
-// the next packet from the client (established tcp to the server port,
-// prerouting and input) and the server's reply to it (output and
-// postrouting). Both use the interface of h's route to the client (unknown
-// without h). The fate is Dropped when either direction is dropped;
-// why then says which.
+// SSHCheck proves what rs does to the SSH connection conn, both ways: the
+// client's next packets (established tcp to the server port, through
+// prerouting and input) and the server's replies (output and
+// postrouting), through every table and chain they meet, with the
+// symbolic walk of check/space (the engine that proves the policy's
+// asserts). What the check cannot know of the live connection, its ct
+// status and connection mark, is left open: the walk covers every value,
+// so the fate is Dropped only when every value is dropped, Undecided when
+// some are. Both directions use the interface of h's route to the client
+// (any interface without h). The fate is Dropped when either direction
+// is dropped; why then says which, by what rule or chain policy, and with
+// which packet.
 func SSHCheck(h *Host, rs *ir.Ruleset, conn SSHConnection) (Fate, string) {
-	// The connection's status and mark are not known to the check; the
-	// packet mark starts at 0, and an established tcp connection's packets
-	// carry ACK.
-	unknown := sem.Dims(0).With(sem.CtStatus).With(sem.CtMark)
+	iface := ""
+	if h != nil {
+		iface = routeIface(h.route, conn.Client)
+	}
+	n := NetOf(rs)
+	s := space.NewSpace(conn.Client.Is6())
+	// An established tcp connection's packets carry ACK; the packet mark
+	// starts at 0.
 	in := sem.Packet{Src: conn.Client, Dst: conn.Server, Proto: policy.ProtoTCP,
 		SrcPort: conn.ClientPort, DstPort: conn.ServerPort, TCPFlags: policy.ACK, CtState: policy.CtEstablished,
-		Unknown: unknown}
+		InIface: iface}
 	out := sem.Packet{Src: conn.Server, Dst: conn.Client, Proto: policy.ProtoTCP,
 		SrcPort: conn.ServerPort, DstPort: conn.ClientPort, TCPFlags: policy.ACK, CtState: policy.CtEstablished,
-		Unknown: unknown}
-	if h != nil {
-		in.InIface = routeIface(h.route, conn.Client)
-		out.OutIface = in.InIface
-	}
-	// An interface the route does not name is unknown; the other side of
-	// each packet has none (an arriving packet has no output interface
-	// yet, a leaving one no input interface), which sem knows as "".
-	if in.InIface == "" {
-		in.Unknown = in.Unknown.With(sem.IIf)
-		out.Unknown = out.Unknown.With(sem.OIf)
-	}
-	fi, wi := sim.Run(rs, sem.ToSelf, in, sim.Options{NoSteps: true}).Fate()
-	fo, wo := sim.Run(rs, sem.FromSelf, out, sim.Options{NoSteps: true}).Fate()
+		OutIface: iface}
+	fi, wi := fate(n, s, sem.ToSelf, cube(s, in, sem.IIf, iface == ""))
+	fo, wo := fate(n, s, sem.FromSelf, cube(s, out, sem.OIf, iface == ""))
 	wi = "packets from the client: " + wi
 	wo = "replies to the client: " + wo
 	switch {
@@ -104,6 +106,136 @@ func SSHCheck(h *Host, rs *ir.Ruleset, conn SSHConnection) (Fate, string) {
 		return Undecided, wo
 	}
 	return Accepted, ""
+}
+
+// cube is the set of packets p may be: its fields, any ct status and
+// connection mark, and when anyIface any interface (but none) on side d.
+func cube(s *space.Space, p sem.Packet, d sem.Dim, anyIface bool) space.Cube {
+	p.Unknown = sem.Dims(0).With(sem.CtStatus).With(sem.CtMark)
+	if anyIface {
+		p.Unknown = p.Unknown.With(d)
+	}
+	c := p.Point().Cube()
+	if anyIface {
+		c[d] = c[d].Minus(sem.Single(sem.U128{}))
+	}
+	return c
+}
+
+// fate walks the packets of c on path through n: Accepted when all are
+// accepted, Dropped when all are dropped (or rejected), else Undecided;
+// why names the first drop found (the rule or chain policy) and a
+// witness packet.
+func fate(n *space.Net, s *space.Space, path sem.Path, c space.Cube) (Fate, string) {
+	res := space.Flow(n, s, path, space.Region{c})
+	if res.Incomplete != "" {
+		return Undecided, res.Incomplete
+	}
+	var drop *space.Outcome
+	accept := false
+	for i := range res.Outcomes {
+		o := &res.Outcomes[i]
+		switch {
+		case o.Accept:
+			accept = true
+		case drop == nil || drop.Maybe != "" && o.Maybe == "":
+			drop = o
+		}
+	}
+	if drop == nil {
+		return Accepted, ""
+	}
+	why := drop.Why + " (for " + space.Words(space.Witness(s, &drop.Entry), path) + ")"
+	if drop.Maybe != "" {
+		why += ", depending on " + drop.Maybe
+	}
+	if accept {
+		return Undecided, why
+	}
+	return Dropped, why
+}
+
+// NetOf returns the chains of rs as check/space's Flow walks them. Meters
+// and connection limits count as the conditions they wrap (sem does not
+// model them), a verdict map as one rule per entry (its keys are distinct,
+// so their order does not matter).
+func NetOf(rs *ir.Ruleset) *space.Net {
+	chains := map[*ir.Chain]*space.NetChain{}
+	var conv func(c *ir.Chain) *space.NetChain
+	conv = func(c *ir.Chain) *space.NetChain {
+		if nc := chains[c]; nc != nil {
+			return nc
+		}
+		nc := &space.NetChain{Table: c.Table.Name, Name: c.Name, Hook: c.Hook, Priority: c.Priority,
+			NAT: c.Type == ir.TypeNAT, Drop: c.IsBase() && c.Policy == policy.Drop}
+		chains[c] = nc
+		for _, r := range c.Rules {
+			// Shared with the IR rule unless a match needs unwrapping.
+			conds := r.Matches
+			for i, m := range r.Matches {
+				switch m.(type) {
+				case *ir.Meter, *ir.Connlimit:
+					if &conds[0] == &r.Matches[0] {
+						conds = slices.Clone(r.Matches)
+					}
+					conds[i] = unwrap(m)
+				}
+			}
+			pos := r.Comment(80)
+			if pos == "" {
+				pos = "(generated rule)"
+			}
+			step := func(a policy.Action) space.NetStep {
+				if j, ok := a.(*ir.Jump); ok {
+					return space.NetStep{Action: a, Target: conv(j.Target), Goto: j.Goto}
+				}
+				return space.NetStep{Action: a}
+			}
+			var steps []space.NetStep
+			split := false
+			for k, a := range r.Actions {
+				vm, ok := a.(*ir.VerdictMap)
+				if !ok {
+					steps = append(steps, step(a))
+					continue
+				}
+				for _, e := range vm.Entries {
+					es := append(slices.Clone(steps), step(e.Verdict))
+					for _, b := range r.Actions[k+1:] {
+						es = append(es, step(b))
+					}
+					pr := &policy.Rule{Family: policy.Family(r.Family), Conds: append(slices.Clone(conds), e.Match)}
+					nc.Rules = append(nc.Rules, &space.NetRule{Rule: pr, Steps: es, Pos: pos})
+				}
+				split = true
+				break
+			}
+			if !split {
+				pr := &policy.Rule{Family: policy.Family(r.Family), Conds: conds}
+				nc.Rules = append(nc.Rules, &space.NetRule{Rule: pr, Steps: steps, Pos: pos})
+			}
+		}
+		return nc
+	}
+	n := &space.Net{}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			if c.IsBase() {
+				n.Base = append(n.Base, conv(c))
+			}
+		}
+	}
+	return n
+}
+
+func unwrap(m policy.Cond) policy.Cond {
+	switch m := m.(type) {
+	case *ir.Meter:
+		return &m.MeterCond
+	case *ir.Connlimit:
+		return &m.ConnlimitCond
+	}
+	return m
 }
 
 // routeIface returns the interface of the route to a (the one a local

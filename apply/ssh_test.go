@@ -2,6 +2,8 @@ package apply
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -129,5 +131,69 @@ func TestParseSSHConnectionFailsClosed(t *testing.T) {
 	}
 	if c, err := ParseSSHConnection("fe80::1%eth0 50000 fe80::2%eth0 22"); err != nil || c.Server != netip.MustParseAddr("fe80::2") {
 		t.Errorf("link-local: %+v %v", c, err)
+	}
+}
+
+// TestSSHProofIsExact: what the connection's unknown fields (its
+// interface without a host, its ct mark and status) may be is one set of
+// packets, split exactly by the rules; a concrete walk that forks on each
+// undecided match loses that two forks are complements, and called these
+// Undecided. Every value of the unknown field is decided here, so the
+// fate is certain. The drop names a witness packet.
+func TestSSHProofIsExact(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      Fate
+		why       string
+	}{
+		{"every interface dropped",
+			"table filter { chain input { iif eth0 drop\n iif != eth0 drop } }",
+			Dropped, "packets from the client: the rule at p.fw:"},
+		{"every connection mark accepted",
+			"table filter { chain input policy drop { ct mark 0x7 accept\n ct mark != 0x7 accept } }",
+			Accepted, ""},
+		{"every ct status accepted",
+			"table filter { chain output policy drop { ct status dnat accept\n ct status != dnat accept } }",
+			Accepted, ""},
+		{"witness",
+			"table filter { chain input { iif eth* drop } }",
+			Undecided, "the rule at p.fw:1 (for to self tcp saddr "},
+	} {
+		for _, conn := range []SSHConnection{sshV4, sshV6} {
+			t.Run(tc.name+"/"+family(conn), func(t *testing.T) {
+				fate, why := SSHCheck(nil, ruleset(t, tc.src+"\n"), conn)
+				if fate != tc.want || !strings.Contains(why, tc.why) {
+					t.Errorf("got %v (%s), want %v (%s)", fate, why, tc.want, tc.why)
+				}
+			})
+		}
+	}
+}
+
+// TestManagementAssertRefused: apply compiles with the passes that report
+// errors, the assert pass among them, so a policy that cuts access an
+// assert marks as management is refused before anything is applied, with
+// the witness packet (here a reply, which the output policy drops).
+func TestManagementAssertRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.fw")
+	src := "zone admins { net 10.9.0.0/16 }\n" +
+		"table filter {\n chain input policy drop { ct state established accept\n tcp dport 22 accept }\n chain output policy drop { udp dport 53 accept }\n}\n" +
+		"assert management from admins to self tcp dport 22 accept\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, ds, err := Compile([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ds.HasErrors() || c.Ruleset != nil {
+		t.Fatalf("compiled: %v", ds)
+	}
+	var found bool
+	for _, d := range ds {
+		found = found || d.Code == "FW1090" && strings.Contains(d.Summary, "from self tcp saddr 198.51.100.1 sport 22 daddr 10.9.0.1 dport 40000 oif eth0 ct state established is dropped by the policy drop of chain filter output")
+	}
+	if !found {
+		t.Errorf("no FW1090 with the reply as witness in %v", ds)
 	}
 }

@@ -35,7 +35,8 @@ type Ident struct {
 }
 
 // Decl is a top-level declaration: *Include, *Define, *Zone, *Service,
-// *Set, *Policy, *Rule (a zone-level rule), *Table, *Route or *Balance.
+// *Set, *Policy, *Rule (a zone-level rule), *Table, *Route, *Balance or
+// *Assert.
 type Decl interface {
 	Node
 	declNode()
@@ -201,6 +202,31 @@ type Balance struct {
 	ItemOrder       []string
 }
 
+// Assert is a claim about the policy that `fwc check` proves for every
+// packet it names: the packets from one zone to another that match
+// Matches are all accepted (Verdict "accept"), none is (Verdict "drop"),
+// or each one the policy lets through is translated by a nat rule of
+// that kind (Verdict "masquerade", "snat", "dnat", "redirect").
+// With Management, `fwc apply` also proves that the connections it names
+// survive, both ways, before it installs the policy.
+//
+//	assert from admins to self tcp dport 22 accept
+//	assert management from admins to self service ssh accept
+//	assert from wan to lan drop
+//	assert from lan to wan masquerade
+type Assert struct {
+	diag.Range
+	// Management is set when `management` was written after `assert`;
+	// ManagementRange is where, zero otherwise.
+	Management      bool
+	ManagementRange diag.Range
+	From, To        Ident
+	Matches         []Match
+	// Verdict is "accept", "drop", or the kind of address translation
+	// the packets get: "masquerade", "snat", "dnat", "redirect".
+	Verdict Ident
+}
+
 func (*Include) declNode() {}
 func (*Define) declNode()  {}
 func (*Zone) declNode()    {}
@@ -211,3 +237,4 @@ func (*Rule) declNode()    {}
 func (*Table) declNode()   {}
 func (*Route) declNode()   {}
 func (*Balance) declNode() {}
+func (*Assert) declNode()  {}

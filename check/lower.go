@@ -56,6 +56,8 @@ func (c *checker) lower() {
 			}
 		case *ast.Policy:
 			policies = append(policies, d)
+		case *ast.Assert:
+			c.assert(d)
 		}
 	}
 	c.policies(policies)
@@ -213,6 +215,34 @@ func (c *checker) zoneRule(r *ast.Rule) {
 	}
 	ch := c.baseChain(table, hook)
 	ch.Rules = append(ch.Rules, rules...)
+}
+
+// assert checks an assert's zones and matches the way zoneRule checks a
+// zone rule's, and keeps the expanded conditions (one rule per protocol
+// of a service) with the filter hook they lead to, for the assert pass.
+func (c *checker) assert(a *ast.Assert) {
+	failed := c.checking()
+	from, ok1 := c.zoneRef(&a.From)
+	to, ok2 := c.zoneRef(&a.To)
+	from, to = orPlaceholder(from, &a.From), orPlaceholder(to, &a.To)
+	_, hook := hookFor(placeFilter, from, to)
+	st := c.newState()
+	c.zoneConds(st, hook, from, to, &a.From, &a.To)
+	c.matches(a.Matches, st)
+	rules := c.expand(st, a, nil, policy.FromZone)
+	if !ok1 || !ok2 || failed() || len(rules) == 0 {
+		c.fail(a)
+		return
+	}
+	pa := &policy.Assert{Hook: hook, Rules: rules, Management: a.Management, Decl: a}
+	switch a.Verdict.Name {
+	case "drop":
+		pa.Verdict = policy.Drop
+	case "masquerade", "snat", "dnat", "redirect":
+		k := map[string]policy.NATKind{"masquerade": policy.Masquerade, "snat": policy.SNAT, "dnat": policy.DNAT, "redirect": policy.Redirect}[a.Verdict.Name]
+		pa.NAT = &k
+	}
+	c.prog.Asserts = append(c.prog.Asserts, pa)
 }
 
 func identNode(id *ast.Ident) ast.Node {

@@ -152,6 +152,13 @@ func (cv *converter) decl(d decl) ast.Decl {
 		return cv.route(d)
 	case *balanceDecl:
 		return cv.balance(d)
+	case *assertDecl:
+		a := &ast.Assert{Range: cv.rng(d.span), From: cv.ident(d.From), To: cv.ident(d.To),
+			Matches: cv.matches(d.Matches), Verdict: cv.tokIdent(d.Verdict)}
+		if len(d.Management) > 0 {
+			a.Management, a.ManagementRange = true, cv.tokIdent(d.Management).Range
+		}
+		return a
 	}
 	panic(fmt.Sprintf("lang: unhandled declaration %T", d))
 }

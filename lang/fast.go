@@ -414,6 +414,19 @@ func (p *fastParser) decl() decl {
 		return p.routeDecl(start)
 	case "balance":
 		return p.balanceDecl(start)
+	case "assert":
+		d := &assertDecl{}
+		if p.is("management") {
+			d.Management = p.kw("management")
+		}
+		p.expect("from")
+		d.From = p.ident()
+		p.expect("to")
+		d.To = p.ident()
+		d.Matches = p.matches()
+		d.Verdict = p.kw("accept", "drop", "masquerade", "snat", "dnat", "redirect")
+		d.span = p.span(start)
+		return d
 	}
 	p.fail()
 	return nil

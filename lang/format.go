@@ -207,6 +207,17 @@ func (p *printer) decl(d ast.Decl) item {
 		return p.route(d)
 	case *ast.Balance:
 		return p.balance(d)
+	case *ast.Assert:
+		parts := []string{"assert"}
+		if d.Management {
+			parts = append(parts, "management")
+		}
+		parts = append(parts, "from "+d.From.Name+" to "+d.To.Name)
+		for _, m := range d.Matches {
+			parts = append(parts, p.match(m))
+		}
+		parts = append(parts, d.Verdict.Name)
+		return item{r: d.Range, line: strings.Join(parts, " ")}
 	}
 	return item{line: "# fwc fmt: unknown declaration"}
 }

@@ -90,6 +90,8 @@ func TestFormatLayout(t *testing.T) {
 		{"balance web { masquerade ; endpoints 1.2.3.4:80,\n 1.2.3.5:80 ; address 10.0.0.1; service tcp/80 }\nroute r { default via 1.1.1.1 dev eth0 ; mark 1 }\n",
 			"balance web {\n\tmasquerade\n\tendpoints 1.2.3.4:80, 1.2.3.5:80\n\taddress 10.0.0.1\n\tservice tcp/80\n}\nroute r {\n\tdefault via 1.1.1.1 dev eth0\n\tmark 1\n}\n"},
 		{"zone z {}\nset e : ifname {}\n", "zone z {\n}\nset e : ifname\n"},
+		{"assert   management from a to self tcp dport 22,\n 80 accept # mgmt\nassert from a to b masquerade\n",
+			"assert management from a to self tcp dport 22, 80 accept # mgmt\nassert from a to b masquerade\n"},
 	}
 	for _, tt := range tests {
 		out := roundTrip(t, "f.fw", []byte(tt.in))

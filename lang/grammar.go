@@ -28,6 +28,7 @@ var parser = participle.MustBuild[policyFile](
 	participle.Union[decl](
 		&includeDecl{}, &defineDecl{}, &zoneDecl{}, &serviceDecl{}, &setDecl{},
 		&policyDecl{}, &zoneRule{}, &tableDecl{}, &routeDecl{}, &balanceDecl{},
+		&assertDecl{},
 	),
 	participle.Union[match](
 		&concatMatch{}, &addrMatch{}, &protoMatch{}, &tcpFlagsMatch{}, &portMatch{},
@@ -148,6 +149,17 @@ type zoneRule struct {
 	To      *ident   `parser:"@@"`
 	Matches []match  `parser:"@@*"`
 	Actions []action `parser:"@@+"`
+}
+
+// assertDecl is a zone rule's matches under "assert", ending in the
+// verdict every packet they name must get.
+type assertDecl struct {
+	span
+	Management []lexer.Token `parser:"\"assert\" @\"management\"?"`
+	From       *ident        `parser:"\"from\" @@ \"to\""`
+	To         *ident        `parser:"@@"`
+	Matches    []match       `parser:"@@*"`
+	Verdict    []lexer.Token `parser:"@( \"accept\" | \"drop\" | \"masquerade\" | \"snat\" | \"dnat\" | \"redirect\" )"`
 }
 
 type tableDecl struct {
@@ -474,6 +486,7 @@ func (*zoneRule) isDecl()    {}
 func (*tableDecl) isDecl()   {}
 func (*routeDecl) isDecl()   {}
 func (*balanceDecl) isDecl() {}
+func (*assertDecl) isDecl()  {}
 
 func (*concatMatch) isMatch()      {}
 func (*addrMatch) isMatch()        {}

@@ -50,6 +50,29 @@ type Program struct {
 	Routes   []*Route
 	Zones    []*Zone
 	Services []*Service
+	// Asserts are the policy's assert declarations, in source order; the
+	// assert pass proves them, apply proves the management ones again
+	// against the connection it runs over.
+	Asserts []*Assert
+}
+
+// Assert is a checked assert: the packets of Rules (conditions only, no
+// actions; one per protocol of a service, like an expanded zone rule)
+// crossing the host the way Hook says must all get Verdict.
+type Assert struct {
+	// Hook is the filter hook the zones lead to, as for a zone rule:
+	// Input for packets to self, Output from self, Forward otherwise.
+	Hook  Hook
+	Rules []*Rule
+	// Verdict is Accept (every packet is accepted) or Drop (none is:
+	// each is dropped or rejected somewhere). Unused when NAT is set.
+	Verdict VerdictKind
+	// NAT, when not nil, is the kind of translation every packet the
+	// policy accepts gets (a balance counts as dnat).
+	NAT *NATKind
+	// Management: apply proves the connections survive, both ways.
+	Management bool
+	Decl       *ast.Assert
 }
 
 // Table is one netfilter table.

@@ -55,6 +55,13 @@ func markKey(v uint32) U128 { return U64(uint64(bits.Reverse32(v))) }
 
 func unreverse(v U128) uint32 { return bits.Reverse32(uint32(v.Lo)) }
 
+// MarkKey is the coordinate of mark v in the Mark and CtMark dimensions,
+// for walkers that set a mark; MarkOf is its inverse.
+func MarkKey(v uint32) U128 { return markKey(v) }
+
+// MarkOf is the mark at coordinate k of the Mark or CtMark dimension.
+func MarkOf(k U128) uint32 { return unreverse(k) }
+
 // maxMarkIntervals bounds the intervals a mark condition may expand to; a
 // wider pattern is not modelled (the condition becomes inexact).
 const maxMarkIntervals = 4096

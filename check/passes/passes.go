@@ -3,6 +3,7 @@
 // `fwc check` runs.
 //
 //	FW10xx correlated   rules with different verdicts overlapping in order (check/space)
+//	FW109x assert       assert declarations proven for every packet (check/space)
 //	FW11xx shadow       rules earlier rules with another verdict cover, rules contradicting themselves (check/space)
 //	FW12xx redundant    rules earlier rules with the same verdict cover (check/space)
 //	FW13xx hygiene      drop-by-default input without established, ND, ssh, loopback
@@ -21,6 +22,7 @@ package passes
 
 import (
 	"github.com/fwcproject/fwc/check/analysis"
+	"github.com/fwcproject/fwc/check/passes/assert"
 	"github.com/fwcproject/fwc/check/passes/capability"
 	"github.com/fwcproject/fwc/check/passes/chains"
 	"github.com/fwcproject/fwc/check/passes/correlated"
@@ -53,4 +55,5 @@ var All = []*analysis.Analyzer{
 	shadow.Contradictions,
 	redundant.Analyzer,
 	correlated.Analyzer,
+	assert.Analyzer,
 }

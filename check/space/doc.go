@@ -40,6 +40,16 @@
 // it (bounded by maxChainContexts and maxDepth; loops mark the rules
 // Incomplete), and a rule is dead only if it is dead in every context.
 //
+// # Flow
+//
+// Flow (flow.go) answers another question over the same regions: what the
+// whole ruleset does to a set of packets on one path across the host,
+// chain after chain in kernel order, splitting the set by each rule,
+// following jumps, marks and notrack. The assert pass proves asserts with
+// it (prove.go), and apply proves with it that the SSH connection in use
+// survives a new ruleset. TestFlowAgreesWithSim checks it against the
+// concrete walk of package sim on random policies.
+//
 // # Cost
 //
 // Nothing is subtracted globally: "packets not yet decided" is never

@@ -7,3 +7,11 @@ func SetLeafSize(n int) (restore func()) {
 	leafSize = n
 	return func() { leafSize = old }
 }
+
+// SetFlowBudget sets Flow's budget of rule splits, and returns a function
+// restoring it.
+func SetFlowBudget(n int) (restore func()) {
+	old := flowBudget
+	flowBudget = n
+	return func() { flowBudget = old }
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fwcproject/fwc/apply"
@@ -27,6 +29,14 @@ Otherwise plan compares nft's listings of the live table and of the
 policy. Everything in the table is compared: its flags (a dormant table),
 chains, rules, sets and their elements, stateful objects and flowtables.
 
+Plan also compares the policy's marks with the host's policy routing as it
+will be once applied (its own ip rules and routes, fwc's replaced by the
+policy's) and warns, on standard error, about a mark the policy sets that
+no ip rule fwmark selects, an ip rule fwmark for a mark nothing in the
+policy sets, a table the policy's marks are steered to that has no default
+route, and strict rp_filter on an interface such a table sends packets out
+of. These warnings do not change the exit status.
+
 Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
 error (policy errors included), so that configuration management can use
 it as a check.`,
@@ -39,7 +49,7 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			_, h, plan, err := planFor(e, paths, netns, stateDir, false)
+			w, h, plan, err := planFor(e, paths, netns, stateDir, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage
@@ -49,6 +59,13 @@ it as a check.`,
 			defer h.Close()
 			if err := plan.Write(e.stdout); err != nil {
 				return &exitError{code: exitUsage, err: err}
+			}
+			fs, err := apply.CrossLayer(h, w.Ruleset, w)
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			for _, f := range fs {
+				fmt.Fprintf(e.stderr, "fwc: warning: %s\n", f)
 			}
 			if !plan.Empty() {
 				return &exitError{code: exitFindings}

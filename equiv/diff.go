@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/fwcproject/fwc/check/space"
 	"github.com/fwcproject/fwc/policy"
@@ -47,15 +48,30 @@ type Result struct {
 // Equivalent reports whether no packet is treated differently.
 func (r *Result) Equivalent() bool { return len(r.Diffs) == 0 }
 
+// Options select what Compare compares.
+type Options struct {
+	// Families are the address families compared; 0 means both. (A
+	// ruleset imported from rules.v4 says nothing of IPv6.)
+	Families policy.Family
+}
+
 // Compare returns the packets that old and new treat differently: on each
 // hook of each family, the classes of packets whose outcome (final verdict,
-// NAT and mark changes, and the unmodelled conditions it depends on)
-// differs, each with a witness.
-func Compare(old, new *policy.Program) *Result {
+// NAT and mark changes) differs, each with a witness. An outcome that
+// depends on conditions fwc does not model is compared under each answer
+// they can take (see Outcome.Guards).
+func Compare(old, new *policy.Program, opts Options) *Result {
 	seed := maphash.MakeSeed()
 	mo, mn := models(old, seed), models(new, seed)
 	res := &Result{ifaces: ifaceNames(old, new)}
+	fams := opts.Families
+	if fams == 0 {
+		fams = policy.Both
+	}
 	for _, v6 := range []bool{false, true} {
+		if v6 && fams&policy.IPv6 == 0 || !v6 && fams&policy.IPv4 == 0 {
+			continue
+		}
 		for _, h := range hooks {
 			id := hookID{v6, h}
 			res.Diffs = append(res.Diffs, diffHook(mo[id], mn[id], res.ifaces)...)
@@ -160,10 +176,11 @@ func diffHook(a, b *hookModel, ifaces []string) []*Difference {
 		ev.hook(a, p, func(c sem.Cube, o Outcome) { lo = append(lo, leaf{c, o}) })
 		ev.hook(b, p, func(c sem.Cube, o Outcome) { ln = append(ln, leaf{c, o}) })
 		pairs(a.s, lo, ln, func(x sem.Cube, o, n *leaf) {
-			if o.o.key() == n.o.key() {
+			if o.o.key() == n.o.key() || !consistent(&o.o, &n.o) {
 				return
 			}
-			k := o.o.key() + "\x02" + rulesKey(&o.o) + "\x02" + n.o.key() + "\x02" + rulesKey(&n.o)
+			k := o.o.key() + "\x02" + rulesKey(&o.o) + "\x02" + n.o.key() + "\x02" + rulesKey(&n.o) +
+				"\x02" + strings.Join(o.o.Guards, "\x01") + "\x02" + strings.Join(n.o.Guards, "\x01")
 			if d := byKey[k]; d != nil {
 				d.Class = append(d.Class, x)
 				return

@@ -48,12 +48,12 @@ from wan to self tcp dport 22 accept
 from lan to wan accept
 policy any -> any drop
 `)
-	r := equiv.Compare(old, new)
-	t.Log(render(r))
+	r := equiv.Compare(old, new, equiv.Options{})
+	t.Log(render(r), r.Diffs[0].Describe())
 	if r.Equivalent() {
 		t.Fatal("want a difference")
 	}
-	r = equiv.Compare(old, old)
+	r = equiv.Compare(old, old, equiv.Options{})
 	if !r.Equivalent() {
 		t.Fatal(render(r))
 	}

@@ -1,6 +1,7 @@
 package equiv
 
 import (
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -18,8 +19,13 @@ type Outcome struct {
 	// the hook: NAT ("dnat to 10.0.0.1:80"), marks ("mark set 0x1").
 	Effects []string
 	// Guards are the conditions fwc cannot model that the outcome depends
-	// on, each "if C" or "unless C" ("if limit rate 1/1s burst 0").
+	// on, each "if C (file:line)" or "unless C (file:line)" ("if limit
+	// rate 1/1s burst 0 (host.fw:12)").
 	Guards []string
+	// assumed holds, for each condition of Guards by its key, whether it
+	// was taken to hold: two outcomes are compared only when no condition
+	// was taken both ways (no packet meets both otherwise).
+	assumed map[string]bool
 	// Rules are the rules responsible, in the order the packet meets them:
 	// those with effects, the verdicts of earlier chains, and the rule
 	// that decided; empty when a chain's policy decided (Policy).
@@ -28,9 +34,23 @@ type Outcome struct {
 	Policy *policy.Chain
 }
 
-// key identifies the outcome for comparison: the rules do not count.
+// key identifies the outcome for comparison: neither the rules nor the
+// guards count (see assumed).
 func (o *Outcome) key() string {
-	return o.Verdict + "\x00" + strings.Join(o.Effects, "\x01") + "\x00" + strings.Join(o.Guards, "\x01")
+	return o.Verdict + "\x00" + strings.Join(o.Effects, "\x01")
+}
+
+// consistent reports whether some packet can meet both outcomes' guards:
+// none is assumed to hold in one and not in the other. Conditions fwc does
+// not model are taken as independent of each other and of the packet's
+// fields, each identified by its text.
+func consistent(a, b *Outcome) bool {
+	for k, v := range a.assumed {
+		if w, ok := b.assumed[k]; ok && w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // markVal is what the evaluation knows of a packet's mark at some point of
@@ -54,6 +74,7 @@ type state struct {
 	mark, ctmark markVal
 	effects      []string
 	guards       []string
+	assumed      map[string]bool
 	rules        []*policy.Rule
 }
 
@@ -62,6 +83,7 @@ func (st *state) with(f func(*state)) *state {
 	n.effects = slices.Clip(n.effects)
 	n.guards = slices.Clip(n.guards)
 	n.rules = slices.Clip(n.rules)
+	n.assumed = maps.Clone(n.assumed)
 	f(&n)
 	return &n
 }
@@ -87,7 +109,7 @@ func (e *evaluator) hook(hm *hookModel, q sem.Cube, emit func(sem.Cube, Outcome)
 // seq runs the base chains of hm from the ci-th on.
 func (e *evaluator) seq(hm *hookModel, ci int, q sem.Cube, st *state, emit func(sem.Cube, Outcome)) {
 	if ci == len(hm.chains) {
-		o := Outcome{Verdict: "accept", Effects: st.effects, Guards: st.guards, Rules: st.rules}
+		o := Outcome{Verdict: "accept", Effects: st.effects, Guards: st.guards, Rules: st.rules, assumed: st.assumed}
 		emit(q, o)
 		return
 	}
@@ -104,7 +126,7 @@ func (e *evaluator) seq(hm *hookModel, ci int, q sem.Cube, st *state, emit func(
 			e.seq(hm, ci+1, q, st, emit)
 			return
 		}
-		o := Outcome{Verdict: verdict, Effects: st.effects, Guards: st.guards, Rules: st.rules}
+		o := Outcome{Verdict: verdict, Effects: st.effects, Guards: st.guards, Rules: st.rules, assumed: st.assumed}
 		if res.end {
 			o.Policy = cm.ch
 		} else {
@@ -207,9 +229,24 @@ func (e *evaluator) match(cm *chainModel, j int, ru *rule, ops []opaque, x sem.C
 		for i, o := range ops {
 			texts[i] = o.key
 		}
-		c := strings.Join(texts, " and ") + " (" + ruleAt(ru.r) + ")"
-		e.chain(cm, j+1, x, st.with(func(n *state) { n.guards = append(n.guards, "unless "+c) }), out)
-		st = st.with(func(n *state) { n.guards = append(n.guards, "if "+c) })
+		key := strings.Join(texts, " and ")
+		c := key + " (" + ruleAt(ru.r) + ")"
+		if v, ok := st.assumed[key]; ok {
+			// The same condition was met before: its answer is known.
+			if !v {
+				e.chain(cm, j+1, x, st, out)
+				return
+			}
+		} else {
+			e.chain(cm, j+1, x, st.with(func(n *state) {
+				n.guards = append(n.guards, "unless "+c)
+				n.assumed = setAssumed(n.assumed, key, false)
+			}), out)
+			st = st.with(func(n *state) {
+				n.guards = append(n.guards, "if "+c)
+				n.assumed = setAssumed(n.assumed, key, true)
+			})
+		}
 	}
 	switch ru.kind {
 	case kVerdict:
@@ -272,4 +309,12 @@ func apply(n *state, ef effect) {
 			*to = markVal{state: markUnknown}
 		}
 	}
+}
+
+func setAssumed(m map[string]bool, k string, v bool) map[string]bool {
+	if m == nil {
+		m = map[string]bool{}
+	}
+	m[k] = v
+	return m
 }

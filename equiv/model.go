@@ -45,12 +45,12 @@ type rule struct {
 	// read against the new value (see eval).
 	usesMark bool
 	kind     kind
-	verdict  string       // for kVerdict: "accept", "drop", "dnat to 10.0.0.1", ...
-	final    bool         // the verdict ends the hook for the packet (drop, reject)
-	nat      string       // for a NAT or balance verdict: its effect, recorded in the outcome
-	effects  []effect     // for kEffect
-	target   *chainModel  // for kJump and kGoto
-	key      uint64       // identity of what the rule does to which packets (see ruleKey)
+	verdict  string      // for kVerdict: "accept", "drop", "dnat to 10.0.0.1", ...
+	final    bool        // the verdict ends the hook for the packet (drop, reject)
+	nat      string      // for a NAT or balance verdict: its effect, recorded in the outcome
+	effects  []effect    // for kEffect
+	target   *chainModel // for kJump and kGoto
+	key      uint64      // identity of what the rule does to which packets (see ruleKey)
 }
 
 // effect is one non-terminal action that matters to a packet's fate.

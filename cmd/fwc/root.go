@@ -120,6 +120,7 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newManCmd(e),
 		newLSPCmd(e),
 		newImportCmd(e),
+		newDiffCmd(e),
 	)
 	// cobra's completion command, not being runnable itself, prints its
 	// help and succeeds when the shell is missing or unknown; a script

@@ -60,38 +60,10 @@ on errors (a policy with errors included).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var sides [2]*side
-			var ds diag.Diagnostics
-			for i, p := range args {
-				s, sds, err := loadSide(e, p)
-				ds = append(ds, sds...)
-				if err != nil {
-					return err
-				}
-				sides[i] = s
+			res, sides, err := compareSides(e, args[0], args[1])
+			if err != nil {
+				return err
 			}
-			src := func(name string) []byte {
-				for _, s := range sides {
-					if s != nil && s.sources[name] != nil {
-						return s.sources[name]
-					}
-				}
-				return nil
-			}
-			if len(ds) > 0 {
-				if err := diag.RenderText(e.stderr, ds.Sort(), src, diag.TextOptions{Color: wantColor(e.stderr)}); err != nil {
-					return &exitError{code: exitUsage, err: err}
-				}
-			}
-			if ds.HasErrors() || sides[0] == nil || sides[1] == nil {
-				return &exitError{code: exitUsage}
-			}
-			fams := sides[0].families & sides[1].families
-			if fams == 0 {
-				return usagef("%s holds only %s rules and %s only %s ones: nothing to compare", args[0], sides[0].families, args[1], sides[1].families)
-			}
-			res := equiv.Compare(sides[0].prog, sides[1].prog, equiv.Options{Families: fams})
-			var err error
 			if asJSON {
 				err = writeDiffJSON(e.stdout, res, sides)
 			} else {
@@ -109,6 +81,63 @@ on errors (a policy with errors included).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the difference as JSON (see docs/diff.md)")
 	addIncludeRootFlag(cmd, e)
 	return cmd
+}
+
+// compareSides loads OLD and NEW (rendering their diagnostics) and
+// compares them.
+func compareSides(e *env, oldPath, newPath string) (*equiv.Result, [2]*side, error) {
+	var sides [2]*side
+	var ds diag.Diagnostics
+	for i, p := range []string{oldPath, newPath} {
+		s, sds, err := loadSide(e, p)
+		ds = append(ds, sds...)
+		if err != nil {
+			return nil, sides, err
+		}
+		sides[i] = s
+	}
+	src := func(name string) []byte {
+		for _, s := range sides {
+			if s != nil && s.sources[name] != nil {
+				return s.sources[name]
+			}
+		}
+		return nil
+	}
+	if len(ds) > 0 {
+		if err := diag.RenderText(e.stderr, ds.Sort(), src, diag.TextOptions{Color: wantColor(e.stderr)}); err != nil {
+			return nil, sides, &exitError{code: exitUsage, err: err}
+		}
+	}
+	if ds.HasErrors() || sides[0] == nil || sides[1] == nil {
+		return nil, sides, &exitError{code: exitUsage}
+	}
+	fams := sides[0].families & sides[1].families
+	if fams == 0 {
+		return nil, sides, usagef("%s holds only %s rules and %s only %s ones: nothing to compare",
+			oldPath, sides[0].families, newPath, sides[1].families)
+	}
+	return equiv.Compare(sides[0].prog, sides[1].prog, equiv.Options{Families: fams}), sides, nil
+}
+
+// semanticPlan prints, after a plan, the semantic difference from the
+// policy applied now, and reports whether there is one.
+func semanticPlan(e *env, old, path string) (bool, error) {
+	res, sides, err := compareSides(e, old, path)
+	if err != nil {
+		return false, err
+	}
+	if res.Equivalent() {
+		_, err = fmt.Fprintf(e.stdout, "\nSemantic difference from %s: none, every packet is treated the same.\n", old)
+	} else {
+		if _, err = fmt.Fprintf(e.stdout, "\nSemantic difference from %s (old -> new):\n", old); err == nil {
+			err = writeDiffText(e.stdout, res, sides)
+		}
+	}
+	if err != nil {
+		return false, &exitError{code: exitUsage, err: err}
+	}
+	return !res.Equivalent(), nil
 }
 
 // side is one policy of a diff with the text of its files.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -243,11 +244,35 @@ func pairs(s *sem.Space, lo, ln []leaf, f func(sem.Cube, *leaf, *leaf)) {
 	}
 }
 
-// disjoint returns the union of cs as disjoint cubes.
+// disjoint returns the union of cs as disjoint cubes. Equal cubes (a
+// rule repeated, or a rule on both sides) are taken once, and wide cubes
+// first, so that the narrow ones inside them vanish at the first cube
+// their subtraction meets.
 func disjoint(s *sem.Space, cs sem.Region) sem.Region {
 	if len(cs) == 1 {
 		return cs
 	}
+	seen := map[string]bool{}
+	var uniq sem.Region
+	for _, c := range cs {
+		k := cubeKey(&c)
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, c)
+		}
+	}
+	cs = uniq
+	vols := make([]float64, len(cs))
+	order := make([]int, len(cs))
+	for i := range cs {
+		vols[i], order[i] = volume(&cs[i]), i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return vols[order[i]] > vols[order[j]] })
+	sorted := make(sem.Region, len(cs))
+	for i, k := range order {
+		sorted[i] = cs[k]
+	}
+	cs = sorted
 	regions := make([]sem.Region, len(cs))
 	decides := make([]bool, len(cs))
 	for i := range cs {
@@ -356,4 +381,32 @@ func ruleAt(r *policy.Rule) string {
 	}
 	sp := r.Src.Span()
 	return fmt.Sprintf("%s:%d", sp.Filename, sp.Start.Line)
+}
+
+// volume is the logarithm of the number of points of c, to order cubes by
+// size.
+func volume(c *sem.Cube) float64 {
+	v := 0.0
+	for d := range sem.NDim {
+		n := 0.0
+		for _, iv := range c[d] {
+			n += float64(iv.Hi.Hi)*math.Exp2(64) + float64(iv.Hi.Lo) - float64(iv.Lo.Hi)*math.Exp2(64) - float64(iv.Lo.Lo) + 1
+		}
+		v += math.Log2(n)
+	}
+	return v
+}
+
+func cubeKey(c *sem.Cube) string {
+	var b []byte
+	for d := range sem.NDim {
+		for _, v := range c[d] {
+			b = binary.LittleEndian.AppendUint64(b, v.Lo.Hi)
+			b = binary.LittleEndian.AppendUint64(b, v.Lo.Lo)
+			b = binary.LittleEndian.AppendUint64(b, v.Hi.Hi)
+			b = binary.LittleEndian.AppendUint64(b, v.Hi.Lo)
+		}
+		b = append(b, 0xff)
+	}
+	return string(b)
 }

@@ -152,6 +152,7 @@ type side struct {
 	// generated source to the "file:line" of the input rule it came from
 	// (the comment fwc import writes after each rule).
 	origin map[string]map[int]string
+	lines  map[string][]string // sources split in lines, made on first use
 }
 
 // loadSide reads a policy, or an iptables-save text through the importer.
@@ -243,11 +244,18 @@ func (s *side) refAt(sp diag.Range) ruleRef {
 		ref.File = o[:k]
 		ref.Line, _ = strconv.Atoi(o[k+1:])
 	}
-	if text := s.sources[ref.File]; text != nil {
-		ls := strings.Split(string(text), "\n")
-		if ref.Line >= 1 && ref.Line <= len(ls) {
-			ref.Text = strings.TrimSpace(ls[ref.Line-1])
+	if s.lines == nil {
+		s.lines = map[string][]string{}
+	}
+	ls, ok := s.lines[ref.File]
+	if !ok {
+		if text := s.sources[ref.File]; text != nil {
+			ls = strings.Split(string(text), "\n")
 		}
+		s.lines[ref.File] = ls
+	}
+	if ref.Line >= 1 && ref.Line <= len(ls) {
+		ref.Text = strings.TrimSpace(ls[ref.Line-1])
 	}
 	return ref
 }

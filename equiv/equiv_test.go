@@ -1,6 +1,7 @@
 package equiv_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,3 +59,5 @@ policy any -> any drop
 		t.Fatal(render(r))
 	}
 }
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

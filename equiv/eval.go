@@ -3,6 +3,7 @@ package equiv
 import (
 	"maps"
 	"math/bits"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -114,6 +115,21 @@ func (e *evaluator) seq(hm *hookModel, ci int, q sem.Cube, st *state, emit func(
 		return
 	}
 	cm := hm.chains[ci]
+	if cm.ch.Table != nil && cm.ch.Table.Name == "nat" {
+		// Only a connection's first packet goes through the nat chains
+		// (sem.NATSees); the others pass the hook's nat chains by.
+		newOnly := sem.Single(ctNew)
+		if rest := q[sem.CtState].Minus(newOnly); !rest.Empty() {
+			skip := q
+			skip[sem.CtState] = rest
+			e.seq(hm, ci+1, skip, st, emit)
+		}
+		in := q[sem.CtState].Intersect(newOnly)
+		if in.Empty() {
+			return
+		}
+		q[sem.CtState] = in
+	}
 	e.chain(cm, 0, q, st, func(q sem.Cube, st *state, res result) {
 		verdict := res.verdict
 		if res.end {
@@ -318,3 +334,9 @@ func setAssumed(m map[string]bool, k string, v bool) map[string]bool {
 	m[k] = v
 	return m
 }
+
+// ctNew is the ct state coordinate of a connection's first packet.
+var ctNew = func() sem.U128 {
+	p := sem.Packet{Src: netip.IPv4Unspecified(), Dst: netip.IPv4Unspecified(), CtState: policy.CtNew}
+	return p.Point().F[sem.CtState]
+}()

@@ -90,7 +90,7 @@ func value(d sem.Dim, iv sem.Interval, v6 bool) []string {
 		if lo == hi {
 			return []string{quoteIface(lo)}
 		}
-		if p := strings.TrimRight(hi, "\xff"); p == lo && strings.HasSuffix(hi, "\xff") {
+		if p := trimFF(hi); p == lo && len(p) < len(hi) {
 			return []string{quoteIface(lo + "*")}
 		}
 		return []string{quoteIface(lo) + "-" + quoteIface(hi)}
@@ -189,4 +189,13 @@ func lastOf(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
+}
+
+// trimFF drops the 0xff bytes that end s (the top of a wildcard's
+// interval).
+func trimFF(s string) string {
+	for len(s) > 0 && s[len(s)-1] == 0xff {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -188,7 +188,6 @@ func (b *builder) rule(r *policy.Rule, c *policy.Chain, onStack map[*policy.Chai
 	}
 	ru := &rule{r: r, chain: c}
 	cube := b.s.Full()
-	reg := sem.Region{}
 	var concat []sem.Region
 	for _, cond := range r.Conds {
 		e := b.s.Lower(cond)
@@ -210,7 +209,7 @@ func (b *builder) rule(r *policy.Rule, c *policy.Chain, onStack map[*policy.Chai
 			concat = append(concat, e.Concat)
 		}
 	}
-	reg = sem.Region{cube}
+	reg := sem.Region{cube}
 	for _, x := range concat {
 		reg = reg.Intersect(x)
 	}

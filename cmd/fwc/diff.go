@@ -374,6 +374,9 @@ func responsible(o outcomeJSON) string {
 		}
 		parts = append(parts, t)
 	}
+	if len(parts) == 0 {
+		return "no rule: every chain of the hook let it through"
+	}
 	return strings.Join(parts, "; ")
 }
 

@@ -66,3 +66,69 @@ policy any -> any drop
 		t.Errorf("new effects %q", got)
 	}
 }
+
+// TestUserChains: a user chain renamed is the same policy; a rule changed
+// inside one is a difference that names it; a return sends packets back
+// to the caller, a goto's end to the caller's caller.
+func TestUserChains(t *testing.T) {
+	const base = `table filter {
+	chain input policy drop {
+		tcp dport 80, 443 jump %[1]s
+		tcp dport 80 accept
+	}
+	chain %[1]s {
+		saddr 198.51.100.0/24 return
+		saddr 203.0.113.0/24 %[2]s
+		accept
+	}
+	chain output policy accept {
+		tcp dport 25 goto out_smtp
+		tcp dport 25 drop
+	}
+	chain out_smtp {
+		daddr 198.51.100.25 accept
+	}
+}
+`
+	old := program(t, "old.fw", sprintf(base, "in_web", "drop"))
+	if res := equiv.Compare(old, program(t, "new.fw", sprintf(base, "web", "drop")), equiv.Options{}); !res.Equivalent() {
+		t.Fatalf("renaming a user chain made a difference:\n%s", render(res))
+	}
+	res := equiv.Compare(old, program(t, "new.fw", sprintf(base, "in_web", "reject")), equiv.Options{})
+	for _, d := range res.Diffs {
+		if d.Hook != policy.Input || d.V6 || d.Old.Verdict != "drop" || d.New.Verdict != "reject" || !hasLine(d.New.Rules, 8) {
+			t.Errorf("unexpected class %s %s: %s -> %s", d.Hook, d.Describe(), d.Old.Verdict, d.New.Verdict)
+		}
+	}
+	if len(res.Diffs) == 0 {
+		t.Fatal("a changed verdict in a user chain made no difference")
+	}
+	// The return: 198.51.100.0/24 to port 80 goes back to input and is
+	// accepted there, to 443 falls to the policy; the goto's chain ends
+	// with no verdict for other destinations: output's policy accepts,
+	// the drop after the goto is never reached.
+	q := program(t, "q.fw", sprintf(base, "in_web", "drop"))
+	for _, c := range []struct {
+		src  string
+		want string
+	}{
+		{`table filter {
+	chain input policy drop {
+		saddr 198.51.100.0/24 tcp dport 80 accept
+		saddr 198.51.100.0/24 tcp dport 443 drop
+		saddr 203.0.113.0/24 tcp dport 80, 443 drop
+		tcp dport 80, 443 accept
+	}
+	chain output policy accept {
+		tcp dport 25 daddr 198.51.100.25 accept
+		tcp dport 25 accept
+	}
+}
+`, ""},
+	} {
+		res := equiv.Compare(q, program(t, "flat.fw", c.src), equiv.Options{})
+		if got := render(res); got != c.want {
+			t.Errorf("against the flattened policy:\n%s", got)
+		}
+	}
+}

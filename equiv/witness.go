@@ -29,7 +29,15 @@ func witness(s *sem.Space, c *sem.Cube, h policy.Hook, ifaces []string) sem.Poin
 	}
 	prefer(sem.Proto, 17, 6, 1, 58)
 	prefer(sem.CtState, 3)
-	prefer(sem.TCPFlags, 0x02)
+	// A syn; else an ack, a syn-ack, a fin-ack, a reset: `fwc trace`
+	// reads flags by name, so a packet with none is not chosen when the
+	// class has another.
+	prefer(sem.TCPFlags, 0x02, 0x10, 0x12, 0x11, 0x04)
+	if pt.F[sem.TCPFlags].Lo == 0 {
+		if rest := c[sem.TCPFlags].Minus(sem.Single(sem.U128{})); !rest.Empty() {
+			pt.F[sem.TCPFlags] = rest.Min()
+		}
+	}
 	if s.V6 {
 		prefer(sem.ICMP, 128<<8)
 	} else {
@@ -156,7 +164,7 @@ func Words(pt sem.Point, h policy.Hook) string {
 	}
 	add("ct state %s", ctStateWord(p.CtState))
 	if p.CtStatus != 0 {
-		add("ct status 0x%x", p.CtStatus)
+		add("ct status %s", statusWords(p.CtStatus))
 	}
 	if p.Mark != 0 {
 		add("mark 0x%x", p.Mark)
@@ -195,4 +203,16 @@ func flagWords(f uint8) string {
 func ctStateWord(bit uint32) string {
 	names := []string{"invalid", "established", "related", "new", "untracked"}
 	return names[bits.TrailingZeros32(bit)]
+}
+
+var statusNames = []string{"expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying"}
+
+func statusWords(s uint32) string {
+	var out []string
+	for i, n := range statusNames {
+		if s&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ",")
 }

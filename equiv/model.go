@@ -354,9 +354,9 @@ func opaqueOf(c policy.Cond) opaque {
 	var t string
 	switch k := c.(type) {
 	case *policy.LimitCond:
-		t = fmt.Sprintf("limit rate %s%d/%s burst %d", over(k.Over), k.Rate.Count, k.Rate.Unit, k.Burst)
+		t = fmt.Sprintf("limit rate %s%d/%s burst %d", over(k.Over), k.Rate.Count, k.Rate.Unit, burst(k.Burst))
 	case *policy.MeterCond:
-		t = fmt.Sprintf("meter %s per %v mask %d %s%d/%s burst %d", k.Name, k.Per, k.MaskLen, over(k.Over), k.Rate.Count, k.Rate.Unit, k.Burst)
+		t = fmt.Sprintf("meter %s per %v mask %d %s%d/%s burst %d", k.Name, k.Per, k.MaskLen, over(k.Over), k.Rate.Count, k.Rate.Unit, burst(k.Burst))
 	case *policy.ConnlimitCond:
 		t = fmt.Sprintf("connlimit %s%d mask %d", over(k.Over), k.Count, k.MaskLen)
 	case *policy.TimeCond:
@@ -376,6 +376,16 @@ func opaqueOf(c policy.Cond) opaque {
 		t = setText(c)
 	}
 	return opaque{key: t, text: t}
+}
+
+// burst is a token bucket's burst: 0 stands for the backends' default, 5
+// (policy.LimitCond), so "limit 5/second" and "limit 5/second burst 5" are
+// the same condition.
+func burst(b uint32) uint32 {
+	if b == 0 {
+		return 5
+	}
+	return b
 }
 
 func timeText(k *policy.TimeCond) string {

@@ -40,7 +40,8 @@ nothing and print nothing.
 
 OLD and NEW are policies (a file or a directory, like fwc check takes) or
 iptables-save texts (rules.v4, rules.v6: told apart by their content, as
-fwc import does), read through fwc import's converter.
+fwc import does), read through fwc import's converter. nft rulesets and
+the live kernel's ruleset (--live) are not read yet.
 
 Verdicts are compared per hook: a change that moves a drop from the
 prerouting hook to the input hook is reported on both hooks. Conditions

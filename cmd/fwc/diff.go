@@ -277,7 +277,10 @@ type policyJSON struct {
 }
 
 func (s *side) outcome(o equiv.Outcome) outcomeJSON {
-	j := outcomeJSON{Verdict: o.Verdict, Effects: nonNil(o.Effects), Guards: nonNil(o.Guards), Rules: []ruleRef{}}
+	j := outcomeJSON{Verdict: o.Verdict, Effects: nonNil(o.Effects), Guards: []string{}, Rules: []ruleRef{}}
+	for _, g := range o.Guards {
+		j.Guards = append(j.Guards, s.mapGuard(g))
+	}
 	for _, r := range o.Rules {
 		j.Rules = append(j.Rules, s.ref(r))
 	}
@@ -289,6 +292,23 @@ func (s *side) outcome(o equiv.Outcome) outcomeJSON {
 		j.Policy = p
 	}
 	return j
+}
+
+// guardAt is the "(file:line)" that ends a guard.
+var guardAt = regexp.MustCompile(`\((.+):(\d+)\)$`)
+
+// mapGuard rewrites the place a guard names in a converted ruleset's
+// generated source to the input line it came from.
+func (s *side) mapGuard(g string) string {
+	m := guardAt.FindStringSubmatchIndex(g)
+	if m == nil {
+		return g
+	}
+	line, _ := strconv.Atoi(g[m[4]:m[5]])
+	if o := s.origin[g[m[2]:m[3]]][line]; o != "" {
+		return g[:m[0]] + "(" + o + ")"
+	}
+	return g
 }
 
 func nonNil(s []string) []string {

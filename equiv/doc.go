@@ -75,6 +75,9 @@
 // BenchmarkCompare measures two 10,000-rule generated policies
 // (internal/polgen): differing by one edited rule and a swap, Compare
 // takes about 0.2 s of CPU; when everything differs (two seeds), every
-// rule's region is evaluated, about 0.8 s. docs/diff.md has the figures
-// of the whole command.
+// rule's region is evaluated, about 0.8 s. On internal/sitegen's
+// policies an edit of 10,000 rules takes about 0.6 s, but two unrelated
+// site policies of 300 rules take seconds: their base chains differ, the
+// whole hooks are evaluated, and the partition fragments. docs/diff.md
+// has the figures of the whole command.
 package equiv

@@ -224,6 +224,9 @@ func pairs(s *sem.Space, lo, ln []leaf, f func(sem.Cube, *leaf, *leaf)) {
 	if len(lo)*len(ln) <= 4096 {
 		for i := range lo {
 			for j := range ln {
+				if !lo[i].c.Intersects(&ln[j].c) {
+					continue
+				}
 				if x, ok := lo[i].c.Intersect(&ln[j].c); ok {
 					f(x, &lo[i], &ln[j])
 				}

@@ -180,6 +180,11 @@ func (e *evaluator) chain(cm *chainModel, from int, q sem.Cube, st *state, out f
 			r := &rem[k]
 			met := false
 			for c := range reg {
+				// Intersects allocates nothing: most pieces of a
+				// fragmented remainder miss most rules.
+				if !r.Intersects(&reg[c]) {
+					continue
+				}
 				if x, ok := r.Intersect(&reg[c]); ok {
 					inside = append(inside, x)
 					met = true

@@ -9,7 +9,8 @@ import (
 )
 
 func newPlanCmd(e *env) *cobra.Command {
-	var netns, stateDir string
+	var netns, stateDir, old string
+	var semantic bool
 	cmd := &cobra.Command{
 		Use:   "plan [--netns NAME] PATH",
 		Short: "Show what apply would change in the running ruleset",
@@ -37,11 +38,19 @@ policy sets, a table the policy's marks are steered to that has no default
 route, and strict rp_filter on an interface such a table sends packets out
 of. These warnings do not change the exit status.
 
-Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
-error (policy errors included), so that configuration management can use
-it as a check.`,
+With --semantic --old OLD, plan also prints what fwc diff OLD PATH prints:
+the classes of packets the policy would treat differently from OLD (the
+policy applied now), each with a witness packet and the rules
+responsible, so that a reviewer sees "tcp dport 22 from 198.51.100.0/24:
+accept -> drop" beside the rule lines. OLD must be given: the state
+directory keeps the nft script apply loaded, not the policy it came from.
+
+Exit status: 0 when nothing would change, 1 when changes are pending (or,
+with --semantic, the policies differ), 2 on error (policy errors
+included), so that configuration management can use it as a check.`,
 		Example: `  fwc plan host.fw
-  fwc plan --netns test host.fw`,
+  fwc plan --netns test host.fw
+  fwc plan --semantic --old /etc/fwc/policy.fw host.fw`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("plan needs one PATH")
@@ -49,6 +58,9 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if semantic != (old != "") {
+				return usagef("--semantic and --old go together: --old names the policy applied now (the state directory keeps only the nft script it became)")
+			}
 			w, h, plan, err := planFor(e, paths, netns, stateDir, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
@@ -67,7 +79,13 @@ it as a check.`,
 			for _, f := range fs {
 				fmt.Fprintf(e.stderr, "fwc: warning: %s\n", f)
 			}
-			if !plan.Empty() {
+			differ := false
+			if semantic {
+				if differ, err = semanticPlan(e, old, paths[0]); err != nil {
+					return err
+				}
+			}
+			if !plan.Empty() || differ {
 				return &exitError{code: exitFindings}
 			}
 			return nil
@@ -75,6 +93,8 @@ it as a check.`,
 	}
 	cmd.Flags().StringVar(&netns, "netns", "", "work in the network `namespace` NAME (or at a path)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` of the plan cache apply keeps")
+	cmd.Flags().BoolVar(&semantic, "semantic", false, "also show which packets the policy treats differently from --old (see fwc diff)")
+	cmd.Flags().StringVar(&old, "old", "", "the `policy` applied now, for --semantic")
 	addIncludeRootFlag(cmd, e)
 	return cmd
 }

@@ -121,6 +121,7 @@ Exit status: 0 on success, 1 when the policy has errors (or warnings with
 		newLSPCmd(e),
 		newImportCmd(e),
 		newTraceCmd(e),
+		newDiffCmd(e),
 	)
 	// cobra's completion command, not being runnable itself, prints its
 	// help and succeeds when the shell is missing or unknown; a script

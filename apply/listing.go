@@ -306,28 +306,38 @@ func setDiff(have, want []string) (add, del []string) {
 }
 
 // ruleDiff is a longest-common-subsequence diff of two rule lists: rule
-// order matters, so a moved rule shows as removed and added.
+// order matters, so a moved rule shows as removed and added. Rules are
+// compared without their "file:line" comments (ruleKey): a rule that only
+// moved in its file is the same rule.
 func ruleDiff(chain string, have, want []string) []Change {
 	if slices.Equal(have, want) {
 		return nil
 	}
+	hk, wk := make([]string, len(have)), make([]string, len(want))
+	for i, r := range have {
+		hk[i] = ruleKey(r)
+	}
+	for i, r := range want {
+		wk[i] = ruleKey(r)
+	}
 	// Strip the common prefix and suffix: most plans change a few rules.
 	p := 0
-	for p < len(have) && p < len(want) && have[p] == want[p] {
+	for p < len(hk) && p < len(wk) && hk[p] == wk[p] {
 		p++
 	}
 	s := 0
-	for s < len(have)-p && s < len(want)-p && have[len(have)-1-s] == want[len(want)-1-s] {
+	for s < len(hk)-p && s < len(wk)-p && hk[len(hk)-1-s] == wk[len(wk)-1-s] {
 		s++
 	}
-	a, b := have[p:len(have)-s], want[p:len(want)-s]
+	a, b := hk[p:len(hk)-s], wk[p:len(wk)-s]
+	at, bt := have[p:len(have)-s], want[p:len(want)-s]
 	what := "rule in " + chain
 	if len(a)*len(b) > 4<<20 {
 		var out []Change
-		for _, r := range a {
+		for _, r := range at {
 			out = append(out, Change{'-', what, r})
 		}
-		for _, r := range b {
+		for _, r := range bt {
 			out = append(out, Change{'+', what, r})
 		}
 		return out
@@ -353,10 +363,10 @@ func ruleDiff(chain string, have, want []string) []Change {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			i, j = i+1, j+1
 		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, Change{'+', what, b[j]})
+			out = append(out, Change{'+', what, bt[j]})
 			j++
 		default:
-			out = append(out, Change{'-', what, a[i]})
+			out = append(out, Change{'-', what, at[i]})
 			i++
 		}
 	}

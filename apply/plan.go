@@ -22,7 +22,15 @@ type Plan struct {
 	Kept []Change
 
 	steps []routingStep
+	// incr is the batch that makes the table change as the difference
+	// (see incremental.go); nil for a full replace, whose reason is full.
+	incr *incremental
+	full string
 }
+
+// Incremental reports whether Apply changes fwc's table by the
+// difference (rules, elements) rather than replacing it, and if not, why.
+func (p *Plan) Incremental() (bool, string) { return p.incr != nil, p.full }
 
 // NewPlan compares have with want. When the live table is the one fwc's
 // last apply here made (see Host.Cache), the comparison is between that
@@ -47,6 +55,24 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		}
 		wt := parseTable(string(want.Script))
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
+		var handles map[string][]uint64
+		if last.current {
+			handles = have.h.readHandles(last.Sum, last.Generation)
+		}
+		switch {
+		case len(p.Table) == 0 && last.current:
+			// Only comments differ (rules moved in their files, lines
+			// added or removed): nothing changes in the kernel, and the
+			// record takes want's script, for its positions.
+			have.h.recordApplied(want, have.Generation, handles)
+		case len(p.Table) == 0:
+		case !last.current:
+			p.full = "the ruleset changed since the last apply"
+		default:
+			if p.incr, p.full, err = planIncremental(ht, wt, want, handles); err != nil {
+				return nil, err
+			}
+		}
 	default:
 		exists, err := have.h.nft.TableExists(nft.Table)
 		if err != nil {
@@ -86,7 +112,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			// record it, so that the next plan of this policy need not
 			// list the table again (no record is written if the ruleset
 			// moved since the generation was read).
-			have.h.recordApplied(want, have.Generation)
+			have.h.recordApplied(want, have.Generation, nil)
 		}
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)

@@ -224,6 +224,12 @@ func writeCache(path string, v any) {
 	}
 }
 
+// writeJSON is writeCache that says whether it wrote.
+func writeJSON(path string, v any) bool {
+	data, err := json.Marshal(v)
+	return err == nil && writeFile(path, data)
+}
+
 // writeFile replaces path with data (written beside it under a fresh
 // name, then renamed, never through a link planted there) and reports
 // whether it did. The directory must be private (safefile.OpenPrivate):
@@ -289,6 +295,10 @@ type applied struct {
 type lastApply struct {
 	applied
 	script string
+	// current is set when the record is believed because the generation
+	// has not moved since: the table is then exactly what the record
+	// says, handles included.
+	current bool
 }
 
 func (h *Host) appliedPath() string {
@@ -326,6 +336,7 @@ func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 	}
 	last := &lastApply{applied: a, script: string(script)}
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.nft.NetNSCookie() {
+		last.current = true
 		return last, nil
 	}
 	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
@@ -393,9 +404,25 @@ func bootID() string {
 // listings once it has moved.
 const maxFingerprintRules = 2000
 
+// maxFingerprintElements bounds the set elements of a table fingerprinted
+// after an apply: the fingerprint dumps every set, and the kernel walks a
+// set's hash table again for each piece of the dump (a million elements
+// took three times as long as loading them, and four times nft's memory).
+const maxFingerprintElements = 20000
+
+// elements counts the declared elements of the ruleset's sets.
+func (w *Want) elements() int {
+	n := 0
+	for _, s := range w.Ruleset.Sets {
+		n += len(s.Elements)
+	}
+	return n
+}
+
 // recordApplied notes that w's script made the table committed as
-// generation gen, if the ruleset is still at gen.
-func (h *Host) recordApplied(w *Want, gen uint32) {
+// generation gen, if the ruleset is still at gen; handles, when known,
+// are the kernel's handles of its rules (see handlesRecord).
+func (h *Host) recordApplied(w *Want, gen uint32, handles map[string][]uint64) {
 	if h.Cache == "" {
 		return
 	}
@@ -405,7 +432,7 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	}
 	slices.Sort(dynamic)
 	fp, static := "", ""
-	if w.rules() <= maxFingerprintRules {
+	if w.rules() <= maxFingerprintRules && w.elements() <= maxFingerprintElements {
 		t, err := dumpForFingerprint(h.nft, maxFingerprintSets)
 		if err != nil && !errors.Is(err, batch.ErrTooManySets) {
 			return
@@ -425,6 +452,9 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	// does not match its sum and is ignored.
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
+	}
+	if handles == nil || !writeJSON(h.handlesPath(), handlesRecord{Sum: w.Sum, Generation: gen, Chains: handles}) {
+		_ = os.Remove(h.handlesPath())
 	}
 	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp,
 		Dynamic: dynamic, Static: static, Time: time.Now().UTC()})

@@ -1,0 +1,189 @@
+package apply
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/internal/testnetns"
+)
+
+// incrV1 is the policy the incremental tests start from: a counted rule
+// (loopback), a meter (filled by packets), a rule with an anonymous set,
+// a named set and rules around the one they change.
+const incrV1 = `set admin_ports : port {
+	elements { 22, 8443 }
+}
+
+table filter {
+	chain input policy drop {
+		udp dport 9 meter probes per saddr over 1000/second burst 1000 drop
+		iif lo counter accept
+		ct state established, related accept
+	}
+}
+
+from any to self tcp dport { 80, 443 } accept
+from any to self tcp dport @admin_ports accept
+from any to self tcp dport 25 log prefix "smtp " accept
+from any to self tcp dport 110 log prefix "pop " accept
+from any to self tcp dport 143 log prefix "imap " accept
+`
+
+// incrV2 is incrV1 edited: a comment and a blank line at the top (every
+// line moves), one rule changed (25 → 587), one added, one element added
+// to the named set.
+var incrV2 = "# moved down\n\n" + strings.NewReplacer(
+	"elements { 22, 8443 }", "elements { 22, 8443, 9100 }",
+	`tcp dport 25 log prefix "smtp "`, `tcp dport 587 log prefix "submission "`,
+	`tcp dport 143 log prefix "imap " accept`, `tcp dport 143 log prefix "imap " accept`+"\nfrom any to self tcp dport 993 log prefix \"imaps \" accept",
+).Replace(incrV1)
+
+var (
+	counterRe2 = regexp.MustCompile(`iifname "lo" counter packets ([0-9]+) bytes ([0-9]+) accept`)
+	handleRe   = regexp.MustCompile(`(?m)^\s*(.*?) # handle ([0-9]+)$`)
+)
+
+// handlesOf maps the rules of the live table (without comments and
+// counter values) to their handles.
+func handlesOf(t *testing.T, ns string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range handleRe.FindAllStringSubmatch(testnetns.Run(t, ns, "nft", "-a", "list", "table", "inet", "fwc"), -1) {
+		r := ruleKey(counterRe.ReplaceAllString(m[1], "counter"))
+		if strings.HasPrefix(r, "chain ") || strings.HasPrefix(r, "set ") || strings.HasPrefix(r, "table ") {
+			continue
+		}
+		out[r] = m[2]
+	}
+	return out
+}
+
+// writePolicy writes src to path and compiles it.
+func writePolicy(t *testing.T, path, src string) *Want {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return compilePath(t, path)
+}
+
+// TestIncrementalApply: a changed policy whose table was made by fwc's
+// last apply is applied as the difference. Moving every line changes no
+// rule; the changed and added rules are the only rules the batch adds,
+// the element the only element; every other rule keeps its handle and its
+// counter, and the meter the element packets put in it. The table is then
+// what a fresh load of the new script makes.
+func TestIncrementalApply(t *testing.T) {
+	t.Parallel()
+	testnetns.Require(t)
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	h.Cache = t.TempDir()
+	path := filepath.Join(t.TempDir(), "policy.fw")
+	w1 := writePolicy(t, path, incrV1)
+	p := mustApply(t, h, w1, Options{})
+	if inc, _ := p.Incremental(); inc {
+		t.Fatal("the first apply claims to be incremental")
+	}
+	testnetns.Do(t, ns, func() {
+		// A listener, so that no port-unreachable fails the writes.
+		l, err := net.ListenPacket("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		c, err := net.Dial("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for range 3 {
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	before := testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc")
+	c := counterRe2.FindStringSubmatch(before)
+	if c == nil || c[1] == "0" {
+		t.Fatalf("the loopback rule counted nothing:\n%s", before)
+	}
+	meter := testnetns.Run(t, ns, "nft", "list", "set", "inet", "fwc", "meter_probes")
+	if !strings.Contains(meter, "127.0.0.1") {
+		t.Fatalf("the meter holds no element for 127.0.0.1:\n%s", meter)
+	}
+	hs1 := handlesOf(t, ns)
+	if len(hs1) < 8 {
+		t.Fatalf("found the handles of %d rules: %v", len(hs1), hs1)
+	}
+
+	w2 := writePolicy(t, path, incrV2)
+	p = plan(t, h, w2)
+	if inc, why := p.Incremental(); !inc {
+		t.Fatalf("the plan is a full replace: %s", why)
+	}
+	var got []string
+	for _, ch := range p.Table {
+		got = append(got, ch.String())
+	}
+	want := []string{
+		"+ set admin_ports: element 9100",
+		`+ rule in filter_input: tcp dport 587 log prefix "submission " accept comment "policy.fw:17"`,
+		`- rule in filter_input: tcp dport 25 log prefix "smtp " accept comment "policy.fw:15"`,
+		`+ rule in filter_input: tcp dport 993 log prefix "imaps " accept comment "policy.fw:20"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// One element message, one rule deleted, two added.
+	if n := len(p.incr.msgs); n != 4 {
+		t.Fatalf("the incremental batch has %d messages, want 4", n)
+	}
+	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+		t.Fatalf("apply: %v: %v", out, err)
+	}
+
+	after := testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc")
+	if c2 := counterRe2.FindStringSubmatch(after); c2 == nil || c2[1] != c[1] || c2[2] != c[2] {
+		t.Fatalf("the loopback rule's counter went from %v to %v", c, c2)
+	}
+	if meter := testnetns.Run(t, ns, "nft", "list", "set", "inet", "fwc", "meter_probes"); !strings.Contains(meter, "127.0.0.1") {
+		t.Fatalf("the meter lost its element:\n%s", meter)
+	}
+	hs2 := handlesOf(t, ns)
+	for r, hd := range hs1 {
+		if r == `tcp dport 25 log prefix "smtp " accept` {
+			if _, ok := hs2[r]; ok {
+				t.Errorf("the rule removed is still there")
+			}
+			continue
+		}
+		if hs2[r] != hd {
+			t.Errorf("rule %q: handle %s, was %s", r, hs2[r], hd)
+		}
+	}
+	// The same table as a fresh load of the new script, comments aside.
+	wt, err := w2.Listing("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTables(parseTable(after), wt); len(d) != 0 {
+		t.Fatalf("the table differs from the new script's: %v", d)
+	}
+	mustBeEmpty(t, h, w2)
+
+	// Only lines moved: nothing to apply, and the record takes the new
+	// positions.
+	w3 := writePolicy(t, path, "\n\n"+incrV2)
+	if p := plan(t, h, w3); !p.Empty() {
+		t.Fatalf("moving lines makes a plan: %v", p.Table)
+	}
+	if p := plan(t, h, w3); p.Have.last == nil || p.Have.last.Sum != w3.Sum {
+		t.Fatal("the record does not hold the moved script")
+	}
+}

@@ -46,6 +46,11 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		return nil, err
 	}
 	have.last = last
+	if last == nil {
+		// The table is compared on listings: a changed policy replaces
+		// it whole.
+		want.startEncoding()
+	}
 	switch {
 	case last != nil && last.Sum == want.Sum:
 	case last != nil:
@@ -73,6 +78,9 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 				return nil, err
 			}
 		}
+		if p.incr == nil && len(p.Table) > 0 {
+			want.startEncoding()
+		}
 	default:
 		exists, err := have.h.nft.TableExists(nft.Table)
 		if err != nil {
@@ -93,6 +101,9 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
+		if len(p.Table) > 0 {
+			p.full = "no record of the last apply vouches for the live table"
+		}
 		if exists && len(p.Table) == 0 && want.cached {
 			// "Nothing to do" must not rest on a file of the cache
 			// directory alone: a damaged or forged listing of want's

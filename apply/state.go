@@ -118,6 +118,9 @@ type Want struct {
 	// than made by loading Script.
 	cached bool
 	enc    *encoding
+	// encodeAsked is set by Encode: the batch is wanted, and NewPlan
+	// starts encoding it once it knows the table will be replaced.
+	encodeAsked bool
 	nft    *nft.Prepared // Ruleset made ready for nft; nil until needed
 }
 
@@ -129,11 +132,24 @@ type encoding struct {
 	err  error
 }
 
-// Encode starts encoding the ruleset's netlink batch in the background,
-// for the Apply that follows, so that the encoding (a quarter of a second
-// at 50,000 rules) overlaps reading and planning instead of following
-// them. Without it, Apply encodes the batch itself.
-func (w *Want) Encode() {
+// Encode asks for the ruleset's netlink batch to be encoded in the
+// background, for the Apply that follows, so that the encoding (a quarter
+// of a second at 50,000 rules) overlaps reading and planning instead of
+// following them. Without it, Apply encodes the batch itself. NewPlan
+// starts the encoding once it knows the whole table is to be replaced:
+// an incremental apply encodes only the rules it adds.
+func (w *Want) Encode() { w.encodeAsked = true }
+
+// startEncoding starts encoding the batch in the background, if Encode
+// asked for it.
+func (w *Want) startEncoding() {
+	if w.encodeAsked {
+		w.encode()
+	}
+}
+
+// encode starts encoding the batch in the background.
+func (w *Want) encode() {
 	if w.enc != nil {
 		return
 	}
@@ -151,7 +167,7 @@ func (w *Want) Encode() {
 // messages returns the batch Encode started (starting it if need be) and
 // forgets it: a batch is sent once.
 func (w *Want) messages() ([]netlink.Message, error) {
-	w.Encode()
+	w.encode()
 	<-w.enc.done
 	e := w.enc
 	w.enc = nil

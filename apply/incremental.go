@@ -362,38 +362,60 @@ func planIncremental(have, wt *Table, want *Want, handles map[string][]uint64) (
 // the same order: per wanted rule, the index of the rule kept for it, or
 // -1 for a rule to add. Rules of have matched by none are deleted.
 func matchRules(have, want []string) []int {
+	m := make([]int, len(want))
+	// The common prefix and suffix are kept as they are: most changes
+	// touch a few rules, and comparing in place costs no map.
+	p := 0
+	for p < len(have) && p < len(want) && ruleKey(have[p]) == ruleKey(want[p]) {
+		m[p] = p
+		p++
+	}
+	s := 0
+	for s < len(have)-p && s < len(want)-p && ruleKey(have[len(have)-1-s]) == ruleKey(want[len(want)-1-s]) {
+		m[len(want)-1-s] = len(have) - 1 - s
+		s++
+	}
+	mid := m[p : len(want)-s]
 	type occ struct {
 		key string
 		n   int
 	}
-	at := make(map[occ]int, len(have))
+	// Occurrences count from the start of the chain, so that the same
+	// rule twice is told apart the same way on both sides.
 	seen := map[string]int{}
-	for i, r := range have {
+	at := make(map[occ]int, len(have)-p-s)
+	for i, r := range have[:len(have)-s] {
 		k := ruleKey(r)
-		at[occ{k, seen[k]}] = i
+		if i >= p {
+			at[occ{k, seen[k]}] = i
+		}
 		seen[k]++
 	}
 	clear(seen)
-	m := make([]int, len(want))
-	for j, r := range want {
+	for j, r := range want[:len(want)-s] {
 		k := ruleKey(r)
-		i, ok := at[occ{k, seen[k]}]
+		n := seen[k]
 		seen[k]++
+		if j < p {
+			continue
+		}
+		i, ok := at[occ{k, n}]
 		if !ok {
 			i = -1
 		}
-		m[j] = i
+		mid[j-p] = i
 	}
 	// Longest increasing subsequence of the matched indexes (patience
-	// sorting), so that kept rules stay in their order.
+	// sorting), so that kept rules stay in their order; the prefix and
+	// suffix are in order already and bound the middle.
 	var tails []int // tails[l]: index j ending the best run of length l+1
-	prev := make([]int, len(m))
-	for j, i := range m {
+	prev := make([]int, len(mid))
+	for j, i := range mid {
 		prev[j] = -1
 		if i < 0 {
 			continue
 		}
-		l := sort.Search(len(tails), func(x int) bool { return m[tails[x]] >= i })
+		l := sort.Search(len(tails), func(x int) bool { return mid[tails[x]] >= i })
 		if l > 0 {
 			prev[j] = tails[l-1]
 		}
@@ -403,15 +425,15 @@ func matchRules(have, want []string) []int {
 			tails[l] = j
 		}
 	}
-	keep := make([]bool, len(m))
+	keep := make([]bool, len(mid))
 	if len(tails) > 0 {
 		for j := tails[len(tails)-1]; j >= 0; j = prev[j] {
 			keep[j] = true
 		}
 	}
-	for j := range m {
+	for j := range mid {
 		if !keep[j] {
-			m[j] = -1
+			mid[j] = -1
 		}
 	}
 	return m

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -185,5 +186,110 @@ func TestIncrementalApply(t *testing.T) {
 	}
 	if p := plan(t, h, w3); p.Have.last == nil || p.Have.last.Sum != w3.Sum {
 		t.Fatal("the record does not hold the moved script")
+	}
+}
+
+// TestIncrementalFallback: when the live table is not what the record
+// says, the change is a full replace. A ruleset changed by someone else
+// (the generation moved) is compared on listings and replaced; a record
+// of handles that does not match the kernel makes the kernel refuse the
+// incremental batch, and the apply replaces the table instead.
+func TestIncrementalFallback(t *testing.T) {
+	t.Parallel()
+	testnetns.Require(t)
+	setup := func(t *testing.T) (string, *Host, *Want) {
+		ns := nsWithLinks(t)
+		h := openHost(t, ns)
+		h.Cache = t.TempDir()
+		path := filepath.Join(t.TempDir(), "policy.fw")
+		mustApply(t, h, writePolicy(t, path, incrV1), Options{})
+		return ns, h, writePolicy(t, path, incrV2)
+	}
+	check := func(t *testing.T, ns string, h *Host, w2 *Want) {
+		t.Helper()
+		wt, err := w2.Listing("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diffTables(parseTable(testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc")), wt); len(d) != 0 {
+			t.Fatalf("the table differs from the new script's: %v", d)
+		}
+		mustBeEmpty(t, h, w2)
+	}
+
+	t.Run("generation moved", func(t *testing.T) {
+		ns, h, w2 := setup(t)
+		testnetns.Run(t, ns, "nft", "add", "rule", "inet", "fwc", "filter_input", "tcp", "dport", "7", "accept")
+		p := plan(t, h, w2)
+		if inc, _ := p.Incremental(); inc {
+			t.Fatal("the plan is incremental over a table changed by someone else")
+		}
+		if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+			t.Fatalf("apply: %v: %v", out, err)
+		}
+		check(t, ns, h, w2)
+	})
+
+	t.Run("handles wrong", func(t *testing.T) {
+		ns, h, w2 := setup(t)
+		data, err := os.ReadFile(h.handlesPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, ok := decodeHandles(data)
+		if !ok {
+			t.Fatalf("cannot read the record of handles:\n%s", data)
+		}
+		for _, hs := range r.Chains {
+			for i := range hs {
+				hs[i] += 100000 // no such rule
+			}
+		}
+		if !writeFile(h.handlesPath(), r.encode()) {
+			t.Fatal("cannot write the record")
+		}
+		p := plan(t, h, w2)
+		if inc, why := p.Incremental(); !inc {
+			t.Fatalf("the plan is not incremental: %s", why)
+		}
+		if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+			t.Fatalf("apply: %v: %v", out, err)
+		}
+		check(t, ns, h, w2)
+	})
+}
+
+// TestMatchRules checks which rules an incremental apply keeps: the
+// longest run in order, equal rules told apart by occurrence, comments
+// ignored.
+func TestMatchRules(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		have, want string
+		keep       []int
+	}{
+		{"same", "a b c", "a b c", []int{0, 1, 2}},
+		{"comments", `a b c`, `a comment "x:1"`, []int{0}},
+		{"changed", "a b c d", "a x c d", []int{0, -1, 2, 3}},
+		{"inserted", "a b c", "a b x c", []int{0, 1, -1, 2}},
+		{"removed", "a b c", "a c", []int{0, 2}},
+		{"moved", "a b c d", "a c d b", []int{0, 2, 3, -1}},
+		{"twice", "a b a c", "a a c", []int{0, 2, 3}},
+		{"twice added", "a b c", "a b a c", []int{0, 1, -1, 2}},
+		{"none", "a b", "c d", []int{-1, -1}},
+		{"empty", "", "a", []int{-1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			split := func(s string) []string {
+				if strings.HasPrefix(s, "a comment") {
+					return []string{s}
+				}
+				return strings.Fields(s)
+			}
+			got := matchRules(split(tc.have), split(tc.want))
+			if fmt.Sprint(got) != fmt.Sprint(tc.keep) {
+				t.Fatalf("matchRules(%q, %q) = %v, want %v", tc.have, tc.want, got, tc.keep)
+			}
+		})
 	}
 }

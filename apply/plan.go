@@ -58,7 +58,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		wt := parseTable(string(want.Script))
+		wt := parseTable(bytesString(want.Script))
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
 		var handles map[string][]uint64
 		if last.current {
@@ -90,7 +90,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		if !exists {
 			// No table yet: everything is added, and the script itself says
 			// what, without loading it anywhere first.
-			ht, wt = parseTable(""), parseTable(string(want.Script))
+			ht, wt = parseTable(""), parseTable(bytesString(want.Script))
 			have.table = ht
 		} else {
 			if ht, err = have.Listing(); err != nil {
@@ -181,6 +181,16 @@ func (p *Plan) Write(w io.Writer) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.%s\n", add, chg, del, kept)
+	if _, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.%s\n", add, chg, del, kept); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case len(p.Table) == 0:
+	case p.incr != nil:
+		_, err = fmt.Fprintln(w, "fwc's table changes in place: the rules and elements not listed stay as they are (handles, counters, elements added at run time).")
+	case p.full != "":
+		_, err = fmt.Fprintf(w, "fwc's table is replaced whole (%s).\n", p.full)
+	}
 	return err
 }

@@ -121,7 +121,7 @@ type Want struct {
 	// encodeAsked is set by Encode: the batch is wanted, and NewPlan
 	// starts encoding it once it knows the table will be replaced.
 	encodeAsked bool
-	nft    *nft.Prepared // Ruleset made ready for nft; nil until needed
+	nft         *nft.Prepared // Ruleset made ready for nft; nil until needed
 }
 
 // encoding is the netlink batch of a Want's ruleset, encoded in the
@@ -240,12 +240,6 @@ func writeCache(path string, v any) {
 	}
 }
 
-// writeJSON is writeCache that says whether it wrote.
-func writeJSON(path string, v any) bool {
-	data, err := json.Marshal(v)
-	return err == nil && writeFile(path, data)
-}
-
 // writeFile replaces path with data (written beside it under a fresh
 // name, then renamed, never through a link planted there) and reports
 // whether it did. The directory must be private (safefile.OpenPrivate):
@@ -350,7 +344,7 @@ func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 	if sum := sha256.Sum256(script); err != nil || hex.EncodeToString(sum[:]) != a.Sum {
 		return nil, nil
 	}
-	last := &lastApply{applied: a, script: string(script)}
+	last := &lastApply{applied: a, script: bytesString(script)}
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.nft.NetNSCookie() {
 		last.current = true
 		return last, nil
@@ -469,7 +463,7 @@ func (h *Host) recordApplied(w *Want, gen uint32, handles map[string][]uint64) {
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
 	}
-	if handles == nil || !writeJSON(h.handlesPath(), handlesRecord{Sum: w.Sum, Generation: gen, Chains: handles}) {
+	if r := (&handlesRecord{Sum: w.Sum, Generation: gen, Chains: handles}); handles == nil || !writeFile(h.handlesPath(), r.encode()) {
 		_ = os.Remove(h.handlesPath())
 	}
 	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -82,6 +83,11 @@ func benchIncremental(b *testing.B, prefix, src string, n int) {
 			return cpuNow() - c0, time.Since(t0)
 		}
 		for b.Loop() {
+			// Each side starts with the garbage of the other collected,
+			// as a fresh `fwc apply` process would.
+			b.StopTimer()
+			runtime.GC()
+			b.StartTimer()
 			i++
 			c, w := once(ws[i%2], true)
 			incCPU, incWall = append(incCPU, c), append(incWall, w)
@@ -89,6 +95,7 @@ func benchIncremental(b *testing.B, prefix, src string, n int) {
 			if err := os.Remove(h.handlesPath()); err != nil {
 				b.Fatal(err)
 			}
+			runtime.GC()
 			b.StartTimer()
 			i++
 			c, w = once(ws[i%2], false)

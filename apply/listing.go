@@ -70,8 +70,11 @@ func parseTable(text string) *Table {
 	)
 	for line := range strings.SplitSeq(text, "\n") {
 		s := strings.TrimSpace(line)
-		if i := strings.Index(s, " # handle "); i >= 0 {
-			s = s[:i]
+		if n := len(s); n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
+			// Only a line that ends in a number can end in a handle.
+			if i := strings.Index(s, " # handle "); i >= 0 {
+				s = s[:i]
+			}
 		}
 		if strings.Contains(s, "counter packets ") {
 			// The guard spares the regexp most lines: a listing of 50,000

@@ -88,10 +88,10 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 				// The kernel refused the difference (the table is not
 				// what the record says): nothing changed, so the whole
 				// table is replaced instead, under the same guard.
-				out, handles, err = h.commitTable(gen, p.Want, opts)
+				out, handles, err = h.commitTable(gen, p.Want, opts, nil)
 			}
 		} else {
-			out, handles, err = h.commitTable(gen, p.Want, opts)
+			out, handles, err = h.commitTable(gen, p.Want, opts, p.carry)
 		}
 		if out != batch.Applied {
 			return out, err
@@ -125,8 +125,9 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 // plan's ruleset as backend/nft encodes it, or what opts.Build queues, or
 // (opts.Script) the nft script loaded with nft -f. For backend/nft's
 // batch, it returns the handles of the rules it made, when it could make
-// sure of them (see handlesRecord).
-func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, map[string][]uint64, error) {
+// sure of them (see handlesRecord). With cr, rules that stay carry their
+// counters over (see carryCounters).
+func (h *Host) commitTable(gen uint32, w *Want, opts Options, cr *carry) (Outcome, map[string][]uint64, error) {
 	switch {
 	case opts.Script:
 		out, err := h.loadScript(gen, w.Script)
@@ -139,6 +140,7 @@ func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, map[stri
 	if err != nil {
 		return batch.NotApplied, nil, fmt.Errorf("encode the ruleset: %w", err)
 	}
+	carryCounters(h.nft, cr, msgs)
 	keep, err := runtimeElements(h.nft, w, msgs)
 	if err != nil {
 		return batch.NotApplied, nil, fmt.Errorf("read the elements of dynamic sets: %w", err)

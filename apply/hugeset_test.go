@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/internal/rss"
 	"github.com/fwcproject/fwc/internal/testnetns"
+	"github.com/fwcproject/fwc/internal/versus"
 )
 
 // bigSetPolicy is a policy with one named set of n IPv4 addresses
@@ -91,4 +96,50 @@ func TestHugeSetNoReadBack(t *testing.T) {
 		t.Fatalf("nft lists %d elements, %d of the %d declared missing", len(have), missing, n)
 	}
 	mustBeEmpty(t, h, w)
+}
+
+// BenchmarkHugeSet is BenchmarkApply's "fresh" case for a policy of one
+// set of a million IPv4 addresses (and one rule using it): what `fwc
+// apply` does once the policy is compiled (plan, encode, commit,
+// record), against `nft -f` of the same policy's script, each in its own
+// namespace, one after the other in each iteration. fwc-rss-KiB is what
+// the apply adds to the process's peak RSS (the compiled policy not
+// counted); nft-maxrss-KiB is nft's peak.
+func BenchmarkHugeSet(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	testnetns.RequireTools(b, "nft", "ip")
+	src, _ := bigSetPolicy(1 << 20)
+	w0 := compileSrc(b, src)
+	script := filepath.Join(b.TempDir(), "policy.nft")
+	if err := os.WriteFile(script, w0.Script, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ns, nsNft := testnetns.New(b), testnetns.New(b)
+	h := openHost(b, ns)
+	var pair versus.Pair
+	var peak, nftPeak int64
+	for b.Loop() {
+		b.StopTimer()
+		testnetns.Flush(b, ns, nsNft)
+		h.Cache = b.TempDir()
+		w := &Want{Ruleset: w0.Ruleset, Script: w0.Script, Sum: w0.Sum, Routes: w0.Routes, Routing: w0.Routing, nft: w0.nft}
+		runtime.GC()
+		before := must(rss.ResetPeak())
+		b.StartTimer()
+		pair.Fwc(func() {
+			w.Encode()
+			if out, err := Apply(h, plan(b, h, w), Options{}); out != batch.Applied {
+				b.Fatal(out, err)
+			}
+		})
+		b.StopTimer()
+		peak = max(peak, must(rss.Status("VmHWM"))-before)
+		b.StartTimer()
+		pair.Nft(func() { nftPeak = max(nftPeak, testnetns.LoadNft(b, nsNft, script)) })
+	}
+	pair.Report(b)
+	b.ReportMetric(float64(peak), "fwc-rss-KiB")
+	b.ReportMetric(float64(nftPeak), "nft-maxrss-KiB")
 }

@@ -293,3 +293,64 @@ func TestMatchRules(t *testing.T) {
 		})
 	}
 }
+
+// sendUDP sends n datagrams to 127.0.0.1:9 in ns, where something
+// listens.
+func sendUDP(t *testing.T, ns string, n int) {
+	t.Helper()
+	testnetns.Do(t, ns, func() {
+		l, err := net.ListenPacket("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		c, err := net.Dial("udp", "127.0.0.1:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for range n {
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestCountersSurviveFullReplace: a change the incremental path cannot
+// make (a set added) replaces the table whole; the counted rule that
+// stays carries its packets and bytes over, and a counted rule that is
+// new starts from zero.
+func TestCountersSurviveFullReplace(t *testing.T) {
+	t.Parallel()
+	testnetns.Require(t)
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	h.Cache = t.TempDir()
+	path := filepath.Join(t.TempDir(), "policy.fw")
+	mustApply(t, h, writePolicy(t, path, incrV1), Options{})
+	sendUDP(t, ns, 5)
+	before := counterRe2.FindStringSubmatch(testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc"))
+	if before == nil || before[1] == "0" {
+		t.Fatal("the loopback rule counted nothing")
+	}
+
+	v2 := "set other_ports : port {\n\telements { 7 }\n}\n" + strings.Replace(incrV1,
+		"from any to self tcp dport 25", "from any to self tcp dport @other_ports counter accept\nfrom any to self tcp dport 25", 1)
+	w2 := writePolicy(t, path, v2)
+	p := plan(t, h, w2)
+	if inc, _ := p.Incremental(); inc {
+		t.Fatal("adding a set is planned as incremental")
+	}
+	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+		t.Fatalf("apply: %v: %v", out, err)
+	}
+	after := testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc")
+	if c := counterRe2.FindStringSubmatch(after); c == nil || c[1] != before[1] || c[2] != before[2] {
+		t.Fatalf("the loopback rule's counter went from %v to %v", before, c)
+	}
+	if !strings.Contains(after, "tcp dport @other_ports counter packets 0 bytes 0 accept") {
+		t.Fatalf("the new counted rule does not start from zero:\n%s", after)
+	}
+	mustBeEmpty(t, h, w2)
+}

@@ -26,6 +26,10 @@ type Plan struct {
 	// (see incremental.go); nil for a full replace, whose reason is full.
 	incr *incremental
 	full string
+	// carry lets a full replace carry the counters of unchanged rules
+	// over (see counters.go); nil when the live table's handles are not
+	// known.
+	carry *carry
 }
 
 // Incremental reports whether Apply changes fwc's table by the
@@ -80,6 +84,9 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		}
 		if p.incr == nil && len(p.Table) > 0 {
 			want.startEncoding()
+			if handles != nil {
+				p.carry = &carry{have: ht, want: wt, handles: handles}
+			}
 		}
 	default:
 		exists, err := have.h.nft.TableExists(nft.Table)

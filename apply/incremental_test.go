@@ -14,15 +14,16 @@ import (
 )
 
 // incrV1 is the policy the incremental tests start from: a counted rule
-// (loopback), a meter (filled by packets), a rule with an anonymous set,
-// a named set and rules around the one they change.
+// (loopback), a meter (filled by packets; its entries live an hour, the
+// rate's unit, far longer than any run of the test), a rule with an
+// anonymous set, a named set and rules around the one they change.
 const incrV1 = `set admin_ports : port {
 	elements { 22, 8443 }
 }
 
 table filter {
 	chain input policy drop {
-		udp dport 9 meter probes per saddr over 1000/second burst 1000 drop
+		udp dport 9 meter probes per saddr over 100000/hour burst 1000 drop
 		iif lo counter accept
 		ct state established, related accept
 	}
@@ -36,12 +37,15 @@ from any to self tcp dport 143 log prefix "imap " accept
 `
 
 // incrV2 is incrV1 edited: a comment and a blank line at the top (every
-// line moves), one rule changed (25 → 587), one added, one element added
-// to the named set.
+// line moves), one rule changed (25 → 587), two added (one with an
+// anonymous set, one using the named set), one element added to the named
+// set.
 var incrV2 = "# moved down\n\n" + strings.NewReplacer(
 	"elements { 22, 8443 }", "elements { 22, 8443, 9100 }",
 	`tcp dport 25 log prefix "smtp "`, `tcp dport 587 log prefix "submission "`,
-	`tcp dport 143 log prefix "imap " accept`, `tcp dport 143 log prefix "imap " accept`+"\nfrom any to self tcp dport 993 log prefix \"imaps \" accept",
+	`tcp dport 143 log prefix "imap " accept`, `tcp dport 143 log prefix "imap " accept`+
+		"\nfrom any to self tcp dport { 993, 995 } log prefix \"imaps \" accept"+
+		"\nfrom any to self udp dport @admin_ports log prefix \"admin \" accept",
 ).Replace(incrV1)
 
 var (
@@ -136,14 +140,16 @@ func TestIncrementalApply(t *testing.T) {
 		"+ set admin_ports: element 9100",
 		`+ rule in filter_input: tcp dport 587 log prefix "submission " accept comment "policy.fw:17"`,
 		`- rule in filter_input: tcp dport 25 log prefix "smtp " accept comment "policy.fw:15"`,
-		`+ rule in filter_input: tcp dport 993 log prefix "imaps " accept comment "policy.fw:20"`,
+		`+ rule in filter_input: tcp dport { 993, 995 } log prefix "imaps " accept comment "policy.fw:20"`,
+		`+ rule in filter_input: udp dport @admin_ports log prefix "admin " accept comment "policy.fw:21"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// One element message, one rule deleted, two added.
-	if n := len(p.incr.msgs); n != 4 {
-		t.Fatalf("the incremental batch has %d messages, want 4", n)
+	// One element message, one rule deleted, three added, one of them
+	// with its anonymous set and its elements.
+	if n := len(p.incr.msgs); n != 7 {
+		t.Fatalf("the incremental batch has %d messages, want 7", n)
 	}
 	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
 		t.Fatalf("apply: %v: %v", out, err)

@@ -108,7 +108,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
-		if len(p.Table) > 0 {
+		if len(p.Table) > 0 && exists {
 			p.full = "no record of the last apply vouches for the live table"
 		}
 		if exists && len(p.Table) == 0 && want.cached {

@@ -59,8 +59,10 @@ func (pr *Prepared) Partial(sel Selection) (*Part, error) {
 	b.exprs.init()
 	out := &Part{Rules: map[string][][]netlink.Message{}, Elements: map[string][]netlink.Message{}}
 	for _, s := range b.sh.allSets(pr.rs) {
-		// Rules name a named set; the set exists in the table.
-		b.sets[s.Name] = &nftables.Set{Table: b.t, Name: s.Name}
+		// Rules name a named set, which exists in the table: the kernel
+		// finds it by name. Its ID is the one the full batch gives it
+		// (in order, from 1), so that a rule encodes the same bytes.
+		b.sets[s.Name] = &nftables.Set{Table: b.t, Name: s.Name, ID: b.setID()}
 		idx, ok := sel.Elements[s.Name]
 		if !ok {
 			continue

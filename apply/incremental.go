@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,25 +100,40 @@ func (r *handlesRecord) encode() []byte {
 }
 
 func decodeHandles(data []byte) (*handlesRecord, bool) {
-	lines := strings.Split(bytesString(data), "\n")
+	text := bytesString(data)
+	head, rest, _ := strings.Cut(text, "\n")
 	r := &handlesRecord{Chains: map[string][]uint64{}}
-	if _, err := fmt.Sscanf(lines[0], "fwc handles 1 %s %d", &r.Sum, &r.Generation); err != nil {
+	if _, err := fmt.Sscanf(head, "fwc handles 1 %s %d", &r.Sum, &r.Generation); err != nil {
 		return nil, false
 	}
-	for _, l := range lines[1:] {
+	for l := range strings.SplitSeq(rest, "\n") {
 		if l == "" {
 			continue
 		}
-		f := strings.Fields(l)
-		hs := make([]uint64, len(f)-1)
-		for i, x := range f[1:] {
-			v, err := strconv.ParseUint(x, 10, 64)
-			if err != nil || v == 0 {
+		name, nums, _ := strings.Cut(l, " ")
+		hs := make([]uint64, 0, strings.Count(nums, " ")+1)
+		var v uint64
+		digits := 0
+		for i := 0; i <= len(nums); i++ {
+			if i == len(nums) || nums[i] == ' ' {
+				if digits == 0 || v == 0 {
+					if i == len(nums) && len(nums) == 0 {
+						break // a chain without rules
+					}
+					return nil, false
+				}
+				hs = append(hs, v)
+				v, digits = 0, 0
+				continue
+			}
+			c := nums[i]
+			if c < '0' || c > '9' || digits == 19 {
 				return nil, false
 			}
-			hs[i] = v
+			v = v*10 + uint64(c-'0')
+			digits++
 		}
-		r.Chains[f[0]] = hs
+		r.Chains[name] = hs
 	}
 	return r, true
 }
@@ -432,29 +448,36 @@ func matchRules(have, want []string) []int {
 		n   int
 	}
 	// Occurrences count from the start of the chain, so that the same
-	// rule twice is told apart the same way on both sides.
+	// rule twice is told apart the same way on both sides; the prefix,
+	// the same on both, is counted only for the keys of the middle.
 	seen := map[string]int{}
-	at := make(map[occ]int, len(have)-p-s)
-	for i, r := range have[:len(have)-s] {
-		k := ruleKey(r)
-		if i >= p {
-			at[occ{k, seen[k]}] = i
+	for _, r := range have[p : len(have)-s] {
+		seen[ruleKey(r)] = 0
+	}
+	for _, r := range want[p : len(want)-s] {
+		seen[ruleKey(r)] = 0
+	}
+	for _, r := range have[:p] {
+		if n, ok := seen[ruleKey(r)]; ok {
+			seen[ruleKey(r)] = n + 1
 		}
+	}
+	fromPrefix := maps.Clone(seen)
+	at := make(map[occ]int, len(have)-p-s)
+	for i, r := range have[p : len(have)-s] {
+		k := ruleKey(r)
+		at[occ{k, seen[k]}] = p + i
 		seen[k]++
 	}
-	clear(seen)
-	for j, r := range want[:len(want)-s] {
+	seen = fromPrefix
+	for j, r := range want[p : len(want)-s] {
 		k := ruleKey(r)
-		n := seen[k]
+		i, ok := at[occ{k, seen[k]}]
 		seen[k]++
-		if j < p {
-			continue
-		}
-		i, ok := at[occ{k, n}]
 		if !ok {
 			i = -1
 		}
-		mid[j-p] = i
+		mid[j] = i
 	}
 	// Longest increasing subsequence of the matched indexes (patience
 	// sorting), so that kept rules stay in their order; the prefix and

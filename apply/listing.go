@@ -67,7 +67,16 @@ func parseTable(text string) *Table {
 		set   *SetListing
 		chain *ChainListing
 		elems *strings.Builder
+		// The rules of all chains, one after the other in one array
+		// sized once: each chain's Rules is its part.
+		rules = make([]string, 0, strings.Count(text, "\n"))
+		first int
 	)
+	closeChain := func() {
+		if chain != nil {
+			chain.Rules = rules[first:len(rules):len(rules)]
+		}
+	}
 	for line := range strings.SplitSeq(text, "\n") {
 		s := strings.TrimSpace(line)
 		if n := len(s); n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
@@ -90,6 +99,7 @@ func parseTable(text string) *Table {
 			}
 		case s == "" || strings.HasPrefix(s, "table "):
 		case s == "}":
+			closeChain()
 			set, chain = nil, nil
 		case set == nil && chain == nil && strings.HasSuffix(s, "{"):
 			// "chain NAME {", "set NAME {", "ct helper NAME {": the kind
@@ -97,6 +107,7 @@ func parseTable(text string) *Table {
 			f := strings.Fields(s)
 			if len(f) == 3 && f[0] == "chain" {
 				chain = &ChainListing{Name: f[1]}
+				first = len(rules)
 				t.Chains = append(t.Chains, chain)
 			} else if len(f) >= 3 {
 				set = &SetListing{Kind: strings.Join(f[:len(f)-2], " "), Name: f[len(f)-2]}
@@ -116,12 +127,13 @@ func parseTable(text string) *Table {
 			}
 		case set != nil:
 			set.Props = append(set.Props, s)
-		case chain != nil && chain.Header == "" && len(chain.Rules) == 0 && strings.HasPrefix(s, "type ") && strings.Contains(s, " hook "):
+		case chain != nil && chain.Header == "" && len(rules) == first && strings.HasPrefix(s, "type ") && strings.Contains(s, " hook "):
 			chain.Header = s
 		case chain != nil:
-			chain.Rules = append(chain.Rules, s)
+			rules = append(rules, s)
 		}
 	}
+	closeChain() // a listing cut short
 	for _, s := range t.Sets {
 		if s.dynamic() {
 			s.Elements = nil

@@ -421,6 +421,11 @@ func planIncremental(have, wt *Table, want *Want, handles map[string][]uint64) (
 		}
 		inc.slots[cp.name] = slots
 	}
+	if len(inc.msgs) == 0 {
+		// Nothing the kernel would see changes, yet the scripts differ:
+		// the replace makes the record true again.
+		return nil, "no difference the kernel can be sent", nil
+	}
 	return inc, "", nil
 }
 

@@ -360,3 +360,52 @@ func TestCountersSurviveFullReplace(t *testing.T) {
 	}
 	mustBeEmpty(t, h, w2)
 }
+
+// TestIncrementalElements: elements removed from a set, and a changed
+// interval set, go incrementally too (the set flushed and filled again in
+// the same batch): the table is then what the new script makes.
+func TestIncrementalElements(t *testing.T) {
+	t.Parallel()
+	testnetns.Require(t)
+	const v1 = `set ports : port {
+	elements { 22, 8443, 9100 }
+}
+set nets : ipv4_net {
+	elements { 10.0.0.0/24, 10.2.0.0/16 }
+}
+table filter {
+	chain input policy drop {
+	}
+}
+from any to self tcp dport @ports accept
+from any to self saddr @nets accept
+`
+	v2 := strings.NewReplacer("22, 8443, 9100", "22, 9100, 9200", "10.0.0.0/24, 10.2.0.0/16", "10.0.0.0/23, 10.2.0.0/16, 192.0.2.0/24").Replace(v1)
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	h.Cache = t.TempDir()
+	path := filepath.Join(t.TempDir(), "policy.fw")
+	mustApply(t, h, writePolicy(t, path, v1), Options{})
+	hs1 := handlesOf(t, ns)
+	w2 := writePolicy(t, path, v2)
+	p := plan(t, h, w2)
+	if inc, why := p.Incremental(); !inc {
+		t.Fatalf("the plan is a full replace: %s", why)
+	}
+	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+		t.Fatalf("apply: %v: %v", out, err)
+	}
+	wt, err := w2.Listing("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffTables(parseTable(testnetns.Run(t, ns, "nft", "list", "table", "inet", "fwc")), wt); len(d) != 0 {
+		t.Fatalf("the table differs from the new script's: %v", d)
+	}
+	for r, hd := range handlesOf(t, ns) {
+		if hs1[r] != hd {
+			t.Errorf("rule %q: handle %s, was %s", r, hd, hs1[r])
+		}
+	}
+	mustBeEmpty(t, h, w2)
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -298,18 +299,30 @@ func planIncremental(have, wt *Table, want *Want, handles map[string][]uint64) (
 		}
 		s := want.nft.Sets()[i]
 		d := dyn[w.Name] != nil
+		var gone [][]byte // the keys of the elements that go
+		if !d && !s.Interval {
+			for _, e := range del {
+				k, ok := nft.ElementKey(s, e)
+				if !ok {
+					gone = nil
+					break
+				}
+				gone = append(gone, nft.EncodeElement(nftables.SetElement{Key: k}))
+			}
+		}
 		switch {
 		case s.Interval && d && len(s.Elements) == 0:
 			// Nothing declared: nothing to change.
-		case s.Interval || (!d && len(del) > 0):
+		case s.Interval || (!d && len(del) > 0 && len(gone) != len(del)):
 			// Interval elements come in start and end pairs shared
 			// between neighbours: the set is filled again. So is a set
-			// that loses elements: the record has their text, not
-			// their encoding.
+			// losing an element whose key cannot be read back from the
+			// text the record keeps.
 			refill = append(refill, w.Name)
 		default:
-			// A dynamic set keeps what it holds (its declared elements
-			// are a floor, as in a full replace).
+			// Elements that go are deleted by key (a dynamic set keeps
+			// them: its declared elements are a floor).
+			inc.msgs = append(inc.msgs, batch.DeleteElementMessages(nft.Table, w.Name, gone)...)
 			in := map[string]bool{}
 			for _, e := range add {
 				in[e] = true

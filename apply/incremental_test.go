@@ -361,9 +361,10 @@ func TestCountersSurviveFullReplace(t *testing.T) {
 	mustBeEmpty(t, h, w2)
 }
 
-// TestIncrementalElements: elements removed from a set, and a changed
-// interval set, go incrementally too (the set flushed and filled again in
-// the same batch): the table is then what the new script makes.
+// TestIncrementalElements: elements removed from a set (deleted by key),
+// and a changed interval set (flushed and filled again in the same
+// batch), go incrementally too: the table is then what the new script
+// makes.
 func TestIncrementalElements(t *testing.T) {
 	t.Parallel()
 	testnetns.Require(t)
@@ -391,6 +392,10 @@ from any to self saddr @nets accept
 	p := plan(t, h, w2)
 	if inc, why := p.Incremental(); !inc {
 		t.Fatalf("the plan is a full replace: %s", why)
+	}
+	// ports: 8443 deleted by key, 9200 added; nets: flushed and filled.
+	if n := len(p.incr.msgs); n != 4 {
+		t.Fatalf("the incremental batch has %d messages, want 4", n)
 	}
 	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
 		t.Fatalf("apply: %v: %v", out, err)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/google/nftables"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/policy"
 )
 
 // Selection names parts of a prepared ruleset, by their place in Text:
@@ -183,3 +186,55 @@ func ElementText(s *ir.Set, i int) string {
 // Sets returns the named sets of the prepared ruleset, those of the
 // policy and the shared ones, as Text declares them.
 func (pr *Prepared) Sets() []*ir.Set { return pr.sh.allSets(pr.rs) }
+
+// ElementKey encodes an element of set s given as Text writes it (see
+// ElementText), for a set that is not an interval set: the key the
+// kernel knows it by. false when the text is not such an element.
+func ElementKey(s *ir.Set, text string) ([]byte, bool) {
+	if s.Interval {
+		return nil, false
+	}
+	if i := strings.Index(text, " timeout "); i >= 0 {
+		text = text[:i]
+	}
+	parts := strings.Split(text, " . ")
+	if len(parts) != len(s.Type) {
+		return nil, false
+	}
+	var k []byte
+	for i, t := range s.Type {
+		p := parts[i]
+		switch t {
+		case policy.IPv4Addr, policy.IPv6Addr, policy.IPv4Net, policy.IPv6Net:
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				return nil, false
+			}
+			k = append(k, a.AsSlice()...)
+		case policy.PortType:
+			v, err := strconv.ParseUint(p, 10, 16)
+			if err != nil {
+				return nil, false
+			}
+			k = binary.BigEndian.AppendUint16(k, uint16(v))
+		case policy.IfaceT:
+			v, err := strconv.Unquote(p)
+			if err != nil || len(v) > 15 {
+				return nil, false
+			}
+			k = append(k, ifname(v)...)
+		case policy.MarkT:
+			v, err := strconv.ParseUint(strings.TrimPrefix(p, "0x"), 16, 32)
+			if err != nil || !strings.HasPrefix(p, "0x") {
+				return nil, false
+			}
+			k = binary.NativeEndian.AppendUint32(k, uint32(v))
+		default:
+			return nil, false
+		}
+		if len(s.Type) > 1 {
+			k = pad4(k)
+		}
+	}
+	return k, true
+}

@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
+
 	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/backend/nft/batch"
-	"golang.org/x/sys/unix"
 )
 
 // TestPartial: on every example, ElementText writes each element as Text
@@ -24,9 +26,22 @@ func TestPartial(t *testing.T) {
 			pr := nft.Prepare(lower(t, loadExample(t, path)))
 			text, _ := pr.Text()
 			for _, s := range pr.Sets() {
-				for i := range s.Elements {
-					if e := nft.ElementText(s, i); !strings.Contains(string(text), e) {
-						t.Errorf("set %s: element %q is not in the script", s.Name, e)
+				enc, _, err := pr.SetElements(s.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, e := range s.Elements {
+					txt := nft.ElementText(s, i)
+					if !strings.Contains(string(text), txt) {
+						t.Errorf("set %s: element %q is not in the script", s.Name, txt)
+					}
+					// Read back, the text is the key the batch adds.
+					if s.Interval || e.Timeout > 0 {
+						continue
+					}
+					k, ok := nft.ElementKey(s, txt)
+					if !ok || string(nft.EncodeElement(nftables.SetElement{Key: k})) != string(enc[i]) {
+						t.Errorf("set %s: element %q read back as %x (%v), the batch adds %x", s.Name, txt, k, ok, enc[i])
 					}
 				}
 			}

@@ -17,7 +17,7 @@
 //     journaled and undone in reverse if a later one fails. While the
 //     record of the last apply vouches for the live table, the batch is
 //     the difference: rules deleted by handle and inserted at their
-//     place, set elements added (incremental.go); rules keep their
+//     place, set elements added and deleted (incremental.go); rules keep their
 //     identity across edits that only move them (a comment, a blank line,
 //     another file), and those not touched keep their counters. Otherwise
 //     it replaces the table, adding back the elements the kernel holds in

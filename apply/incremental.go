@@ -40,8 +40,9 @@ import (
 // When the record is believed because the generation has not moved since
 // (see Host.lastApplied), a changed policy is applied as the difference:
 // rules deleted by handle, rules added at their place (NFTA_RULE_POSITION,
-// after or before a rule kept), set elements added (or, when some must
-// go, or the set holds intervals, the set flushed and filled again), in
+// after or before a rule kept), set elements added and deleted by key (an
+// interval set, whose start and end elements neighbours share, is flushed
+// and filled again; a dynamic set only gains elements), in
 // one batch guarded by that generation, so atomic and refused if anyone
 // changed the ruleset. Untouched rules keep their counters; untouched
 // sets their elements, those added at run time included. A change of the

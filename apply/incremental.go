@@ -277,6 +277,14 @@ func planIncremental(have, wt *Table, want *Want, handles map[string][]uint64) (
 	if want.nft == nil {
 		want.nft = nft.Prepare(want.Ruleset)
 	}
+	// Partial indexes the ruleset's rules as the script lists them: a
+	// script that does not list each rule once is not planned on.
+	counts := want.nft.ChainRules()
+	for _, w := range wt.Chains {
+		if counts[w.Name] != len(w.Rules) {
+			return nil, "the script does not list the ruleset's rules one by one", nil
+		}
+	}
 	irSets := map[string]int{}
 	for i, s := range want.nft.Sets() {
 		irSets[s.Name] = i

@@ -238,3 +238,15 @@ func ElementKey(s *ir.Set, text string) ([]byte, bool) {
 	}
 	return k, true
 }
+
+// ChainRules counts the rules of each chain of the prepared ruleset, by
+// chain name: the rules Text writes and Partial indexes.
+func (pr *Prepared) ChainRules() map[string]int {
+	out := map[string]int{}
+	for _, t := range pr.rs.Tables {
+		for _, c := range t.Chains {
+			out[ChainName(c)] = len(c.Rules)
+		}
+	}
+	return out
+}

@@ -77,11 +77,26 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 				return batch.NotApplied, err
 			}
 		}
-		out, err := h.commitTable(gen, p.Want, opts)
+		var (
+			out     Outcome
+			err     error
+			handles map[string][]uint64
+		)
+		if p.incr != nil && !opts.Script && opts.Build == nil {
+			out, handles, err = h.commitIncremental(gen, p.incr)
+			if out == batch.NotApplied && !errors.Is(err, ErrGenerationChanged) {
+				// The kernel refused the difference (the table is not
+				// what the record says): nothing changed, so the whole
+				// table is replaced instead, under the same guard.
+				out, handles, err = h.commitTable(gen, p.Want, opts, nil)
+			}
+		} else {
+			out, handles, err = h.commitTable(gen, p.Want, opts, p.carry)
+		}
 		if out != batch.Applied {
 			return out, err
 		}
-		h.recordApplied(p.Want, gen+1)
+		h.recordApplied(p.Want, gen+1, handles)
 	}
 	if len(p.steps) == 0 {
 		return batch.Applied, nil
@@ -108,23 +123,37 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 
 // commitTable replaces fwc's table in one netlink batch guarded by gen: the
 // plan's ruleset as backend/nft encodes it, or what opts.Build queues, or
-// (opts.Script) the nft script loaded with nft -f.
-func (h *Host) commitTable(gen uint32, w *Want, opts Options) (Outcome, error) {
+// (opts.Script) the nft script loaded with nft -f. For backend/nft's
+// batch, it returns the handles of the rules it made, when it could make
+// sure of them (see handlesRecord). With cr, rules that stay carry their
+// counters over (see carryCounters).
+func (h *Host) commitTable(gen uint32, w *Want, opts Options, cr *carry) (Outcome, map[string][]uint64, error) {
 	switch {
 	case opts.Script:
-		return h.loadScript(gen, w.Script)
+		out, err := h.loadScript(gen, w.Script)
+		return out, nil, err
 	case opts.Build != nil:
-		return h.nft.Commit(gen, func(c *nftables.Conn) error { return opts.Build(c, w.Ruleset) })
+		out, err := h.nft.Commit(gen, func(c *nftables.Conn) error { return opts.Build(c, w.Ruleset) })
+		return out, nil, err
 	}
 	msgs, err := w.messages()
 	if err != nil {
-		return batch.NotApplied, fmt.Errorf("encode the ruleset: %w", err)
+		return batch.NotApplied, nil, fmt.Errorf("encode the ruleset: %w", err)
 	}
+	carryCounters(h.nft, cr, msgs)
 	keep, err := runtimeElements(h.nft, w, msgs)
 	if err != nil {
-		return batch.NotApplied, fmt.Errorf("read the elements of dynamic sets: %w", err)
+		return batch.NotApplied, nil, fmt.Errorf("read the elements of dynamic sets: %w", err)
 	}
-	return h.nft.CommitMessages(gen, append(msgs, keep...))
+	out, err := h.nft.CommitMessages(gen, append(msgs, keep...))
+	if out != batch.Applied || h.Cache == "" {
+		return out, nil, err
+	}
+	hs, fresh := predictHandles(msgs)
+	if !fresh || !verifyHandles(h.nft, msgs, hs) {
+		hs = nil
+	}
+	return out, hs, err
 }
 
 // loadScript loads an nft script with `nft -f`, after checking that the

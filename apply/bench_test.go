@@ -26,10 +26,10 @@ import (
 //
 //   - fresh: no fwc table and no record (both removed, timer stopped,
 //     before every iteration);
-//   - replace: the table and record of the previous apply are there; fwc
-//     alternates between the policy and a copy with one rule changed, so
-//     every apply replaces the table; nft -f reloads the script over the
-//     table it loaded;
+//   - replace: the table and record of the previous apply are there, but
+//     not the record of its rules' handles; fwc alternates between the
+//     policy and a copy with one rule changed, so every apply replaces
+//     the table; nft -f reloads the script over the table it loaded;
 //   - unchanged (fwc alone): fwc applies the policy it applied last, which
 //     reads the generation and writes nothing.
 //
@@ -95,9 +95,17 @@ func benchApply(b *testing.B, prefix, src string, n int) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				if start == "fresh" {
+				switch start {
+				case "fresh":
 					testnetns.Flush(b, ns, nsNft)
 					if err := os.RemoveAll(h.Cache); err != nil {
+						b.Fatal(err)
+					}
+				case "replace":
+					// Without the record of handles, the changed rule
+					// replaces the whole table (BenchmarkIncremental
+					// measures the incremental apply).
+					if err := os.Remove(h.handlesPath()); err != nil && !os.IsNotExist(err) {
 						b.Fatal(err)
 					}
 				}

@@ -10,13 +10,20 @@
 //   - Planning ([NewPlan]): what the policy wants, in the same terms, and a
 //     readable difference (tables, chains, rules, set elements, ip rules,
 //     routes). An unchanged policy costs one read and no write.
-//   - Applying ([Apply]): one atomic nftables batch that replaces only the
+//   - Applying ([Apply]): one atomic nftables batch that changes only the
 //     fwc table (never FlushRuleset, never another table), guarded by the
 //     generation read when planning, so a ruleset changed by someone else in
 //     between is left alone; then the ip rules and routes, each step
-//     journaled and undone in reverse if a later one fails. The batch adds
-//     back the elements the kernel holds in the policy's dynamic sets
-//     (runtime.go), so fail2ban's bans and meters' buckets survive it.
+//     journaled and undone in reverse if a later one fails. While the
+//     record of the last apply vouches for the live table, the batch is
+//     the difference: rules deleted by handle and inserted at their
+//     place, set elements added and deleted (incremental.go); rules keep their
+//     identity across edits that only move them (a comment, a blank line,
+//     another file), and those not touched keep their counters. Otherwise
+//     it replaces the table, adding back the elements the kernel holds in
+//     the policy's dynamic sets (runtime.go), so fail2ban's bans and
+//     meters' buckets survive it, and, when the handles are known, the
+//     counters of the rules that stay (counters.go).
 //   - Lock-out safety: [Snapshot] and [StartWatchdog] put the previous state
 //     on disk before applying and restore it unless [Confirm] is called in
 //     time; the [Watchdog] holds a lock on its snapshot for as long as it
@@ -45,11 +52,15 @@
 // # Comparing with the kernel
 //
 // After an apply, the cache directory (Host.Cache, the --state-dir) keeps
-// a record of it: the script it loaded, the ruleset generation it
-// committed and, for a table of up to 2,000 rules, a fingerprint of the
-// table it made (its netlink dumps, table flags, stateful objects and
-// flowtables included, without handles, counter and quota values, element
-// expiry times and the contents of dynamic sets). A plan trusts the record
+// a record of it: the script it loaded (which holds every rule's
+// "file:line"), the ruleset generation it committed, the kernel's handle
+// of each rule, and, for a table of up to 2,000 rules and 20,000 set
+// elements, a fingerprint of the table it made (its netlink dumps, table
+// flags, stateful objects and flowtables included, without handles, rule
+// comments, counter and quota values, element expiry times and the
+// contents of dynamic sets). A larger table is not read back after the
+// apply: the kernel's dump of a large set or chain costs more than
+// loading it. A plan trusts the record
 // while the generation has not moved (one GETGEN: every change to any
 // table moves it). Then re-applying the same policy costs that one read
 // and no write, and a changed policy is compared script against script,

@@ -38,7 +38,7 @@ const (
 
 // fingerprintVersion starts every digest: a record written with another
 // way of digesting never matches.
-const fingerprintVersion = "fwc fingerprint 3\n"
+const fingerprintVersion = "fwc fingerprint 4\n"
 
 // fingerprint reads fwc's table from the kernel as raw netlink dumps (fast:
 // no nft process, no text; see batch.Conn.DumpTable) and returns a digest
@@ -193,7 +193,7 @@ var (
 var (
 	tableDrop = []uint16{unix.NFTA_TABLE_USE, nftaTableHandle, nftaTablePad}
 	chainDrop = []uint16{unix.NFTA_CHAIN_HANDLE, unix.NFTA_CHAIN_USE, unix.NFTA_CHAIN_COUNTERS, unix.NFTA_CHAIN_PAD, nftaChainID}
-	ruleDrop  = []uint16{unix.NFTA_RULE_HANDLE, unix.NFTA_RULE_POSITION, unix.NFTA_RULE_PAD, unix.NFTA_RULE_ID}
+	ruleDrop  = []uint16{unix.NFTA_RULE_HANDLE, unix.NFTA_RULE_POSITION, unix.NFTA_RULE_PAD, unix.NFTA_RULE_ID, unix.NFTA_RULE_USERDATA}
 	// NFTA_SET_COUNT (Linux 6.14 on) is the number of elements: state,
 	// and for dynamic sets the very thing left out.
 	setDrop = []uint16{unix.NFTA_SET_ID, unix.NFTA_SET_PAD, nftaSetHandle, nftaSetCount}

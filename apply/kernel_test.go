@@ -614,15 +614,30 @@ func TestPlanScripts(t *testing.T) {
 }
 
 // TestEncodeAhead: a batch encoded in the background while planning is the
-// one Apply sends, once; without Encode, Apply encodes it itself.
+// one Apply sends, once; without Encode, Apply encodes it itself. The
+// encoding starts once the plan knows the table is replaced whole: not
+// for an incremental apply, which encodes only the rules it adds.
 func TestEncodeAhead(t *testing.T) {
 	t.Parallel()
 	ns := nsWithLinks(t)
 	h := openHost(t, ns)
+	h.Cache = t.TempDir()
 	w := compileSrc(t, "table filter { chain input policy drop {\ntcp dport 22 accept\n} }\n")
 	w.Encode()
+	p := plan(t, h, w)
 	enc := w.enc
-	mustApply(t, h, w, Options{})
+	if enc == nil {
+		t.Fatal("planning a new table did not start the encoding")
+	}
+	if out, err := Apply(h, p, Options{}); out != batch.Applied || err != nil {
+		t.Fatalf("apply: %v: %v", out, err)
+	}
+	w2 := compileSrc(t, "table filter { chain input policy drop {\ntcp dport 2222 accept\n} }\n")
+	w2.Encode()
+	if p := plan(t, h, w2); w2.enc != nil {
+		inc, why := p.Incremental()
+		t.Errorf("an incremental plan (%v, %s) started encoding the whole batch", inc, why)
+	}
 	if w.enc != nil {
 		t.Error("the encoded batch was kept after it was sent")
 	}

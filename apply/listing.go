@@ -67,11 +67,23 @@ func parseTable(text string) *Table {
 		set   *SetListing
 		chain *ChainListing
 		elems *strings.Builder
+		// The rules of all chains, one after the other in one array
+		// sized once: each chain's Rules is its part.
+		rules = make([]string, 0, strings.Count(text, "\n"))
+		first int
 	)
+	closeChain := func() {
+		if chain != nil {
+			chain.Rules = rules[first:len(rules):len(rules)]
+		}
+	}
 	for line := range strings.SplitSeq(text, "\n") {
 		s := strings.TrimSpace(line)
-		if i := strings.Index(s, " # handle "); i >= 0 {
-			s = s[:i]
+		if n := len(s); n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
+			// Only a line that ends in a number can end in a handle.
+			if i := strings.Index(s, " # handle "); i >= 0 {
+				s = s[:i]
+			}
 		}
 		if strings.Contains(s, "counter packets ") {
 			// The guard spares the regexp most lines: a listing of 50,000
@@ -87,6 +99,7 @@ func parseTable(text string) *Table {
 			}
 		case s == "" || strings.HasPrefix(s, "table "):
 		case s == "}":
+			closeChain()
 			set, chain = nil, nil
 		case set == nil && chain == nil && strings.HasSuffix(s, "{"):
 			// "chain NAME {", "set NAME {", "ct helper NAME {": the kind
@@ -94,6 +107,7 @@ func parseTable(text string) *Table {
 			f := strings.Fields(s)
 			if len(f) == 3 && f[0] == "chain" {
 				chain = &ChainListing{Name: f[1]}
+				first = len(rules)
 				t.Chains = append(t.Chains, chain)
 			} else if len(f) >= 3 {
 				set = &SetListing{Kind: strings.Join(f[:len(f)-2], " "), Name: f[len(f)-2]}
@@ -113,12 +127,13 @@ func parseTable(text string) *Table {
 			}
 		case set != nil:
 			set.Props = append(set.Props, s)
-		case chain != nil && chain.Header == "" && len(chain.Rules) == 0 && strings.HasPrefix(s, "type ") && strings.Contains(s, " hook "):
+		case chain != nil && chain.Header == "" && len(rules) == first && strings.HasPrefix(s, "type ") && strings.Contains(s, " hook "):
 			chain.Header = s
 		case chain != nil:
-			chain.Rules = append(chain.Rules, s)
+			rules = append(rules, s)
 		}
 	}
+	closeChain() // a listing cut short
 	for _, s := range t.Sets {
 		if s.dynamic() {
 			s.Elements = nil
@@ -306,28 +321,38 @@ func setDiff(have, want []string) (add, del []string) {
 }
 
 // ruleDiff is a longest-common-subsequence diff of two rule lists: rule
-// order matters, so a moved rule shows as removed and added.
+// order matters, so a moved rule shows as removed and added. Rules are
+// compared without their "file:line" comments (ruleKey): a rule that only
+// moved in its file is the same rule.
 func ruleDiff(chain string, have, want []string) []Change {
 	if slices.Equal(have, want) {
 		return nil
 	}
+	hk, wk := make([]string, len(have)), make([]string, len(want))
+	for i, r := range have {
+		hk[i] = ruleKey(r)
+	}
+	for i, r := range want {
+		wk[i] = ruleKey(r)
+	}
 	// Strip the common prefix and suffix: most plans change a few rules.
 	p := 0
-	for p < len(have) && p < len(want) && have[p] == want[p] {
+	for p < len(hk) && p < len(wk) && hk[p] == wk[p] {
 		p++
 	}
 	s := 0
-	for s < len(have)-p && s < len(want)-p && have[len(have)-1-s] == want[len(want)-1-s] {
+	for s < len(hk)-p && s < len(wk)-p && hk[len(hk)-1-s] == wk[len(wk)-1-s] {
 		s++
 	}
-	a, b := have[p:len(have)-s], want[p:len(want)-s]
+	a, b := hk[p:len(hk)-s], wk[p:len(wk)-s]
+	at, bt := have[p:len(have)-s], want[p:len(want)-s]
 	what := "rule in " + chain
 	if len(a)*len(b) > 4<<20 {
 		var out []Change
-		for _, r := range a {
+		for _, r := range at {
 			out = append(out, Change{'-', what, r})
 		}
-		for _, r := range b {
+		for _, r := range bt {
 			out = append(out, Change{'+', what, r})
 		}
 		return out
@@ -353,10 +378,10 @@ func ruleDiff(chain string, have, want []string) []Change {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			i, j = i+1, j+1
 		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, Change{'+', what, b[j]})
+			out = append(out, Change{'+', what, bt[j]})
 			j++
 		default:
-			out = append(out, Change{'-', what, a[i]})
+			out = append(out, Change{'-', what, at[i]})
 			i++
 		}
 	}

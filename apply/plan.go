@@ -22,7 +22,19 @@ type Plan struct {
 	Kept []Change
 
 	steps []routingStep
+	// incr is the batch that makes the table change as the difference
+	// (see incremental.go); nil for a full replace, whose reason is full.
+	incr *incremental
+	full string
+	// carry lets a full replace carry the counters of unchanged rules
+	// over (see counters.go); nil when the live table's handles are not
+	// known.
+	carry *carry
 }
+
+// Incremental reports whether Apply changes fwc's table by the
+// difference (rules, elements) rather than replacing it, and if not, why.
+func (p *Plan) Incremental() (bool, string) { return p.incr != nil, p.full }
 
 // NewPlan compares have with want. When the live table is the one fwc's
 // last apply here made (see Host.Cache), the comparison is between that
@@ -38,6 +50,11 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		return nil, err
 	}
 	have.last = last
+	if last == nil {
+		// The table is compared on listings: a changed policy replaces
+		// it whole.
+		want.startEncoding()
+	}
 	switch {
 	case last != nil && last.Sum == want.Sum:
 	case last != nil:
@@ -45,8 +62,32 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		wt := parseTable(string(want.Script))
+		wt := parseTable(bytesString(want.Script))
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
+		var handles map[string][]uint64
+		if last.current {
+			handles = have.h.readHandles(last.Sum, last.Generation)
+		}
+		switch {
+		case len(p.Table) == 0 && last.current:
+			// Only comments differ (rules moved in their files, lines
+			// added or removed): nothing changes in the kernel, and the
+			// record takes want's script, for its positions.
+			have.h.recordApplied(want, have.Generation, handles)
+		case len(p.Table) == 0:
+		case !last.current:
+			p.full = "the ruleset changed since the last apply"
+		default:
+			if p.incr, p.full, err = planIncremental(ht, wt, want, handles); err != nil {
+				return nil, err
+			}
+		}
+		if p.incr == nil && len(p.Table) > 0 {
+			want.startEncoding()
+			if handles != nil {
+				p.carry = &carry{have: ht, want: wt, handles: handles}
+			}
+		}
 	default:
 		exists, err := have.h.nft.TableExists(nft.Table)
 		if err != nil {
@@ -56,7 +97,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		if !exists {
 			// No table yet: everything is added, and the script itself says
 			// what, without loading it anywhere first.
-			ht, wt = parseTable(""), parseTable(string(want.Script))
+			ht, wt = parseTable(""), parseTable(bytesString(want.Script))
 			have.table = ht
 		} else {
 			if ht, err = have.Listing(); err != nil {
@@ -67,6 +108,9 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			}
 		}
 		p.Table, p.Kept = keepRuntime(diffTables(ht, wt), ht, wt, want.dynamicSets())
+		if len(p.Table) > 0 && exists {
+			p.full = "no record of the last apply vouches for the live table"
+		}
 		if exists && len(p.Table) == 0 && want.cached {
 			// "Nothing to do" must not rest on a file of the cache
 			// directory alone: a damaged or forged listing of want's
@@ -86,7 +130,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 			// record it, so that the next plan of this policy need not
 			// list the table again (no record is written if the ruleset
 			// moved since the generation was read).
-			have.h.recordApplied(want, have.Generation)
+			have.h.recordApplied(want, have.Generation, nil)
 		}
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
@@ -144,6 +188,16 @@ func (p *Plan) Write(w io.Writer) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.%s\n", add, chg, del, kept)
+	if _, err := fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to remove.%s\n", add, chg, del, kept); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case len(p.Table) == 0:
+	case p.incr != nil:
+		_, err = fmt.Fprintln(w, "fwc's table changes in place: the rules and elements not listed stay as they are (handles, counters, elements added at run time).")
+	case p.full != "":
+		_, err = fmt.Fprintf(w, "fwc's table is replaced whole (%s).\n", p.full)
+	}
 	return err
 }

@@ -118,7 +118,10 @@ type Want struct {
 	// than made by loading Script.
 	cached bool
 	enc    *encoding
-	nft    *nft.Prepared // Ruleset made ready for nft; nil until needed
+	// encodeAsked is set by Encode: the batch is wanted, and NewPlan
+	// starts encoding it once it knows the table will be replaced.
+	encodeAsked bool
+	nft         *nft.Prepared // Ruleset made ready for nft; nil until needed
 }
 
 // encoding is the netlink batch of a Want's ruleset, encoded in the
@@ -129,11 +132,24 @@ type encoding struct {
 	err  error
 }
 
-// Encode starts encoding the ruleset's netlink batch in the background,
-// for the Apply that follows, so that the encoding (a quarter of a second
-// at 50,000 rules) overlaps reading and planning instead of following
-// them. Without it, Apply encodes the batch itself.
-func (w *Want) Encode() {
+// Encode asks for the ruleset's netlink batch to be encoded in the
+// background, for the Apply that follows, so that the encoding (a quarter
+// of a second at 50,000 rules) overlaps reading and planning instead of
+// following them. Without it, Apply encodes the batch itself. NewPlan
+// starts the encoding once it knows the whole table is to be replaced:
+// an incremental apply encodes only the rules it adds.
+func (w *Want) Encode() { w.encodeAsked = true }
+
+// startEncoding starts encoding the batch in the background, if Encode
+// asked for it.
+func (w *Want) startEncoding() {
+	if w.encodeAsked {
+		w.encode()
+	}
+}
+
+// encode starts encoding the batch in the background.
+func (w *Want) encode() {
 	if w.enc != nil {
 		return
 	}
@@ -151,7 +167,7 @@ func (w *Want) Encode() {
 // messages returns the batch Encode started (starting it if need be) and
 // forgets it: a batch is sent once.
 func (w *Want) messages() ([]netlink.Message, error) {
-	w.Encode()
+	w.encode()
 	<-w.enc.done
 	e := w.enc
 	w.enc = nil
@@ -289,6 +305,10 @@ type applied struct {
 type lastApply struct {
 	applied
 	script string
+	// current is set when the record is believed because the generation
+	// has not moved since: the table is then exactly what the record
+	// says, handles included.
+	current bool
 }
 
 func (h *Host) appliedPath() string {
@@ -324,8 +344,9 @@ func (h *Host) lastApplied(have *State, want *Want) (*lastApply, error) {
 	if sum := sha256.Sum256(script); err != nil || hex.EncodeToString(sum[:]) != a.Sum {
 		return nil, nil
 	}
-	last := &lastApply{applied: a, script: string(script)}
+	last := &lastApply{applied: a, script: bytesString(script)}
 	if a.Generation == have.Generation && a.BootID == bootID() && a.NetNSCookie != 0 && a.NetNSCookie == h.nft.NetNSCookie() {
+		last.current = true
 		return last, nil
 	}
 	if a.Fingerprint == "" || a.Sum != want.Sum || want.Ruleset == nil {
@@ -393,9 +414,25 @@ func bootID() string {
 // listings once it has moved.
 const maxFingerprintRules = 2000
 
+// maxFingerprintElements bounds the set elements of a table fingerprinted
+// after an apply: the fingerprint dumps every set, and the kernel walks a
+// set's hash table again for each piece of the dump (a million elements
+// took three times as long as loading them, and four times nft's memory).
+const maxFingerprintElements = 20000
+
+// elements counts the declared elements of the ruleset's sets.
+func (w *Want) elements() int {
+	n := 0
+	for _, s := range w.Ruleset.Sets {
+		n += len(s.Elements)
+	}
+	return n
+}
+
 // recordApplied notes that w's script made the table committed as
-// generation gen, if the ruleset is still at gen.
-func (h *Host) recordApplied(w *Want, gen uint32) {
+// generation gen, if the ruleset is still at gen; handles, when known,
+// are the kernel's handles of its rules (see handlesRecord).
+func (h *Host) recordApplied(w *Want, gen uint32, handles map[string][]uint64) {
 	if h.Cache == "" {
 		return
 	}
@@ -405,7 +442,7 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	}
 	slices.Sort(dynamic)
 	fp, static := "", ""
-	if w.rules() <= maxFingerprintRules {
+	if w.rules() <= maxFingerprintRules && w.elements() <= maxFingerprintElements {
 		t, err := dumpForFingerprint(h.nft, maxFingerprintSets)
 		if err != nil && !errors.Is(err, batch.ErrTooManySets) {
 			return
@@ -425,6 +462,9 @@ func (h *Host) recordApplied(w *Want, gen uint32) {
 	// does not match its sum and is ignored.
 	if !writeFile(h.scriptPath(), w.Script) {
 		return
+	}
+	if r := (&handlesRecord{Sum: w.Sum, Generation: gen, Chains: handles}); handles == nil || !writeFile(h.handlesPath(), r.encode()) {
+		_ = os.Remove(h.handlesPath())
 	}
 	writeCache(h.appliedPath(), applied{NetNS: h.NetNS, Sum: w.Sum, BootID: bootID(), NetNSCookie: h.nft.NetNSCookie(), Generation: gen, Fingerprint: fp,
 		Dynamic: dynamic, Static: static, Time: time.Now().UTC()})

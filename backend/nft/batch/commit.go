@@ -148,14 +148,14 @@ func (c *Conn) CommitMessages(genid uint32, msgs []netlink.Message) (Outcome, er
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if genid != 0 {
-		return c.commit(genid, msgs)
+		return c.commit(genid, msgs, nil)
 	}
 	for try := 1; ; try++ {
 		pre, err := c.generation()
 		if err != nil {
 			return NotApplied, fmt.Errorf("read generation before commit: %w", err)
 		}
-		out, err := c.commit(pre, msgs)
+		out, err := c.commit(pre, msgs, nil)
 		if !errors.Is(err, ErrGenerationChanged) || try == maxGuardRetries {
 			return out, err
 		}
@@ -163,7 +163,9 @@ func (c *Conn) CommitMessages(genid uint32, msgs []netlink.Message) (Outcome, er
 }
 
 // commit sends msgs guarded by pre, the generation the batch is based on.
-func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
+// With ec set, the messages it names keep NLM_F_ECHO and the kernel's
+// echoes of them are collected into it.
+func (c *Conn) commit(pre uint32, msgs []netlink.Message, ec *echoes) (Outcome, error) {
 	n := len(msgs)
 	first := c.nextSeq(n + 2)
 	beginSeq, endSeq := first, first+uint32(n)+1
@@ -181,6 +183,9 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 	size := 16 + 12
 	for i, m := range msgs {
 		m.Header.Flags &^= netlink.Acknowledge | netlink.Echo
+		if ec != nil && ec.want[i] {
+			m.Header.Flags |= netlink.Echo
+		}
 		m.Header.Sequence = first + 1 + uint32(i)
 		m.Header.PID, m.Header.Length = 0, 0
 		out = append(out, m)
@@ -192,7 +197,12 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 	})
 	size += 16 + 4
 
-	if err := c.sizeBuffers(size, n+2); err != nil {
+	replyRoom := n + 2
+	if ec != nil {
+		// An echo carries the whole object: room for some 8 KiB each.
+		replyRoom += 8 * len(ec.want)
+	}
+	if err := c.sizeBuffers(size, replyRoom); err != nil {
 		return NotApplied, err
 	}
 	c.drain()
@@ -221,6 +231,9 @@ func (c *Conn) commit(pre uint32, msgs []netlink.Message) (Outcome, error) {
 		commitErr        error
 		beginAck, endAck bool
 	)
+	if ec != nil {
+		ec.collect(replies, first+1, n)
+	}
 	for _, r := range replies {
 		seq, code, ok := ackOf(r)
 		if !ok {

@@ -122,3 +122,15 @@ func appendAttr(b []byte, typ uint16, payload []byte) []byte {
 	}
 	return b
 }
+
+// DeleteElementMessages returns the messages that delete elements (each
+// a list of NFTA_SET_ELEM_* attributes, the key at least) from the set
+// named set of the inet table table, split as ElementMessages splits.
+func DeleteElementMessages(table, set string, elems [][]byte) []netlink.Message {
+	out := ElementMessages(table, set, elems)
+	for i := range out {
+		out[i].Header.Type = netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_DELSETELEM)
+		out[i].Header.Flags = netlink.Request
+	}
+	return out
+}

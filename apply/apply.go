@@ -68,6 +68,9 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if p.Empty() {
 		return batch.Applied, nil
 	}
+	if p.ipt != nil {
+		return applyIptables(h, p, opts)
+	}
 	gen := p.Have.Generation
 	if len(p.Table) > 0 {
 		// The table to put back if routing fails (already read when the

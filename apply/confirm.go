@@ -59,6 +59,9 @@ type Pending struct {
 	// none); Routing the previous ip rules and routes.
 	Table   string  `json:"table"`
 	Routing Routing `json:"routing"`
+	// Iptables is fwc's previous part of iptables and ipset when the
+	// apply was made with the iptables backend (Table is then unused).
+	Iptables *IptablesState `json:"iptables,omitempty"`
 
 	// Dir is the state directory (absolute) the snapshot is in.
 	Dir string `json:"-"`
@@ -293,14 +296,17 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	} else if w != nil {
 		return nil, &PendingError{*w}
 	}
-	tbl, err := have.Listing()
-	if err != nil {
-		return nil, err
-	}
 	tok := make([]byte, 8)
 	_, _ = rand.Read(tok)
 	p := &Pending{Token: hex.EncodeToString(tok), NetNS: h.NetNS, Created: time.Now(), Deadline: deadline, BootID: bootID(),
-		Table: tbl.Text, Routing: have.Routing, Dir: d.Path()}
+		Routing: have.Routing, Iptables: have.ipt, Dir: d.Path()}
+	if have.ipt == nil {
+		tbl, err := have.Listing()
+		if err != nil {
+			return nil, err
+		}
+		p.Table = tbl.Text
+	}
 	data, err := json.MarshalIndent(p, "", "\t")
 	if err != nil {
 		return nil, err
@@ -435,8 +441,8 @@ func RollbackNow(dir, netns string) (*Waiting, error) {
 	return w, d.Sync()
 }
 
-// Rollback restores p's state: fwc's table and ip rules and routes as they
-// were before the apply.
+// Rollback restores p's state: fwc's table (or its iptables chains and
+// sets) and ip rules and routes as they were before the apply.
 func Rollback(p *Pending) error {
 	h, err := Open(p.NetNS)
 	if err != nil {
@@ -444,7 +450,11 @@ func Rollback(p *Pending) error {
 	}
 	defer h.Close()
 	var errs []error
-	if err := h.restoreTable(p.Table); err != nil {
+	if p.Iptables != nil {
+		if err := h.restoreIpt(p.Iptables); err != nil {
+			errs = append(errs, fmt.Errorf("restore the iptables rules and sets: %w", err))
+		}
+	} else if err := h.restoreTable(p.Table); err != nil {
 		errs = append(errs, fmt.Errorf("restore the nftables table: %w", err))
 	}
 	now, err := readRouting(h.route)

@@ -22,6 +22,7 @@ type Plan struct {
 	Kept []Change
 
 	steps []routingStep
+	ipt   *iptPlan // the iptables backend's plan (NewIptablesPlan); nil for nft
 }
 
 // NewPlan compares have with want. When the live table is the one fwc's
@@ -90,19 +91,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		}
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
-	for _, s := range p.steps {
-		op := byte('-')
-		if s.add {
-			op = '+'
-		}
-		what := ""
-		if s.rule != nil {
-			what = s.rule.String()
-		} else {
-			what = s.route.String()
-		}
-		p.Routing = append(p.Routing, Change{Op: op, What: what})
-	}
+	p.Routing = routingChanges(p.steps)
 	return p, nil
 }
 

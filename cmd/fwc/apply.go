@@ -28,6 +28,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		boot     bool
 		quiet    bool
 		stateDir string
+		backend  string
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
@@ -95,7 +96,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if cmd.Flags().Changed("confirm") && confirm <= 0 {
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
-			w, h, plan, err := planFor(e, paths, netns, stateDir, !dryRun)
+			w, h, plan, err := planFor(e, paths, netns, stateDir, backend, !dryRun)
 			if errors.Is(err, errPolicyErrors) {
 				return &exitError{code: exitFindings, err: fmt.Errorf("%w; nothing applied", errPolicyErrors)}
 			}
@@ -188,6 +189,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.BoolVar(&boot, "boot", false, "at boot: install the table even if the routes cannot be installed yet")
 	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
+	addBackendFlag(cmd, &backend)
 	return cmd
 }
 
@@ -206,15 +208,23 @@ var errPolicyErrors = errors.New("the policy has errors")
 // netns, keeping its cache in stateDir (checked, and made absolute in the
 // returned Host's Cache); with encode, the netlink batch is
 // encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
-func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
+func planFor(e *env, paths []string, netns, stateDir, backend string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
+	variant, ipt, err := parseBackend(backend)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if _, err := os.Stat(paths[0]); err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
-	stateDir, err := apply.CheckStateDir(stateDir)
+	stateDir, err = apply.CheckStateDir(stateDir)
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
 	}
-	c, ds, err := apply.CompileWith(paths, e.loadOptions())
+	compileFn := apply.CompileWith
+	if ipt {
+		compileFn = apply.CompileIptables
+	}
+	c, ds, err := compileFn(paths, e.loadOptions())
 	src := func(name string) []byte {
 		if c == nil || c.Loaded == nil {
 			return nil
@@ -231,7 +241,7 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 		return nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
 	}
 	w := c.Want()
-	if encode {
+	if encode && !ipt {
 		w.Encode()
 	}
 	h, err := apply.Open(netns)
@@ -239,6 +249,14 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	h.Cache = stateDir
+	if ipt {
+		p, err := planIptables(e, c, h, w, variant)
+		if err != nil {
+			h.Close()
+			return nil, nil, nil, err
+		}
+		return w, h, p, nil
+	}
 	have, err := apply.Read(h)
 	if err != nil {
 		h.Close()

@@ -7,7 +7,7 @@ import (
 )
 
 func newPlanCmd(e *env) *cobra.Command {
-	var netns, stateDir string
+	var netns, stateDir, backend string
 	cmd := &cobra.Command{
 		Use:   "plan [--netns NAME] PATH",
 		Short: "Show what apply would change in the running ruleset",
@@ -39,7 +39,7 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			_, h, plan, err := planFor(e, paths, netns, stateDir, false)
+			_, h, plan, err := planFor(e, paths, netns, stateDir, backend, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage
@@ -59,5 +59,6 @@ it as a check.`,
 	cmd.Flags().StringVar(&netns, "netns", "", "work in the network `namespace` NAME (or at a path)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` of the plan cache apply keeps")
 	addIncludeRootFlag(cmd, e)
+	addBackendFlag(cmd, &backend)
 	return cmd
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fwcproject/fwc/apply"
+	"github.com/fwcproject/fwc/diag"
+)
+
+// applyBackends are the values of plan's and apply's --backend.
+var applyBackends = []string{"nft", "iptables", "iptables-legacy", "iptables-nft"}
+
+// addBackendFlag adds --backend to plan or apply.
+func addBackendFlag(cmd *cobra.Command, backend *string) {
+	cmd.Flags().StringVar(backend, "backend", "nft", "install with `BACKEND`: nft (fwc's table), or iptables, iptables-legacy, iptables-nft (fwc's chains, with iptables-restore and ipset)")
+	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(applyBackends, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// parseBackend reads --backend: whether it is iptables, and which
+// variant of its tools.
+func parseBackend(b string) (apply.IptablesVariant, bool, error) {
+	switch b {
+	case "", "nft":
+		return "", false, nil
+	case "iptables":
+		return "", true, nil
+	case "iptables-legacy":
+		return "legacy", true, nil
+	case "iptables-nft":
+		return "nft", true, nil
+	}
+	return "", false, usagef("unknown --backend %q (want %s)", b, strings.Join(applyBackends, ", "))
+}
+
+// planIptables reads fwc's part of iptables and plans the policy c with
+// the iptables backend.
+func planIptables(e *env, c *apply.Compiled, h *apply.Host, w *apply.Want, v apply.IptablesVariant) (*apply.Plan, error) {
+	have, err := apply.ReadIptables(h, v)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	p, ds, err := apply.NewIptablesPlan(have, w)
+	if rerr := diag.RenderText(e.stderr, ds, func(name string) []byte { return c.Loaded.Sources[name] }, diag.TextOptions{Color: wantColor(e.stderr)}); rerr != nil {
+		return nil, &exitError{code: exitUsage, err: rerr}
+	}
+	switch {
+	case ds.HasErrors():
+		return nil, &exitError{code: exitFindings, err: errPolicyErrors}
+	case err != nil:
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%v", err)}
+	}
+	return p, nil
+}

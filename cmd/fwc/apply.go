@@ -31,7 +31,7 @@ func newApplyCmd(e *env) *cobra.Command {
 		backend  string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
+		Use:   "apply [--netns NAME] [--backend nft|iptables] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
 		Short: "Install a checked policy on this host in one atomic batch",
 		Long: `Apply checks a policy, translates it and installs it in the running kernel:
 fwc's nftables table "inet fwc" is replaced in one atomic transaction (no
@@ -80,11 +80,27 @@ before the deadline is still printed.
 --netns NAME works in the named network namespace (ip netns add NAME), or
 in the one bound at a path, instead of the host's.
 
+--backend iptables installs the policy with iptables-restore,
+ip6tables-restore and ipset restore instead, for hosts whose other
+programs (docker, kube-proxy) keep their rules in iptables:
+iptables-legacy and iptables-nft pick the variant of the tools (iptables
+alone: whichever the system's iptables-restore is). fwc's rules go to
+chains of its own, named fwc-*, and each built-in chain the policy hooks
+gets one rule jumping to fwc's chain of the same name (fwc-INPUT),
+inserted first; built-in chains' policies and other rules are left alone.
+fwc's chain drops what the policy drops by default, and a packet it does
+not decide goes on through the others' rules. Only the tables whose fwc
+part changes are restored, each in one commit (--noflush). The sets are
+the policy's, under their names; dynamic ones keep the elements added at
+run time. Plan, --confirm, the SSH check, --boot and rollback work the
+same way, on fwc's chains and sets alone.
+
 Exit status: 0 applied (or nothing to change), 1 refused or failed with
 nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 2 for usage or I/O problems, 3 when the kernel's state is unknown.`,
 		Example: `  fwc apply host.fw
   fwc apply --confirm 30s host.fw && fwc confirm
+  fwc apply --backend iptables --confirm 30s host.fw && fwc confirm
   fwc apply --dry-run --netns test host.fw`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {

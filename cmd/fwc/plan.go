@@ -9,7 +9,7 @@ import (
 func newPlanCmd(e *env) *cobra.Command {
 	var netns, stateDir, backend string
 	cmd := &cobra.Command{
-		Use:   "plan [--netns NAME] PATH",
+		Use:   "plan [--netns NAME] [--backend nft|iptables] PATH",
 		Short: "Show what apply would change in the running ruleset",
 		Long: `Plan compares a policy with what the kernel holds (fwc's nftables table
 "inet fwc", and the ip rules and routes fwc installed) and prints the
@@ -26,6 +26,11 @@ fingerprint must equal that of the policy loaded into a scratch namespace.
 Otherwise plan compares nft's listings of the live table and of the
 policy. Everything in the table is compared: its flags (a dormant table),
 chains, rules, sets and their elements, stateful objects and flowtables.
+
+With --backend iptables (or iptables-legacy, iptables-nft) plan compares
+fwc's chains, jumps and sets in iptables and ipset, as iptables-save and
+ipset save list them, with the policy's, loaded into a scratch namespace
+to be listed the same way (see "fwc apply --help").
 
 Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
 error (policy errors included), so that configuration management can use

@@ -271,6 +271,7 @@ func planFor(e *env, paths []string, netns, stateDir, backend string, encode boo
 			h.Close()
 			return nil, nil, nil, err
 		}
+		coexist(e, h, w, src)
 		return w, h, p, nil
 	}
 	have, err := apply.Read(h)
@@ -283,6 +284,7 @@ func planFor(e *env, paths []string, netns, stateDir, backend string, encode boo
 		h.Close()
 		return nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
+	coexist(e, h, w, src)
 	return w, h, p, nil
 }
 

@@ -54,3 +54,15 @@ func planIptables(e *env, c *apply.Compiled, h *apply.Host, w *apply.Want, v app
 	}
 	return p, nil
 }
+
+// coexist warns when docker's or kube-proxy's chains are in the namespace
+// and the policy drops the traffic they forward (FW4001). Not finding out
+// is a warning too, never a reason to stop.
+func coexist(e *env, h *apply.Host, w *apply.Want, src func(string) []byte) {
+	fs, err := apply.ReadForeign(h)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "fwc: warning: cannot look for docker's and kube-proxy's chains: %v\n", err)
+		return
+	}
+	_ = diag.RenderText(e.stderr, apply.Coexist(w.Ruleset, fs), src, diag.TextOptions{Color: wantColor(e.stderr)})
+}

@@ -301,11 +301,9 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	p := &Pending{Token: hex.EncodeToString(tok), NetNS: h.NetNS, Created: time.Now(), Deadline: deadline, BootID: bootID(),
 		Routing: have.Routing, Iptables: have.ipt, Dir: d.Path()}
 	if have.ipt == nil {
-		tbl, err := have.Listing()
-		if err != nil {
+		if p.Table, err = snapshotTable(have); err != nil {
 			return nil, err
 		}
-		p.Table = tbl.Text
 	}
 	data, err := json.MarshalIndent(p, "", "\t")
 	if err != nil {
@@ -334,6 +332,23 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	}
 	p.file = f
 	return p, nil
+}
+
+// snapshotTable is the kernel's listing of fwc's table, which a rollback
+// loads: never the script of the record of the last apply (which a plan
+// may have trusted instead of listing), since the kernel's sets also hold
+// what was added at run time, and packets add elements to dynamic sets (a
+// meter's entries) without moving the generation the record is checked
+// by. It costs the one listing a plan by record saves, for --confirm only.
+func snapshotTable(have *State) (string, error) {
+	if have.listed {
+		t, err := have.Listing()
+		if err != nil {
+			return "", err
+		}
+		return t.Text, nil
+	}
+	return have.h.listTable()
 }
 
 // Discard removes the pending apply p without rolling back (the apply it

@@ -121,6 +121,7 @@ type setItem struct {
 	span
 	Timeout  *value    `parser:"  \"timeout\" @@"`
 	Size     *value    `parser:"| \"size\" @@"`
+	Dynamic  bool      `parser:"| @\"dynamic\""`
 	Elements *setElems `parser:"| @@"`
 }
 

@@ -1,10 +1,13 @@
 package apply
 
 import (
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,6 +268,82 @@ func TestIptablesApply(t *testing.T) {
 			}
 			if p := planIpt(t, h, v, w1); slices.ContainsFunc(p.Table, func(c Change) bool { return c.Op != '-' || !strings.HasPrefix(c.What, "set fixed") }) {
 				t.Fatalf("after the rollback, the first policy's plan:\n%s", planText(p))
+			}
+		})
+	}
+}
+
+// TestIptablesTraffic: the rules apply --backend iptables installs decide
+// real packets. A TCP connection from a peer namespace to a listener is
+// accepted by fwc's chain; once the peer is added to the dynamic set bans
+// at run time (as fail2ban does), fwc's chain resets it; after a rollback
+// to the state before the apply (no rules of fwc's), it is accepted
+// again. A reset and an accepted connection are both answers, so nothing
+// waits on a clock.
+func TestIptablesTraffic(t *testing.T) {
+	for _, v := range []IptablesVariant{"legacy", "nft"} {
+		t.Run(string(v), func(t *testing.T) {
+			testnetns.RequireTools(t, v.tool(4, "restore"), "ipset")
+			ns, peer := nsWithLinks(t), testnetns.New(t)
+			veth(t, ns, "eth1", "10.9.0.1/24", peer, "p0", "10.9.0.2/24")
+			var ln net.Listener
+			testnetns.Do(t, ns, func() {
+				var err error
+				if ln, err = net.Listen("tcp4", "10.9.0.1:8080"); err != nil {
+					t.Fatal(err)
+				}
+			})
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					c.Close()
+				}
+			}()
+			dial := func() error {
+				var err error
+				testnetns.Do(t, peer, func() {
+					var c net.Conn
+					if c, err = net.Dial("tcp4", "10.9.0.1:8080"); err == nil {
+						c.Close()
+					}
+				})
+				return err
+			}
+			h := openHost(t, ns)
+			have, err := ReadIptables(h, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := Snapshot(t.TempDir(), h, have, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			applyIpt(t, h, v, compileIpt(t, `set bans : ipv4_addr
+table filter {
+	chain input policy drop {
+		ct state established, related accept
+		saddr @bans reject with tcp-reset
+		tcp dport 8080 accept
+	}
+}
+`))
+			if err := dial(); err != nil {
+				t.Fatalf("a connection the policy accepts: %v", err)
+			}
+			testnetns.Run(t, ns, "ipset", "add", "bans", "10.9.0.2")
+			if err := dial(); !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("a connection from a banned address: %v, want a reset", err)
+			}
+			if err := Rollback(snap); err != nil {
+				t.Fatal(err)
+			}
+			_ = Discard(snap.Dir, snap)
+			if err := dial(); err != nil {
+				t.Fatalf("after the rollback: %v", err)
 			}
 		})
 	}

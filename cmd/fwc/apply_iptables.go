@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fwcproject/fwc/apply"
+	"github.com/fwcproject/fwc/backend/nft"
 	"github.com/fwcproject/fwc/diag"
 )
 
@@ -50,7 +51,12 @@ func planIptables(e *env, c *apply.Compiled, h *apply.Host, w *apply.Want, v app
 	case ds.HasErrors():
 		return nil, &exitError{code: exitFindings, err: errPolicyErrors}
 	case err != nil:
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%v", err)}
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	// Both backends at once filter every packet twice, the nft table
+	// by the old policy: say so to whoever moves a host to iptables.
+	if exists, err := h.Batch().TableExists(nft.Table); err == nil && exists {
+		fmt.Fprintf(e.stderr, "fwc: warning: fwc's nftables table inet %s is loaded too, and filters beside the iptables rules; once the iptables backend is in place, remove it: nft delete table inet %s\n", nft.Table, nft.Table)
 	}
 	return p, nil
 }

@@ -85,6 +85,9 @@ type IptablesState struct {
 	V6 map[string]*IptTable `json:"v6"`
 	// Sets are fwc's sets as ipset save lists them, by name.
 	Sets map[string]*IPSet `json:"sets"`
+
+	// all are every set of the namespace, as read with the others.
+	all map[string]*IPSet
 }
 
 // IptTable is fwc's part of one iptables table.
@@ -152,6 +155,7 @@ func (h *Host) readIpt(v IptablesVariant, extra []string) (*IptablesState, error
 		return nil, err
 	}
 	all := parseIPSetSave(string(out))
+	st.all = all
 	for _, n := range names {
 		if s, ok := all[n]; ok {
 			st.Sets[n] = s
@@ -300,6 +304,13 @@ func NewIptablesPlan(have *State, want *Want) (*Plan, diag.Diagnostics, error) {
 		return nil, ds, fmt.Errorf("list the policy's iptables rules: %w", err)
 	}
 	ip.want = w
+	// A set of the policy's that exists already (fail2ban made it, or
+	// the last apply did and no rule uses it) is fwc's from now on.
+	for n := range w.Sets {
+		if s := have.ipt.all[n]; s != nil && have.ipt.Sets[n] == nil {
+			have.ipt.Sets[n] = s
+		}
+	}
 	p := &Plan{Have: have, Want: want, ipt: ip}
 	p.Table, p.Kept = diffIpt(have.ipt, w, ip.dynamic)
 	p.steps = routingSteps(have.Routing, want.Routing)

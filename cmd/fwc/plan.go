@@ -32,6 +32,10 @@ fwc's chains, jumps and sets in iptables and ipset, as iptables-save and
 ipset save list them, with the policy's, loaded into a scratch namespace
 to be listed the same way (see "fwc apply --help").
 
+With either backend, plan (and apply) warn when docker's or kube-proxy's
+chains are in the namespace and the policy drops the traffic they forward
+(FW4001: "fwc explain FW4001").
+
 Exit status: 0 when nothing would change, 1 when changes are pending, 2 on
 error (policy errors included), so that configuration management can use
 it as a check.`,

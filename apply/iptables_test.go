@@ -348,3 +348,50 @@ table filter {
 		})
 	}
 }
+
+// TestIptablesSharedNames: in fwc's part of iptables a user chain is
+// named after ChainPrefix, shortened with a digest when that makes it
+// longer than iptables takes (28 characters); a return from a base chain
+// whose policy is drop drops (fwc's chain returns to the built-in chain,
+// whose policy is the host's). Loaded for real.
+func TestIptablesSharedNames(t *testing.T) {
+	const v = IptablesVariant("nft")
+	testnetns.RequireTools(t, v.tool(4, "restore"), "ipset")
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	applyIpt(t, h, v, compileIpt(t, `table filter {
+	chain input policy drop {
+		tcp dport 22 jump a_chain_name_of_thirty_chars
+		tcp dport 23 jump a_chain_name_of_thirty_charz
+		tcp dport 24 return
+	}
+	chain a_chain_name_of_thirty_chars {
+		accept
+	}
+	chain a_chain_name_of_thirty_charz {
+		drop
+	}
+}
+`))
+	s := save(t, ns, v)
+	for _, want := range []string{
+		":fwc-a_chain_name_of-", "-p tcp -m tcp --dport 24 -m comment --comment \"policy.fw:5\" -j DROP\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the rules lack %q:\n%s", want, s)
+		}
+	}
+	var names []string
+	for l := range strings.Lines(s) {
+		if strings.HasPrefix(l, ":fwc-a_chain") {
+			name, _, _ := strings.Cut(l[1:], " ")
+			if len(name) > 28 {
+				t.Errorf("chain %s is longer than 28 characters", name)
+			}
+			names = append(names, name)
+		}
+	}
+	if len(names) != 4 || names[0] == names[1] { // two chains, in each family
+		t.Errorf("the two long chains are not two chains: %v", names)
+	}
+}

@@ -11,8 +11,9 @@ import (
 // This file is the registry of simple fields: matches written
 // `NAME [SUB] [!=] VALUE[, VALUE...]` whose values are numbers (named or
 // not). A new such match is one row of fieldTable here, one row in each
-// backend's field table (backend/nft/field.go, backend/restore/field.go)
-// and one row of docs/language.md: the grammar reads it generically
+// backend's field table (backend/nft/field.go, backend/restore/field.go),
+// a row of package limits if a backend cannot test it (or some of its
+// values), and one row of docs/language.md: the grammar reads it generically
 // (ast.FieldMatch), the checker types its values from the row, the packet
 // space treats it as unmodelled ("may not match"), and IR carries the
 // condition as is.

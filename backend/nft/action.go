@@ -94,7 +94,7 @@ func (p *printer) action(r *ir.Rule, a policy.Action) (string, bool) {
 		return fmt.Sprintf("%s set %s & 0x%08x | 0x%08x", kw, kw, ^a.Mask, a.Value), true
 	case *policy.Connmark:
 		if a.Mask != 0xffffffff {
-			p.errorf(r, "a connmark copy under a partial mask (0x%x)", a.Mask)
+			p.errorf(r, "this connmark (limits.NftRefuses lets it through)")
 			return "", false
 		}
 		if a.Restore {
@@ -115,7 +115,7 @@ func (p *printer) action(r *ir.Rule, a policy.Action) (string, bool) {
 		return "meta nftrace set 1", true
 	case *policy.SetTOS:
 		if a.Value&3 != 0 {
-			p.errorf(r, "a tos value with ECN bits (0x%02x); nft sets the DSCP part only", a.Value)
+			p.errorf(r, "this tos value (limits.NftRefuses lets it through)")
 			return "", false
 		}
 		return fmt.Sprintf("%s dscp set 0x%02x", ipKw(r.Family), a.Value>>2), true

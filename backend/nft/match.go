@@ -161,9 +161,6 @@ func (p *printer) match(r *ir.Rule, m policy.Cond) (string, bool) {
 		return fmt.Sprintf("numgen random mod %d < %d", mod, int64(math.Round(m.P*mod))), true
 	case *policy.FieldCond:
 		return p.field(r, m)
-	case *policy.StringCond:
-		p.errorf(r, "a payload string match (string %q); use the iptables backend", m.Text)
-		return "", false
 	case *policy.ConcatCond:
 		var ks []string
 		for _, k := range m.Keys {
@@ -214,7 +211,7 @@ func (p *printer) icmp(r *ir.Rule, m *policy.ICMPCond) (string, bool) {
 	case withCode == len(m.Types):
 		return fmt.Sprintf("%s type . %s code %s{ %s }", kw, kw, op(m.Neg), strings.Join(pairs, ", ")), true
 	}
-	p.errorf(r, "a list of %s types some with and some without codes in one rule", kw)
+	p.errorf(r, "this %s match (limits.NftRefuses lets it through)", kw)
 	return "", false
 }
 
@@ -327,7 +324,7 @@ func (p *printer) time(r *ir.Rule, m *policy.TimeCond) (string, bool) {
 		parts = append(parts, fmt.Sprintf("meta time %s%d-%d", op(m.Neg), m.DateFrom.Unix(), m.DateTo.Unix()))
 	}
 	if m.Neg && len(parts) > 1 {
-		p.errorf(r, "a negated time condition with several parts")
+		p.errorf(r, "this time match (limits.NftRefuses lets it through)")
 		return "", false
 	}
 	return strings.Join(parts, " "), true

@@ -14,6 +14,7 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
+	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/policy"
 )
@@ -41,21 +42,51 @@ import (
 // sets are encoded by google/nftables; rules by appendRule, which writes
 // the bytes google/nftables' AddRule would.
 //
-// On error no messages are returned. The error names every rule nft cannot
-// express (the FW2001 constructs of Text) and every construct that cannot be
-// encoded, with its source position.
-func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return Prepare(rs).messages(false) }
+// A rule nft cannot express (package limits) is left out with an error
+// diagnostic, the one Text reports for it; with any, no messages are
+// returned and the error is a *RefusedError holding those diagnostics.
+// Any other error is a construct the encoder failed to encode, a bug,
+// named with its source position.
+func Messages(rs *ir.Ruleset) ([]netlink.Message, error) { return Prepare(rs).Messages() }
 
 // Messages returns the batch for the prepared ruleset (see the package
 // function Messages).
-func (pr *Prepared) Messages() ([]netlink.Message, error) { return pr.messages(false) }
+func (pr *Prepared) Messages() ([]netlink.Message, error) {
+	msgs, ds, err := pr.messages(false)
+	if err == nil && ds.HasErrors() {
+		err = &RefusedError{Diagnostics: ds}
+	}
+	return msgs, err
+}
 
-// messages is Messages; with viaConn, rules too are queued on the
+// Batch is Messages with the diagnostics apart: the messages, or none when
+// the diagnostics hold an error (the same diagnostics Text returns for the
+// ruleset), and an error for a failure to encode.
+func (pr *Prepared) Batch() ([]netlink.Message, diag.Diagnostics, error) {
+	return pr.messages(false)
+}
+
+// RefusedError is Messages's error for a ruleset with rules nft cannot
+// express: their diagnostics, as Text and fwc check report them.
+type RefusedError struct{ Diagnostics diag.Diagnostics }
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	for i, d := range e.Diagnostics {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(d.Error())
+	}
+	return b.String()
+}
+
+// messages is Batch; with viaConn, rules too are queued on the
 // google/nftables Conn (the encoding appendRule must reproduce, for tests).
-func (pr *Prepared) messages(viaConn bool) ([]netlink.Message, error) {
+func (pr *Prepared) messages(viaConn bool) ([]netlink.Message, diag.Diagnostics, error) {
 	rec, err := batch.NewRecorder()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := &builder{
 		c:        rec.Conn,
@@ -69,18 +100,21 @@ func (pr *Prepared) messages(viaConn bool) ([]netlink.Message, error) {
 	b.exprs.init()
 	b.build(pr)
 	if len(b.errs) > 0 {
-		return nil, errors.Join(b.errs...)
+		return nil, b.diags, errors.Join(b.errs...)
+	}
+	if b.diags.HasErrors() {
+		return nil, b.diags, nil
 	}
 	msgs, err := rec.Messages()
 	if err != nil {
-		return nil, err
+		return nil, b.diags, err
 	}
 	for i := range msgs {
 		if err := b.patch(&msgs[i]); err != nil {
-			return nil, err
+			return nil, b.diags, err
 		}
 	}
-	return msgs, nil
+	return msgs, b.diags, nil
 }
 
 // build queues the prepared ruleset.
@@ -118,7 +152,10 @@ type builder struct {
 	t      *nftables.Table
 	sets   map[string]*nftables.Set // by name: a condition names a policy set, the ruleset declares an ir.Set
 	chains map[*ir.Chain]*nftables.Chain
-	errs   []error
+	// diags are the rules nft cannot express (left out), errs the
+	// failures to encode.
+	diags diag.Diagnostics
+	errs  []error
 	// anon holds the IDs of the anonymous sets, true for those keyed in
 	// host byte order (see patch).
 	anon map[uint32]bool

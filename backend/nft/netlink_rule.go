@@ -8,6 +8,7 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/fwcproject/fwc/ir"
@@ -34,6 +35,9 @@ type ruleEnc struct {
 }
 
 func (b *builder) rule(c *ir.Chain, r *ir.Rule) {
+	if refused(&b.diags, r) {
+		return
+	}
 	// AddRule encodes the expressions before it returns, so one ruleEnc
 	// and its expression slice serve every rule.
 	e := &b.enc
@@ -318,8 +322,6 @@ func (e *ruleEnc) match(m policy.Cond) {
 		e.cmp(expr.CmpOpLt, binaryutil.BigEndian.PutUint32(uint32(math.Round(m.P*mod))))
 	case *policy.FieldCond:
 		e.field(m)
-	case *policy.StringCond:
-		e.fail("a payload string match (string %q); use the iptables backend", m.Text)
 	case *policy.ConcatCond:
 		e.concat(m)
 	default:
@@ -527,7 +529,7 @@ func (e *ruleEnc) icmp(m *policy.ICMPCond) {
 		}
 		e.lookup(e.b.anonSet(e.r, &nftables.Set{KeyType: kt}, es), m.Neg)
 	default:
-		e.fail("a list of icmp types some with and some without codes in one rule")
+		e.fail("this icmp match (limits.NftRefuses lets it through)")
 	}
 }
 
@@ -619,7 +621,7 @@ func (e *ruleEnc) time(m *policy.TimeCond) {
 		}
 	}
 	if m.Neg && parts > 1 {
-		e.fail("a negated time condition with several parts")
+		e.fail("this time match (limits.NftRefuses lets it through)")
 		return
 	}
 	hton := func(n uint32) expr.Any {
@@ -794,7 +796,7 @@ func (e *ruleEnc) action(a policy.Action) {
 		e.setMark(a)
 	case *policy.Connmark:
 		if a.Mask != 0xffffffff {
-			e.fail("a connmark copy under a partial mask (0x%x)", a.Mask)
+			e.fail("this connmark (limits.NftRefuses lets it through)")
 			return
 		}
 		if a.Restore {
@@ -970,10 +972,12 @@ func (e *ruleEnc) nat(a *policy.NAT) {
 		e.add(n)
 	case policy.Masquerade:
 		if a.PortLo != 0 {
-			// google/nftables v0.3.0 encodes a masquerade with ports
-			// without its flags (NF_NAT_RANGE_PROTO_SPECIFIED), which
-			// would make the kernel ignore the ports.
-			e.fail("masquerade to ports (not encodable with google/nftables v0.3.0)")
+			lo := imm(be16(a.PortLo))
+			hi := lo
+			if a.PortHi != a.PortLo {
+				hi = imm(be16(a.PortHi))
+			}
+			e.masqPorts(a, lo, hi)
 			return
 		}
 		e.add(&expr.Masq{Random: a.Random, FullyRandom: a.RandomFully, Persistent: a.Persistent})
@@ -996,6 +1000,44 @@ func (e *ruleEnc) nat(a *policy.NAT) {
 	default:
 		e.fail("nat kind %v", a.Kind)
 	}
+}
+
+// masqPorts adds a masquerade to the ports in registers lo and hi, encoded
+// as nft encodes it: google/nftables v0.3.0 encodes a masquerade with
+// ports without its flags (NF_NAT_RANGE_PROTO_SPECIFIED, which makes the
+// kernel use the ports at all, and random, fully-random, persistent), so
+// the encoding is made here and handed to appendRule through the
+// expression cache, which returns a known expression's bytes as they are.
+func (e *ruleEnc) masqPorts(a *policy.NAT, lo, hi uint32) {
+	flags := uint32(unix.NF_NAT_RANGE_PROTO_SPECIFIED)
+	if a.Random {
+		flags |= unix.NF_NAT_RANGE_PROTO_RANDOM
+	}
+	if a.RandomFully {
+		flags |= unix.NF_NAT_RANGE_PROTO_RANDOM_FULLY
+	}
+	if a.Persistent {
+		flags |= unix.NF_NAT_RANGE_PERSISTENT
+	}
+	be32 := binaryutil.BigEndian.PutUint32
+	data, err := netlink.MarshalAttributes([]netlink.Attribute{
+		{Type: unix.NFTA_MASQ_FLAGS, Data: be32(flags)},
+		{Type: unix.NFTA_MASQ_REG_PROTO_MIN, Data: be32(lo)},
+		{Type: unix.NFTA_MASQ_REG_PROTO_MAX, Data: be32(hi)},
+	})
+	if err == nil {
+		data, err = netlink.MarshalAttributes([]netlink.Attribute{
+			{Type: unix.NFTA_EXPR_NAME, Data: []byte("masq\x00")},
+			{Type: unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA, Data: data},
+		})
+	}
+	if err != nil {
+		e.fail("%v", err)
+		return
+	}
+	m := &expr.Masq{ToPorts: true, RegProtoMin: lo, RegProtoMax: hi, Random: a.Random, FullyRandom: a.RandomFully, Persistent: a.Persistent}
+	e.b.exprs.enc[m] = data
+	e.add(m)
 }
 
 func (e *ruleEnc) balance(a *policy.Balance) {
@@ -1033,7 +1075,7 @@ func (e *ruleEnc) balance(a *policy.Balance) {
 
 func (e *ruleEnc) setTOS(a *policy.SetTOS) {
 	if a.Value&3 != 0 {
-		e.fail("a tos value with ECN bits (0x%02x); nft sets the DSCP part only", a.Value)
+		e.fail("this tos value (limits.NftRefuses lets it through)")
 		return
 	}
 	f, ok := e.family()

@@ -11,8 +11,11 @@
 // of the whole transaction when it loads), and a port list that many rules
 // repeat becomes one named set (share.go). Every
 // rule carries `comment "file:line"`. A construct nft cannot express (a
-// payload string match, a partial-mask connmark copy) is an error
-// diagnostic FW2001, never a different rule or a comment.
+// payload string match, a partial-mask connmark copy: package limits, the
+// table the checker reports from too) is an error diagnostic FW1901 or
+// FW1904, in the text and the netlink batch alike, never a different rule
+// or a comment; FW2001 is the emitters' last guard for what limits lets
+// through and they cannot write, a bug.
 //
 // Times of day and dates (meta hour, meta time) are written as numbers
 // (seconds since midnight UTC, seconds since the epoch), which nft stores
@@ -30,6 +33,7 @@ import (
 
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/limits"
 	"github.com/fwcproject/fwc/policy"
 )
 
@@ -38,12 +42,13 @@ func init() {
 		Code:     "FW2001",
 		Title:    "nft cannot express this",
 		Severity: diag.Error,
-		Doc: `The nft backend (fwc translate --to nft, fwc apply) has no way to write
-this construct with the same meaning. Examples: a payload string match
-(iptables -m string), a connmark save or restore under a partial mask, a
-negated time condition with several parts, a TOS value with ECN bits.
-fwc does not emit a rule that would behave differently, nor a comment in
-its place. Rewrite the rule, or use the iptables backend.`,
+		Doc: `The nft backend (fwc translate --to nft, fwc apply) found a construct
+it cannot write with the same meaning, which the checker did not refuse.
+What nft cannot express is reported by fwc check as FW1901 or FW1904 (with
+--backend nft, as errors), and the backend refuses the rule with that same
+diagnostic; this code means the two disagree, a bug in fwc: please report
+it with the policy. fwc does not emit a rule that would behave differently,
+nor a comment in its place. Rewrite the rule, or use the iptables backend.`,
 	})
 }
 
@@ -255,17 +260,38 @@ func Quote(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `'`) + `"`
 }
 
-func (p *printer) errorf(r *ir.Rule, format string, args ...any) {
-	var rg diag.Range
+// subject is the range a diagnostic about r points at when the construct
+// it is about has no source of its own.
+func subject(r *ir.Rule) diag.Range {
 	if len(r.Pos) > 0 {
-		rg = r.Pos[0].Subject()
+		return r.Pos[0].Subject()
 	}
-	p.diags.Add(diag.Error, "FW2001", rg, "nft cannot express "+fmt.Sprintf(format, args...), "")
+	return diag.Range{}
+}
+
+// refused adds to ds what nft cannot express in r, as the checker reports
+// it (package limits is the one table of it, for the text, the netlink
+// batch and check), and reports whether there was any: then r is left out.
+func refused(ds *diag.Diagnostics, r *ir.Rule) bool {
+	fs := limits.NftRefuses(limits.Rule{Family: policy.Family(r.Family), Conds: r.Matches, Actions: r.Actions})
+	for _, f := range fs {
+		*ds = append(*ds, f.Diagnostic(diag.Error, subject(r), limits.Nft))
+	}
+	return len(fs) > 0
+}
+
+// errorf is the printer's last guard, FW2001, for a construct that limits
+// does not refuse and the printer still cannot write: a bug in fwc.
+func (p *printer) errorf(r *ir.Rule, format string, args ...any) {
+	p.diags.Add(diag.Error, "FW2001", subject(r), "nft cannot express "+fmt.Sprintf(format, args...), "")
 }
 
 // rule prints r as a line of the chain, or nothing (and a diagnostic) if
 // nft cannot express it.
 func (p *printer) rule(r *ir.Rule) {
+	if refused(&p.diags, r) {
+		return
+	}
 	parts := p.parts[:0]
 	if r.Family != ir.Both && !impliesFamily(r) {
 		parts = append(parts, "meta nfproto "+nfproto(r.Family))

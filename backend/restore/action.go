@@ -98,16 +98,8 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 			}
 			out = append(out, fmt.Sprintf("-j CONNMARK %s --nfmask 0x%x --ctmask 0x%x", op, a.Mask, a.Mask))
 		case *policy.NAT:
-			if a.PortLo != 0 && singleProto(r) == policy.ProtoUDPLite {
-				w.errorf(r, "a port in a NAT target of a udplite rule (its NAT targets take ports with tcp, udp, sctp or dccp only)")
-				continue
-			}
 			out = append(out, w.nat(r, a))
 		case *policy.Balance:
-			if singleProto(r) == policy.ProtoUDPLite {
-				w.errorf(r, "a balance of udplite packets (its NAT targets take ports with tcp, udp, sctp or dccp only)")
-				continue
-			}
 			out = append(out, "-j "+w.balance(chain, r, a))
 		case *policy.Notrack:
 			out = append(out, "-j CT --notrack")

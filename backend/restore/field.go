@@ -32,8 +32,6 @@ type iptField struct {
 	// noNeg: the option cannot be negated; a negated match is written as
 	// the other values of the (enum) field.
 	noNeg bool
-	// v6, if set, are the only values ip6tables's module can test.
-	v6 []uint64
 	// lt and gt are the options for below and above (ttl's --ttl-lt),
 	// where the module has no ranges: LO-HI becomes above LO-1 and
 	// below HI+1, as two matches; max is the field's largest value.
@@ -43,8 +41,8 @@ type iptField struct {
 
 // iptFields: one row per simple field and sub-keyword (policy.FieldCond.Key).
 var iptFields = map[string]iptField{
-	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true, v6: addrtype6},
-	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true, v6: addrtype6},
+	"addrtype src": {module: "addrtype", option: "--src-type", list: true, upper: true},
+	"addrtype dst": {module: "addrtype", option: "--dst-type", list: true, upper: true},
 	"pkttype":      {module: "pkttype", option: "--pkt-type", names: map[uint64]string{0: "unicast", 3: "otherhost"}},
 	"ttl":          {module: "ttl", option: "--ttl-eq", lt: "--ttl-lt", gt: "--ttl-gt", max: 255, family: ir.IPv4},
 	"hoplimit":     {module: "hl", option: "--hl-eq", lt: "--hl-lt", gt: "--hl-gt", max: 255, family: ir.IPv6},
@@ -55,10 +53,6 @@ var iptFields = map[string]iptField{
 	"owner gid":    {module: "owner", option: "--gid-owner", rangeSep: "-"},
 	"length":       {module: "length", option: "--length"},
 }
-
-// addrtype6: the kernel's addrtype match refuses the other route types
-// for IPv6 (broadcast, blackhole, prohibit and later).
-var addrtype6 = []uint64{0, 1, 2, 4, 5, 7} // unspec unicast local anycast multicast unreachable
 
 func (f iptField) value(fd *policy.Field, n uint64) string {
 	s, ok := f.names[n]
@@ -77,7 +71,7 @@ func (f iptField) value(fd *policy.Field, n uint64) string {
 func (w *writer) field(r *ir.Rule, m *policy.FieldCond) condText {
 	f, ok := iptFields[m.Key()]
 	if !ok || f.family != 0 && f.family != w.fam {
-		w.errorf(r, "%s", m.Key())
+		w.errorf(r, "%s (limits.IPTablesRefuses lets it through)", m.Key())
 		return condText{}
 	}
 	if m.Neg && f.noNeg {
@@ -93,14 +87,6 @@ func (w *writer) field(r *ir.Rule, m *policy.FieldCond) condText {
 		vs = append(vs, Quote(s))
 	}
 	for _, iv := range m.Values {
-		if f.v6 != nil && w.fam == ir.IPv6 {
-			for n := iv.Lo; n <= iv.Hi; n++ {
-				if !slices.Contains(f.v6, n) {
-					w.errorf(r, "%s %s (its %s match cannot test it for IPv6)", m.Key(), f.value(m.Field, n), f.module)
-					return condText{}
-				}
-			}
-		}
 		s := f.value(m.Field, iv.Lo)
 		if iv.Hi != iv.Lo {
 			sep := f.rangeSep

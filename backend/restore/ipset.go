@@ -8,6 +8,7 @@ import (
 
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/limits"
 	"github.com/fwcproject/fwc/policy"
 )
 
@@ -96,35 +97,9 @@ func portProtoOf(r *ir.Rule) policy.Proto {
 	return singleProto(r)
 }
 
-// ipsetType maps a set type to an ipset type.
-func ipsetType(s *ir.Set) (string, bool) {
-	var parts []string
-	for _, t := range s.Type {
-		switch t {
-		case policy.IPv4Addr, policy.IPv6Addr:
-			parts = append(parts, "ip")
-		case policy.IPv4Net, policy.IPv6Net:
-			parts = append(parts, "net")
-		case policy.PortType:
-			parts = append(parts, "port")
-		case policy.IfaceT:
-			parts = append(parts, "iface")
-		case policy.MarkT:
-			parts = append(parts, "mark")
-		}
-	}
-	switch k := strings.Join(parts, ","); k {
-	case "ip", "net", "ip,port", "net,port", "net,iface", "ip,mark", "ip,port,ip", "ip,port,net", "net,port,net", "net,net":
-		return "hash:" + k, true
-	case "ip,iface":
-		return "hash:net,iface", true
-	case "ip,ip", "ip,net", "net,ip":
-		return "hash:net,net", true
-	case "port":
-		return "bitmap:port", true
-	}
-	return "", false
-}
+// ipsetType maps a set type to an ipset type (package limits says which
+// set types iptables can look up, for the checker too).
+func ipsetType(s *ir.Set) (string, bool) { return limits.IpsetType(s.Type) }
 
 // IPSet returns `ipset restore` text creating every named set the iptables
 // rules reference, with its elements, IPv4 and IPv6 alike. It loads again

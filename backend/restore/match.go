@@ -44,10 +44,6 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 		}
 		ifs := m.Ifaces
 		if m.Set != nil {
-			if expires(m.Set) {
-				w.errorf(r, "a lookup in set %s, whose elements time out (its elements become rules)", m.Set.Name)
-				return condText{}
-			}
 			if len(m.Set.Elements) == 0 {
 				if m.Neg {
 					return condText{}
@@ -101,7 +97,7 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 		return oneOf(m.Neg, alts)
 	case *policy.TCPFlagsCond:
 		if (m.Mask|m.Flags)&^allFlags != 0 {
-			w.errorf(r, "the tcp flags ecn and cwr (it knows fin, syn, rst, psh, ack, urg)")
+			w.errorf(r, "these tcp flags (limits.IPTablesRefuses lets it through)")
 			return condText{}
 		}
 		return condText{args: fmt.Sprintf("-m tcp %s--tcp-flags %s %s", neg(m.Neg), tcpFlags(m.Mask), tcpFlags(m.Flags))}
@@ -115,10 +111,6 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 			mod = "connmark"
 		}
 		if m.Set != nil {
-			if expires(m.Set) {
-				w.errorf(r, "a lookup in set %s, whose elements time out (its elements become rules)", m.Set.Name)
-				return condText{}
-			}
 			return markSet(mod, m)
 		}
 		return condText{args: fmt.Sprintf("-m %s %s--mark %s", mod, neg(m.Neg), markMask(m.Value, m.Mask))}
@@ -178,7 +170,7 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 			}
 		}
 		if _, ok := w.sets.typ[m.Set.Name]; !ok {
-			w.errorf(r, "a lookup in set %s", m.Set.Name)
+			w.errorf(r, "a lookup in set %s (limits.IPTablesRefuses lets it through)", m.Set.Name)
 			return condText{}
 		}
 		return condText{args: fmt.Sprintf("-m set %s--match-set %s %s", neg(m.Neg), m.Set.Name, strings.Join(flags, ","))}
@@ -190,19 +182,6 @@ func (w *writer) match(r *ir.Rule, m policy.Cond) condText {
 // never is a match no packet passes: every mark is 0 under the mask 0. It
 // stands for a lookup in an empty set.
 const never = "-m mark ! --mark 0x0/0x0"
-
-// expires reports whether elements of s time out.
-func expires(s *policy.Set) bool {
-	if s.Timeout > 0 {
-		return true
-	}
-	for _, e := range s.Elements {
-		if e.Timeout > 0 {
-			return true
-		}
-	}
-	return false
-}
 
 // markSet renders a lookup in a set of marks, which ipset cannot hold
 // alone: one alternative per element, or one exclusion per element when
@@ -381,13 +360,13 @@ func (w *writer) ctStatus(r *ir.Rule, m *policy.CtStatusCond) condText {
 		} else if n, ok := state[bit]; ok {
 			ss = append(ss, n)
 		} else {
-			w.errorf(r, "ct status dying")
+			w.errorf(r, "this ct status (limits.IPTablesRefuses lets it through)")
 			return condText{}
 		}
 	}
 	switch {
 	case st != nil && ss != nil:
-		w.errorf(r, "ct status snat or dnat together with other status bits")
+		w.errorf(r, "this ct status (limits.IPTablesRefuses lets it through)")
 		return condText{}
 	case ss != nil:
 		return condText{args: "-m conntrack " + neg(m.Neg) + "--ctstate " + strings.Join(ss, ",")}

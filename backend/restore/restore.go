@@ -9,7 +9,10 @@
 // list, more than 15 ports) the rules are repeated when that keeps the
 // meaning, and otherwise routed through a generated user chain; a negated
 // address list becomes a generated ipset. What iptables cannot express at
-// all is an error diagnostic FW2003, never a different rule.
+// all (package limits, the table the checker reports from too) is an error
+// diagnostic FW1902, FW1903 or FW1905, never a different rule; FW2003 is
+// the writer's last guard for what limits lets through and it cannot
+// write, a bug.
 package restore
 
 import (
@@ -20,6 +23,7 @@ import (
 
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/ir"
+	"github.com/fwcproject/fwc/limits"
 	"github.com/fwcproject/fwc/policy"
 )
 
@@ -29,10 +33,13 @@ func init() {
 		Title:    "iptables cannot express this",
 		Severity: diag.Error,
 		Doc: `The iptables backend (fwc translate --to iptables, ip6tables, ipset)
-has no way to write this construct with the same meaning: for example a
-negated interface list in a rule that returns, a set type ipset lacks, or a
-connection-tracking status iptables cannot test. fwc does not emit a rule
-that would behave differently. Rewrite the rule, or use the nft backend.`,
+found a construct it cannot write with the same meaning, which the checker
+did not refuse. What iptables cannot express is reported by fwc check as
+FW1902, FW1903 or FW1905 (with --backend iptables, as errors), and the
+backend refuses the rule with that same diagnostic; this code means the two
+disagree, a bug in fwc: please report it with the policy. fwc does not emit
+a rule that would behave differently. Rewrite the rule, or use the nft
+backend.`,
 	})
 }
 
@@ -86,7 +93,10 @@ func (w *writer) chainName(c *ir.Chain) string {
 	if c.IsBase() {
 		return w.prefix + strings.ToUpper(string(c.Hook))
 	}
-	return w.prefix + c.Name
+	if w.prefix != "" {
+		return sharedName(c.Name)
+	}
+	return c.Name
 }
 
 // tableBody writes the rules of table t: its chains (in t's order), then
@@ -187,16 +197,47 @@ func Quote(s string) string {
 
 var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
-func (w *writer) errorf(r *ir.Rule, format string, args ...any) {
-	var rg diag.Range
+// subject is the range a diagnostic about r points at when the construct
+// it is about has no source of its own.
+func subject(r *ir.Rule) diag.Range {
 	if len(r.Pos) > 0 {
-		rg = r.Pos[0].Subject()
+		return r.Pos[0].Subject()
 	}
-	fam := "iptables"
+	return diag.Range{}
+}
+
+// tool is the name of the backend being written, as diagnostics say it.
+func (w *writer) tool() string {
 	if w.fam == ir.IPv6 {
-		fam = "ip6tables"
+		return limits.IP6Tables
 	}
-	w.diags.Add(diag.Error, "FW2003", rg, fmt.Sprintf("%s cannot express %s", fam, fmt.Sprintf(format, args...)), "")
+	return limits.IPTables
+}
+
+// refused adds to w's diagnostics what the tool cannot express in r, as
+// the checker reports it (package limits is the one table of it), and
+// reports whether there was any: then r is left out.
+func (w *writer) refused(r *ir.Rule) bool {
+	lr := limits.Rule{Family: policy.Family(r.Family), Conds: r.Matches, Actions: r.Actions}
+	if n := len(r.Actions); n > 0 {
+		switch a := r.Actions[n-1].(type) {
+		case *ir.Jump:
+			lr.Leaves = a.Goto
+		case *policy.Verdict:
+			lr.Leaves = a.Kind == policy.Return
+		}
+	}
+	fs := limits.IPTablesRefuses(lr, policy.Family(w.fam))
+	for _, f := range fs {
+		w.diags = append(w.diags, f.Diagnostic(diag.Error, subject(r), w.tool()))
+	}
+	return len(fs) > 0
+}
+
+// errorf is the writer's last guard, FW2003, for a construct that limits
+// does not refuse and the writer still cannot write: a bug in fwc.
+func (w *writer) errorf(r *ir.Rule, format string, args ...any) {
+	w.diags.Add(diag.Error, "FW2003", subject(r), fmt.Sprintf("%s cannot express %s", w.tool(), fmt.Sprintf(format, args...)), "")
 }
 
 // condText is one match rendered for iptables: a single argument string,
@@ -210,6 +251,9 @@ type condText struct {
 }
 
 func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
+	if w.refused(r) {
+		return nil
+	}
 	conds := w.conds[:0]
 	for _, m := range r.Matches {
 		conds = append(conds, w.match(r, m))
@@ -265,7 +309,7 @@ func (w *writer) rule(t *ir.Table, chain string, r *ir.Rule) []string {
 	enter := "-j " + sub.name
 	if last == "goto" {
 		if excl != nil {
-			w.errorf(r, "a negated list or time in a rule that returns or goes to a chain")
+			w.errorf(r, "this negated list in a rule that leaves its chain (limits.IPTablesRefuses lets it through)")
 			return nil
 		}
 		enter = "-g " + sub.name

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 
 	"github.com/fwcproject/fwc/diag"
@@ -17,6 +18,21 @@ const ChainPrefix = "fwc-"
 // maxChainName is the longest chain name iptables takes
 // (XT_EXTENSION_MAXNAMELEN less its NUL).
 const maxChainName = 28
+
+// sharedName is the name of the policy's user chain name in fwc's part
+// of iptables: ChainPrefix and the name, or, when that is longer than
+// iptables takes, the start of the name and a digest of the whole, so
+// that distinct names stay distinct.
+func sharedName(name string) string {
+	n := ChainPrefix + name
+	if len(n) <= maxChainName {
+		return n
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	sum := fmt.Sprintf("-%08x", h.Sum32())
+	return n[:maxChainName-len(sum)] + sum
+}
 
 // JumpComment is the comment of the rule by which a built-in chain jumps
 // to fwc's chain: it tells fwc's jumps from the others'.
@@ -75,10 +91,6 @@ func (w *writer) shared(f ir.Family) ([]SharedTable, diag.Diagnostics) {
 		}
 		body, extra := w.tableBody(t)
 		for _, ct := range append(body, extra...) {
-			if len(ct.name) > maxChainName {
-				w.diags.Add(diag.Error, "FW2003", diag.Range{}, fmt.Sprintf(
-					"iptables cannot name chain %q: with fwc's prefix %q it is longer than %d characters", ct.name, ChainPrefix, maxChainName), "")
-			}
 			st.Chains = append(st.Chains, ct.name)
 			for _, l := range ct.lines {
 				st.Rules = append(st.Rules, "-A "+ct.name+" "+l)

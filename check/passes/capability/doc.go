@@ -16,8 +16,9 @@
 // IPv4, ip6tables only on those that apply to IPv6. FW1901 and FW1904 are
 // about nft; FW1902, FW1903 and FW1905 about iptables and ip6tables.
 //
-// These checks mirror what the backends refuse at translation time, so that
-// "fwc check" says it first.
+// What each backend cannot express is one table, package limits, which the
+// backends read too: translate refuses a rule with the very diagnostic
+// check gives for it, so "fwc check" says it first and in the same words.
 //
 // # FW1901: nft cannot match payload strings
 //
@@ -33,8 +34,9 @@
 // hash:net,port, hash:ip,port,ip, hash:ip,port,net, hash:net,port,net); two
 // networks (hash:net,net); an address or network with a mark (hash:ip,mark)
 // or an interface (hash:net,iface); ports alone (bitmap:port). A
-// concatenation in another order (port first, say) has no ipset type, so
-// iptables cannot use it. (Sets of interfaces or marks alone are fine: their
+// concatenation in another order (port first, say), or a network with a
+// mark (ipset has hash:ip,mark only), has no ipset type, so iptables cannot
+// use it. (Sets of interfaces or marks alone are fine: their
 // elements become separate rules; but not when their elements time out,
 // since those rules would never expire, and such a set is reported too.)
 // Reorder the concatenation (address first), split the lookup into separate
@@ -61,10 +63,18 @@
 // (the tcp match tests only fin, syn, rst, psh, ack and urg), ct status snat
 // or dnat together with other status bits in one match (iptables tests snat
 // and dnat as ct states and the others as statuses, and cannot OR the two in
-// one match), or a port in a NAT target (dnat, snat, redirect, masquerade,
+// one match), a port in a NAT target (dnat, snat, redirect, masquerade,
 // balance) of a udplite rule (the NAT targets take ports only with tcp, udp,
-// sctp or dccp). Rewrite it (split the rule, NAT the address alone) or
-// translate with --to nft.
+// sctp or dccp), ct zone (iptables can set a zone but has no match for
+// one), an addrtype other than unspec, unicast, local, anycast, multicast
+// or unreachable for IPv6 (ip6tables' addrtype match refuses the others),
+// or a negated list (of protocols, interfaces, icmp types, marks of a set,
+// several values of a field) or a negated time in a rule that returns or
+// goes to a chain (iptables negates those through a sub-chain holding a
+// RETURN per value; for a rule that returns or goes to a chain that
+// sub-chain must be entered with a goto, and an excluded packet's RETURN
+// would then leave the rule's chain too). Rewrite it (split the rule, NAT the address alone, negate
+// one value) or translate with --to nft.
 package capability
 
 import _ "embed" // for doc

@@ -112,7 +112,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if cmd.Flags().Changed("confirm") && confirm <= 0 {
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
-			w, h, plan, err := planFor(e, paths, netns, stateDir, backend, !dryRun)
+			c, w, h, plan, err := planFor(e, paths, netns, stateDir, backend, !dryRun)
 			if errors.Is(err, errPolicyErrors) {
 				return &exitError{code: exitFindings, err: fmt.Errorf("%w; nothing applied", errPolicyErrors)}
 			}
@@ -130,6 +130,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if plan.Empty() {
 				return nil
 			}
+			coexist(e, h, w, c)
 			if err := sshGuard(e, h, w, force); err != nil {
 				return err
 			}
@@ -224,17 +225,17 @@ var errPolicyErrors = errors.New("the policy has errors")
 // netns, keeping its cache in stateDir (checked, and made absolute in the
 // returned Host's Cache); with encode, the netlink batch is
 // encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
-func planFor(e *env, paths []string, netns, stateDir, backend string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
+func planFor(e *env, paths []string, netns, stateDir, backend string, encode bool) (*apply.Compiled, *apply.Want, *apply.Host, *apply.Plan, error) {
 	variant, ipt, err := parseBackend(backend)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if _, err := os.Stat(paths[0]); err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	stateDir, err = apply.CheckStateDir(stateDir)
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
 	}
 	compileFn := apply.CompileWith
 	if ipt {
@@ -248,13 +249,13 @@ func planFor(e *env, paths []string, netns, stateDir, backend string, encode boo
 		return c.Loaded.Sources[name]
 	}
 	if rerr := diag.RenderText(e.stderr, ds, src, diag.TextOptions{Color: wantColor(e.stderr)}); rerr != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: rerr}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: rerr}
 	}
 	switch {
 	case err != nil:
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	case ds.HasErrors():
-		return nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
+		return nil, nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
 	}
 	w := c.Want()
 	if encode && !ipt {
@@ -262,30 +263,28 @@ func planFor(e *env, paths []string, netns, stateDir, backend string, encode boo
 	}
 	h, err := apply.Open(netns)
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	h.Cache = stateDir
 	if ipt {
 		p, err := planIptables(e, c, h, w, variant)
 		if err != nil {
 			h.Close()
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
-		coexist(e, h, w, src)
-		return w, h, p, nil
+		return c, w, h, p, nil
 	}
 	have, err := apply.Read(h)
 	if err != nil {
 		h.Close()
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	p, err := apply.NewPlan(have, w)
 	if err != nil {
 		h.Close()
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
-	coexist(e, h, w, src)
-	return w, h, p, nil
+	return c, w, h, p, nil
 }
 
 // sshGuard refuses a policy that drops the SSH connection in use, in

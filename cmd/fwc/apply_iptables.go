@@ -63,8 +63,11 @@ func planIptables(e *env, c *apply.Compiled, h *apply.Host, w *apply.Want, v app
 
 // coexist warns when docker's or kube-proxy's chains are in the namespace
 // and the policy drops the traffic they forward (FW4001). Not finding out
-// is a warning too, never a reason to stop.
-func coexist(e *env, h *apply.Host, w *apply.Want, src func(string) []byte) {
+// is a warning too, never a reason to stop. plan always looks; apply only
+// when it has something to change, so that re-applying an unchanged
+// policy stays one request to the kernel.
+func coexist(e *env, h *apply.Host, w *apply.Want, c *apply.Compiled) {
+	src := func(name string) []byte { return c.Loaded.Sources[name] }
 	fs, err := apply.ReadForeign(h)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "fwc: warning: cannot look for docker's and kube-proxy's chains: %v\n", err)

@@ -48,7 +48,7 @@ it as a check.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			_, h, plan, err := planFor(e, paths, netns, stateDir, backend, false)
+			c, w, h, plan, err := planFor(e, paths, netns, stateDir, backend, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage
@@ -56,6 +56,7 @@ it as a check.`,
 				return err
 			}
 			defer h.Close()
+			coexist(e, h, w, c)
 			if err := plan.Write(e.stdout); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

@@ -213,6 +213,10 @@ func TestIptablesApply(t *testing.T) {
 			if p := planIpt(t, h, v, w1); !p.Empty() {
 				t.Fatalf("plan after apply is not empty:\n%s", planText(p))
 			}
+			// The DNAT is IPv4's: ip6tables' nat gets no chain of fwc's.
+			if s6 := testnetns.Run(t, ns, v.tool(6, "save")); strings.Contains(s6, "fwc-PREROUTING") {
+				t.Errorf("an IPv6 nat chain without rules:\n%s", s6)
+			}
 			if err := Rollback(snap); err != nil {
 				t.Fatal(err)
 			}

@@ -99,7 +99,11 @@ func (w *writer) shared(f ir.Family) ([]SharedTable, diag.Diagnostics) {
 				st.Rules = append(st.Rules, "-A "+ct.name+" -m comment --comment "+Quote("fwc policy")+" -j DROP")
 			}
 		}
-		out = append(out, st)
+		// A table with no rule for this family (the IPv6 side of an IPv4
+		// DNAT, say) is left out: its chains would filter nothing.
+		if len(st.Rules) > 0 {
+			out = append(out, st)
+		}
 	}
 	return out, w.diags
 }

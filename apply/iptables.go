@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"slices"
 	"sort"
@@ -61,9 +62,6 @@ import (
 // or iptables-nft-restore and their siblings.
 type IptablesVariant string
 
-// IptablesVariants are the accepted variants.
-var IptablesVariants = []IptablesVariant{"", "legacy", "nft"}
-
 func (v IptablesVariant) tool(fam int, verb string) string {
 	base := "iptables"
 	if fam == 6 {
@@ -111,7 +109,7 @@ type IPSet struct {
 	Elements []string `json:"elements"`
 }
 
-// ipt is a plan's iptables half (Plan.ipt).
+// iptPlan is a plan's iptables half (Plan.ipt).
 type iptPlan struct {
 	want     *IptablesState
 	setsText []byte          // the policy's ipset restore text, dynamic sets not flushed
@@ -438,13 +436,7 @@ func diffIpt(have, want *IptablesState, dynamic map[string]bool) (changes, kept 
 	for n := range want.Sets {
 		names[n] = true
 	}
-	for _, n := range slices.Sorted(func(yield func(string) bool) {
-		for k := range names {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		h, w := have.Sets[n], want.Sets[n]
 		switch {
 		case w == nil:
@@ -598,13 +590,7 @@ func transition(have, want map[string]*IptTable) []byte {
 // (flushed and filled with st's elements, remaining timeouts included).
 func setsText(st *IptablesState) []byte {
 	var b strings.Builder
-	for _, n := range slices.Sorted(func(yield func(string) bool) {
-		for k := range st.Sets {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, n := range slices.Sorted(maps.Keys(st.Sets)) {
 		s := st.Sets[n]
 		fmt.Fprintf(&b, "%s\nflush %s\n", s.Create, n)
 		for _, e := range s.Elements {
@@ -622,7 +608,7 @@ var ErrIptablesChanged = errors.New("fwc's iptables chains or sets changed since
 // the routing; see the top of this file.
 func applyIptables(h *Host, p *Plan, opts Options) (Outcome, error) {
 	have := p.Have.ipt
-	now, err := h.readIpt(have.Variant, slices.Collect(keysOf(p.ipt.want.Sets)))
+	now, err := h.readIpt(have.Variant, slices.Collect(maps.Keys(p.ipt.want.Sets)))
 	if err != nil {
 		return batch.NotApplied, err
 	}
@@ -660,16 +646,6 @@ func applyIptables(h *Host, p *Plan, opts Options) (Outcome, error) {
 		return batch.Unknown, fmt.Errorf("%w; putting the previous iptables rules back failed: %v", rerr, err)
 	}
 	return batch.NotApplied, fmt.Errorf("%w; the previous iptables rules are back", rerr)
-}
-
-func keysOf[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // sameIpt reports whether a and b hold the same chains, rules, jumps and
@@ -731,7 +707,7 @@ func (h *Host) restoreIpt(st *IptablesState) error {
 	if Hooks.RestoreTable != nil {
 		return Hooks.RestoreTable
 	}
-	now, err := h.readIpt(st.Variant, slices.Collect(keysOf(st.Sets)))
+	now, err := h.readIpt(st.Variant, slices.Collect(maps.Keys(st.Sets)))
 	if err != nil {
 		return err
 	}

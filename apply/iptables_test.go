@@ -399,3 +399,24 @@ func TestIptablesSharedNames(t *testing.T) {
 		t.Errorf("the two long chains are not two chains: %v", names)
 	}
 }
+
+// TestIptablesChangedMeanwhile: when fwc's chains change between the plan
+// and the apply (someone inserted a rule into fwc-INPUT), nothing is
+// applied; iptables holds what that someone left.
+func TestIptablesChangedMeanwhile(t *testing.T) {
+	const v = IptablesVariant("nft")
+	testnetns.RequireTools(t, v.tool(4, "restore"), "ipset")
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	applyIpt(t, h, v, compileIpt(t, iptPolicy("80")))
+	p := planIpt(t, h, v, compileIpt(t, iptPolicy("443")))
+	testnetns.Run(t, ns, "iptables-nft", "-I", "fwc-INPUT", "-s", "192.0.2.77", "-j", "ACCEPT")
+	before := save(t, ns, v)
+	out, err := Apply(h, p, Options{})
+	if out != batch.NotApplied || !errors.Is(err, ErrIptablesChanged) {
+		t.Fatalf("apply after a change: %v, %v", out, err)
+	}
+	if got := save(t, ns, v); got != before {
+		t.Fatalf("a refused apply changed iptables:\n%s\nwas:\n%s", got, before)
+	}
+}

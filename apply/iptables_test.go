@@ -420,3 +420,34 @@ func TestIptablesChangedMeanwhile(t *testing.T) {
 		t.Fatalf("a refused apply changed iptables:\n%s\nwas:\n%s", got, before)
 	}
 }
+
+// TestIptablesRoutingFails: a route to a device that does not exist
+// fails after fwc's chains were installed. Without --boot the chains are
+// taken back out (iptables is as before the apply); with --boot they stay
+// and the routes are deferred.
+func TestIptablesRoutingFails(t *testing.T) {
+	const v = IptablesVariant("nft")
+	testnetns.RequireTools(t, v.tool(4, "restore"), "ipset")
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	before := save(t, ns, v)
+	w := compileIpt(t, iptPolicy("80")+"route via_c { mark 0x3/0xff; table 30; default via 10.3.0.2 dev nowhere }\nfrom self to any udp dport 53 route via_c\n")
+	out, err := Apply(h, planIpt(t, h, v, w), Options{})
+	if out != batch.NotApplied || err == nil || !strings.Contains(err.Error(), "the previous iptables rules are back") {
+		t.Fatalf("apply with a route to a missing device: %v, %v", out, err)
+	}
+	if got := save(t, ns, v); foreign(got) != foreign(before) || strings.Contains(got, "fwc") {
+		t.Fatalf("the failed apply left:\n%s", got)
+	}
+	if sets := testnetns.Run(t, ns, "ipset", "list", "-n"); sets != "" {
+		t.Fatalf("the failed apply left sets: %s", sets)
+	}
+	out, err = Apply(h, planIpt(t, h, v, w), Options{Boot: true})
+	var rd *RoutesDeferred
+	if out != batch.Applied || !errors.As(err, &rd) {
+		t.Fatalf("apply --boot with a route to a missing device: %v, %v", out, err)
+	}
+	if got := save(t, ns, v); !strings.Contains(got, "-A INPUT -m comment --comment fwc -j fwc-INPUT") {
+		t.Fatalf("apply --boot did not install fwc's chains:\n%s", got)
+	}
+}

@@ -68,12 +68,18 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if p.Empty() {
 		return batch.Applied, nil
 	}
+	if p.ipt != nil {
+		return applyIptables(h, p, opts)
+	}
 	gen := p.Have.Generation
+	var prev string
 	if len(p.Table) > 0 {
-		// The table to put back if routing fails (already read when the
-		// plan compared listings, free when the plan compared scripts).
+		// The table to put back if routing fails: the kernel's, with what
+		// packets added to dynamic sets (already read when the plan
+		// compared listings); see snapshotTable.
 		if len(p.steps) > 0 {
-			if _, err := p.Have.Listing(); err != nil {
+			var err error
+			if prev, err = snapshotTable(p.Have); err != nil {
 				return batch.NotApplied, err
 			}
 		}
@@ -115,7 +121,7 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if len(p.Table) == 0 {
 		return batch.NotApplied, rerr
 	}
-	if err := h.restoreTable(p.Have.table.Text); err != nil {
+	if err := h.restoreTable(prev); err != nil {
 		return batch.Unknown, fmt.Errorf("%w; putting the previous nftables table back failed: %v", rerr, err)
 	}
 	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)

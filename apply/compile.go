@@ -33,6 +33,16 @@ func Compile(paths []string) (*Compiled, diag.Diagnostics, error) {
 
 // CompileWith is Compile with the loader's options (--include-root).
 func CompileWith(paths []string, opts compile.LoadOptions) (*Compiled, diag.Diagnostics, error) {
+	return compileFor(paths, opts, false)
+}
+
+// CompileIptables is CompileWith for the iptables backend: the policy is
+// checked for iptables and ip6tables, and no nft script is made.
+func CompileIptables(paths []string, opts compile.LoadOptions) (*Compiled, diag.Diagnostics, error) {
+	return compileFor(paths, opts, true)
+}
+
+func compileFor(paths []string, opts compile.LoadOptions, iptables bool) (*Compiled, diag.Diagnostics, error) {
 	l, ds := compile.Load(paths, opts)
 	if ds.HasErrors() {
 		return &Compiled{Loaded: l}, ds, nil
@@ -49,12 +59,19 @@ func CompileWith(paths []string, opts compile.LoadOptions) (*Compiled, diag.Diag
 		return &Compiled{Loaded: l}, ds, fmt.Errorf("one policy at a time: %v are %d separate policies (include the others from one root file)", roots, len(roots))
 	}
 	c := &Compiled{Loaded: l}
-	low, cds := compile.Lower(l, check.Options{Backends: []string{"nft"}, ErrorsOnly: true})
+	backends := []string{"nft"}
+	if iptables {
+		backends = []string{"iptables", "ip6tables"}
+	}
+	low, cds := compile.Lower(l, check.Options{Backends: backends, ErrorsOnly: true})
 	ds = append(ds, cds...)
 	if ds.HasErrors() {
 		return c, ds, nil
 	}
 	c.Ruleset, c.Routes = low.Ruleset, low.Routes
+	if iptables {
+		return c, ds, nil
+	}
 	// Merged once, for the script here and the batch Apply sends.
 	c.nft = nft.Prepare(c.Ruleset)
 	var lds diag.Diagnostics

@@ -59,6 +59,9 @@ type Pending struct {
 	// none); Routing the previous ip rules and routes.
 	Table   string  `json:"table"`
 	Routing Routing `json:"routing"`
+	// Iptables is fwc's previous part of iptables and ipset when the
+	// apply was made with the iptables backend (Table is then unused).
+	Iptables *IptablesState `json:"iptables,omitempty"`
 
 	// Dir is the state directory (absolute) the snapshot is in.
 	Dir string `json:"-"`
@@ -293,14 +296,15 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	} else if w != nil {
 		return nil, &PendingError{*w}
 	}
-	tbl, err := have.Listing()
-	if err != nil {
-		return nil, err
-	}
 	tok := make([]byte, 8)
 	_, _ = rand.Read(tok)
 	p := &Pending{Token: hex.EncodeToString(tok), NetNS: h.NetNS, Created: time.Now(), Deadline: deadline, BootID: bootID(),
-		Table: tbl.Text, Routing: have.Routing, Dir: d.Path()}
+		Routing: have.Routing, Iptables: have.ipt, Dir: d.Path()}
+	if have.ipt == nil {
+		if p.Table, err = snapshotTable(have); err != nil {
+			return nil, err
+		}
+	}
 	data, err := json.MarshalIndent(p, "", "\t")
 	if err != nil {
 		return nil, err
@@ -328,6 +332,23 @@ func Snapshot(dir string, h *Host, have *State, deadline time.Time) (*Pending, e
 	}
 	p.file = f
 	return p, nil
+}
+
+// snapshotTable is the kernel's listing of fwc's table, which a rollback
+// loads: never the script of the record of the last apply (which a plan
+// may have trusted instead of listing), since the kernel's sets also hold
+// what was added at run time, and packets add elements to dynamic sets (a
+// meter's entries) without moving the generation the record is checked
+// by. It costs the one listing a plan by record saves, for --confirm only.
+func snapshotTable(have *State) (string, error) {
+	if have.listed {
+		t, err := have.Listing()
+		if err != nil {
+			return "", err
+		}
+		return t.Text, nil
+	}
+	return have.h.listTable()
 }
 
 // Discard removes the pending apply p without rolling back (the apply it
@@ -435,8 +456,8 @@ func RollbackNow(dir, netns string) (*Waiting, error) {
 	return w, d.Sync()
 }
 
-// Rollback restores p's state: fwc's table and ip rules and routes as they
-// were before the apply.
+// Rollback restores p's state: fwc's table (or its iptables chains and
+// sets) and ip rules and routes as they were before the apply.
 func Rollback(p *Pending) error {
 	h, err := Open(p.NetNS)
 	if err != nil {
@@ -444,7 +465,11 @@ func Rollback(p *Pending) error {
 	}
 	defer h.Close()
 	var errs []error
-	if err := h.restoreTable(p.Table); err != nil {
+	if p.Iptables != nil {
+		if err := h.restoreIpt(p.Iptables); err != nil {
+			errs = append(errs, fmt.Errorf("restore the iptables rules and sets: %w", err))
+		}
+	} else if err := h.restoreTable(p.Table); err != nil {
 		errs = append(errs, fmt.Errorf("restore the nftables table: %w", err))
 	}
 	now, err := readRouting(h.route)

@@ -49,6 +49,14 @@
 // proto 70`. A route without a priority gets [DefaultPriority] plus its
 // index among the policy's routes.
 //
+// With the iptables backend (iptables.go: ReadIptables, NewIptablesPlan,
+// then Apply and the --confirm snapshot as above), fwc owns instead the
+// iptables chains named fwc-* in every table, one jump to fwc-HOOK in each
+// built-in chain the policy hooks, and the ipsets the policy declares;
+// other programs' chains, rules and chain policies are never written to.
+// coexist.go warns when docker's or kube-proxy's chains are in the
+// namespace and the policy drops the traffic they forward.
+//
 // # Comparing with the kernel
 //
 // After an apply, the cache directory (Host.Cache, the --state-dir) keeps

@@ -101,13 +101,16 @@ func (h *Host) Routing() *netlink.Handle { return h.route }
 // and restores the firewall.
 var nftDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
-// nftPath returns the nft tool to run: the first nft in nftDirs that is a
-// regular executable file, in a directory, owned by root and writable by
-// nobody else.
-func nftPath() (string, error) {
+// nftPath returns the nft tool to run (see systemTool).
+func nftPath() (string, error) { return systemTool("nft") }
+
+// systemTool returns the program name to run (nft, iptables-restore,
+// ipset, ...): the first one in nftDirs that is a regular executable
+// file, in a directory, owned by root and writable by nobody else.
+func systemTool(name string) (string, error) {
 	var refused []string
 	for _, d := range nftDirs {
-		p := filepath.Join(d, "nft")
+		p := filepath.Join(d, name)
 		st, err := os.Stat(p)
 		if err != nil {
 			continue
@@ -120,9 +123,9 @@ func nftPath() (string, error) {
 		return p, nil
 	}
 	if len(refused) > 0 {
-		return "", fmt.Errorf("no trusted nft: %s is not a root-owned executable that only root can write", strings.Join(refused, ", "))
+		return "", fmt.Errorf("no trusted %s: %s is not a root-owned executable that only root can write", name, strings.Join(refused, ", "))
 	}
-	return "", fmt.Errorf("nft is not installed (looked in %s)", strings.Join(nftDirs, ", "))
+	return "", fmt.Errorf("%s is not installed (looked in %s)", name, strings.Join(nftDirs, ", "))
 }
 
 // rootOnly reports whether a file is owned by root and writable by no one

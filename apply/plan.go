@@ -30,6 +30,7 @@ type Plan struct {
 	// over (see counters.go); nil when the live table's handles are not
 	// known.
 	carry *carry
+	ipt   *iptPlan // the iptables backend's plan (NewIptablesPlan); nil for nft
 }
 
 // Incremental reports whether Apply changes fwc's table by the
@@ -134,19 +135,7 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 		}
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
-	for _, s := range p.steps {
-		op := byte('-')
-		if s.add {
-			op = '+'
-		}
-		what := ""
-		if s.rule != nil {
-			what = s.rule.String()
-		} else {
-			what = s.route.String()
-		}
-		p.Routing = append(p.Routing, Change{Op: op, What: what})
-	}
+	p.Routing = routingChanges(p.steps)
 	return p, nil
 }
 

@@ -256,3 +256,22 @@ func doStep(h *netlink.Handle, s routingStep) error {
 	}
 	return err
 }
+
+// routingChanges are steps as a plan shows them.
+func routingChanges(steps []routingStep) []Change {
+	var out []Change
+	for _, s := range steps {
+		op := byte('-')
+		if s.add {
+			op = '+'
+		}
+		what := ""
+		if s.rule != nil {
+			what = s.rule.String()
+		} else {
+			what = s.route.String()
+		}
+		out = append(out, Change{Op: op, What: what})
+	}
+	return out
+}

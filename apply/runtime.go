@@ -20,11 +20,12 @@ import (
 // whole: an apply keeps what the kernel holds in it, in the same atomic
 // batch that replaces the table, and a plan shows those elements as kept.
 // A set is dynamic when its elements can only come from run time, or
-// expire: it declares none, or has a timeout (its own or an element's).
+// expire: it declares none, or has a timeout (its own or an element's);
+// or when the policy says so with the keyword `dynamic`.
 
 // keepsRuntime reports whether s is a dynamic set in that sense.
 func keepsRuntime(s *ir.Set) bool {
-	if s.Dynamic || s.Timeout > 0 || len(s.Elements) == 0 {
+	if s.Dynamic || s.Keep || s.Timeout > 0 || len(s.Elements) == 0 {
 		return true
 	}
 	for _, e := range s.Elements {

@@ -38,6 +38,8 @@ type State struct {
 	last *lastApply
 	// listed is set once nft has been asked to list the table.
 	listed bool
+	// ipt is fwc's part of iptables (ReadIptables); nil for nft.
+	ipt *IptablesState
 }
 
 // Read reads the live state: the ruleset generation and fwc's ip rules and

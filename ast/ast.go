@@ -96,14 +96,17 @@ type Set struct {
 	diag.Range
 	Name Ident
 	// Type is the element type; more than one part is a concatenation.
-	Type     []Ident
-	Timeout  Value // default per-element timeout (a Duration), or nil
-	Size     Value // maximum element count, or nil
+	Type    []Ident
+	Timeout Value // default per-element timeout (a Duration), or nil
+	Size    Value // maximum element count, or nil
+	// Dynamic is the range of the `dynamic` keyword (elements added at
+	// run time are kept across applies); zero when it is not written.
+	Dynamic  diag.Range
 	Elements []*SetElem
 	// HasElements is true when an `elements { }` item was written, even empty.
 	HasElements bool
 	// ItemOrder records which items were written, in order, for `fwc fmt`:
-	// "timeout", "size", "elements".
+	// "timeout", "size", "dynamic", "elements".
 	ItemOrder []string
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func (c *checker) checkSet(d *ast.Set) *policy.Set {
-	s := &policy.Set{Name: d.Name.Name, Decl: d, Family: policy.Both}
+	s := &policy.Set{Name: d.Name.Name, Decl: d, Family: policy.Both, Dynamic: !d.Dynamic.IsZero()}
 	fam := policy.Family(0)
 	for _, t := range d.Type {
 		st, ok := setTypes[t.Name]

@@ -171,6 +171,9 @@ type Set struct {
 	// Dynamic sets are filled by the ruleset itself (meters, connection
 	// counts); they have no initial elements.
 	Dynamic bool
+	// Keep is set for a set declared `dynamic`: the elements added to it
+	// at run time are kept across applies.
+	Keep bool
 }
 
 // RejectKind is a reject type independent of family. Backends map it to

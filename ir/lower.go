@@ -140,7 +140,7 @@ func (l *lowerer) set(s *policy.Set) *Set {
 		fam = Both
 	}
 	is := &Set{Name: s.Name, Type: s.Type, Family: fam, Interval: s.IsInterval(),
-		Timeout: s.Timeout, Size: s.Size, Elements: s.Elements}
+		Timeout: s.Timeout, Size: s.Size, Elements: s.Elements, Keep: s.Dynamic}
 	l.sets[s] = is
 	l.rs.Sets = append(l.rs.Sets, is)
 	return is

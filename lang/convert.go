@@ -193,6 +193,11 @@ func (cv *converter) set(d *setDecl) *ast.Set {
 				s.Size = cv.value(it.Size)
 				s.ItemOrder = append(s.ItemOrder, "size")
 			}
+		case it.Dynamic:
+			if !cv.dup(seen, "dynamic", r) {
+				s.Dynamic = r
+				s.ItemOrder = append(s.ItemOrder, "dynamic")
+			}
 		case it.Elements != nil:
 			if !cv.dup(seen, "elements", r) {
 				s.HasElements = true

@@ -451,6 +451,9 @@ func (p *fastParser) setDecl(start int) decl {
 			case "size":
 				p.i++
 				it.Size = p.value()
+			case "dynamic":
+				p.i++
+				it.Dynamic = true
 			case "elements":
 				p.i++
 				it.Elements = &setElems{}

@@ -271,6 +271,8 @@ func (p *printer) set(s *ast.Set) item {
 				kids = append(kids, item{r: s.Timeout.Span(), line: "timeout " + p.value(s.Timeout)})
 			case "size":
 				kids = append(kids, item{r: s.Size.Span(), line: "size " + p.value(s.Size)})
+			case "dynamic":
+				kids = append(kids, item{r: s.Dynamic, line: "dynamic"})
 			case "elements":
 				kids = append(kids, p.elements(s.Elements))
 			}

@@ -122,6 +122,7 @@ type setItem struct {
 	span
 	Timeout  *value    `parser:"  \"timeout\" @@"`
 	Size     *value    `parser:"| \"size\" @@"`
+	Dynamic  bool      `parser:"| @\"dynamic\""`
 	Elements *setElems `parser:"| @@"`
 }
 

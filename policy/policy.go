@@ -214,7 +214,10 @@ type Set struct {
 	Timeout  time.Duration
 	Size     uint32
 	Elements []SetElem
-	Decl     *ast.Set
+	// Dynamic is set by the `dynamic` keyword: elements added at run time
+	// are kept across applies, whatever the set declares.
+	Dynamic bool
+	Decl    *ast.Set
 }
 
 // IsInterval reports whether the set holds prefixes or ranges (nft flag

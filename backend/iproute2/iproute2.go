@@ -12,6 +12,10 @@
 // gives the same state, and it agrees with `fwc apply`: what one installed
 // the other recognises.
 //
+// Networkd writes the same rules and routes as systemd-networkd
+// configuration, for hosts whose network networkd configures (see
+// networkd.go).
+//
 // It sits with the other backends, after ir.
 package iproute2
 

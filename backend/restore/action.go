@@ -41,7 +41,14 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 			case policy.Drop:
 				out = append(out, "-j DROP")
 			case policy.Return:
-				out = append(out, "-j RETURN")
+				if w.dropBase[chain] {
+					// A return from a base chain ends in its policy; fwc's
+					// chain returns to the built-in chain, whose policy is
+					// the host's, so it drops itself.
+					out = append(out, "-j DROP")
+				} else {
+					out = append(out, "-j RETURN")
+				}
 				last = "goto"
 			case policy.Reject:
 				s := "-j REJECT"
@@ -52,10 +59,10 @@ func (w *writer) targets(t *ir.Table, chain string, r *ir.Rule) (out []string, l
 			}
 		case *ir.Jump:
 			if a.Goto {
-				out = append(out, "-g "+chainName(a.Target))
+				out = append(out, "-g "+w.chainName(a.Target))
 				last = "goto"
 			} else {
-				out = append(out, "-j "+chainName(a.Target))
+				out = append(out, "-j "+w.chainName(a.Target))
 			}
 		case *policy.Log:
 			s := "-j LOG"

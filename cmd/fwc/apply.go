@@ -28,9 +28,10 @@ func newApplyCmd(e *env) *cobra.Command {
 		boot     bool
 		quiet    bool
 		stateDir string
+		backend  string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply [--netns NAME] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
+		Use:   "apply [--netns NAME] [--backend nft|iptables] [--confirm DURATION] [--dry-run] [--force] [--boot] PATH",
 		Short: "Install a checked policy on this host in one atomic batch",
 		Long: `Apply checks a policy, translates it and installs it in the running kernel:
 fwc's nftables table "inet fwc" is replaced in one atomic transaction (no
@@ -79,11 +80,27 @@ before the deadline is still printed.
 --netns NAME works in the named network namespace (ip netns add NAME), or
 in the one bound at a path, instead of the host's.
 
+--backend iptables installs the policy with iptables-restore,
+ip6tables-restore and ipset restore instead, for hosts whose other
+programs (docker, kube-proxy) keep their rules in iptables:
+iptables-legacy and iptables-nft pick the variant of the tools (iptables
+alone: whichever the system's iptables-restore is). fwc's rules go to
+chains of its own, named fwc-*, and each built-in chain the policy hooks
+gets one rule jumping to fwc's chain of the same name (fwc-INPUT),
+inserted first; built-in chains' policies and other rules are left alone.
+fwc's chain drops what the policy drops by default, and a packet it does
+not decide goes on through the others' rules. Only the tables whose fwc
+part changes are restored, each in one commit (--noflush). The sets are
+the policy's, under their names; dynamic ones keep the elements added at
+run time. Plan, --confirm, the SSH check, --boot and rollback work the
+same way, on fwc's chains and sets alone.
+
 Exit status: 0 applied (or nothing to change), 1 refused or failed with
 nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 2 for usage or I/O problems, 3 when the kernel's state is unknown.`,
 		Example: `  fwc apply host.fw
   fwc apply --confirm 30s host.fw && fwc confirm
+  fwc apply --backend iptables --confirm 30s host.fw && fwc confirm
   fwc apply --dry-run --netns test host.fw`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -95,7 +112,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if cmd.Flags().Changed("confirm") && confirm <= 0 {
 				return usagef("--confirm needs a positive duration, such as 30s")
 			}
-			w, h, plan, err := planFor(e, paths, netns, stateDir, !dryRun)
+			c, w, h, plan, err := planFor(e, paths, netns, stateDir, backend, !dryRun)
 			if errors.Is(err, errPolicyErrors) {
 				return &exitError{code: exitFindings, err: fmt.Errorf("%w; nothing applied", errPolicyErrors)}
 			}
@@ -113,6 +130,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 			if plan.Empty() {
 				return nil
 			}
+			coexist(e, h, w, c)
 			if err := sshGuard(e, h, w, force); err != nil {
 				return err
 			}
@@ -188,6 +206,7 @@ nothing applied (policy errors, lock-out, the ruleset changed meanwhile),
 	f.BoolVar(&boot, "boot", false, "at boot: install the table even if the routes cannot be installed yet")
 	addIncludeRootFlag(cmd, e)
 	f.StringVar(&stateDir, "state-dir", apply.DefaultStateDir, "`directory` for the --confirm snapshot and the plan cache")
+	addBackendFlag(cmd, &backend)
 	return cmd
 }
 
@@ -206,15 +225,23 @@ var errPolicyErrors = errors.New("the policy has errors")
 // netns, keeping its cache in stateDir (checked, and made absolute in the
 // returned Host's Cache); with encode, the netlink batch is
 // encoded meanwhile (see apply.Want.Encode). Errors are exitErrors.
-func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*apply.Want, *apply.Host, *apply.Plan, error) {
-	if _, err := os.Stat(paths[0]); err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
-	}
-	stateDir, err := apply.CheckStateDir(stateDir)
+func planFor(e *env, paths []string, netns, stateDir, backend string, encode bool) (*apply.Compiled, *apply.Want, *apply.Host, *apply.Plan, error) {
+	variant, ipt, err := parseBackend(backend)
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
+		return nil, nil, nil, nil, err
 	}
-	c, ds, err := apply.CompileWith(paths, e.loadOptions())
+	if _, err := os.Stat(paths[0]); err != nil {
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	stateDir, err = apply.CheckStateDir(stateDir)
+	if err != nil {
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--state-dir: %w", err)}
+	}
+	compileFn := apply.CompileWith
+	if ipt {
+		compileFn = apply.CompileIptables
+	}
+	c, ds, err := compileFn(paths, e.loadOptions())
 	src := func(name string) []byte {
 		if c == nil || c.Loaded == nil {
 			return nil
@@ -222,34 +249,42 @@ func planFor(e *env, paths []string, netns, stateDir string, encode bool) (*appl
 		return c.Loaded.Sources[name]
 	}
 	if rerr := diag.RenderText(e.stderr, ds, src, diag.TextOptions{Color: wantColor(e.stderr)}); rerr != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: rerr}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: rerr}
 	}
 	switch {
 	case err != nil:
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	case ds.HasErrors():
-		return nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
+		return nil, nil, nil, nil, &exitError{code: exitFindings, err: errPolicyErrors}
 	}
 	w := c.Want()
-	if encode {
+	if encode && !ipt {
 		w.Encode()
 	}
 	h, err := apply.Open(netns)
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	h.Cache = stateDir
+	if ipt {
+		p, err := planIptables(e, c, h, w, variant)
+		if err != nil {
+			h.Close()
+			return nil, nil, nil, nil, err
+		}
+		return c, w, h, p, nil
+	}
 	have, err := apply.Read(h)
 	if err != nil {
 		h.Close()
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	p, err := apply.NewPlan(have, w)
 	if err != nil {
 		h.Close()
-		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, nil, &exitError{code: exitUsage, err: err}
 	}
-	return w, h, p, nil
+	return c, w, h, p, nil
 }
 
 // sshGuard refuses a policy that drops the SSH connection in use, in

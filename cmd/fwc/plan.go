@@ -9,10 +9,10 @@ import (
 )
 
 func newPlanCmd(e *env) *cobra.Command {
-	var netns, stateDir, old string
+	var netns, stateDir, old, backend string
 	var semantic bool
 	cmd := &cobra.Command{
-		Use:   "plan [--netns NAME] PATH",
+		Use:   "plan [--netns NAME] [--backend nft|iptables] PATH",
 		Short: "Show what apply would change in the running ruleset",
 		Long: `Plan compares a policy with what the kernel holds (fwc's nftables table
 "inet fwc", and the ip rules and routes fwc installed) and prints the
@@ -38,6 +38,15 @@ policy sets, a table the policy's marks are steered to that has no default
 route, and strict rp_filter on an interface such a table sends packets out
 of. These warnings do not change the exit status.
 
+With --backend iptables (or iptables-legacy, iptables-nft) plan compares
+fwc's chains, jumps and sets in iptables and ipset, as iptables-save and
+ipset save list them, with the policy's, loaded into a scratch namespace
+to be listed the same way (see "fwc apply --help").
+
+With either backend, plan (and apply) warn when docker's or kube-proxy's
+chains are in the namespace and the policy drops the traffic they forward
+(FW4001: "fwc explain FW4001").
+
 With --semantic --old OLD, plan also prints what fwc diff OLD PATH prints:
 the classes of packets the policy would treat differently from OLD (the
 policy applied now), each with a witness packet and the rules
@@ -61,7 +70,7 @@ included), so that configuration management can use it as a check.`,
 			if semantic != (old != "") {
 				return usagef("--semantic and --old go together: --old names the policy applied now (the state directory keeps only the nft script it became)")
 			}
-			w, h, plan, err := planFor(e, paths, netns, stateDir, false)
+			c, w, h, plan, err := planFor(e, paths, netns, stateDir, backend, false)
 			if err != nil {
 				if ee, ok := err.(*exitError); ok {
 					ee.code = exitUsage
@@ -69,6 +78,7 @@ included), so that configuration management can use it as a check.`,
 				return err
 			}
 			defer h.Close()
+			coexist(e, h, w, c)
 			if err := plan.Write(e.stdout); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -96,5 +106,6 @@ included), so that configuration management can use it as a check.`,
 	cmd.Flags().BoolVar(&semantic, "semantic", false, "also show which packets the policy treats differently from --old (see fwc diff)")
 	cmd.Flags().StringVar(&old, "old", "", "the `policy` applied now, for --semantic")
 	addIncludeRootFlag(cmd, e)
+	addBackendFlag(cmd, &backend)
 	return cmd
 }

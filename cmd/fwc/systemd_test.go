@@ -176,7 +176,7 @@ type bootEnv struct {
 // this test does not know fails it: each option of the unit is exercised.
 func (b *bootEnv) hardening() (mounts string, setpriv []string) {
 	t := b.t
-	var sh []string
+	var sh, rw []string
 	setpriv = []string{"setpriv", "--inh-caps=-all"}
 	for k, vs := range b.u["Service"] {
 		v := vs[len(vs)-1]
@@ -217,13 +217,17 @@ done`)
 			sh = append(sh, `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 1`)
 		case "PrivateTmp", "ProtectControlGroups":
 			// Covered by the read-only /tmp and /sys of ProtectSystem.
+		case "ReadWritePaths":
+			rw = append(rw, strings.Fields(v)...)
 		default:
 			t.Fatalf("[Service] %s= is not emulated by this test: check that apply works under it and add it here", k)
 		}
 	}
 	// The state directory is writable (StateDirectory=), after the
 	// read-only remounts.
-	sh = append(sh, fmt.Sprintf(`mount --bind %[1]s %[1]s && mount -o remount,bind,rw %[1]s || exit 1`, b.state))
+	for _, p := range append(rw, b.state) {
+		sh = append(sh, fmt.Sprintf(`mount --bind %[1]s %[1]s && mount -o remount,bind,rw %[1]s || exit 1`, p))
+	}
 	return strings.Join(sh, "\n"), append(setpriv, "--")
 }
 

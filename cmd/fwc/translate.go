@@ -39,14 +39,17 @@ var translateOutputs = []translateOutput{
 	// The ip rules and routes the marks of the rules above steer by.
 	{"iproute2", "iproute2.v4", nil, iproute2.IPv4},
 	{"iproute2-6", "iproute2.v6", nil, iproute2.IPv6},
+	// The same rules and routes for hosts whose network systemd-networkd
+	// configures.
+	{"networkd", "networkd.conf", nil, iproute2.Networkd},
 }
 
-var translateTargets = []string{"nft", "iptables", "ip6tables", "ipset", "iproute2", "iproute2-6", "all"}
+var translateTargets = []string{"nft", "iptables", "ip6tables", "ipset", "iproute2", "iproute2-6", "networkd", "all"}
 
 func newTranslateCmd(e *env) *cobra.Command {
 	var to, outFile, outDir string
 	cmd := &cobra.Command{
-		Use:   "translate --to nft|iptables|ip6tables|ipset|iproute2|iproute2-6|all [-o FILE | --out-dir DIR] PATH",
+		Use:   "translate --to nft|iptables|ip6tables|ipset|iproute2|iproute2-6|networkd|all [-o FILE | --out-dir DIR] PATH",
 		Short: "Translate a policy to an nft script or iptables-save text",
 		Long: `Translate checks one policy and prints what it compiles to:
 
@@ -61,9 +64,12 @@ func newTranslateCmd(e *env) *cobra.Command {
                   declarations (iproute2.v4), an "ip -batch" file loaded with
                   "ip -4 -batch"; without them the marks steer nothing
   --to iproute2-6 the same for IPv6 (iproute2.v6), loaded with "ip -6 -batch"
-  --to all        all six, into the directory given by --out-dir as
-                  rules.v4, rules.v6, ipsets, ruleset.nft, iproute2.v4 and
-                  iproute2.v6
+  --to networkd   the same ip rules and routes of both families as
+                  systemd-networkd [RoutingPolicyRule] and [Route]
+                  sections (networkd.conf), in one part per interface
+  --to all        all seven, into the directory given by --out-dir as
+                  rules.v4, rules.v6, ipsets, ruleset.nft, iproute2.v4,
+                  iproute2.v6 and networkd.conf
 
 How each file is installed at boot: ruleset.nft with "nft -f" (or fwc
 apply); ipsets with "ipset restore" before rules.v4 and rules.v6, which
@@ -79,6 +85,12 @@ addressed, for instance from the uplink's ifupdown stanza
 ("post-up ip -4 -batch /etc/fwc/iproute2.v4"): each first removes every
 ip rule and route of protocol 70 (fwc's, as apply marks them) of its
 family and then adds the policy's, so loading one again changes nothing.
+On a host whose network systemd-networkd configures, networkd.conf takes
+their place: each of its parts, opened by a "# Link IFACE:" line, goes
+into a drop-in of that interface's .network file (for instance
+/etc/systemd/network/10-eth1.network.d/fwc.conf), and "networkctl reload"
+installs them; networkd then puts them back whenever it configures the
+link, at boot included.
 
 PATH is a policy file, or a directory holding exactly one policy (one root
 file; the others are included by it). The policy is checked for the backends
@@ -136,7 +148,7 @@ express it, 2 for usage or I/O problems.`,
 			return translate(e, args[0], outs, outFile, outDir)
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "`backend` to translate to: nft, iptables, ip6tables, ipset, iproute2, iproute2-6 or all")
+	cmd.Flags().StringVar(&to, "to", "", "`backend` to translate to: nft, iptables, ip6tables, ipset, iproute2, iproute2-6, networkd or all")
 	cmd.Flags().StringVarP(&outFile, "output", "o", "", "write the output to `FILE` instead of standard output")
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each output to its standard file name in `DIR`")
 	_ = cmd.RegisterFlagCompletionFunc("to", cobra.FixedCompletions(translateTargets, cobra.ShellCompDirectiveNoFileComp))

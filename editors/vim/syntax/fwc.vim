@@ -24,7 +24,7 @@ syn keyword fwcDeclaration include define zone service set policy table chain ro
 syn keyword fwcDeclaration from to
 syn keyword fwcVerdict accept drop reject return jump goto
 syn keyword fwcKeyword address addrtype algo burst connlimit connmark counter ct daddr date day
-syn keyword fwcKeyword dev direction dnat dport dscp dst helper hoplimit elements endpoints family flags hour icmp icmpv6
+syn keyword fwcKeyword dev direction dnat dport dscp dst dynamic helper hoplimit elements endpoints family flags hour icmp icmpv6
 syn keyword fwcKeyword iface iif length level limit log management mark mask masquerade meter net
 syn keyword fwcKeyword notrack oif over owner per persistent pkttype prefix priority probability proto random
 syn keyword fwcKeyword random-fully redirect restore saddr save sctp size snat sport src state

@@ -104,6 +104,16 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 		}
 		h.recordApplied(p.Want, gen+1, handles)
 	}
+	return h.routeAfter(p, opts, "nftables table", "is", func() error { return h.restoreTable(prev) })
+}
+
+// routeAfter runs the plan's routing steps once the firewall part is in,
+// for either backend. When a step fails and its own undo worked, the
+// firewall part is put back with restore (what and is name it in the
+// message: "nftables table" "is", "iptables rules" "are"), so
+// that nothing is left half-applied; under --boot the routes are left for
+// later instead (RoutesDeferred).
+func (h *Host) routeAfter(p *Plan, opts Options, what, is string, restore func() error) (batch.Outcome, error) {
 	if len(p.steps) == 0 {
 		return batch.Applied, nil
 	}
@@ -121,10 +131,10 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	if len(p.Table) == 0 {
 		return batch.NotApplied, rerr
 	}
-	if err := h.restoreTable(prev); err != nil {
-		return batch.Unknown, fmt.Errorf("%w; putting the previous nftables table back failed: %v", rerr, err)
+	if err := restore(); err != nil {
+		return batch.Unknown, fmt.Errorf("%w; putting the previous %s back failed: %v", rerr, what, err)
 	}
-	return batch.NotApplied, fmt.Errorf("%w; the previous nftables table is back", rerr)
+	return batch.NotApplied, fmt.Errorf("%w; the previous %s %s back", rerr, what, is)
 }
 
 // commitTable replaces fwc's table in one netlink batch guarded by gen: the

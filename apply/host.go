@@ -143,17 +143,7 @@ func rootOnly(st os.FileInfo) bool {
 // keeps a listing comparable with canonical's (cached on disk, across
 // runs) and its reload exact.
 func (h *Host) nftCmd(stdin []byte, args ...string) ([]byte, error) {
-	path, err := nftPath()
-	if err != nil {
-		return nil, err
-	}
-	var out []byte
-	err = inNetNS(h.ns, false, func() error {
-		var err error
-		out, err = runCmd(exec.Command(path, args...), stdin)
-		return err
-	})
-	return out, err
+	return h.tool(stdin, "nft", args...)
 }
 
 // inNetNS runs f with the calling thread in the network namespace ns (or,

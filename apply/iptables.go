@@ -625,27 +625,7 @@ func applyIptables(h *Host, p *Plan, opts Options) (Outcome, error) {
 			return batch.NotApplied, fmt.Errorf("%w; the previous rules are back", err)
 		}
 	}
-	if len(p.steps) == 0 {
-		return batch.Applied, nil
-	}
-	rerr := applyRouting(h.route, p.steps)
-	if rerr == nil {
-		return batch.Applied, nil
-	}
-	var re *RoutingError
-	if errors.As(rerr, &re) && re.Undo != nil {
-		return batch.Unknown, rerr
-	}
-	if opts.Boot {
-		return batch.Applied, &RoutesDeferred{Err: rerr}
-	}
-	if len(p.Table) == 0 {
-		return batch.NotApplied, rerr
-	}
-	if err := h.restoreIpt(have); err != nil {
-		return batch.Unknown, fmt.Errorf("%w; putting the previous iptables rules back failed: %v", rerr, err)
-	}
-	return batch.NotApplied, fmt.Errorf("%w; the previous iptables rules are back", rerr)
+	return h.routeAfter(p, opts, "iptables rules", "are", func() error { return h.restoreIpt(have) })
 }
 
 // sameIpt reports whether a and b hold the same chains, rules, jumps and

@@ -178,7 +178,7 @@ func NetOf(rs *ir.Ruleset) *space.Net {
 					if &conds[0] == &r.Matches[0] {
 						conds = slices.Clone(r.Matches)
 					}
-					conds[i] = unwrap(m)
+					conds[i] = ir.PolicyCond(m)
 				}
 			}
 			pos := r.Comment(80)
@@ -226,16 +226,6 @@ func NetOf(rs *ir.Ruleset) *space.Net {
 		}
 	}
 	return n
-}
-
-func unwrap(m policy.Cond) policy.Cond {
-	switch m := m.(type) {
-	case *ir.Meter:
-		return &m.MeterCond
-	case *ir.Connlimit:
-		return &m.ConnlimitCond
-	}
-	return m
 }
 
 // routeIface returns the interface of the route to a (the one a local

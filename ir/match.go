@@ -40,6 +40,20 @@ type Connlimit struct {
 	Set *Set
 }
 
+// PolicyCond returns the policy condition an IR match is: IR rules hold
+// policy's conditions, except Meter and Connlimit, which wrap one with
+// the dynamic set lowering made; the packet semantics (sem) judges those
+// by the condition they wrap.
+func PolicyCond(m policy.Cond) policy.Cond {
+	switch m := m.(type) {
+	case *Meter:
+		return &m.MeterCond
+	case *Connlimit:
+		return &m.ConnlimitCond
+	}
+	return m
+}
+
 // Jump calls Target (a user chain of the same table); with Goto it
 // continues there and does not come back. It differs from policy.Jump in
 // pointing at the lowered chain, which backends name.

@@ -42,7 +42,7 @@ func TestProbeSameAsRegion(t *testing.T) {
 					for _, m := range ru.Matches {
 						for _, fam := range []policy.Family{policy.IPv4, policy.IPv6} {
 							v6 := fam == policy.IPv6
-							reg, exact := sem.RegionOf(condOf(m), fam)
+							reg, exact := sem.RegionOf(ir.PolicyCond(m), fam)
 							cubes := []sem.Cube{sem.SpaceOf(v6).Full()}
 							if len(reg) > 0 {
 								cubes = append(cubes, reg[r.IntN(len(reg))])
@@ -56,7 +56,7 @@ func TestProbeSameAsRegion(t *testing.T) {
 								if !exact && want == sem.Yes {
 									want = sem.Unknown
 								}
-								if got := pt.Probe().Holds(condOf(m)); got != want {
+								if got := pt.Probe().Holds(ir.PolicyCond(m)); got != want {
 									t.Errorf("%s: %s: %T %+v at %+v: probe %v, region %v", g.name, fmt.Sprint(ru.Comment(80)), m, m, pt, got, want)
 								}
 								compared++
@@ -70,15 +70,4 @@ func TestProbeSameAsRegion(t *testing.T) {
 	if compared < 1000 {
 		t.Errorf("only %d answers compared", compared)
 	}
-}
-
-// condOf is the policy condition of an IR match (sim's adapter).
-func condOf(m policy.Cond) policy.Cond {
-	switch m := m.(type) {
-	case *ir.Meter:
-		return &m.MeterCond
-	case *ir.Connlimit:
-		return &m.ConnlimitCond
-	}
-	return m
 }

@@ -503,7 +503,7 @@ func (e *walker) matches(r *ir.Rule, pt *sem.Probe) sem.Tri {
 	}
 	t := sem.Yes
 	for _, m := range r.Matches {
-		t = sem.And(t, pt.Holds(cond(m)))
+		t = sem.And(t, pt.Holds(ir.PolicyCond(m)))
 		if t == sem.No {
 			return sem.No
 		}
@@ -514,7 +514,7 @@ func (e *walker) matches(r *ir.Rule, pt *sem.Probe) sem.Tri {
 		if vm, ok := a.(*ir.VerdictMap); ok {
 			any := sem.No
 			for _, en := range vm.Entries {
-				switch pt.Holds(cond(en.Match)) {
+				switch pt.Holds(ir.PolicyCond(en.Match)) {
 				case sem.Yes:
 					any = sem.Yes
 				case sem.Unknown:
@@ -608,7 +608,7 @@ func (e *walker) actions(c *ir.Chain, h policy.Hook, r *ir.Rule, acts []policy.A
 			var out []way
 			pt := point(x.p, beforeCt)
 			for _, en := range a.Entries {
-				t := sem.Holds(cond(en.Match), pt)
+				t := sem.Holds(ir.PolicyCond(en.Match), pt)
 				if t == sem.No {
 					continue
 				}

@@ -73,7 +73,7 @@ func word(d sem.Dim) string {
 func value(d sem.Dim, iv sem.Interval, v6 bool) []string {
 	switch d {
 	case sem.SAddr, sem.DAddr:
-		lo, hi := addrOf(iv.Lo, v6), addrOf(iv.Hi, v6)
+		lo, hi := iv.Lo.Addr(v6), iv.Hi.Addr(v6)
 		if lo == hi {
 			return []string{lo.String()}
 		}

@@ -239,7 +239,7 @@ func (b *builder) rule(r *policy.Rule, c *policy.Chain, onStack map[*policy.Chai
 			}
 			ru.target = b.chain(a.Target, onStack)
 		case *policy.NAT:
-			ru.kind, ru.verdict, ru.nat = kVerdict, "accept", natString(a)
+			ru.kind, ru.verdict, ru.nat = kVerdict, "accept", a.String()
 		case *policy.Balance:
 			eps := make([]string, len(a.Endpoints))
 			for i, e := range a.Endpoints {
@@ -325,26 +325,6 @@ func (b *builder) ruleKey(ru *rule) uint64 {
 		u(ru.target.key)
 	}
 	return h.Sum64()
-}
-
-func natString(n *policy.NAT) string {
-	s := n.Kind.String()
-	if n.AddrLo.IsValid() {
-		s += " to " + n.AddrLo.String()
-		if n.AddrHi != n.AddrLo && n.AddrHi.IsValid() {
-			s += "-" + n.AddrHi.String()
-		}
-	}
-	if n.PortLo != 0 {
-		if !n.AddrLo.IsValid() {
-			s += " to"
-		}
-		s += fmt.Sprintf(":%d", n.PortLo)
-		if n.PortHi != n.PortLo {
-			s += fmt.Sprintf("-%d", n.PortHi)
-		}
-	}
-	return s
 }
 
 // opaqueOf names a condition sem does not model. Two conditions with the

@@ -67,7 +67,7 @@ func atLeast(set sem.Intervals, floors ...uint64) sem.U128 {
 
 func address(set sem.Intervals, v6 bool) sem.U128 {
 	bad := func(v sem.U128) bool {
-		a := addrOf(v, v6)
+		a := v.Addr(v6)
 		return a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || !v6 && a.As4()[0] == 0 ||
 			v6 && (a.IsLinkLocalUnicast() || v.Hi == 0)
 	}
@@ -105,17 +105,6 @@ func iface(set sem.Intervals, names []string) sem.U128 {
 	return set.Min()
 }
 
-func addrOf(v sem.U128, v6 bool) netip.Addr {
-	if !v6 {
-		return netip.AddrFrom4([4]byte{byte(v.Lo >> 24), byte(v.Lo >> 16), byte(v.Lo >> 8), byte(v.Lo)})
-	}
-	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(v.Hi >> (56 - 8*i))
-		b[8+i] = byte(v.Lo >> (56 - 8*i))
-	}
-	return netip.AddrFrom16(b)
-}
 
 func keyOf(a netip.Addr) sem.U128 {
 	p := sem.Packet{Src: a, Dst: a}

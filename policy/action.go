@@ -1,6 +1,9 @@
 package policy
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // Action is one typed action of a rule. Terminal reports whether it ends
 // evaluation of the packet in its chain (a jump returns, so it is not
@@ -95,6 +98,29 @@ type NAT struct {
 	Random         bool
 	RandomFully    bool
 	Persistent     bool
+}
+
+// String spells the rewrite as the language does ("dnat to 10.0.0.1:80",
+// "redirect to :8080"): the engines compare rules' verdicts by it and show
+// it in their messages.
+func (n *NAT) String() string {
+	s := n.Kind.String()
+	if n.AddrLo.IsValid() {
+		s += " to " + n.AddrLo.String()
+		if n.AddrHi != n.AddrLo && n.AddrHi.IsValid() {
+			s += "-" + n.AddrHi.String()
+		}
+	}
+	if n.PortLo != 0 {
+		if !n.AddrLo.IsValid() {
+			s += " to"
+		}
+		s += fmt.Sprintf(":%d", n.PortLo)
+		if n.PortHi != n.PortLo {
+			s += fmt.Sprintf("-%d", n.PortHi)
+		}
+	}
+	return s
 }
 
 // Balance DNATs a new connection to one of Endpoints with equal chance.

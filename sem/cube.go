@@ -2,7 +2,6 @@ package sem
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 )
 
@@ -190,17 +189,6 @@ type Example struct {
 	full [NDim]bool // the cube it came from did not restrict the field
 }
 
-func addrOf(v U128, v6 bool) netip.Addr {
-	if !v6 {
-		return netip.AddrFrom4([4]byte{byte(v.Lo >> 24), byte(v.Lo >> 16), byte(v.Lo >> 8), byte(v.Lo)})
-	}
-	var b [16]byte
-	for i := range 8 {
-		b[i] = byte(v.Hi >> (56 - 8*i))
-		b[8+i] = byte(v.Lo >> (56 - 8*i))
-	}
-	return netip.AddrFrom16(b)
-}
 
 // String describes the packet by the fields its cube restricted; see
 // Fields.
@@ -237,13 +225,13 @@ func (p Example) Fields(shown [NDim]bool) string {
 	}
 	ports := proto == 6 || proto == 17 || proto == 132 || proto == 136
 	if shown[SAddr] {
-		add("saddr %s", addrOf(p.f[SAddr], p.v6))
+		add("saddr %s", p.f[SAddr].Addr(p.v6))
 	}
 	if ports && shown[SPort] {
 		add("sport %d", p.f[SPort].Lo)
 	}
 	if shown[DAddr] {
-		add("daddr %s", addrOf(p.f[DAddr], p.v6))
+		add("daddr %s", p.f[DAddr].Addr(p.v6))
 	}
 	if ports && shown[DPort] {
 		add("dport %d", p.f[DPort].Lo)

@@ -212,8 +212,8 @@ func (p *Probe) Holds(c policy.Cond) Tri {
 // packet's own point may differ from pt in them.
 func (pt Point) Packet() Packet {
 	p := Packet{
-		Src:      addrOf(pt.F[SAddr], pt.V6),
-		Dst:      addrOf(pt.F[DAddr], pt.V6),
+		Src:      pt.F[SAddr].Addr(pt.V6),
+		Dst:      pt.F[DAddr].Addr(pt.V6),
 		Proto:    policy.Proto(pt.F[Proto].Lo),
 		InIface:  ifaceName(pt.F[IIf]),
 		OutIface: ifaceName(pt.F[OIf]),

@@ -1,8 +1,6 @@
 package space
 
 import (
-	"fmt"
-
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
 )
@@ -243,7 +241,7 @@ func actions(ri *ruleInfo) {
 			}
 		case *policy.NAT:
 			ri.kind = actVerdict
-			ri.verdict = natString(a)
+			ri.verdict = a.String()
 		case *policy.Balance:
 			ri.kind = actVerdict
 			ri.verdict = "balance " + a.Name
@@ -256,21 +254,4 @@ func actions(ri *ruleInfo) {
 			return
 		}
 	}
-}
-
-func natString(n *policy.NAT) string {
-	s := n.Kind.String()
-	if n.AddrLo.IsValid() {
-		s += " to " + n.AddrLo.String()
-		if n.AddrHi != n.AddrLo && n.AddrHi.IsValid() {
-			s += "-" + n.AddrHi.String()
-		}
-	}
-	if n.PortLo != 0 {
-		s += fmt.Sprintf(":%d", n.PortLo)
-		if n.PortHi != n.PortLo {
-			s += fmt.Sprintf("-%d", n.PortHi)
-		}
-	}
-	return s
 }

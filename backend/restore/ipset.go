@@ -112,8 +112,11 @@ func ipsetType(s *ir.Set) (string, bool) { return limits.IpsetType(s.Type) }
 // Sets of
 // interfaces or marks alone have no ipset type: the rules list their
 // elements instead, and they are left out here.
-func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
-	p := planSets(merged(rs))
+func IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return Options{}.IPSet(rs) }
+
+// IPSet is the package's IPSet with these options.
+func (o Options) IPSet(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
+	p := planSets(o.merged(rs))
 	var b strings.Builder
 	var ds diag.Diagnostics
 	for _, s := range p.sets {

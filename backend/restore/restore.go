@@ -46,10 +46,30 @@ backend.`,
 }
 
 // IPv4 returns iptables-save text for the IPv4 rules (rules.v4).
-func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv4) }
+func IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return Options{}.IPv4(rs) }
 
 // IPv6 returns ip6tables-save text for the IPv6 rules (rules.v6).
-func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(rs)).save(ir.IPv6) }
+func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return Options{}.IPv6(rs) }
+
+// Options changes how the outputs are made; the zero value is what
+// `fwc translate` writes.
+type Options struct {
+	// RuleByRule leaves out the lookups (see merged): each rule of the
+	// policy stays one iptables rule, as in a file written by hand. The
+	// importer's tests compare such a translation line by line with the
+	// file it was imported from.
+	RuleByRule bool
+}
+
+// IPv4 is the package's IPv4 with these options.
+func (o Options) IPv4(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
+	return newWriter(o.merged(rs)).save(ir.IPv4)
+}
+
+// IPv6 is the package's IPv6 with these options.
+func (o Options) IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) {
+	return newWriter(o.merged(rs)).save(ir.IPv6)
+}
 
 // merged is rs with the runs of rules an ipset can hold merged into
 // lookups (ir.MergeWith): rules that differ in an address and a port, two
@@ -58,7 +78,10 @@ func IPv6(rs *ir.Ruleset) ([]byte, diag.Diagnostics) { return newWriter(merged(r
 // hash:ip,port (hash:net,port, hash:net,iface, ...) set. iptables has no
 // verdict maps and no anonymous sets, so nothing else merges. Every output
 // (IPv4, IPv6, IPSet) merges the same way, so the set names agree.
-func merged(rs *ir.Ruleset) *ir.Ruleset {
+func (o Options) merged(rs *ir.Ruleset) *ir.Ruleset {
+	if o.RuleByRule {
+		return rs
+	}
 	return ir.MergeWith(rs, ir.MergeOptions{Lookups: true, Accept: ipsetLookup})
 }
 

@@ -23,14 +23,19 @@ var nftComment = regexp.MustCompile(` comment "[^"]*"`)
 // translations are a policy's nft text and iptables-save texts.
 type translations struct{ nft, v4, v6, sets []byte }
 
+// translateAll translates a policy to every output, without the lookups
+// along several fields that translate makes (ir.MergeWith's Lookups): the
+// importer does not read a concatenated set or an ipset of tuples back
+// into rules yet, and the round trip is about every other construct.
 func translateAll(t *testing.T, rs *ir.Ruleset) translations {
 	t.Helper()
 	var tr translations
 	var ds [4]diag.Diagnostics
-	tr.nft, ds[0] = nft.Text(rs)
-	tr.v4, ds[1] = restore.IPv4(rs)
-	tr.v6, ds[2] = restore.IPv6(rs)
-	tr.sets, ds[3] = restore.IPSet(rs)
+	byRule := restore.Options{RuleByRule: true}
+	tr.nft, ds[0] = nft.PrepareWith(rs, ir.MergeOptions{Anon: true, Maps: true}).Text()
+	tr.v4, ds[1] = byRule.IPv4(rs)
+	tr.v6, ds[2] = byRule.IPv6(rs)
+	tr.sets, ds[3] = byRule.IPSet(rs)
 	for _, d := range ds {
 		if d.HasErrors() {
 			t.Fatalf("translate: %v", d)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,15 +18,15 @@ import (
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/equiv"
 	"github.com/fwcproject/fwc/importer/convert"
-	"github.com/fwcproject/fwc/importer/iptables"
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
 )
 
 func newDiffCmd(e *env) *cobra.Command {
-	var asJSON bool
+	var asJSON, live bool
+	var netns string
 	cmd := &cobra.Command{
-		Use:   "diff [--json] OLD NEW",
+		Use:   "diff [--json] OLD NEW | --live [--netns NS] NEW",
 		Short: "Show which packets two policies treat differently",
 		Long: `Diff compares two policies by what they do to packets, not by their text:
 it prints the classes of packets whose fate differs, grouped by address
@@ -39,9 +38,17 @@ and chains, merging rules into sets and splitting a rule by family change
 nothing and print nothing.
 
 OLD and NEW are policies (a file or a directory, like fwc check takes) or
-iptables-save texts (rules.v4, rules.v6: told apart by their content, as
-fwc import does), read through fwc import's converter. nft rulesets and
-the live kernel's ruleset (--live) are not read yet.
+ruleset files: iptables-save text (rules.v4, rules.v6), nft text (an
+nftables.conf, nft list ruleset) or nft JSON (nft -j list ruleset), told
+apart by their content as fwc import does and read through its converter.
+An iptables-save text speaks of one address family: only that family is
+compared. An nft ruleset is all the kernel does: a family it has no table
+for is let through.
+
+With --live, OLD is the ruleset the kernel runs now (in network namespace
+NS with --netns), read with "nft -j list ruleset" as fwc import --live
+reads it, and nothing is changed; its rules are named by their line in
+that listing, indented as fwc import --live shows it ("live:NS:42").
 
 Verdicts are compared per hook: a change that moves a drop from the
 prerouting hook to the input hook is reported on both hooks. Conditions
@@ -53,15 +60,28 @@ Exit status: 0 when the policies are equivalent, 1 when they differ, 2
 on errors (a policy with errors included).`,
 		Example: `  fwc diff host.fw host-new.fw
   fwc diff --json /etc/fwc/policy.fw policy.fw
-  fwc diff rules.v4 host.fw`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
+  fwc diff rules.v4 host.fw
+  fwc diff /etc/nftables.conf host.fw
+  fwc diff --live --netns web1 host.fw`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			live, _ := cmd.Flags().GetBool("live")
+			netns, _ := cmd.Flags().GetString("netns")
+			switch {
+			case netns != "" && !live:
+				return usagef("--netns goes with --live")
+			case live && len(args) != 1:
+				return usagef("diff --live needs NEW only (OLD is the kernel's ruleset)")
+			case !live && len(args) != 2:
 				return usagef("diff needs OLD and NEW")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, sides, err := compareSides(e, args[0], args[1])
+			old, nw := rulesetSource{live: true, netns: netns}, rulesetSource{path: args[0]}
+			if !live {
+				old, nw = rulesetSource{path: args[0]}, rulesetSource{path: args[1]}
+			}
+			res, sides, err := compareSources(e, old, nw)
 			if err != nil {
 				return err
 			}
@@ -80,6 +100,8 @@ on errors (a policy with errors included).`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the difference as JSON (see docs/diff.md)")
+	cmd.Flags().BoolVar(&live, "live", false, "OLD is the kernel's current ruleset (nft -j list ruleset), read-only")
+	cmd.Flags().StringVar(&netns, "netns", "", "with --live: the ruleset of network namespace `NS`")
 	addIncludeRootFlag(cmd, e)
 	return cmd
 }
@@ -87,9 +109,13 @@ on errors (a policy with errors included).`,
 // compareSides loads OLD and NEW (rendering their diagnostics) and
 // compares them.
 func compareSides(e *env, oldPath, newPath string) (*equiv.Result, [2]*side, error) {
+	return compareSources(e, rulesetSource{path: oldPath}, rulesetSource{path: newPath})
+}
+
+func compareSources(e *env, oldSrc, newSrc rulesetSource) (*equiv.Result, [2]*side, error) {
 	var sides [2]*side
 	var ds diag.Diagnostics
-	for i, p := range []string{oldPath, newPath} {
+	for i, p := range []rulesetSource{oldSrc, newSrc} {
 		s, sds, err := loadSide(e, p)
 		ds = append(ds, sds...)
 		if err != nil {
@@ -116,7 +142,7 @@ func compareSides(e *env, oldPath, newPath string) (*equiv.Result, [2]*side, err
 	fams := sides[0].families & sides[1].families
 	if fams == 0 {
 		return nil, sides, usagef("%s holds only %s rules and %s only %s ones: nothing to compare",
-			oldPath, sides[0].families, newPath, sides[1].families)
+			oldSrc, sides[0].families, newSrc, sides[1].families)
 	}
 	return equiv.Compare(sides[0].prog, sides[1].prog, equiv.Options{Families: fams}), sides, nil
 }
@@ -159,16 +185,16 @@ type side struct {
 // loadSide reads a policy, or an iptables-save text through the importer.
 // Errors reading it are returned; diagnostics of the policy are returned
 // for the caller to render (a side with errors is nil).
-func loadSide(e *env, path string) (*side, diag.Diagnostics, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && !strings.HasSuffix(path, ".fw") {
-		src, err := readImportFile(path)
-		if err != nil {
-			return nil, nil, &exitError{code: exitUsage, err: err}
-		}
-		if kind := convert.Detect(src); kind == convert.Iptables || kind == convert.Ip6tables {
-			return importSide(path, src, kind)
-		}
+func loadSide(e *env, from rulesetSource) (*side, diag.Diagnostics, error) {
+	ii, main, err := rulesetInput(from)
+	if err != nil {
+		return nil, nil, err
 	}
+	if ii != nil {
+		s, ds := importSide(ii, main)
+		return s, ds, nil
+	}
+	path := from.path
 	l, ds := loadPolicies(e, []string{path})
 	s := &side{sources: l.Sources}
 	switch {
@@ -188,39 +214,42 @@ func loadSide(e *env, path string) (*side, diag.Diagnostics, error) {
 	return s, ds, nil
 }
 
-// originComment is the comment fwc import writes before each rule.
-var originComment = regexp.MustCompile(`# \S+:(\d+)\s*$`)
+// originComment is the comment fwc import writes after each rule: the
+// input (its base name) and line the rule came from.
+var originComment = regexp.MustCompile(`# (\S+):(\d+)\s*$`)
 
-func importSide(path string, src []byte, kind convert.Format) (*side, diag.Diagnostics, error) {
-	fam, families := convert.IPv4, policy.IPv4
-	if kind == convert.Ip6tables {
-		fam, families = convert.IPv6, policy.IPv6
-	}
-	f, ds := iptables.ReadBytes(src, path, iptables.Options{})
-	out, cds := convert.Convert(convert.Input{Rulesets: []convert.Ruleset{{File: f, Src: src, Family: fam}}}, convert.Options{})
-	ds = append(ds, cds...)
+// importSide converts an imported ruleset (fwc import) and compiles it;
+// the rules are named by their place in the input.
+func importSide(ii *importInput, main string) (*side, diag.Diagnostics) {
+	out, cds := convert.Convert(ii.in, convert.Options{})
+	ds := append(append(diag.Diagnostics{}, ii.ds...), cds...)
 	if ds.HasErrors() {
-		return nil, ds, nil
+		return nil, ds
 	}
-	name := path + " (imported)"
+	name := main + " (imported)"
 	file, pds := lang.ParseFile(name, out)
 	ds = append(ds, pds...)
 	if ds.HasErrors() {
-		return nil, ds, nil
+		return nil, ds
 	}
 	prog, kds := compile.Check([]*ast.File{file}, check.Options{NoLint: true})
 	ds = append(ds, kds...)
 	if ds.HasErrors() {
-		return nil, ds, nil
+		return nil, ds
+	}
+	sources := map[string][]byte{name: out}
+	for n, src := range ii.sources {
+		sources[n] = src
 	}
 	lines := map[int]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, len(out)+1)
 	for n := 1; sc.Scan(); n++ {
 		if m := originComment.FindStringSubmatch(sc.Text()); m != nil {
-			lines[n] = path + ":" + m[1]
+			lines[n] = originSource(ii.sources, m[1], main) + ":" + m[2]
 		}
 	}
-	return &side{prog: prog, families: families, sources: map[string][]byte{name: out, path: src}, origin: map[string]map[int]string{name: lines}}, ds, nil
+	return &side{prog: prog, families: importedFamilies(ii), sources: sources, origin: map[string]map[int]string{name: lines}}, ds
 }
 
 // ruleRef is a rule's place and text, for output.
@@ -245,20 +274,37 @@ func (s *side) refAt(sp diag.Range) ruleRef {
 		ref.File = o[:k]
 		ref.Line, _ = strconv.Atoi(o[k+1:])
 	}
-	if s.lines == nil {
-		s.lines = map[string][]string{}
-	}
-	ls, ok := s.lines[ref.File]
-	if !ok {
-		if text := s.sources[ref.File]; text != nil {
-			ls = strings.Split(string(text), "\n")
-		}
-		s.lines[ref.File] = ls
-	}
+	ls := s.fileLines(ref.File)
 	if ref.Line >= 1 && ref.Line <= len(ls) {
 		ref.Text = strings.TrimSpace(ls[ref.Line-1])
 	}
+	if isJSONLine(ref.Text) && ref.File != sp.Filename {
+		// A line of nft JSON ("rule": {) says nothing: the rule as
+		// imported does, without its origin comment.
+		if gen := s.fileLines(sp.Filename); sp.Start.Line >= 1 && sp.Start.Line <= len(gen) {
+			g := gen[sp.Start.Line-1]
+			if k := strings.LastIndex(g, "#"); k >= 0 {
+				g = g[:k]
+			}
+			ref.Text = strings.TrimSpace(g)
+		}
+	}
 	return ref
+}
+
+// fileLines is the text of a source split in lines.
+func (s *side) fileLines(name string) []string {
+	if s.lines == nil {
+		s.lines = map[string][]string{}
+	}
+	ls, ok := s.lines[name]
+	if !ok {
+		if text := s.sources[name]; text != nil {
+			ls = strings.Split(string(text), "\n")
+		}
+		s.lines[name] = ls
+	}
+	return ls
 }
 
 // outcomeJSON is one side of a difference in --json.

@@ -19,7 +19,6 @@ import (
 	"github.com/fwcproject/fwc/compile"
 	"github.com/fwcproject/fwc/diag"
 	"github.com/fwcproject/fwc/importer/convert"
-	"github.com/fwcproject/fwc/importer/iptables"
 	"github.com/fwcproject/fwc/ir"
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
@@ -33,11 +32,12 @@ const packetName = "PACKET"
 
 func newTraceCmd(e *env) *cobra.Command {
 	var (
-		asJSON, merged bool
-		locals         []string
+		asJSON, merged, live bool
+		locals               []string
+		netns                string
 	)
 	cmd := &cobra.Command{
-		Use:   "trace [--json] [--merged] [--local ADDR]... POLICY PACKET",
+		Use:   "trace [--json] [--merged] [--local ADDR]... POLICY PACKET | --live [--netns NS] PACKET",
 		Short: "Show the way of one packet through a policy, hook by hook, offline",
 		Long: `Trace walks one packet through the policy as the kernel would, without a
 kernel, and prints its way: each hook in order (prerouting, the routing
@@ -52,9 +52,17 @@ condition a concrete packet cannot decide (a rate limit, a time of day)
 forks the walk: each way is printed, and the last line says "verdict:
 undecided (...)".
 
-POLICY is a policy file or directory (one policy), or an iptables-save
-file (rules.v4, rules.v6), which is imported first (see fwc import); its
-rules are then shown at their line in that file.
+POLICY is a policy file or directory (one policy), or a ruleset file:
+iptables-save text (rules.v4, rules.v6), nft text (an nftables.conf, nft
+list ruleset) or nft JSON (nft -j list ruleset), told apart by content as
+fwc import does. A ruleset is imported first (see fwc import); its rules
+are then shown at their line in that file.
+
+--live traces the ruleset the kernel runs now (in network namespace NS
+with --netns), read with "nft -j list ruleset" as fwc import --live reads
+it, and changes nothing. Its rules are shown at their line in that
+listing, indented as fwc import --live shows it ("live:NS:42"), not at a
+line of nft list ruleset; the host's routes and ip rules are not read.
 
 PACKET is written in the rule language's match words, one value each:
 
@@ -90,9 +98,17 @@ not parse (FW0501, FW0502).`,
 		Example: `  fwc trace host.fw 'iif eth0 to self saddr 203.0.113.5 tcp sport 40000 dport 22 ct state new'
   fwc trace gateway.fw 'iif eth1 saddr 192.168.1.20 daddr 8.8.8.8 udp dport 53'
   fwc trace --json gateway.fw 'iif eth0 to self tcp dport 80' | jq .verdict
-  fwc trace /etc/iptables/rules.v4 'iif eth0 to self tcp dport 22'`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
+  fwc trace /etc/iptables/rules.v4 'iif eth0 to self tcp dport 22'
+  fwc trace --live --netns web1 'iif eth0 to self tcp dport 443'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			live, _ := cmd.Flags().GetBool("live")
+			netns, _ := cmd.Flags().GetString("netns")
+			switch {
+			case netns != "" && !live:
+				return usagef("--netns goes with --live")
+			case live && len(args) != 1:
+				return usagef("trace --live needs PACKET only (the ruleset is the kernel's), got %d argument(s)", len(args))
+			case !live && len(args) != 2:
 				return usagef("trace needs POLICY and PACKET, got %d argument(s)", len(args))
 			}
 			return nil
@@ -108,12 +124,18 @@ not parse (FW0501, FW0502).`,
 					local = append(local, a.Unmap())
 				}
 			}
-			return runTrace(e, args[0], args[1], traceOptions{json: asJSON, merged: merged, local: local})
+			from, pkt := rulesetSource{live: true, netns: netns}, args[0]
+			if !live {
+				from, pkt = rulesetSource{path: args[0]}, args[1]
+			}
+			return runTrace(e, from, pkt, traceOptions{json: asJSON, merged: merged, local: local})
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&asJSON, "json", false, "print the walk as JSON")
 	f.BoolVar(&merged, "merged", false, "walk the rules merged as the nft backend loads them")
+	f.BoolVar(&live, "live", false, "trace the kernel's current ruleset (nft -j list ruleset), read-only")
+	f.StringVar(&netns, "netns", "", "with --live: the ruleset of network namespace `NS`")
 	f.StringArrayVar(&locals, "local", nil, "`ADDR` is one of the host's addresses (a dnat to it delivers to the host); repeatable")
 	addIncludeRootFlag(cmd, e)
 	return cmd
@@ -132,9 +154,11 @@ type tracePolicy struct {
 	sources map[string][]byte
 }
 
-func runTrace(e *env, path, pkt string, opt traceOptions) error {
-	if _, err := os.Stat(path); err != nil {
-		return &exitError{code: exitUsage, err: err}
+func runTrace(e *env, from rulesetSource, pkt string, opt traceOptions) error {
+	if !from.live {
+		if _, err := os.Stat(from.path); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
 	}
 	spec, pds := packet.Parse(packetName, pkt)
 	if pds.HasErrors() {
@@ -149,7 +173,7 @@ func runTrace(e *env, path, pkt string, opt traceOptions) error {
 		}
 		return &exitError{code: exitUsage}
 	}
-	tp, err := loadTracePolicy(e, path)
+	tp, err := loadTracePolicy(e, from)
 	if err != nil || tp == nil {
 		return err
 	}
@@ -181,14 +205,15 @@ func runTrace(e *env, path, pkt string, opt traceOptions) error {
 // loadTracePolicy compiles path: a policy through the compile driver, or
 // an iptables-save file imported first. A nil policy with a nil error
 // means the diagnostics were printed and the exit status is findings.
-func loadTracePolicy(e *env, path string) (*tracePolicy, error) {
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && !strings.HasSuffix(path, ".fw") {
-		if src, err := readImportFile(path); err == nil {
-			if k := convert.Detect(src); k == convert.Iptables || k == convert.Ip6tables {
-				return importTracePolicy(e, path, src, k)
-			}
-		}
+func loadTracePolicy(e *env, rs rulesetSource) (*tracePolicy, error) {
+	ii, main, err := rulesetInput(rs)
+	if err != nil {
+		return nil, err
 	}
+	if ii != nil {
+		return importTracePolicy(e, ii, main)
+	}
+	path := rs.path
 	l, ds := loadPolicies(e, []string{path})
 	var low *compile.Lowered
 	if len(l.Units) == 1 && !ds.HasErrors() {
@@ -213,19 +238,18 @@ func loadTracePolicy(e *env, path string) (*tracePolicy, error) {
 	return &tracePolicy{rs: low.Ruleset, zones: low.Zones, sources: l.Sources}, nil
 }
 
-// importTracePolicy converts an iptables-save file (fwc import) and
-// compiles the result; each converted rule names its line in the file
-// ("# rules.v4:42"), which the trace shows instead of the converted text.
-func importTracePolicy(e *env, path string, src []byte, k convert.Format) (*tracePolicy, error) {
-	fam := convert.IPv4
-	if k == convert.Ip6tables {
-		fam = convert.IPv6
+// importTracePolicy converts an imported ruleset (iptables-save or nft
+// text or JSON, or the live ruleset: fwc import) and compiles the result;
+// each converted rule names its line in the input ("# rules.v4:42"), which
+// the trace shows instead of the converted text.
+func importTracePolicy(e *env, ii *importInput, main string) (*tracePolicy, error) {
+	text, cds := convert.Convert(ii.in, convert.Options{})
+	ds := append(append(diag.Diagnostics{}, ii.ds...), cds...)
+	name := main + ".fw"
+	sources := map[string][]byte{name: text}
+	for n, src := range ii.sources {
+		sources[n] = src
 	}
-	f, ds := iptables.ReadBytes(src, path, iptables.Options{})
-	text, cds := convert.Convert(convert.Input{Rulesets: []convert.Ruleset{{File: f, Src: src, Family: fam}}}, convert.Options{})
-	ds = append(ds, cds...)
-	name := path + ".fw"
-	sources := map[string][]byte{path: src, name: text}
 	var low *compile.Lowered
 	if !ds.HasErrors() {
 		file, lds := lang.ParseFile(name, text)
@@ -433,7 +457,14 @@ func (t *tracer) rule(r *ir.Rule) *ruleOut {
 		if m := origin.FindStringSubmatch(line); m != nil {
 			for name, src := range t.tp.sources {
 				if n, err := strconv.Atoi(m[2]); err == nil && filepath.Base(name) == m[1] && name != file {
-					pos, snippet = name+":"+m[2], sourceLine(src, n)
+					pos = name + ":" + m[2]
+					if in := sourceLine(src, n); !isJSONLine(in) {
+						snippet = in
+					} else {
+						// A line of nft JSON ("rule": {) says nothing:
+						// the rule as imported does.
+						snippet = strings.TrimSpace(line[:strings.LastIndex(line, "#")])
+					}
 				}
 			}
 		}

@@ -105,7 +105,6 @@ func iface(set sem.Intervals, names []string) sem.U128 {
 	return set.Min()
 }
 
-
 func keyOf(a netip.Addr) sem.U128 {
 	p := sem.Packet{Src: a, Dst: a}
 	return p.Point().F[sem.SAddr]

@@ -189,7 +189,6 @@ type Example struct {
 	full [NDim]bool // the cube it came from did not restrict the field
 }
 
-
 // String describes the packet by the fields its cube restricted; see
 // Fields.
 func (p Example) String() string {

@@ -90,6 +90,9 @@ func TestDeb(t *testing.T) {
 	for _, want := range []string{
 		"-rwxr-xr-x root/root .* ./usr/sbin/fwc\n",
 		" ./lib/systemd/system/fwc.service\n",
+		" ./lib/systemd/system/fwc-routes.service\n",
+		" ./usr/share/doc/fwc/examples/systemd/iptables/fwc.service.conf\n",
+		" ./usr/share/doc/fwc/examples/systemd/iptables/fwc-routes.service.conf\n",
 		" ./etc/fwc/policy.fw\n",
 		" ./etc/fwc/fallback.fw\n",
 		" ./usr/share/man/man1/fwc.1.gz\n",

@@ -83,6 +83,12 @@ func build(bin, gen, repo, version, arch, mtimeText, outdir string) (string, err
 		// describes them. The unit is not enabled on install: the
 		// policy must be the host's before it runs at boot.
 		{Source: filepath.Join(repo, "contrib/systemd/fwc.service"), Destination: "/lib/systemd/system/fwc.service", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
+		{Source: filepath.Join(repo, "contrib/systemd/fwc-routes.service"), Destination: "/lib/systemd/system/fwc-routes.service", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
+		// The drop-ins for hosts whose firewall is iptables are examples:
+		// an administrator installs them (contrib/systemd/README.md) only
+		// where the policy is applied with --backend iptables.
+		{Source: filepath.Join(repo, "contrib/systemd/iptables/fwc.service.conf"), Destination: "/usr/share/doc/fwc/examples/systemd/iptables/fwc.service.conf", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
+		{Source: filepath.Join(repo, "contrib/systemd/iptables/fwc-routes.service.conf"), Destination: "/usr/share/doc/fwc/examples/systemd/iptables/fwc-routes.service.conf", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 		// Conffiles: dpkg keeps the administrator's edits on upgrade.
 		{Source: filepath.Join(repo, "contrib/systemd/fallback.fw"), Destination: "/etc/fwc/fallback.fw", Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 		{Source: filepath.Join(repo, "packaging/policy.fw"), Destination: "/etc/fwc/policy.fw", Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}},

@@ -77,7 +77,7 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 		// The table to put back if routing fails: the kernel's, with what
 		// packets added to dynamic sets (already read when the plan
 		// compared listings); see snapshotTable.
-		if len(p.steps) > 0 {
+		if len(p.steps) > 0 || len(p.sysctls) > 0 {
 			var err error
 			if prev, err = snapshotTable(p.Have); err != nil {
 				return batch.NotApplied, err
@@ -104,10 +104,10 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 		}
 		h.recordApplied(p.Want, gen+1, handles)
 	}
-	if len(p.steps) == 0 {
+	if len(p.steps) == 0 && len(p.sysctls) == 0 {
 		return batch.Applied, nil
 	}
-	rerr := applyRouting(h.route, p.steps)
+	rerr := h.applyHost(p)
 	if rerr == nil {
 		return batch.Applied, nil
 	}

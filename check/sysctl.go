@@ -49,6 +49,10 @@ func (c *checker) checkSysctl(d *ast.Sysctl) *policy.Sysctl {
 		}
 		return nil
 	}
+	if _, ok := lit(d.Value, ast.Number); !ok {
+		c.typeErr(d.Value, "a whole number")
+		return nil
+	}
 	n, ok := c.number(d.Value, rng.Min, rng.Max, key)
 	if !ok {
 		return nil

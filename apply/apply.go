@@ -43,14 +43,15 @@ type Options struct {
 }
 
 // RoutesDeferred is Apply's error, with the outcome Applied, when
-// Options.Boot is set and the routing could not be installed: the table is
-// the new one, the ip rules and routes are as they were.
+// Options.Boot is set and the routing or a sysctl could not be installed:
+// the table is the new one, the ip rules, routes and sysctls are as they
+// were.
 type RoutesDeferred struct {
 	Err error // the routing failure
 }
 
 func (e *RoutesDeferred) Error() string {
-	return fmt.Sprintf("the table is installed but not the routes (%v); apply again once the network is up", e.Err)
+	return fmt.Sprintf("the table is installed but not the routes and sysctls (%v); apply again once the network is up", e.Err)
 }
 
 func (e *RoutesDeferred) Unwrap() error { return e.Err }

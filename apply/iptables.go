@@ -313,6 +313,9 @@ func NewIptablesPlan(have *State, want *Want) (*Plan, diag.Diagnostics, error) {
 	p.Table, p.Kept = diffIpt(have.ipt, w, ip.dynamic)
 	p.steps = routingSteps(have.Routing, want.Routing)
 	p.Routing = routingChanges(p.steps)
+	if err := p.planSysctls(have.h, want); err != nil {
+		return nil, ds, err
+	}
 	return p, ds, nil
 }
 
@@ -625,10 +628,10 @@ func applyIptables(h *Host, p *Plan, opts Options) (Outcome, error) {
 			return batch.NotApplied, fmt.Errorf("%w; the previous rules are back", err)
 		}
 	}
-	if len(p.steps) == 0 {
+	if len(p.steps) == 0 && len(p.sysctls) == 0 {
 		return batch.Applied, nil
 	}
-	rerr := applyRouting(h.route, p.steps)
+	rerr := h.applyHost(p)
 	if rerr == nil {
 		return batch.Applied, nil
 	}

@@ -141,11 +141,8 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
 	p.Routing = routingChanges(p.steps)
-	if p.sysctls, err = have.h.sysctlSteps(want.Sysctls); err != nil {
+	if err := p.planSysctls(have.h, want); err != nil {
 		return nil, err
-	}
-	for _, s := range p.sysctls {
-		p.Sysctls = append(p.Sysctls, s.change())
 	}
 	return p, nil
 }

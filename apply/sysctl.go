@@ -55,6 +55,18 @@ func (h *Host) sysctlSteps(want []*policy.Sysctl) ([]sysctlStep, error) {
 	return steps, err
 }
 
+// planSysctls fills the plan's sysctl steps and lines.
+func (p *Plan) planSysctls(h *Host, want *Want) error {
+	var err error
+	if p.sysctls, err = h.sysctlSteps(want.Sysctls); err != nil {
+		return err
+	}
+	for _, s := range p.sysctls {
+		p.Sysctls = append(p.Sysctls, s.change())
+	}
+	return nil
+}
+
 // writeSysctls writes steps in order in the host's namespace. If one
 // fails, the ones written are put back to what they were, in reverse
 // order, and the error says which setting failed and why (a setting the

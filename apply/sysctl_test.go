@@ -117,3 +117,34 @@ func TestSysctlFailure(t *testing.T) {
 		t.Errorf("boot apply did not install the table")
 	}
 }
+
+// TestSysctlIptables: the iptables backend plans and writes the sysctls
+// too, and a failed one puts the previous rules back like a failed route.
+func TestSysctlIptables(t *testing.T) {
+	const v = IptablesVariant("nft")
+	testnetns.RequireTools(t, v.tool(4, "restore"), "ipset")
+	ns := nsWithLinks(t)
+	h := openHost(t, ns)
+	testnetns.Run(t, ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward")
+	w := compileIpt(t, iptPolicy("80")+"sysctl net.ipv4.ip_forward = 1\n")
+	p := applyIpt(t, h, v, w)
+	if len(p.Sysctls) != 1 || p.Sysctls[0].String() != "~ sysctl net.ipv4.ip_forward: 0 -> 1" {
+		t.Errorf("plan's sysctl lines: %v", p.Sysctls)
+	}
+	if got := nsSysctl(t, ns, "/proc/sys/net/ipv4/ip_forward"); got != "1" {
+		t.Errorf("ip_forward is %s after the iptables apply, want 1", got)
+	}
+
+	before := save(t, ns, v)
+	w = compileIpt(t, iptPolicy("81")+"sysctl net.ipv4.ip_forward = 0\nsysctl net.ipv4.conf.nosuch0.rp_filter = 1\n")
+	out, err := Apply(h, planIpt(t, h, v, w), Options{})
+	if out != batch.NotApplied || err == nil || !strings.Contains(err.Error(), "the previous iptables rules are back") {
+		t.Fatalf("apply with a missing interface's rp_filter: %v, %v", out, err)
+	}
+	if got := save(t, ns, v); got != before {
+		t.Errorf("the failed apply changed the rules:\n%s\nwant:\n%s", got, before)
+	}
+	if got := nsSysctl(t, ns, "/proc/sys/net/ipv4/ip_forward"); got != "1" {
+		t.Errorf("ip_forward is %s after the failed apply, want it put back to 1", got)
+	}
+}

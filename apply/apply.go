@@ -43,14 +43,15 @@ type Options struct {
 }
 
 // RoutesDeferred is Apply's error, with the outcome Applied, when
-// Options.Boot is set and the routing could not be installed: the table is
-// the new one, the ip rules and routes are as they were.
+// Options.Boot is set and the routing or a sysctl could not be installed:
+// the table is the new one, the ip rules, routes and sysctls are as they
+// were.
 type RoutesDeferred struct {
 	Err error // the routing failure
 }
 
 func (e *RoutesDeferred) Error() string {
-	return fmt.Sprintf("the table is installed but not the routes (%v); apply again once the network is up", e.Err)
+	return fmt.Sprintf("the table is installed but not the routes and sysctls (%v); apply again once the network is up", e.Err)
 }
 
 func (e *RoutesDeferred) Unwrap() error { return e.Err }
@@ -77,7 +78,7 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 		// The table to put back if routing fails: the kernel's, with what
 		// packets added to dynamic sets (already read when the plan
 		// compared listings); see snapshotTable.
-		if len(p.steps) > 0 {
+		if len(p.steps) > 0 || len(p.sysctls) > 0 {
 			var err error
 			if prev, err = snapshotTable(p.Have); err != nil {
 				return batch.NotApplied, err
@@ -107,17 +108,17 @@ func Apply(h *Host, p *Plan, opts Options) (Outcome, error) {
 	return h.routeAfter(p, opts, "nftables table", "is", func() error { return h.restoreTable(prev) })
 }
 
-// routeAfter runs the plan's routing steps once the firewall part is in,
-// for either backend. When a step fails and its own undo worked, the
-// firewall part is put back with restore (what and is name it in the
-// message: "nftables table" "is", "iptables rules" "are"), so
-// that nothing is left half-applied; under --boot the routes are left for
-// later instead (RoutesDeferred).
+// routeAfter runs the plan's routing steps and writes its sysctls once the
+// firewall part is in, for either backend (applyHost). When a step fails
+// and its own undo worked, the firewall part is put back with restore
+// (what and is name it in the message: "nftables table" "is", "iptables
+// rules" "are"), so that nothing is left half-applied; under --boot the
+// routes and sysctls are left for later instead (RoutesDeferred).
 func (h *Host) routeAfter(p *Plan, opts Options, what, is string, restore func() error) (batch.Outcome, error) {
-	if len(p.steps) == 0 {
+	if len(p.steps) == 0 && len(p.sysctls) == 0 {
 		return batch.Applied, nil
 	}
-	rerr := applyRouting(h.route, p.steps)
+	rerr := h.applyHost(p)
 	if rerr == nil {
 		return batch.Applied, nil
 	}

@@ -17,6 +17,7 @@ type Compiled struct {
 	// are dropped once lowered.
 	Loaded  *compile.Loaded
 	Routes  []*policy.Route
+	Sysctls []*policy.Sysctl
 	Ruleset *ir.Ruleset
 	Script  []byte // backend/nft.Text of Ruleset
 	nft     *nft.Prepared
@@ -68,7 +69,7 @@ func compileFor(paths []string, opts compile.LoadOptions, iptables bool) (*Compi
 	if ds.HasErrors() {
 		return c, ds, nil
 	}
-	c.Ruleset, c.Routes = low.Ruleset, low.Routes
+	c.Ruleset, c.Routes, c.Sysctls = low.Ruleset, low.Routes, low.Sysctls
 	if iptables {
 		return c, ds, nil
 	}
@@ -84,5 +85,6 @@ func compileFor(paths []string, opts compile.LoadOptions, iptables bool) (*Compi
 func (c *Compiled) Want() *Want {
 	w := NewWant(c.Ruleset, c.Script, c.Routes)
 	w.nft = c.nft
+	w.Sysctls = c.Sysctls
 	return w
 }

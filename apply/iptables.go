@@ -313,6 +313,9 @@ func NewIptablesPlan(have *State, want *Want) (*Plan, diag.Diagnostics, error) {
 	p.Table, p.Kept = diffIpt(have.ipt, w, ip.dynamic)
 	p.steps = routingSteps(have.Routing, want.Routing)
 	p.Routing = routingChanges(p.steps)
+	if err := p.planSysctls(have.h, want); err != nil {
+		return nil, ds, err
+	}
 	return p, ds, nil
 }
 

@@ -16,12 +16,17 @@ type Plan struct {
 	// its ip rules and routes, in the order Apply makes them.
 	Table   []Change
 	Routing []Change
+	// Sysctls are the kernel settings the policy declares that differ in
+	// the target namespace ('~' lines: have -> want); Apply writes them
+	// after the routing.
+	Sysctls []Change
 	// Kept lists the elements of dynamic sets that the kernel holds and
 	// the policy does not declare: Apply keeps them ('=' lines). They are
 	// not changes.
 	Kept []Change
 
-	steps []routingStep
+	steps   []routingStep
+	sysctls []sysctlStep
 	// incr is the batch that makes the table change as the difference
 	// (see incremental.go); nil for a full replace, whose reason is full.
 	incr *incremental
@@ -136,11 +141,14 @@ func NewPlan(have *State, want *Want) (*Plan, error) {
 	}
 	p.steps = routingSteps(have.Routing, want.Routing)
 	p.Routing = routingChanges(p.steps)
+	if err := p.planSysctls(have.h, want); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // Empty reports whether there is nothing to change.
-func (p *Plan) Empty() bool { return len(p.Table) == 0 && len(p.Routing) == 0 }
+func (p *Plan) Empty() bool { return len(p.Table) == 0 && len(p.Routing) == 0 && len(p.Sysctls) == 0 }
 
 // Write prints the plan for people: one change a line, then a summary.
 func (p *Plan) Write(w io.Writer) error {
@@ -157,7 +165,7 @@ func (p *Plan) Write(w io.Writer) error {
 			return err
 		}
 	}
-	for _, cs := range [][]Change{p.Kept, p.Routing} {
+	for _, cs := range [][]Change{p.Kept, p.Routing, p.Sysctls} {
 		for _, c := range cs {
 			if _, err := fmt.Fprintln(w, c); err != nil {
 				return err
@@ -165,7 +173,7 @@ func (p *Plan) Write(w io.Writer) error {
 		}
 	}
 	var add, del, chg int
-	for _, cs := range [][]Change{p.Table, p.Routing} {
+	for _, cs := range [][]Change{p.Table, p.Routing, p.Sysctls} {
 		for _, c := range cs {
 			switch c.Op {
 			case '+':

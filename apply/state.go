@@ -114,6 +114,9 @@ type Want struct {
 	Sum     string
 	Routes  []*policy.Route
 	Routing Routing
+	// Sysctls are the kernel settings the policy declares (see
+	// Compiled.Want); NewWant leaves them empty.
+	Sysctls []*policy.Sysctl
 
 	table *Table // Script as nft lists it once loaded, made on demand
 	// cached is set when table was read from the cache directory rather

@@ -35,8 +35,8 @@ type Ident struct {
 }
 
 // Decl is a top-level declaration: *Include, *Define, *Zone, *Service,
-// *Set, *Policy, *Rule (a zone-level rule), *Table, *Route, *Balance or
-// *Assert.
+// *Set, *Policy, *Rule (a zone-level rule), *Table, *Route, *Balance,
+// *Assert or *Sysctl.
 type Decl interface {
 	Node
 	declNode()
@@ -230,6 +230,18 @@ type Assert struct {
 	Verdict Ident
 }
 
+// Sysctl is a kernel setting the firewall depends on (forwarding,
+// conntrack limits, rp_filter, bridge netfilter). `fwc apply` writes it in
+// the target network namespace after the ruleset commits; `fwc plan` shows
+// it. The key is written as sysctl(8) does, with dots.
+//
+//	sysctl net.ipv4.ip_forward = 1
+type Sysctl struct {
+	diag.Range
+	Key   Ident
+	Value Value // a Number
+}
+
 func (*Include) declNode() {}
 func (*Define) declNode()  {}
 func (*Zone) declNode()    {}
@@ -241,3 +253,4 @@ func (*Table) declNode()   {}
 func (*Route) declNode()   {}
 func (*Balance) declNode() {}
 func (*Assert) declNode()  {}
+func (*Sysctl) declNode()  {}

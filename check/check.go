@@ -247,6 +247,14 @@ func (c *checker) declare() {
 				c.routes[r.Name] = r
 				c.prog.Routes = append(c.prog.Routes, r)
 			}
+		case *ast.Sysctl:
+			if c.claim("sysctl", d.Key, d) {
+				if s := c.checkSysctl(d); s != nil {
+					c.prog.Sysctls = append(c.prog.Sysctls, s)
+				} else {
+					c.fail(d)
+				}
+			}
 		case *ast.Balance:
 			if c.claim("balance", d.Name, d) {
 				c.balances[d.Name.Name] = d

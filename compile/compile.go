@@ -50,6 +50,8 @@ type Lowered struct {
 	Ruleset *ir.Ruleset
 	// Routes are the policy's routes, for apply's ip rules and routes.
 	Routes []*policy.Route
+	// Sysctls are the policy's kernel settings, for apply.
+	Sysctls []*policy.Sysctl
 	// Zones are the policy's zones (interfaces and networks), for what
 	// fwc trace guesses of the host: the interface a network lies behind.
 	Zones []*policy.Zone
@@ -72,7 +74,7 @@ func Lower(l *Loaded, opts check.Options) (*Lowered, diag.Diagnostics) {
 	}
 	rs, lds := ir.Lower(prog)
 	ds = append(ds, lds...)
-	out := &Lowered{Ruleset: rs, Routes: prog.Routes, Zones: prog.Zones}
+	out := &Lowered{Ruleset: rs, Routes: prog.Routes, Sysctls: prog.Sysctls, Zones: prog.Zones}
 	// Nothing refers to the syntax tree and the checked program any more.
 	runtime.GC()
 	return out, ds

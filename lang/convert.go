@@ -133,6 +133,8 @@ func (cv *converter) decl(d decl) ast.Decl {
 			z.Items = append(z.Items, &ast.ZoneItem{Range: cv.rng(it.span), Key: cv.tokIdent(it.Key), Values: cv.values(it.Values)})
 		}
 		return z
+	case *sysctlDecl:
+		return &ast.Sysctl{Range: cv.rng(d.span), Key: cv.ident(d.Key), Value: cv.value(d.Value)}
 	case *serviceDecl:
 		return &ast.Service{Range: cv.rng(d.span), Name: cv.ident(d.Name), Values: cv.values(d.Values)}
 	case *setDecl:

@@ -382,6 +382,12 @@ func (p *fastParser) decl() decl {
 		})
 		d.span = p.span(start)
 		return d
+	case "sysctl":
+		d := &sysctlDecl{Key: p.ident()}
+		p.expect("=")
+		d.Value = p.value()
+		d.span = p.span(start)
+		return d
 	case "service":
 		d := &serviceDecl{Name: p.ident()}
 		p.expect("=")

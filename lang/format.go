@@ -187,6 +187,8 @@ func (p *printer) decl(d ast.Decl) item {
 			}
 			return kids
 		})
+	case *ast.Sysctl:
+		return item{r: d.Range, line: "sysctl " + d.Key.Name + " = " + p.value(d.Value)}
 	case *ast.Service:
 		return item{r: d.Range, line: "service " + d.Name.Name + " = " + p.values(d.Values)}
 	case *ast.Set:

@@ -28,7 +28,7 @@ var parser = participle.MustBuild[policyFile](
 	participle.Union[decl](
 		&includeDecl{}, &defineDecl{}, &zoneDecl{}, &serviceDecl{}, &setDecl{},
 		&policyDecl{}, &zoneRule{}, &tableDecl{}, &routeDecl{}, &balanceDecl{},
-		&assertDecl{},
+		&assertDecl{}, &sysctlDecl{},
 	),
 	participle.Union[match](
 		&concatMatch{}, &addrMatch{}, &protoMatch{}, &tcpFlagsMatch{}, &portMatch{},
@@ -102,6 +102,12 @@ type zoneItem struct {
 	span
 	Key    []lexer.Token `parser:"@( \"iface\" | \"net\" )"`
 	Values *valueList    `parser:"@@"`
+}
+
+type sysctlDecl struct {
+	span
+	Key   *ident `parser:"\"sysctl\" @@ \"=\""`
+	Value *value `parser:"@@"`
 }
 
 type serviceDecl struct {
@@ -488,6 +494,7 @@ func (*tableDecl) isDecl()   {}
 func (*routeDecl) isDecl()   {}
 func (*balanceDecl) isDecl() {}
 func (*assertDecl) isDecl()  {}
+func (*sysctlDecl) isDecl()  {}
 
 func (*concatMatch) isMatch()      {}
 func (*addrMatch) isMatch()        {}

@@ -54,6 +54,9 @@ type Program struct {
 	// assert pass proves them, apply proves the management ones again
 	// against the connection it runs over.
 	Asserts []*Assert
+	// Sysctls are the policy's kernel settings, in source order, one a
+	// key; apply writes them in the target namespace.
+	Sysctls []*Sysctl
 }
 
 // Assert is a checked assert: the packets of Rules (conditions only, no

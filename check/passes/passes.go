@@ -14,6 +14,7 @@
 //	FW17xx placement    table/hook, NAT and routing-mark placement, ct state after notrack
 //	FW172x portfwd      port forwards the forward chain drops, zone dnat to a zone behind NAT
 //	FW18xx routing      route marks never set, unbound marks, colliding routes
+//	FW186x sysctls      NAT or forwarding with ip_forward left off, strict rp_filter with policy routing
 //	FW19xx capability   constructs a requested backend cannot express (FW1900-FW1989)
 //	FW199x              the framework: suppression comments, failed passes (package analysis)
 //
@@ -34,6 +35,7 @@ import (
 	"github.com/fwcproject/fwc/check/passes/redundant"
 	"github.com/fwcproject/fwc/check/passes/routing"
 	"github.com/fwcproject/fwc/check/passes/shadow"
+	"github.com/fwcproject/fwc/check/passes/sysctls"
 	"github.com/fwcproject/fwc/check/passes/unaddressed"
 	"github.com/fwcproject/fwc/check/passes/verdictflow"
 )
@@ -48,6 +50,7 @@ var All = []*analysis.Analyzer{
 	placement.Analyzer,
 	portfwd.Analyzer,
 	routing.Analyzer,
+	sysctls.Analyzer,
 	hygiene.Analyzer,
 	unaddressed.Analyzer,
 	capability.Analyzer,

@@ -20,7 +20,7 @@ syn match fwcSetRef "@\h[[:alnum:]_-]*"
 syn match fwcDefineRef "\$\h[[:alnum:]_-]*"
 syn match fwcOperator "!=\|->"
 
-syn keyword fwcDeclaration include define zone service set policy table chain route balance assert
+syn keyword fwcDeclaration include define zone service set policy table chain route balance assert sysctl
 syn keyword fwcDeclaration from to
 syn keyword fwcVerdict accept drop reject return jump goto
 syn keyword fwcKeyword address addrtype algo burst connlimit connmark counter ct daddr date day

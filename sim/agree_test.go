@@ -15,6 +15,7 @@ import (
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
+	"github.com/fwcproject/fwc/sem/semtest"
 	"github.com/fwcproject/fwc/sim"
 )
 
@@ -132,7 +133,7 @@ func agree(t *testing.T, name string, src []byte, seed uint64) (deadChecked, ste
 						reg = reg.Intersect(cr)
 					}
 					for k := 0; k < 3 && len(reg) > 0; k++ {
-						pt := pick(rnd, &reg[rnd.IntN(len(reg))], fam == policy.IPv6)
+						pt := semtest.Pick(rnd, &reg[rnd.IntN(len(reg))], fam == policy.IPv6)
 						pkt := pt.Packet()
 						if !holdsAll(r.Conds, pkt.Point()) {
 							continue // a point no packet has (ports on icmp)
@@ -237,33 +238,6 @@ func holdsAll(cs []policy.Cond, pt sem.Point) bool {
 		}
 	}
 	return true
-}
-
-// pick returns a point of c: in each dimension the low or high end of
-// one of its intervals, or a value inside.
-func pick(r *rand.Rand, c *sem.Cube, v6 bool) sem.Point {
-	p := sem.Point{V6: v6}
-	for d := range sem.NDim {
-		set := c[d]
-		x := set[r.IntN(len(set))]
-		switch r.IntN(3) {
-		case 0:
-			p.F[d] = x.Lo
-		case 1:
-			p.F[d] = x.Hi
-		default:
-			v := x.Lo
-			if x.Hi.Hi == x.Lo.Hi && x.Hi.Lo > x.Lo.Lo {
-				if w := x.Hi.Lo - x.Lo.Lo; w == ^uint64(0) {
-					v.Lo = r.Uint64()
-				} else {
-					v.Lo += r.Uint64N(w + 1)
-				}
-			}
-			p.F[d] = v
-		}
-	}
-	return p
 }
 
 func irTable(rs *ir.Ruleset, name string) *ir.Table {

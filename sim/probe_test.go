@@ -13,6 +13,7 @@ import (
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
+	"github.com/fwcproject/fwc/sem/semtest"
 )
 
 // TestProbeSameAsRegion: sem's Probe, which the walk asks, answers every
@@ -48,7 +49,7 @@ func TestProbeSameAsRegion(t *testing.T) {
 								cubes = append(cubes, reg[r.IntN(len(reg))])
 							}
 							for _, cube := range cubes {
-								pt := pick(r, &cube, v6)
+								pt := semtest.Pick(r, &cube, v6)
 								if r.IntN(3) == 0 {
 									pt.Unknown = pt.Unknown.With(sem.Dim(r.IntN(int(sem.NDim))))
 								}

@@ -15,6 +15,7 @@ import (
 	"github.com/fwcproject/fwc/lang"
 	"github.com/fwcproject/fwc/policy"
 	"github.com/fwcproject/fwc/sem"
+	"github.com/fwcproject/fwc/sem/semtest"
 	"github.com/fwcproject/fwc/sim"
 )
 
@@ -66,13 +67,13 @@ func TestFlowAgreesWithSim(t *testing.T) {
 								continue
 							}
 							path := pathOf(pc.Hook)
-							pt := pick(rnd, &c, v6)
+							pt := semtest.Pick(rnd, &c, v6)
 							if rnd.IntN(2) == 0 {
 								// Off the rule in one field, so that
 								// packets also fall through to policies.
 								full := sem.SpaceOf(v6).Full()
 								d := rnd.IntN(int(sem.NDim))
-								pt.F[d] = pick(rnd, &full, v6).F[d]
+								pt.F[d] = semtest.Pick(rnd, &full, v6).F[d]
 							}
 							p := entering(pt.Packet(), path)
 							s := space.NewSpace(v6)
@@ -174,33 +175,6 @@ func pathOf(h policy.Hook) sem.Path {
 		return sem.FromSelf
 	}
 	return sem.ToSelf
-}
-
-// pick returns a point of c: in each dimension the low or high end of one
-// of its intervals, or a value inside.
-func pick(r *rand.Rand, c *sem.Cube, v6 bool) sem.Point {
-	p := sem.Point{V6: v6}
-	for d := range sem.NDim {
-		set := c[d]
-		x := set[r.IntN(len(set))]
-		switch r.IntN(3) {
-		case 0:
-			p.F[d] = x.Lo
-		case 1:
-			p.F[d] = x.Hi
-		default:
-			v := x.Lo
-			if x.Hi.Hi == x.Lo.Hi && x.Hi.Lo > x.Lo.Lo {
-				if w := x.Hi.Lo - x.Lo.Lo; w == ^uint64(0) {
-					v.Lo = r.Uint64()
-				} else {
-					v.Lo += r.Uint64N(w + 1)
-				}
-			}
-			p.F[d] = v
-		}
-	}
-	return p
 }
 
 // TestFlowIncomplete: a walk that runs out of its budget says so, and a

@@ -43,12 +43,19 @@ func BenchmarkApply(b *testing.B) {
 		b.Skip("needs root")
 	}
 	testnetns.RequireTools(b, "nft", "ip")
+	generated(b, benchApply)
+}
+
+// generated runs bench on polgen's and internal/sitegen's policies of 10k
+// and 50k statements (seed 1); prefix names the generator in the
+// sub-benchmarks ("" for polgen, "sitegen-").
+func generated(b *testing.B, bench func(b *testing.B, prefix, policy string, n int)) {
 	for _, g := range []struct {
 		prefix string
 		policy func(n int, seed uint64) []byte
 	}{{"", polgen.Policy}, {"sitegen-", sitegen.Policy}} {
 		for _, n := range []int{10000, 50000} {
-			benchApply(b, g.prefix, string(g.policy(n, 1)), n)
+			bench(b, g.prefix, string(g.policy(n, 1)), n)
 		}
 	}
 }

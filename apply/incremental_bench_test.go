@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/fwcproject/fwc/backend/nft/batch"
-	"github.com/fwcproject/fwc/internal/polgen"
-	"github.com/fwcproject/fwc/internal/sitegen"
 	"github.com/fwcproject/fwc/internal/testnetns"
 )
 
@@ -31,14 +29,7 @@ func BenchmarkIncremental(b *testing.B) {
 		b.Skip("needs root")
 	}
 	testnetns.RequireTools(b, "nft", "ip")
-	for _, g := range []struct {
-		prefix string
-		policy func(n int, seed uint64) []byte
-	}{{"", polgen.Policy}, {"sitegen-", sitegen.Policy}} {
-		for _, n := range []int{10000, 50000} {
-			benchIncremental(b, g.prefix, string(g.policy(n, 1)), n)
-		}
-	}
+	generated(b, benchIncremental)
 }
 
 func cpuNow() time.Duration {

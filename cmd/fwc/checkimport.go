@@ -9,8 +9,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/fwcproject/fwc/ast"
@@ -84,8 +82,6 @@ type originMap struct {
 	first   string
 }
 
-var originRE = regexp.MustCompile(`#\s*(?:policy of\s+)?([^\s#:,]+):(\d+)(?:,\s*[^\s#:,]+:\d+)*\s*$`)
-
 func newOriginMap(out []byte, sources map[string][]byte) *originMap {
 	m := &originMap{lines: bytes.Split(out, []byte("\n")), byBase: map[string]string{}, sources: sources}
 	for name := range sources {
@@ -101,13 +97,12 @@ func (m *originMap) remap(r diag.Range) diag.Range {
 	if r.Filename != importedName || r.Start.Line < 1 || r.Start.Line > len(m.lines) {
 		return r
 	}
-	sm := originRE.FindSubmatch(m.lines[r.Start.Line-1])
-	if sm == nil {
+	base, n, ok := convert.Origin(string(m.lines[r.Start.Line-1]))
+	if !ok {
 		return diag.Range{Filename: m.first}
 	}
-	name, ok := m.byBase[string(sm[1])]
-	n, err := strconv.Atoi(string(sm[2]))
-	if !ok || err != nil {
+	name, ok := m.byBase[base]
+	if !ok {
 		return diag.Range{Filename: m.first}
 	}
 	// The whole input line, from its first word.

@@ -214,10 +214,6 @@ func loadSide(e *env, from rulesetSource) (*side, diag.Diagnostics, error) {
 	return s, ds, nil
 }
 
-// originComment is the comment fwc import writes after each rule: the
-// input (its base name) and line the rule came from.
-var originComment = regexp.MustCompile(`# (\S+):(\d+)\s*$`)
-
 // importSide converts an imported ruleset (fwc import) and compiles it;
 // the rules are named by their place in the input.
 func importSide(ii *importInput, main string) (*side, diag.Diagnostics) {
@@ -245,8 +241,8 @@ func importSide(ii *importInput, main string) (*side, diag.Diagnostics) {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, len(out)+1)
 	for n := 1; sc.Scan(); n++ {
-		if m := originComment.FindStringSubmatch(sc.Text()); m != nil {
-			lines[n] = originSource(ii.sources, m[1], main) + ":" + m[2]
+		if base, line, ok := convert.Origin(sc.Text()); ok {
+			lines[n] = originSource(ii.sources, base, main) + ":" + strconv.Itoa(line)
 		}
 	}
 	return &side{prog: prog, families: importedFamilies(ii), sources: sources, origin: map[string]map[int]string{name: lines}}, ds

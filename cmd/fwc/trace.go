@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -431,9 +430,6 @@ func verdictWord(v sim.Verdict, reject bool) string {
 	return v.String()
 }
 
-// origin is the "# rules.v4:42" comment fwc import ends a rule with.
-var origin = regexp.MustCompile(`#\s*(\S+):(\d+)\s*$`)
-
 // rule gives a rule's positions and source lines; a rule converted from
 // an imported file shows its line there.
 func (t *tracer) rule(r *ir.Rule) *ruleOut {
@@ -454,10 +450,10 @@ func (t *tracer) rule(r *ir.Rule) *ruleOut {
 			// The rule itself, not the line it is on (a one-line chain).
 			snippet = strings.Join(strings.Fields(string(src[p.Range.Start.Byte:p.Range.End.Byte])), " ")
 		}
-		if m := origin.FindStringSubmatch(line); m != nil {
+		if base, n, ok := convert.Origin(line); ok {
 			for name, src := range t.tp.sources {
-				if n, err := strconv.Atoi(m[2]); err == nil && filepath.Base(name) == m[1] && name != file {
-					pos = name + ":" + m[2]
+				if filepath.Base(name) == base && name != file {
+					pos = name + ":" + strconv.Itoa(n)
 					if in := sourceLine(src, n); !isJSONLine(in) {
 						snippet = in
 					} else {
